@@ -1,0 +1,100 @@
+# uring_folioreg: a fio ioengine measuring io_uring buffer registration.
+#
+#   make                  build ./uring_folioreg.so against the installed fio
+#   make FIO_SRC=DIR      build against another fio source tree
+#   make check            install what is missing, build, run every test
+#   make demo             set up and run the default demonstration
+#   make bench            engine vs fio's io_uring engine, side by side
+
+VERSION := $(shell cat VERSION)
+FIO ?= fio
+BUILD ?= build
+DEFAULT_FIO_SRC := $(BUILD)/fio-src
+FIO_SRC ?= $(DEFAULT_FIO_SRC)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden
+CPPFLAGS += -Iinclude -D_GNU_SOURCE -D_LARGEFILE_SOURCE -D_FILE_OFFSET_BITS=64
+LIBS := -luring -lnuma -lpthread
+
+# fio's headers as fio itself compiles them; -isystem keeps their
+# warnings out of ours.
+FIO_CPPFLAGS = -isystem $(FIO_SRC) -include $(FIO_SRC)/config-host.h \
+	-DFIO_INTERNAL -DBITS_PER_LONG=64 \
+	-DUFR_FIO_VERSION='"$(FIO_VERSION)"' -DUFR_VERSION='"$(VERSION)"'
+FIO_VERSION = $(shell sed -n 's/^FIO_VERSION = //p' \
+	$(FIO_SRC)/FIO-VERSION-FILE 2>/dev/null)
+ifneq ($(UFR_FAKE_FIO_VERSION),)
+FIO_VERSION = $(UFR_FAKE_FIO_VERSION)
+endif
+
+CORE_SRCS := $(filter-out engine/fio_glue.c,$(wildcard engine/*.c))
+CORE_OBJS := $(CORE_SRCS:engine/%.c=$(BUILD)/%.o)
+CORE_LIB := $(BUILD)/libufr.a
+ENGINE := uring_folioreg.so
+
+all: $(ENGINE)
+
+$(BUILD)/%.o: engine/%.c $(wildcard include/*.h) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/fio_glue.o: engine/fio_glue.c $(wildcard include/*.h) \
+		$(FIO_SRC)/config-host.h $(FIO_SRC)/FIO-VERSION-FILE | $(BUILD)
+	$(CC) $(CPPFLAGS) $(FIO_CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(ENGINE): $(BUILD)/fio_glue.o $(CORE_LIB)
+	$(CC) $(CFLAGS) -shared -o $@ $^ $(LIBS) $(LDFLAGS)
+
+$(BUILD):
+	mkdir -p $@
+
+# The matching fio source: fetched and configured for the installed fio,
+# or, with FIO_SRC=DIR, configured in place if nobody did yet.
+ifeq ($(FIO_SRC),$(DEFAULT_FIO_SRC))
+$(FIO_SRC)/config-host.h $(FIO_SRC)/FIO-VERSION-FILE: | $(BUILD)
+	scripts/deps.sh
+	scripts/fio-src.sh $(FIO_SRC)
+else
+$(FIO_SRC)/config-host.h $(FIO_SRC)/FIO-VERSION-FILE:
+	cd $(FIO_SRC) && ./configure --disable-native >/dev/null && \
+		./FIO-VERSION-GEN >/dev/null 2>&1
+endif
+
+deps:
+	scripts/deps.sh
+
+check: deps
+	$(MAKE) all unit-tests
+	tests/run.sh
+
+unit-tests: $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(CORE_LIB) -lcmocka $(LIBS)
+
+demo: deps all
+	scripts/demo.sh
+
+bench: deps all
+	scripts/bench.sh
+
+format:
+	clang-format -i engine/*.c include/*.h tests/unit/*.c tests/tools/*.c
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--std=c11 -Iinclude --suppress=missingIncludeSystem \
+		engine/ tests/unit/
+
+clean:
+	rm -rf $(BUILD)/*.o $(BUILD)/*.a $(BUILD)/tests $(ENGINE)
+
+distclean:
+	rm -rf $(BUILD) $(ENGINE)
+
+.PHONY: all deps check unit-tests demo bench format lint clean distclean

@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The fio side of uring_folioreg: options, the ioengine_ops hooks and the
+ * data path. Everything about rings, memory and registration lives in the
+ * fio-free modules; this file only translates between them and fio.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fio.h"
+#include "optgroup.h"
+
+#include "ufr_backing.h"
+#include "ufr_hugetlb.h"
+#include "ufr_reg.h"
+#include "ufr_ring.h"
+#include "ufr_strategy.h"
+#include "ufr_version.h"
+
+#define UFR_EXPORT __attribute__((visibility("default")))
+
+/* Weak: a fio that exports no version string is refused, not crashed. */
+extern const char fio_version_string[] __attribute__((weak));
+
+struct ufr_options {
+	void *td; /* fio stores the thread_data pointer here */
+	unsigned int strategy;
+	unsigned int registerfiles;
+	unsigned int sqpoll;
+	unsigned int sqpoll_cpu;
+	unsigned int sqpoll_cpu_set;
+	unsigned int hipri;
+};
+
+struct ufr_job {
+	struct ufr_ring ring;
+	enum ufr_strategy strategy;
+	bool fixed_bufs;
+	bool fixed_files;
+	bool bufs_registered;
+
+	/* queued since the last commit, for issue-time accounting */
+	struct io_u **pending;
+	unsigned int nr_pending;
+
+	/* CQEs handed to fio by the last getevents, consumed at the next */
+	unsigned int cq_head;
+	unsigned int nr_events;
+
+	struct ufr_backing mem;
+	struct ufr_reg_timing reg;
+};
+
+static int ufr_sqpoll_cpu_cb(void *data, unsigned long long *val)
+{
+	struct ufr_options *o = data;
+
+	o->sqpoll_cpu = *val;
+	o->sqpoll_cpu_set = 1;
+	return 0;
+}
+
+static struct fio_option ufr_options[] = {
+	{
+		.name	= "reg_strategy",
+		.lname	= "Buffer registration strategy",
+		.type	= FIO_OPT_STR,
+		.off1	= offsetof(struct ufr_options, strategy),
+		.help	= "How I/O buffers are laid out, backed and registered",
+		.def	= "iomem",
+		.posval = {
+			{ .ival = "iomem",
+			  .oval = UFR_STRAT_IOMEM,
+			  .help = "fio's buffer memory (iomem=), one registered buffer per io_u, as io_uring fixedbufs=1",
+			},
+			{ .ival = "none",
+			  .oval = UFR_STRAT_NONE,
+			  .help = "No registered buffers: plain READ/WRITE",
+			},
+			{ .ival = "per_page",
+			  .oval = UFR_STRAT_PER_PAGE,
+			  .help = "Memory on 4 KiB pages, one registered buffer per io_u",
+			},
+		},
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "registerfiles",
+		.lname	= "Register file set",
+		.type	= FIO_OPT_STR_SET,
+		.off1	= offsetof(struct ufr_options, registerfiles),
+		.help	= "Pre-open/register files",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "sqthread_poll",
+		.lname	= "Kernel SQ thread polling",
+		.type	= FIO_OPT_STR_SET,
+		.off1	= offsetof(struct ufr_options, sqpoll),
+		.help	= "Offload submission/completion to kernel thread",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "sqthread_poll_cpu",
+		.lname	= "SQ Thread Poll CPU",
+		.type	= FIO_OPT_INT,
+		.cb	= ufr_sqpoll_cpu_cb,
+		.help	= "What CPU to run SQ thread polling on",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "hipri",
+		.lname	= "High Priority",
+		.type	= FIO_OPT_STR_SET,
+		.off1	= offsetof(struct ufr_options, hipri),
+		.help	= "Use polled IO completions",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= NULL,
+	},
+};
+
+static struct ioengine_ops ufr_ops_fio_mem;
+
+/* Print @err once and fail the job with @errnum. */
+static int ufr_fail(struct thread_data *td, const struct ufr_err *err,
+		    int errnum)
+{
+	log_err("%s\n", err->msg);
+	td_verror(td, errnum, "uring_folioreg");
+	return 1;
+}
+
+/*
+ * fio refuses iomem= when the engine has memory hooks, so a job whose
+ * strategy runs on fio's allocator switches to a copy of the ops without
+ * them. fio fills dlhandle and flags after loading; carry them over.
+ */
+static void ufr_use_fio_memory(struct thread_data *td)
+{
+	__atomic_store_n(&ufr_ops_fio_mem.dlhandle, td->io_ops->dlhandle,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&ufr_ops_fio_mem.flags, td->io_ops->flags,
+			 __ATOMIC_RELAXED);
+	td->io_ops = &ufr_ops_fio_mem;
+}
+
+static void ufr_free_job(struct ufr_job *j)
+{
+	ufr_reg_timing_free(&j->reg);
+	free(j->pending);
+	free(j);
+}
+
+static int ufr_init(struct thread_data *td)
+{
+	struct ufr_options *o = td->eo;
+	struct ufr_ring_opts ro = {
+		.depth = td->o.iodepth,
+		.iopoll = o->hipri,
+		.sqpoll = o->sqpoll,
+		.sqpoll_cpu = o->sqpoll_cpu_set ? (int)o->sqpoll_cpu : -1,
+	};
+	struct ufr_err err;
+	struct ufr_job *j;
+	int ret;
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return 1;
+	j->strategy = o->strategy;
+	j->fixed_bufs = j->strategy != UFR_STRAT_NONE;
+	j->fixed_files = o->registerfiles;
+	j->pending = calloc(td->o.iodepth, sizeof(*j->pending));
+	if (!j->pending) {
+		ufr_free_job(j);
+		return 1;
+	}
+
+	if (ufr_strategy_uses_fio_memory(j->strategy)) {
+		ufr_use_fio_memory(td);
+	} else if (fio_option_is_set(&td->o, mem_type)) {
+		ufr_err_set(
+			&err, EINVAL,
+			"iomem=: reg_strategy=%s allocates its own buffer memory, so iomem= cannot apply; drop iomem= or use reg_strategy=iomem",
+			ufr_strategy_name(j->strategy));
+		ufr_free_job(j);
+		return ufr_fail(td, &err, EINVAL);
+	}
+
+	ret = ufr_ring_init(&j->ring, &ro, &err);
+	if (ret) {
+		ufr_free_job(j);
+		return ufr_fail(td, &err, -ret);
+	}
+	if (j->fixed_files) {
+		ret = io_uring_register_files_sparse(&j->ring.ring,
+						     td->o.nr_files);
+		if (ret) {
+			ufr_err_set(
+				&err, ret,
+				"registerfiles: a table of %u files: %s; drop registerfiles",
+				td->o.nr_files, strerror(-ret));
+			ufr_ring_exit(&j->ring);
+			ufr_free_job(j);
+			return ufr_fail(td, &err, -ret);
+		}
+	}
+	td->io_ops_data = j;
+	return 0;
+}
+
+static int ufr_iomem_alloc(struct thread_data *td, size_t size)
+{
+	struct ufr_job *j = td->io_ops_data;
+	struct ufr_err err;
+	int ret;
+
+	ret = ufr_backing_map_small(&j->mem, size, &err);
+	if (ret)
+		return ufr_fail(td, &err, -ret);
+	td->orig_buffer = j->mem.addr;
+	return 0;
+}
+
+static void ufr_iomem_free(struct thread_data *td)
+{
+	struct ufr_job *j = td->io_ops_data;
+
+	if (j)
+		ufr_backing_unmap(&j->mem);
+}
+
+static int ufr_fio_memory_failed(struct thread_data *td)
+{
+	bool mmaphuge = td->o.mem_type == MEM_MMAPHUGE;
+	unsigned long long hp = td->o.hugepage_size, pages;
+	struct ufr_err err;
+
+	if (!mmaphuge && td->o.mem_type != MEM_SHMHUGE) {
+		ufr_err_set(
+			&err, ENOMEM,
+			"buffer memory: fio could not allocate %llu bytes (error above); lower iodepth or bs",
+			(unsigned long long)td->orig_buffer_size);
+		return ufr_fail(td, &err, ENOMEM);
+	}
+	pages = (td->orig_buffer_size + hp - 1) / hp;
+	ufr_hugetlb_shortage(
+		&err, mmaphuge ? "iomem=mmaphuge" : "iomem=shmhuge", hp, pages);
+	return ufr_fail(td, &err, ENOMEM);
+}
+
+/* One registered buffer per io_u, buffer index = io_u index. */
+static int ufr_post_init(struct thread_data *td)
+{
+	struct ufr_job *j = td->io_ops_data;
+	unsigned long long bs = td_max_bs(td);
+	struct iovec *iov;
+	struct ufr_err err;
+	struct io_u *io_u;
+	int i, ret;
+
+	/* fio 3.33 carries on when its allocator fails; stop here. */
+	if (td->error)
+		return ufr_fio_memory_failed(td);
+	if (!j->fixed_bufs || !td->orig_buffer)
+		return 0;
+
+	iov = calloc(td->o.iodepth, sizeof(*iov));
+	if (!iov)
+		return 1;
+	io_u_qiter(&td->io_u_all, io_u, i) {
+		iov[io_u->index].iov_base = io_u->buf;
+		iov[io_u->index].iov_len = bs;
+	}
+	ret = ufr_register(&j->ring.ring, iov, td->o.iodepth, UFR_REG_BATCH,
+			   ufr_strategy_name(j->strategy), &j->reg, &err);
+	free(iov);
+	if (ret)
+		return ufr_fail(td, &err, -ret);
+	j->bufs_registered = true;
+	return 0;
+}
+
+static int ufr_open_file(struct thread_data *td, struct fio_file *f)
+{
+	struct ufr_job *j = td->io_ops_data;
+	struct ufr_err err;
+	int ret;
+
+	if (td_trim(td) && f->filetype != FIO_TYPE_FILE &&
+	    f->filetype != FIO_TYPE_BLOCK) {
+		ufr_err_set(
+			&err, EOPNOTSUPP,
+			"filename=%s: trim needs a block device or a regular file (punched holes); change rw= or filename=",
+			f->file_name);
+		return ufr_fail(td, &err, EOPNOTSUPP);
+	}
+
+	ret = generic_open_file(td, f);
+	if (ret || !j->fixed_files)
+		return ret;
+
+	ret = io_uring_register_files_update(&j->ring.ring, f->fileno, &f->fd,
+					     1);
+	if (ret < 0) {
+		ufr_err_set(&err, ret,
+			    "registerfiles: %s: %s; drop registerfiles",
+			    f->file_name, strerror(-ret));
+		if (generic_close_file(td, f))
+			log_err("uring_folioreg: closing %s failed\n",
+				f->file_name);
+		return ufr_fail(td, &err, -ret);
+	}
+	return 0;
+}
+
+static int ufr_close_file(struct thread_data *td, struct fio_file *f)
+{
+	struct ufr_job *j = td->io_ops_data;
+	int none = -1;
+
+	if (j && j->fixed_files)
+		io_uring_register_files_update(&j->ring.ring, f->fileno, &none,
+					       1);
+	return generic_close_file(td, f);
+}
+
+/* Trim runs synchronously, as in fio's io_uring engine. */
+static void ufr_trim(struct thread_data *td, struct io_u *io_u)
+{
+	struct fio_file *f = io_u->file;
+
+	if (f->filetype == FIO_TYPE_FILE) {
+		if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      io_u->offset, io_u->xfer_buflen))
+			io_u->error = errno;
+	} else {
+		do_io_u_trim(td, io_u);
+	}
+}
+
+static void ufr_prep_sqe(struct thread_data *td, struct ufr_job *j,
+			 struct io_u *io_u, struct io_uring_sqe *sqe)
+{
+	struct fio_file *f = io_u->file;
+	int fd = j->fixed_files ? f->fileno : f->fd;
+
+	if (ddir_rw(io_u->ddir)) {
+		int op;
+
+		if (j->fixed_bufs)
+			op = io_u->ddir == DDIR_READ ? IORING_OP_READ_FIXED :
+						       IORING_OP_WRITE_FIXED;
+		else
+			op = io_u->ddir == DDIR_READ ? IORING_OP_READ :
+						       IORING_OP_WRITE;
+		io_uring_prep_rw(op, sqe, fd, io_u->xfer_buf, io_u->xfer_buflen,
+				 io_u->offset);
+		sqe->buf_index = io_u->index;
+		/* An SQ thread does not inherit ioprio_set(); pass it on. */
+		sqe->ioprio = td->ioprio;
+	} else if (io_u->ddir == DDIR_SYNC_FILE_RANGE) {
+		io_uring_prep_sync_file_range(sqe, fd,
+					      f->last_write - f->first_write,
+					      f->first_write,
+					      td->o.sync_file_range);
+	} else {
+		io_uring_prep_fsync(sqe, fd,
+				    io_u->ddir == DDIR_DATASYNC ?
+					    IORING_FSYNC_DATASYNC :
+					    0);
+	}
+	if (j->fixed_files)
+		sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data(sqe, io_u);
+}
+
+static enum fio_q_status ufr_queue(struct thread_data *td, struct io_u *io_u)
+{
+	struct ufr_job *j = td->io_ops_data;
+	struct io_uring_sqe *sqe;
+
+	fio_ro_check(td, io_u);
+
+	if (io_u->ddir == DDIR_TRIM) {
+		/* Keep order: let what is queued go first. */
+		if (j->nr_pending)
+			return FIO_Q_BUSY;
+		ufr_trim(td, io_u);
+		io_u_mark_submit(td, 1);
+		io_u_mark_complete(td, 1);
+		return FIO_Q_COMPLETED;
+	}
+
+	sqe = io_uring_get_sqe(&j->ring.ring);
+	if (!sqe)
+		return FIO_Q_BUSY;
+	ufr_prep_sqe(td, j, io_u, sqe);
+	j->pending[j->nr_pending++] = io_u;
+	return FIO_Q_QUEUED;
+}
+
+static int ufr_commit(struct thread_data *td)
+{
+	struct ufr_job *j = td->io_ops_data;
+	unsigned int i, nr = j->nr_pending;
+	struct timespec now;
+	int ret;
+
+	if (!nr)
+		return 0;
+
+	ret = ufr_ring_submit(&j->ring, nr);
+	if (ret < 0) {
+		td_verror(td, -ret, "io_uring_submit");
+		return ret;
+	}
+	j->nr_pending = 0;
+
+	if (fio_fill_issue_time(td)) {
+		fio_gettime(&now, NULL);
+		for (i = 0; i < nr; i++) {
+			j->pending[i]->issue_time = now;
+			io_u_queued(td, j->pending[i]);
+		}
+		if (td->o.read_iolog_file)
+			td->last_issue = now;
+	}
+	io_u_mark_submit(td, nr);
+	return 0;
+}
+
+static int ufr_getevents(struct thread_data *td, unsigned int min,
+			 unsigned int max, const struct timespec *t)
+{
+	struct ufr_job *j = td->io_ops_data;
+	struct io_uring *ring = &j->ring.ring;
+	int ready;
+
+	(void)t;
+	if (j->nr_events) {
+		io_uring_cq_advance(ring, j->nr_events);
+		j->nr_events = 0;
+	}
+
+	ready = ufr_ring_reap(&j->ring, min);
+	if (ready < 0) {
+		td_verror(td, -ready, "io_uring_enter");
+		return ready;
+	}
+	j->cq_head = *ring->cq.khead;
+	j->nr_events = (unsigned int)ready < max ? (unsigned int)ready : max;
+	return j->nr_events;
+}
+
+static struct io_u *ufr_event(struct thread_data *td, int event)
+{
+	struct ufr_job *j = td->io_ops_data;
+	struct io_uring_cqe *cqe = ufr_ring_cqe(&j->ring, j->cq_head, event);
+	struct io_u *io_u = io_uring_cqe_get_data(cqe);
+
+	if (cqe->res < 0)
+		io_u->error = -cqe->res;
+	else if (ddir_rw(io_u->ddir) &&
+		 (unsigned long long)cqe->res != io_u->xfer_buflen)
+		io_u->resid = io_u->xfer_buflen - cqe->res;
+	else
+		io_u->error = 0;
+	return io_u;
+}
+
+static void ufr_cleanup(struct thread_data *td)
+{
+	struct ufr_job *j = td->io_ops_data;
+
+	if (!j)
+		return;
+	if (j->bufs_registered)
+		ufr_unregister(&j->ring.ring, &j->reg);
+	ufr_ring_exit(&j->ring);
+	ufr_backing_unmap(&j->mem);
+	ufr_free_job(j);
+	td->io_ops_data = NULL;
+}
+
+#define UFR_OPS_COMMON                                                        \
+	.name = "uring_folioreg", .version = FIO_IOOPS_VERSION,               \
+	.flags = FIO_ASYNCIO_SYNC_TRIM | FIO_NO_OFFLOAD | FIO_MEMALIGN |      \
+		 FIO_ASYNCIO_SETS_ISSUE_TIME,                                 \
+	.init = ufr_init, .post_init = ufr_post_init, .queue = ufr_queue,     \
+	.commit = ufr_commit, .getevents = ufr_getevents, .event = ufr_event, \
+	.cleanup = ufr_cleanup, .open_file = ufr_open_file,                   \
+	.close_file = ufr_close_file, .get_file_size = generic_get_file_size, \
+	.options = ufr_options,                                               \
+	.option_struct_size = sizeof(struct ufr_options)
+
+static struct ioengine_ops ufr_ops = {
+	UFR_OPS_COMMON,
+	.iomem_alloc = ufr_iomem_alloc,
+	.iomem_free = ufr_iomem_free,
+};
+
+static struct ioengine_ops ufr_ops_fio_mem = {
+	UFR_OPS_COMMON,
+};
+
+static bool ufr_version_ok;
+
+static void ufr_check_version(void)
+{
+	struct ufr_err err;
+
+	ufr_version_ok =
+		ufr_fio_version_ok(fio_version_string, UFR_FIO_VERSION, &err);
+	if (!ufr_version_ok)
+		fprintf(stderr, "%s\n", err.msg);
+}
+
+/*
+ * fio's entry point into an external engine. It is the one exported
+ * symbol, so the version check runs before fio reads any of our structs.
+ */
+UFR_EXPORT void get_ioengine(struct ioengine_ops **ops)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, ufr_check_version);
+	*ops = ufr_version_ok ? &ufr_ops : NULL;
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ufr_ring.h"
+
+/*
+ * Flag sets tried in order, cheapest submission first. DEFER_TASKRUN runs
+ * completion work only when this task enters the kernel, which is what a
+ * single fio job thread does anyway; it needs SINGLE_ISSUER. SQPOLL rings
+ * cannot defer task work.
+ */
+static const unsigned int setup_candidates[] = {
+	IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+	IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN,
+	IORING_SETUP_COOP_TASKRUN,
+	0,
+};
+
+static const unsigned int sqpoll_candidates[] = {
+	IORING_SETUP_SINGLE_ISSUER,
+	0,
+};
+
+static int try_setup(struct ufr_ring *r, const struct ufr_ring_opts *o,
+		     unsigned int extra)
+{
+	struct io_uring_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_CQSIZE | extra;
+	p.cq_entries = 2 * o->depth;
+	if (o->iopoll)
+		p.flags |= IORING_SETUP_IOPOLL;
+	if (o->sqpoll) {
+		p.flags |= IORING_SETUP_SQPOLL;
+		if (o->sqpoll_cpu >= 0) {
+			p.flags |= IORING_SETUP_SQ_AFF;
+			p.sq_thread_cpu = o->sqpoll_cpu;
+		}
+	}
+	r->setup_flags = p.flags;
+	return io_uring_queue_init_params(o->depth, &r->ring, &p);
+}
+
+int ufr_ring_init(struct ufr_ring *r, const struct ufr_ring_opts *o,
+		  struct ufr_err *err)
+{
+	const unsigned int *cand = o->sqpoll ? sqpoll_candidates :
+					       setup_candidates;
+	size_t n = o->sqpoll ? sizeof(sqpoll_candidates) / sizeof(*cand) :
+			       sizeof(setup_candidates) / sizeof(*cand);
+	int ret = -EINVAL;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->sqpoll = o->sqpoll;
+	for (i = 0; i < n; i++) {
+		ret = try_setup(r, o, cand[i]);
+		if (ret != -EINVAL)
+			break;
+	}
+	if (ret == -EPERM)
+		return ufr_err_set(
+			err, EPERM,
+			"io_uring_setup: not permitted (kernel.io_uring_disabled is set, or io_uring_group excludes this user); allow it: sysctl -w kernel.io_uring_disabled=0");
+	if (ret == -ENOMEM)
+		return ufr_err_set(
+			err, ENOMEM,
+			"io_uring_setup: iodepth=%u: out of memory for the rings; lower iodepth",
+			o->depth);
+	if (ret == -ENOSYS)
+		return ufr_err_set(
+			err, ENOSYS,
+			"io_uring_setup: this kernel has no io_uring; use Linux 5.19 or newer");
+	if (ret < 0)
+		return ufr_err_set(err, ret, "io_uring_setup: iodepth=%u: %s",
+				   o->depth, strerror(-ret));
+
+	/* A registered ring fd spares an fdget/fdput on every enter. */
+	r->ring_fd_registered = io_uring_register_ring_fd(&r->ring) == 1;
+	return 0;
+}
+
+void ufr_ring_exit(struct ufr_ring *r)
+{
+	io_uring_queue_exit(&r->ring);
+}
+
+int ufr_ring_submit(struct ufr_ring *r, unsigned int nr)
+{
+	unsigned int done = 0;
+	int ret;
+
+	while (done < nr) {
+		ret = io_uring_submit(&r->ring);
+		if (ret > 0) {
+			done += ret;
+			continue;
+		}
+		/* Out of kernel resources or CQ space: let completions
+		 * drain, then go again. */
+		if (ret == -EAGAIN || ret == -EBUSY || ret == -EINTR || !ret) {
+			io_uring_get_events(&r->ring);
+			continue;
+		}
+		return ret;
+	}
+	return done;
+}
+
+int ufr_ring_reap(struct ufr_ring *r, unsigned int min)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int ready = io_uring_cq_ready(&r->ring);
+	int ret;
+
+	if (!min) {
+		/* An SQPOLL ring's completions arrive on their own. */
+		if (!ready && !r->sqpoll)
+			io_uring_get_events(&r->ring);
+		return io_uring_cq_ready(&r->ring);
+	}
+	while (ready < min) {
+		ret = io_uring_wait_cqe_nr(&r->ring, &cqe, min);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -ETIME)
+			return ret;
+		ready = io_uring_cq_ready(&r->ring);
+	}
+	return ready;
+}
+
+const char *ufr_ring_flag_names(unsigned int flags, char *buf, size_t len)
+{
+	static const struct {
+		unsigned int flag;
+		const char *name;
+	} names[] = {
+		{ IORING_SETUP_IOPOLL, "iopoll" },
+		{ IORING_SETUP_SQPOLL, "sqpoll" },
+		{ IORING_SETUP_SQ_AFF, "sq_aff" },
+		{ IORING_SETUP_SINGLE_ISSUER, "single_issuer" },
+		{ IORING_SETUP_DEFER_TASKRUN, "defer_taskrun" },
+		{ IORING_SETUP_COOP_TASKRUN, "coop_taskrun" },
+	};
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(flags & names[i].flag) || off >= len)
+			continue;
+		off += snprintf(buf + off, len - off, "%s%s", off ? " " : "",
+				names[i].name);
+	}
+	return buf;
+}

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "ufr_strategy.h"
+
+const char *ufr_strategy_name(enum ufr_strategy s)
+{
+	switch (s) {
+	case UFR_STRAT_IOMEM:
+		return "iomem";
+	case UFR_STRAT_NONE:
+		return "none";
+	case UFR_STRAT_PER_PAGE:
+		return "per_page";
+	}
+	return "?";
+}

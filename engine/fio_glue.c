@@ -41,6 +41,7 @@ struct ufr_job {
 	bool fixed_bufs;
 	bool fixed_files;
 	bool bufs_registered;
+	bool said_hipri;
 
 	/* queued since the last commit, for issue-time accounting */
 	struct io_u **pending;
@@ -306,8 +307,9 @@ static int ufr_open_file(struct thread_data *td, struct fio_file *f)
 		return ufr_fail(td, &err, EOPNOTSUPP);
 	}
 
+	/* fio also opens files in the parent to size them, before init. */
 	ret = generic_open_file(td, f);
-	if (ret || !j->fixed_files)
+	if (ret || !j || !j->fixed_files)
 		return ret;
 
 	ret = io_uring_register_files_update(&j->ring.ring, f->fileno, &f->fd,
@@ -463,6 +465,23 @@ static int ufr_getevents(struct thread_data *td, unsigned int min,
 	return j->nr_events;
 }
 
+/* The error path of a completion: explain what fio alone cannot. */
+static void ufr_io_error(struct ufr_job *j, struct io_u *io_u, int error)
+{
+	struct ufr_err err;
+
+	io_u->error = error;
+	if (error == EOPNOTSUPP && ddir_rw(io_u->ddir) && !j->said_hipri &&
+	    (j->ring.setup_flags & IORING_SETUP_IOPOLL)) {
+		j->said_hipri = true;
+		ufr_err_set(
+			&err, error,
+			"hipri: filename=%s does not support polled I/O (it needs a block device with poll queues, e.g. nvme.poll_queues=N); drop hipri",
+			io_u->file->file_name);
+		log_err("%s\n", err.msg);
+	}
+}
+
 static struct io_u *ufr_event(struct thread_data *td, int event)
 {
 	struct ufr_job *j = td->io_ops_data;
@@ -470,7 +489,7 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
 	struct io_u *io_u = io_uring_cqe_get_data(cqe);
 
 	if (cqe->res < 0)
-		io_u->error = -cqe->res;
+		ufr_io_error(j, io_u, -cqe->res);
 	else if (ddir_rw(io_u->ddir) &&
 		 (unsigned long long)cqe->res != io_u->xfer_buflen)
 		io_u->resid = io_u->xfer_buflen - cqe->res;

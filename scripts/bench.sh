@@ -1,0 +1,231 @@
+#!/bin/sh
+# Benchmark uring_folioreg against fio's built-in io_uring engine.
+#
+# Every workload runs as pairs of fio jobs, interleaved A B A B: first the
+# built-in engine (--ioengine=io_uring --fixedbufs=1), then ours
+# (--ioengine=external:./uring_folioreg.so), with otherwise identical
+# options.  Per pair we take the ratio engine/builtin of the IOPS and of the
+# CPU time spent per I/O; the table shows the median of those ratios, which
+# is robust against one noisy run, with the median IOPS of each side.
+#
+# Environment:
+#   BENCH_PAIRS        pairs of runs per workload (default 5)
+#   BENCH_RUNTIME      seconds measured per run, after a 1 s ramp (default 5)
+#   BENCH_WORKLOADS    space-separated subset of the workloads (default all)
+#   BENCH_FILE         scratch file of the O_DIRECT workloads, relative to
+#                      the top of the tree (default build/bench.dat, 1 GiB)
+#   BENCH_ENGINE_OPTS  extra fio options for our engine only (default none)
+#   FIO                the fio binary (default fio)
+set -eu
+
+cd "$(dirname "$0")/.."
+
+ALL_WORKLOADS="devnull-write-4k-qd32 odirect-randread-4k-qd32 odirect-read-1m-qd8"
+
+pairs=${BENCH_PAIRS:-5}
+runtime=${BENCH_RUNTIME:-5}
+workloads=${BENCH_WORKLOADS:-$ALL_WORKLOADS}
+file=${BENCH_FILE:-build/bench.dat}
+engine_opts=${BENCH_ENGINE_OPTS:-}
+fio=${FIO:-fio}
+engine=./uring_folioreg.so
+file_size=1073741824 # 1 GiB
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+log() {
+	echo "[bench] $*" >&2
+}
+
+is_count() { # a positive integer
+	case $1 in
+	'' | *[!0-9]* | 0*) return 1 ;;
+	esac
+}
+
+is_count "$pairs" || die "BENCH_PAIRS must be a positive integer, not '$pairs'"
+is_count "$runtime" ||
+	die "BENCH_RUNTIME must be a positive integer, not '$runtime'"
+command -v "$fio" >/dev/null || die "$fio not found; run: make deps"
+command -v jq >/dev/null || die "jq not found; run: make deps"
+[ -f "$engine" ] || die "$engine is not built; run: make"
+
+# Set the wl_* variables describing workload $1; fail if it is unknown.
+# wl_dir is the direction fio reports the workload's I/O under.
+set_workload() {
+	case $1 in
+	devnull-write-4k-qd32)
+		wl_file=/dev/null wl_direct=0 wl_rw=write wl_dir=write
+		wl_bs=4k wl_qd=32 wl_size=100g
+		;;
+	odirect-randread-4k-qd32)
+		wl_file=$file wl_direct=1 wl_rw=randread wl_dir=read
+		wl_bs=4k wl_qd=32 wl_size=$file_size
+		;;
+	odirect-read-1m-qd8)
+		wl_file=$file wl_direct=1 wl_rw=read wl_dir=read
+		wl_bs=1m wl_qd=8 wl_size=$file_size
+		;;
+	*) return 1 ;;
+	esac
+}
+
+need_file=0
+for w in $workloads; do
+	set_workload "$w" ||
+		die "unknown workload '$w' in BENCH_WORKLOADS; known: $ALL_WORKLOADS"
+	if [ "$wl_file" = "$file" ]; then
+		need_file=1
+	fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ufr-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+# Run fio with the given options, JSON into $tmp/out.json and its messages
+# into $tmp/out.log.  On failure (non-zero exit, unreadable JSON or a job
+# error) print what failed, described by $run_desc, and exit.
+run_fio() {
+	rc=0
+	"$fio" --output-format=json --output="$tmp/out.json" "$@" \
+		>"$tmp/out.log" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		# The first non-zero job error, 0 if none, "" if the JSON is bad.
+		jerr=$(jq -r '[.jobs[].error | select(. != 0)] | first // 0' \
+			"$tmp/out.json" 2>/dev/null) || jerr=""
+		case $jerr in
+		0) return 0 ;;
+		"") why="its JSON output is missing or unreadable" ;;
+		*) why="job error $jerr" ;;
+		esac
+	else
+		why="exit status $rc"
+	fi
+	{
+		echo "bench: fio failed for $run_desc: $why"
+		echo "bench: command: $fio $*"
+		sed 's/^/  /' "$tmp/out.log"
+	} >&2
+	exit 1
+}
+
+# The scratch file: 1 GiB fully written by the built-in engine, so that it
+# is neither sparse nor unwritten preallocation and reads reach the disk.
+# An existing regular file of the right size with all its blocks allocated
+# is taken as such a file and kept.
+prepare_file() {
+	if [ -e "$file" ] && [ ! -f "$file" ]; then
+		die "BENCH_FILE=$file exists and is not a regular file"
+	fi
+	if [ -f "$file" ]; then
+		# Size in bytes, allocated blocks and their size.
+		read -r size blocks bsize <<-EOF
+			$(stat -c '%s %b %B' "$file")
+		EOF
+		if [ "$size" -eq "$file_size" ] &&
+			[ $((blocks * bsize)) -ge "$file_size" ]; then
+			log "reusing $file"
+			return
+		fi
+		rm -f "$file"
+	fi
+	mkdir -p "$(dirname "$file")"
+	log "writing $file (1 GiB)"
+	run_desc="writing $file"
+	run_fio --name=bench-prep --filename="$file" --ioengine=io_uring \
+		--direct=1 --rw=write --bs=1m --iodepth=8 --size="$file_size" \
+		--end_fsync=1
+}
+
+# Print "IOPS CPU-µs-per-I/O" from $tmp/out.json, for direction $1.
+# CPU per I/O = (usr_cpu+sys_cpu)/100 * runtime_ms*1000 / total_ios.
+extract() {
+	jq -r --arg d "$1" '.jobs[0] |
+		[.[$d].iops, .[$d].total_ios, .job_runtime, .usr_cpu, .sys_cpu] |
+		@tsv' "$tmp/out.json" |
+		awk -F '\t' '$2 > 0 && $3 > 0 {
+			printf "%.0f %.4f\n", $1, ($4 + $5) / 100 * $3 * 1000 / $2
+		}'
+}
+
+# One run of workload $w (already set with set_workload) on side $side
+# (builtin or engine) of pair $i; appends "IOPS CPU/IO" to $tmp/$w.$side.
+run_one() {
+	run_desc="$w pair $i/$pairs $side"
+	log "$run_desc ..."
+	if [ "$side" = builtin ]; then
+		set -- --ioengine=io_uring --fixedbufs=1
+	else
+		# Word splitting of the extra options is intended.
+		# shellcheck disable=SC2086
+		set -- --ioengine=external:"$engine" $engine_opts
+	fi
+	run_fio --name="$w" --filename="$wl_file" --direct="$wl_direct" \
+		--rw="$wl_rw" --bs="$wl_bs" --iodepth="$wl_qd" --size="$wl_size" \
+		--time_based --runtime="$runtime" --ramp_time=1 "$@"
+	res=$(extract "$wl_dir")
+	[ -n "$res" ] || die "fio did no $wl_dir I/O for $run_desc"
+	echo "$res" >>"$tmp/$w.$side"
+	log "$run_desc: $(echo "$res" |
+		awk '{ printf "%d IOPS, %.3f us CPU per I/O", $1, $2 }')"
+}
+
+if [ "$need_file" -eq 1 ]; then
+	prepare_file
+fi
+
+log "$pairs pairs per workload, ${runtime}s per run," \
+	"engine options: ${engine_opts:-none}"
+for w in $workloads; do
+	set_workload "$w"
+	: >"$tmp/$w.builtin"
+	: >"$tmp/$w.engine"
+	i=1
+	while [ "$i" -le "$pairs" ]; do
+		for side in builtin engine; do
+			run_one
+		done
+		i=$((i + 1))
+	done
+done
+
+# The table: one row per workload from the per-pair results, line i of
+# $w.builtin pairing with line i of $w.engine.
+echo
+echo "Medians over $pairs pairs of ${runtime}s runs" \
+	"(engine options: ${engine_opts:-none}):"
+printf '%-26s %14s %13s %11s %13s\n' workload "builtin IOPS" "engine IOPS" \
+	"IOPS ratio" "CPU/IO ratio"
+for w in $workloads; do
+	paste -d ' ' "$tmp/$w.builtin" "$tmp/$w.engine" | awk -v name="$w" '
+	# Median of a[1..n], sorting a in place (insertion sort, n is small).
+	function median(a, n,    i, j, v) {
+		for (i = 2; i <= n; i++) {
+			v = a[i]
+			for (j = i - 1; j >= 1 && a[j] > v; j--)
+				a[j + 1] = a[j]
+			a[j + 1] = v
+		}
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	# Fields: builtin IOPS, builtin CPU/IO, engine IOPS, engine CPU/IO.
+	{
+		n++
+		biops[n] = $1
+		eiops[n] = $3
+		riops[n] = $3 / $1
+		rcpu[n] = $2 > 0 ? $4 / $2 : 0
+	}
+	END {
+		printf "%-26s %14.0f %13.0f %11.3f %13.3f\n", name,
+			median(biops, n), median(eiops, n),
+			median(riops, n), median(rcpu, n)
+	}'
+done
+echo
+echo "IOPS ratio > 1 means the engine is faster;" \
+	"CPU/IO ratio < 1 means the engine spends less CPU per I/O."

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Rings, registration and engine-owned memory, on the real kernel. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+
+#include "ufr_backing.h"
+#include "ufr_reg.h"
+#include "ufr_ring.h"
+
+static int ring_setup(void **state)
+{
+	struct ufr_ring_opts o = { .depth = 8, .sqpoll_cpu = -1 };
+	struct ufr_ring *r = calloc(1, sizeof(*r));
+	struct ufr_err err;
+
+	if (!r || ufr_ring_init(r, &o, &err)) {
+		free(r);
+		return -1;
+	}
+	*state = r;
+	return 0;
+}
+
+static int ring_teardown(void **state)
+{
+	ufr_ring_exit(*state);
+	free(*state);
+	return 0;
+}
+
+static void test_ring_prefers_cheap_submission(void **state)
+{
+	struct ufr_ring *r = *state;
+	char names[128];
+
+	/* Linux 6.1+ offers deferred task work; this kernel is newer. */
+	assert_true(r->setup_flags & IORING_SETUP_DEFER_TASKRUN);
+	assert_true(r->ring_fd_registered);
+	ufr_ring_flag_names(r->setup_flags, names, sizeof(names));
+	assert_string_equal(names, "single_issuer defer_taskrun");
+}
+
+static void test_ring_submit_and_reap(void **state)
+{
+	struct ufr_ring *r = *state;
+	struct io_uring_cqe *cqe;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	assert_int_equal(ufr_ring_submit(r, 5), 5);
+	assert_int_equal(ufr_ring_reap(r, 5), 5);
+	for (i = 0; i < 5; i++) {
+		cqe = ufr_ring_cqe(r, *r->ring.cq.khead, i);
+		assert_int_equal(cqe->user_data, i);
+		assert_int_equal(cqe->res, 0);
+	}
+	io_uring_cq_advance(&r->ring, 5);
+	assert_int_equal(ufr_ring_reap(r, 0), 0);
+}
+
+static void test_ring_sqpoll(void **state)
+{
+	struct ufr_ring_opts o = { .depth = 4,
+				   .sqpoll = true,
+				   .sqpoll_cpu = 0 };
+	struct ufr_ring r;
+	struct ufr_err err;
+
+	(void)state;
+	assert_int_equal(ufr_ring_init(&r, &o, &err), 0);
+	assert_true(r.setup_flags & IORING_SETUP_SQPOLL);
+	assert_true(r.setup_flags & IORING_SETUP_SQ_AFF);
+	assert_false(r.setup_flags & IORING_SETUP_DEFER_TASKRUN);
+	io_uring_prep_nop(io_uring_get_sqe(&r.ring));
+	assert_int_equal(ufr_ring_submit(&r, 1), 1);
+	assert_int_equal(ufr_ring_reap(&r, 1), 1);
+	ufr_ring_exit(&r);
+}
+
+static void make_iovecs(struct iovec *iov, unsigned int n, char *base,
+			size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = base + i * len;
+		iov[i].iov_len = len;
+	}
+}
+
+static void test_register_batch_and_each(void **state)
+{
+	struct ufr_ring *r = *state;
+	struct ufr_backing mem;
+	struct ufr_reg_timing t;
+	struct iovec iov[8];
+	struct ufr_err err;
+	int mode;
+
+	assert_int_equal(ufr_backing_map_small(&mem, 8 * 65536, &err), 0);
+	make_iovecs(iov, 8, mem.addr, 65536);
+	for (mode = UFR_REG_BATCH; mode <= UFR_REG_EACH; mode++) {
+		assert_int_equal(
+			ufr_register(&r->ring, iov, 8, mode, "t", &t, &err), 0);
+		assert_int_equal(t.buffers, 8);
+		assert_int_equal(t.bytes, 8 * 65536);
+		assert_int_equal(t.calls, mode == UFR_REG_EACH ? 9 : 1);
+		assert_true(t.total_ns > 0);
+		if (mode == UFR_REG_EACH) {
+			assert_non_null(t.per_buffer_ns);
+			assert_true(t.per_buffer_ns[7] > 0);
+		}
+		assert_int_equal(ufr_unregister(&r->ring, &t), 0);
+		assert_true(t.unreg_ns > 0);
+		ufr_reg_timing_free(&t);
+	}
+	ufr_backing_unmap(&mem);
+}
+
+static void test_register_each_unwinds(void **state)
+{
+	struct ufr_ring *r = *state;
+	struct ufr_backing mem;
+	struct ufr_reg_timing t;
+	struct iovec iov[4];
+	struct ufr_err err;
+
+	assert_int_equal(ufr_backing_map_small(&mem, 4 * 4096, &err), 0);
+	make_iovecs(iov, 4, mem.addr, 4096);
+	iov[2].iov_base = NULL; /* buffer 2 cannot be pinned */
+	assert_true(ufr_register(&r->ring, iov, 4, UFR_REG_EACH, "each", &t,
+				 &err) < 0);
+	assert_memory_equal(err.msg, "uring_folioreg: each: ", 22);
+	assert_null(t.per_buffer_ns);
+	/* Nothing stayed registered: a new table goes in. */
+	make_iovecs(iov, 4, mem.addr, 4096);
+	assert_int_equal(ufr_register(&r->ring, iov, 4, UFR_REG_BATCH, "b", &t,
+				      &err),
+			 0);
+	assert_int_equal(ufr_unregister(&r->ring, &t), 0);
+	ufr_backing_unmap(&mem);
+}
+
+static void test_register_too_many(void **state)
+{
+	struct ufr_ring *r = *state;
+	unsigned int n = 16385;
+	struct iovec *iov = calloc(n, sizeof(*iov));
+	struct ufr_backing mem;
+	struct ufr_reg_timing t;
+	struct ufr_err err;
+
+	assert_int_equal(ufr_backing_map_small(&mem, 4096, &err), 0);
+	for (unsigned int i = 0; i < n; i++) {
+		iov[i].iov_base = mem.addr;
+		iov[i].iov_len = 4096;
+	}
+	assert_int_equal(ufr_register(&r->ring, iov, n, UFR_REG_BATCH,
+				      "reg_strategy=per_page", &t, &err),
+			 -EINVAL);
+	assert_non_null(strstr(
+		err.msg, "16385 buffers: the kernel registers at most 16384"));
+	free(iov);
+	ufr_backing_unmap(&mem);
+}
+
+static void test_backing_small_is_populated(void **state)
+{
+	size_t pg = sysconf(_SC_PAGESIZE), len = 64 * pg, i;
+	unsigned char vec[64];
+	struct ufr_backing mem;
+	struct ufr_err err;
+
+	(void)state;
+	assert_int_equal(ufr_backing_map_small(&mem, len, &err), 0);
+	assert_int_equal(mincore(mem.addr, len, vec), 0);
+	for (i = 0; i < 64; i++)
+		assert_true(vec[i] & 1);
+	ufr_backing_unmap(&mem);
+	assert_null(mem.addr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_ring_prefers_cheap_submission, ring_setup,
+			ring_teardown),
+		cmocka_unit_test_setup_teardown(test_ring_submit_and_reap,
+						ring_setup, ring_teardown),
+		cmocka_unit_test(test_ring_sqpoll),
+		cmocka_unit_test_setup_teardown(test_register_batch_and_each,
+						ring_setup, ring_teardown),
+		cmocka_unit_test_setup_teardown(test_register_each_unwinds,
+						ring_setup, ring_teardown),
+		cmocka_unit_test_setup_teardown(test_register_too_many,
+						ring_setup, ring_teardown),
+		cmocka_unit_test(test_backing_small_is_populated),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

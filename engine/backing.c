@@ -1,51 +1,206 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
 #include "ufr_backing.h"
+#include "ufr_hugetlb.h"
+#include "ufr_numa.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
 
-/* Fault every page in now, so registration times pinning, not faults. */
-static void prefault(void *addr, size_t len)
+#define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
+
+const char *ufr_folio_name(enum ufr_folio folio)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE), off;
+	static const char *const names[] = {
+		[UFR_FOLIO_DEFAULT] = "default", [UFR_FOLIO_4K] = "4k",
+		[UFR_FOLIO_THP] = "thp",	 [UFR_FOLIO_2M] = "2m",
+		[UFR_FOLIO_1G] = "1g",
+	};
 
-	if (!madvise(addr, len, MADV_POPULATE_WRITE))
-		return;
-	for (off = 0; off < len; off += pg)
-		((volatile char *)addr)[off] = 0;
+	return folio <= UFR_FOLIO_1G ? names[folio] : "?";
 }
 
-int ufr_backing_map_small(struct ufr_backing *b, size_t len,
-			  struct ufr_err *err)
+static size_t thp_bytes(void)
 {
-	void *p;
+	static size_t cached;
+	unsigned long v = 0;
+	FILE *f;
 
-	memset(b, 0, sizeof(*b));
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
-	if (p == MAP_FAILED)
+	if (cached)
+		return cached;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	cached = v ? v : 2u << 20;
+	return cached;
+}
+
+size_t ufr_folio_bytes(enum ufr_folio folio)
+{
+	switch (folio) {
+	case UFR_FOLIO_THP:
+		return thp_bytes();
+	case UFR_FOLIO_2M:
+		return 2u << 20;
+	case UFR_FOLIO_1G:
+		return 1u << 30;
+	default:
+		return 4096;
+	}
+}
+
+static int thp_mode_never(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen(THP_ENABLED, "re");
+
+	if (!f)
+		return 1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strstr(buf, "[never]") != NULL;
+}
+
+/* Fault every page in now, so registration times pinning, not faults.
+ * Hugetlb must not be touched by hand: a missing page there is SIGBUS. */
+static int prefault(struct ufr_backing *b, int hugetlb)
+{
+	size_t off;
+
+	if (!madvise(b->addr, b->len, MADV_POPULATE_WRITE))
+		return 0;
+	if (hugetlb || errno != EINVAL)
+		return -errno;
+	for (off = 0; off < b->len; off += 4096)
+		((volatile char *)b->addr)[off] = 0;
+	return 0;
+}
+
+static int map_hugetlb(struct ufr_backing *b, size_t len, size_t page,
+		       struct ufr_err *err)
+{
+	int shift = __builtin_ctzl(page);
+	long free = ufr_hugetlb_count(page, "free_hugepages");
+	long resv = ufr_hugetlb_count(page, "resv_hugepages");
+	unsigned long need = len / page;
+
+	/* Say how many are missing before the kernel just says ENOMEM. */
+	if (free < 0 || free - (resv > 0 ? resv : 0) < (long)need)
+		return ufr_hugetlb_shortage(err, "reg_folio", page, need);
+	b->map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+			      (shift << MAP_HUGE_SHIFT),
+		      -1, 0);
+	if (b->map == MAP_FAILED) {
+		b->map = NULL;
+		/* Taken by someone else between the check and the map. */
+		if (errno == ENOMEM)
+			return ufr_hugetlb_shortage(err, "reg_folio", page,
+						    need);
+		return ufr_err_set(
+			err, errno,
+			"reg_folio: mmap of %zu bytes of %zu KiB hugetlb pages failed: %s",
+			len, page >> 10, strerror(errno));
+	}
+	b->map_len = len;
+	b->addr = b->map;
+	return 0;
+}
+
+static int map_anon(struct ufr_backing *b, size_t len, size_t align, int advice,
+		    struct ufr_err *err)
+{
+	uintptr_t start;
+
+	/* Over-map so a folio-aligned range of len fits inside. */
+	b->map_len = len + (align > 4096 ? align : 0);
+	b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b->map == MAP_FAILED) {
+		b->map = NULL;
 		return ufr_err_set(
 			err, errno,
 			"buffer memory: mmap of %zu bytes failed: %s; lower iodepth or bs",
 			len, strerror(errno));
-	/* Before the first touch, or the fault may hand out a THP. */
-	madvise(p, len, MADV_NOHUGEPAGE);
-	prefault(p, len);
-	b->addr = p;
-	b->len = len;
+	}
+	start = ((uintptr_t)b->map + align - 1) & ~(uintptr_t)(align - 1);
+	b->addr = (void *)start;
+	/* Before the first touch, or faults pick the folio size alone. */
+	madvise(b->addr, len, advice);
 	return 0;
+}
+
+int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
+		    int numa_node, struct ufr_err *err)
+{
+	size_t fbytes = ufr_folio_bytes(folio);
+	int hugetlb = folio == UFR_FOLIO_2M || folio == UFR_FOLIO_1G;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	b->folio = folio;
+	len = (len + fbytes - 1) / fbytes * fbytes;
+	if (folio == UFR_FOLIO_THP && thp_mode_never())
+		return ufr_err_set(
+			err, EOPNOTSUPP,
+			"reg_folio=thp: transparent hugepages are off (" THP_ENABLED
+			" is never); enable them: echo madvise > " THP_ENABLED);
+
+	if (hugetlb)
+		ret = map_hugetlb(b, len, fbytes, err);
+	else
+		ret = map_anon(b, len, fbytes,
+			       folio == UFR_FOLIO_THP ? MADV_HUGEPAGE :
+							MADV_NOHUGEPAGE,
+			       err);
+	if (ret)
+		return ret;
+	b->len = len;
+
+	if (numa_node >= 0) {
+		ret = ufr_numa_bind(b->addr, len, numa_node, err);
+		if (ret)
+			goto fail;
+	}
+	ret = prefault(b, hugetlb);
+	if (ret && hugetlb) {
+		ret = numa_node >= 0 ?
+			      ufr_numa_hugetlb_shortage(err, numa_node, fbytes,
+							len / fbytes) :
+			      ufr_hugetlb_shortage(err, "reg_folio", fbytes,
+						   len / fbytes);
+		goto fail;
+	}
+	if (ret) {
+		ret = ufr_err_set(
+			err, ret,
+			"buffer memory: faulting in %zu bytes failed: %s", len,
+			strerror(-ret));
+		goto fail;
+	}
+	return 0;
+fail:
+	ufr_backing_unmap(b);
+	return ret;
 }
 
 void ufr_backing_unmap(struct ufr_backing *b)
 {
-	if (b->addr)
-		munmap(b->addr, b->len);
-	b->addr = NULL;
-	b->len = 0;
+	if (b->map)
+		munmap(b->map, b->map_len);
+	memset(b, 0, sizeof(*b));
 }

@@ -12,15 +12,17 @@
 
 #include "fio.h"
 #include "optgroup.h"
+#include "verify.h"
 
-#include "ufr_backing.h"
+#include "ufr_bufset.h"
+#include "ufr_config.h"
 #include "ufr_hugetlb.h"
 #include "ufr_reg.h"
 #include "ufr_ring.h"
-#include "ufr_strategy.h"
 #include "ufr_version.h"
 
 #define UFR_EXPORT __attribute__((visibility("default")))
+#define ufr_unlikely(x) __builtin_expect(!!(x), 0)
 
 /* Weak: a fio that exports no version string is refused, not crashed. */
 extern const char fio_version_string[] __attribute__((weak));
@@ -28,6 +30,10 @@ extern const char fio_version_string[] __attribute__((weak));
 struct ufr_options {
 	void *td; /* fio stores the thread_data pointer here */
 	unsigned int strategy;
+	unsigned int folio;
+	unsigned int mode;
+	int numa_node;
+	unsigned long long rereg_usec;
 	unsigned int registerfiles;
 	unsigned int sqpoll;
 	unsigned int sqpoll_cpu;
@@ -37,7 +43,7 @@ struct ufr_options {
 
 struct ufr_job {
 	struct ufr_ring ring;
-	enum ufr_strategy strategy;
+	struct ufr_config cfg;
 	bool fixed_bufs;
 	bool fixed_files;
 	bool bufs_registered;
@@ -46,13 +52,15 @@ struct ufr_job {
 	/* queued since the last commit, for issue-time accounting */
 	struct io_u **pending;
 	unsigned int nr_pending;
+	unsigned int inflight;
 
 	/* CQEs handed to fio by the last getevents, consumed at the next */
 	unsigned int cq_head;
 	unsigned int nr_events;
 
-	struct ufr_backing mem;
+	struct ufr_bufset bufs;
 	struct ufr_reg_timing reg;
+	struct ufr_rereg rereg;
 };
 
 static int ufr_sqpoll_cpu_cb(void *data, unsigned long long *val)
@@ -85,9 +93,79 @@ static struct fio_option ufr_options[] = {
 			  .oval = UFR_STRAT_PER_PAGE,
 			  .help = "Memory on 4 KiB pages, one registered buffer per io_u",
 			},
+			{ .ival = "coalesced",
+			  .oval = UFR_STRAT_COALESCED,
+			  .help = "The pool in large folios, registered as few regions of at most 1 GiB",
+			},
+			{ .ival = "hugetlb_fast",
+			  .oval = UFR_STRAT_HUGETLB_FAST,
+			  .help = "Hugetlb memory, one buffer per io_u, each inside one folio",
+			},
+			{ .ival = "auto",
+			  .oval = UFR_STRAT_AUTO,
+			  .help = "hugetlb_fast if enough hugetlb pages are free, else coalesced on THP, else per_page",
+			},
 		},
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "reg_folio",
+		.lname = "Buffer folio size",
+		.type = FIO_OPT_STR,
+		.off1 = offsetof(struct ufr_options, folio),
+		.help = "Folio size backing the buffers (default: the strategy's: per_page 4k, coalesced thp, hugetlb_fast 2m)",
+		.posval = {
+			{ .ival = "4k", .oval = UFR_FOLIO_4K,
+			  .help = "4 KiB pages, no THP" },
+			{ .ival = "thp", .oval = UFR_FOLIO_THP,
+			  .help = "Transparent huge pages (MADV_HUGEPAGE)" },
+			{ .ival = "2m", .oval = UFR_FOLIO_2M,
+			  .help = "2 MiB hugetlb pages" },
+			{ .ival = "1g", .oval = UFR_FOLIO_1G,
+			  .help = "1 GiB hugetlb pages" },
+		},
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "reg_mode",
+		.lname = "Registration mode",
+		.type = FIO_OPT_STR,
+		.off1 = offsetof(struct ufr_options, mode),
+		.help = "How buffers are registered",
+		.def = "batch",
+		.posval = {
+			{ .ival = "batch", .oval = UFR_REG_BATCH,
+			  .help = "One IORING_REGISTER_BUFFERS call for all buffers" },
+			{ .ival = "each", .oval = UFR_REG_EACH,
+			  .help = "A sparse table, then one timed update per buffer" },
+		},
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "reg_numa_node",
+		.lname = "Buffer NUMA node",
+		.type = FIO_OPT_INT,
+		.off1 = offsetof(struct ufr_options, numa_node),
+		.help = "Bind buffer memory to this NUMA node before faulting it in (-1: leave placement alone)",
+		.def = "-1",
+		.minval = -1,
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "rereg_interval",
+		.lname = "Re-registration interval",
+		.type = FIO_OPT_STR_VAL_TIME,
+		.off1 = offsetof(struct ufr_options, rereg_usec),
+		.help = "While I/O runs, quiesce and re-register all buffers this often (0: never)",
+		.def = "0",
+		.is_seconds = 1,
+		.is_time = 1,
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
 	},
 	{
 		.name	= "registerfiles",
@@ -158,8 +236,38 @@ static void ufr_use_fio_memory(struct thread_data *td)
 static void ufr_free_job(struct ufr_job *j)
 {
 	ufr_reg_timing_free(&j->reg);
+	ufr_bufset_free(&j->bufs);
 	free(j->pending);
 	free(j);
+}
+
+/* The job's buffer options, resolved and checked (auto picks here). */
+static int ufr_configure(struct thread_data *td, struct ufr_job *j,
+			 struct ufr_err *err)
+{
+	struct ufr_options *o = td->eo;
+	struct ufr_config *c = &j->cfg;
+	int ret;
+
+	c->strategy = o->strategy;
+	c->folio = o->folio;
+	c->mode = o->mode;
+	c->numa_node = o->numa_node;
+	c->nr_bufs = td->o.iodepth;
+	c->buf_bytes = td_max_bs(td);
+	c->align = td->o.mem_align;
+	c->fio_mem_set = fio_option_is_set(&td->o, mem_type);
+	ret = ufr_config_resolve(c, err);
+	if (ret)
+		return ret;
+	if (o->strategy == UFR_STRAT_AUTO)
+		log_info(
+			"uring_folioreg: %s: reg_strategy=auto chose %s on %s folios (%s)\n",
+			td->o.name, ufr_strategy_name(c->strategy),
+			ufr_folio_name(c->folio), c->auto_reason);
+	if (ufr_strategy_uses_fio_memory(c->strategy))
+		return 0;
+	return ufr_bufset_plan(&j->bufs, c, err);
 }
 
 static int ufr_init(struct thread_data *td)
@@ -178,31 +286,22 @@ static int ufr_init(struct thread_data *td)
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return 1;
-	j->strategy = o->strategy;
-	j->fixed_bufs = j->strategy != UFR_STRAT_NONE;
-	j->fixed_files = o->registerfiles;
 	j->pending = calloc(td->o.iodepth, sizeof(*j->pending));
 	if (!j->pending) {
 		ufr_free_job(j);
 		return 1;
 	}
-
-	if (ufr_strategy_uses_fio_memory(j->strategy)) {
+	ret = ufr_configure(td, j, &err);
+	if (ret)
+		goto fail;
+	j->fixed_bufs = j->cfg.strategy != UFR_STRAT_NONE;
+	j->fixed_files = o->registerfiles;
+	if (ufr_strategy_uses_fio_memory(j->cfg.strategy))
 		ufr_use_fio_memory(td);
-	} else if (fio_option_is_set(&td->o, mem_type)) {
-		ufr_err_set(
-			&err, EINVAL,
-			"iomem=: reg_strategy=%s allocates its own buffer memory, so iomem= cannot apply; drop iomem= or use reg_strategy=iomem",
-			ufr_strategy_name(j->strategy));
-		ufr_free_job(j);
-		return ufr_fail(td, &err, EINVAL);
-	}
 
 	ret = ufr_ring_init(&j->ring, &ro, &err);
-	if (ret) {
-		ufr_free_job(j);
-		return ufr_fail(td, &err, -ret);
-	}
+	if (ret)
+		goto fail;
 	if (j->fixed_files) {
 		ret = io_uring_register_files_sparse(&j->ring.ring,
 						     td->o.nr_files);
@@ -212,24 +311,27 @@ static int ufr_init(struct thread_data *td)
 				"registerfiles: a table of %u files: %s; drop registerfiles",
 				td->o.nr_files, strerror(-ret));
 			ufr_ring_exit(&j->ring);
-			ufr_free_job(j);
-			return ufr_fail(td, &err, -ret);
+			goto fail;
 		}
 	}
 	td->io_ops_data = j;
 	return 0;
+fail:
+	ufr_free_job(j);
+	return ufr_fail(td, &err, -ret);
 }
 
+/* fio asks for @size bytes laid out its way; the plan may need more. */
 static int ufr_iomem_alloc(struct thread_data *td, size_t size)
 {
 	struct ufr_job *j = td->io_ops_data;
 	struct ufr_err err;
 	int ret;
 
-	ret = ufr_backing_map_small(&j->mem, size, &err);
+	ret = ufr_bufset_map(&j->bufs, &j->cfg, size, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
-	td->orig_buffer = j->mem.addr;
+	td->orig_buffer = j->bufs.mem.addr;
 	return 0;
 }
 
@@ -238,7 +340,7 @@ static void ufr_iomem_free(struct thread_data *td)
 	struct ufr_job *j = td->io_ops_data;
 
 	if (j)
-		ufr_backing_unmap(&j->mem);
+		ufr_backing_unmap(&j->bufs.mem);
 }
 
 static int ufr_fio_memory_failed(struct thread_data *td)
@@ -260,15 +362,50 @@ static int ufr_fio_memory_failed(struct thread_data *td)
 	return ufr_fail(td, &err, ENOMEM);
 }
 
-/* One registered buffer per io_u, buffer index = io_u index. */
-static int ufr_post_init(struct thread_data *td)
+/*
+ * fio carved its buffers out of our memory its own way and filled the
+ * write buffers; move each io_u to its planned place and fill it again,
+ * as fio's init_io_u_buffers() does.
+ */
+static void ufr_place_io_us(struct thread_data *td, struct ufr_job *j)
 {
-	struct ufr_job *j = td->io_ops_data;
-	unsigned long long bs = td_max_bs(td);
-	struct iovec *iov;
-	struct ufr_err err;
+	unsigned long long max_bs = td_max_bs(td);
+	struct io_u *io_u;
+	int i;
+
+	io_u_qiter(&td->io_u_all, io_u, i) {
+		io_u->buf = ufr_bufset_buf(&j->bufs, io_u->index);
+		if (!td_write(td))
+			continue;
+		io_u_fill_buffer(td, io_u, td->o.min_bs[DDIR_WRITE], max_bs);
+		if (td->o.verify_pattern_bytes)
+			fill_verify_pattern(td, io_u->buf, max_bs, io_u, 0, 0);
+	}
+}
+
+/* fio's memory: one registered buffer per io_u, where fio put it. */
+static int ufr_adopt_fio_buffers(struct thread_data *td, struct ufr_job *j)
+{
+	void **bufs = calloc(td->o.iodepth, sizeof(*bufs));
 	struct io_u *io_u;
 	int i, ret;
+
+	if (!bufs)
+		return -ENOMEM;
+	io_u_qiter(&td->io_u_all, io_u, i)
+		bufs[io_u->index] = io_u->buf;
+	ret = ufr_bufset_from_bufs(&j->bufs, bufs, td->o.iodepth,
+				   td_max_bs(td));
+	free(bufs);
+	return ret;
+}
+
+static int ufr_post_init(struct thread_data *td)
+{
+	struct ufr_options *o = td->eo;
+	struct ufr_job *j = td->io_ops_data;
+	struct ufr_err err;
+	int ret;
 
 	/* fio 3.33 carries on when its allocator fails; stop here. */
 	if (td->error)
@@ -276,19 +413,19 @@ static int ufr_post_init(struct thread_data *td)
 	if (!j->fixed_bufs || !td->orig_buffer)
 		return 0;
 
-	iov = calloc(td->o.iodepth, sizeof(*iov));
-	if (!iov)
-		return 1;
-	io_u_qiter(&td->io_u_all, io_u, i) {
-		iov[io_u->index].iov_base = io_u->buf;
-		iov[io_u->index].iov_len = bs;
+	if (ufr_strategy_uses_fio_memory(j->cfg.strategy)) {
+		if (ufr_adopt_fio_buffers(td, j))
+			return 1;
+	} else {
+		ufr_place_io_us(td, j);
 	}
-	ret = ufr_register(&j->ring.ring, iov, td->o.iodepth, UFR_REG_BATCH,
-			   ufr_strategy_name(j->strategy), &j->reg, &err);
-	free(iov);
+	ret = ufr_register(&j->ring.ring, j->bufs.iov, j->bufs.nr_iov,
+			   j->cfg.mode, ufr_strategy_name(j->cfg.strategy),
+			   &j->reg, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
 	j->bufs_registered = true;
+	ufr_rereg_start(&j->rereg, o->rereg_usec * 1000);
 	return 0;
 }
 
@@ -368,7 +505,7 @@ static void ufr_prep_sqe(struct thread_data *td, struct ufr_job *j,
 						       IORING_OP_WRITE;
 		io_uring_prep_rw(op, sqe, fd, io_u->xfer_buf, io_u->xfer_buflen,
 				 io_u->offset);
-		sqe->buf_index = io_u->index;
+		sqe->buf_index = j->bufs.buf_index[io_u->index];
 		/* An SQ thread does not inherit ioprio_set(); pass it on. */
 		sqe->ioprio = td->ioprio;
 	} else if (io_u->ddir == DDIR_SYNC_FILE_RANGE) {
@@ -385,6 +522,31 @@ static void ufr_prep_sqe(struct thread_data *td, struct ufr_job *j,
 	if (j->fixed_files)
 		sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data(sqe, io_u);
+}
+
+/*
+ * rereg_interval: quiesce, then re-register. Everything submitted must be
+ * complete (its CQE waits in the ring for fio's next reap) before the
+ * buffers go; what is queued but not yet submitted goes after.
+ */
+static void ufr_rereg(struct thread_data *td, struct ufr_job *j)
+{
+	struct ufr_err err;
+	int ret;
+
+	ret = ufr_ring_wait_ready(&j->ring, j->nr_events + j->inflight);
+	if (!ret)
+		ret = ufr_rereg_run(&j->rereg, &j->ring.ring, j->bufs.iov,
+				    j->bufs.nr_iov, j->cfg.mode,
+				    ufr_strategy_name(j->cfg.strategy), &err);
+	else
+		ufr_err_set(&err, ret, "rereg_interval: waiting for I/O: %s",
+			    strerror(-ret));
+	if (ret) {
+		j->bufs_registered = false;
+		log_err("%s\n", err.msg);
+		td_verror(td, -ret, "uring_folioreg rereg");
+	}
 }
 
 static enum fio_q_status ufr_queue(struct thread_data *td, struct io_u *io_u)
@@ -422,12 +584,15 @@ static int ufr_commit(struct thread_data *td)
 	if (!nr)
 		return 0;
 
+	if (ufr_unlikely(ufr_rereg_due(&j->rereg)) && j->bufs_registered)
+		ufr_rereg(td, j);
 	ret = ufr_ring_submit(&j->ring, nr);
 	if (ret < 0) {
 		td_verror(td, -ret, "io_uring_submit");
 		return ret;
 	}
 	j->nr_pending = 0;
+	j->inflight += nr;
 
 	if (fio_fill_issue_time(td)) {
 		fio_gettime(&now, NULL);
@@ -462,6 +627,7 @@ static int ufr_getevents(struct thread_data *td, unsigned int min,
 	}
 	j->cq_head = *ring->cq.khead;
 	j->nr_events = (unsigned int)ready < max ? (unsigned int)ready : max;
+	j->inflight -= j->nr_events;
 	return j->nr_events;
 }
 
@@ -507,7 +673,6 @@ static void ufr_cleanup(struct thread_data *td)
 	if (j->bufs_registered)
 		ufr_unregister(&j->ring.ring, &j->reg);
 	ufr_ring_exit(&j->ring);
-	ufr_backing_unmap(&j->mem);
 	ufr_free_job(j);
 	td->io_ops_data = NULL;
 }

@@ -133,3 +133,43 @@ void ufr_reg_timing_free(struct ufr_reg_timing *t)
 	free(t->per_buffer_ns);
 	t->per_buffer_ns = NULL;
 }
+
+static uint64_t coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+void ufr_rereg_start(struct ufr_rereg *r, uint64_t interval_ns)
+{
+	memset(r, 0, sizeof(*r));
+	r->interval_ns = interval_ns;
+	r->next_ns = coarse_ns() + interval_ns;
+}
+
+int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
+		  const struct iovec *iov, unsigned int n,
+		  enum ufr_reg_mode mode, const char *what, struct ufr_err *err)
+{
+	struct ufr_reg_timing t;
+	int ret;
+
+	ret = io_uring_unregister_buffers(ring);
+	if (ret)
+		return ufr_err_set(
+			err, ret,
+			"rereg_interval: unregistering the buffers failed: %s",
+			strerror(-ret));
+	ret = ufr_register(ring, iov, n, mode, what, &t, err);
+	if (ret)
+		return ret;
+	ufr_reg_timing_free(&t);
+	r->count++;
+	r->total_ns += t.total_ns;
+	if (t.total_ns > r->max_ns)
+		r->max_ns = t.total_ns;
+	r->next_ns = coarse_ns() + r->interval_ns;
+	return 0;
+}

@@ -110,25 +110,31 @@ int ufr_ring_submit(struct ufr_ring *r, unsigned int nr)
 	return done;
 }
 
-int ufr_ring_reap(struct ufr_ring *r, unsigned int min)
+int ufr_ring_wait_ready(struct ufr_ring *r, unsigned int nr)
 {
 	struct io_uring_cqe *cqe;
-	unsigned int ready = io_uring_cq_ready(&r->ring);
+	int ret;
+
+	while (io_uring_cq_ready(&r->ring) < nr) {
+		ret = io_uring_wait_cqe_nr(&r->ring, &cqe, nr);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -ETIME)
+			return ret;
+	}
+	return 0;
+}
+
+int ufr_ring_reap(struct ufr_ring *r, unsigned int min)
+{
 	int ret;
 
 	if (!min) {
 		/* An SQPOLL ring's completions arrive on their own. */
-		if (!ready && !r->sqpoll)
+		if (!io_uring_cq_ready(&r->ring) && !r->sqpoll)
 			io_uring_get_events(&r->ring);
 		return io_uring_cq_ready(&r->ring);
 	}
-	while (ready < min) {
-		ret = io_uring_wait_cqe_nr(&r->ring, &cqe, min);
-		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -ETIME)
-			return ret;
-		ready = io_uring_cq_ready(&r->ring);
-	}
-	return ready;
+	ret = ufr_ring_wait_ready(r, min);
+	return ret ? ret : (int)io_uring_cq_ready(&r->ring);
 }
 
 const char *ufr_ring_flag_names(unsigned int flags, char *buf, size_t len)

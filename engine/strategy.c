@@ -10,6 +10,12 @@ const char *ufr_strategy_name(enum ufr_strategy s)
 		return "none";
 	case UFR_STRAT_PER_PAGE:
 		return "per_page";
+	case UFR_STRAT_COALESCED:
+		return "coalesced";
+	case UFR_STRAT_HUGETLB_FAST:
+		return "hugetlb_fast";
+	case UFR_STRAT_AUTO:
+		return "auto";
 	}
 	return "?";
 }

@@ -6,15 +6,36 @@
 
 #include "ufr_error.h"
 
-/* Buffer memory the engine maps itself, faulted in before registration. */
-struct ufr_backing {
-	void *addr;
-	size_t len;
+/* The folio size buffer memory is backed by (option reg_folio). */
+enum ufr_folio {
+	UFR_FOLIO_DEFAULT, /* the strategy's own choice */
+	UFR_FOLIO_4K,
+	UFR_FOLIO_THP,
+	UFR_FOLIO_2M,
+	UFR_FOLIO_1G,
 };
 
-/* Anonymous memory kept on 4 KiB pages (no THP), every page faulted in. */
-int ufr_backing_map_small(struct ufr_backing *b, size_t len,
-			  struct ufr_err *err);
+const char *ufr_folio_name(enum ufr_folio folio);
+/* Bytes per folio; THP is the PMD size the kernel reports. */
+size_t ufr_folio_bytes(enum ufr_folio folio);
+
+/* Buffer memory the engine maps itself, faulted in before registration. */
+struct ufr_backing {
+	void *addr; /* aligned to the folio size */
+	size_t len;
+	void *map; /* what mmap returned, for munmap */
+	size_t map_len;
+	enum ufr_folio folio;
+};
+
+/*
+ * Map @len bytes (a multiple of the folio size) on @folio memory, bound to
+ * @numa_node first when it is >= 0, and fault every page in so that
+ * registration times pinning, not page faults. Hugetlb pages that are not
+ * there are reported with the command that reserves them.
+ */
+int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
+		    int numa_node, struct ufr_err *err);
 void ufr_backing_unmap(struct ufr_backing *b);
 
 #endif

@@ -37,6 +37,9 @@ int ufr_ring_submit(struct ufr_ring *r, unsigned int nr);
  * or poll once). Returns the number ready or -errno. */
 int ufr_ring_reap(struct ufr_ring *r, unsigned int min);
 
+/* Wait until @nr CQEs are in the ring, consuming none. */
+int ufr_ring_wait_ready(struct ufr_ring *r, unsigned int nr);
+
 /* The @i-th CQE counted from @head, without consuming it. */
 static inline struct io_uring_cqe *
 ufr_ring_cqe(struct ufr_ring *r, unsigned int head, unsigned int i)

@@ -9,6 +9,9 @@ enum ufr_strategy {
 	UFR_STRAT_IOMEM, /* fio's memory, one buffer per io_u */
 	UFR_STRAT_NONE, /* no fixed buffers: plain READ/WRITE */
 	UFR_STRAT_PER_PAGE, /* 4 KiB pages, one buffer per io_u */
+	UFR_STRAT_COALESCED, /* large folios, few regions of slices */
+	UFR_STRAT_HUGETLB_FAST, /* hugetlb, each buffer inside one folio */
+	UFR_STRAT_AUTO, /* the best one this machine serves now */
 };
 
 const char *ufr_strategy_name(enum ufr_strategy s);

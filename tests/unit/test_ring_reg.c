@@ -109,7 +109,8 @@ static void test_register_batch_and_each(void **state)
 	struct ufr_err err;
 	int mode;
 
-	assert_int_equal(ufr_backing_map_small(&mem, 8 * 65536, &err), 0);
+	assert_int_equal(
+		ufr_backing_map(&mem, 8 * 65536, UFR_FOLIO_4K, -1, &err), 0);
 	make_iovecs(iov, 8, mem.addr, 65536);
 	for (mode = UFR_REG_BATCH; mode <= UFR_REG_EACH; mode++) {
 		assert_int_equal(
@@ -137,7 +138,8 @@ static void test_register_each_unwinds(void **state)
 	struct iovec iov[4];
 	struct ufr_err err;
 
-	assert_int_equal(ufr_backing_map_small(&mem, 4 * 4096, &err), 0);
+	assert_int_equal(
+		ufr_backing_map(&mem, 4 * 4096, UFR_FOLIO_4K, -1, &err), 0);
 	make_iovecs(iov, 4, mem.addr, 4096);
 	iov[2].iov_base = NULL; /* buffer 2 cannot be pinned */
 	assert_true(ufr_register(&r->ring, iov, 4, UFR_REG_EACH, "each", &t,
@@ -162,7 +164,8 @@ static void test_register_too_many(void **state)
 	struct ufr_reg_timing t;
 	struct ufr_err err;
 
-	assert_int_equal(ufr_backing_map_small(&mem, 4096, &err), 0);
+	assert_int_equal(ufr_backing_map(&mem, 4096, UFR_FOLIO_4K, -1, &err),
+			 0);
 	for (unsigned int i = 0; i < n; i++) {
 		iov[i].iov_base = mem.addr;
 		iov[i].iov_len = 4096;
@@ -184,7 +187,7 @@ static void test_backing_small_is_populated(void **state)
 	struct ufr_err err;
 
 	(void)state;
-	assert_int_equal(ufr_backing_map_small(&mem, len, &err), 0);
+	assert_int_equal(ufr_backing_map(&mem, len, UFR_FOLIO_4K, -1, &err), 0);
 	assert_int_equal(mincore(mem.addr, len, vec), 0);
 	for (i = 0; i < 64; i++)
 		assert_true(vec[i] & 1);

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The segments the kernel really builds for registered buffers: the folio
+ * layout read from /proc/self/pagemap and /proc/kpageflags, put through
+ * the rules of io_check_coalesce_buffer() (io_uring/rsrc.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/kernel-page-flags.h>
+
+#include "ufr_inspect.h"
+
+/* Documentation/admin-guide/mm/pagemap.rst */
+#define PM_PRESENT (1ULL << 63)
+#define PM_PFN_MASK ((1ULL << 55) - 1)
+#define PF_HEAD (1ULL << KPF_COMPOUND_HEAD)
+#define PF_TAIL (1ULL << KPF_COMPOUND_TAIL)
+#define PF_ZERO (1ULL << KPF_ZERO_PAGE)
+
+/* Pagemap entries read per pread: 256 KiB, whatever the buffer size. */
+#define PM_CHUNK 32768
+/* Page flags read per pread at most: each costs ~0.1 us in the kernel. */
+#define PF_RUN 64
+/* Larger than any folio (PUD-sized hugetlb is order 18 on 4 KiB pages). */
+#define MAX_FOLIO_ORDER 30
+
+/* io_check_coalesce_buffer(), fed one page at a time. */
+struct coalesce {
+	uint64_t pages;
+	uint64_t folios;
+	uint64_t run; /* pages in the current folio run */
+	uint64_t prev_pfn, head_pfn;
+	uint32_t mid_pages; /* the first folio's size: every folio's */
+	bool ok;
+};
+
+static void coalesce_add(struct coalesce *c, const struct ufr_page_info *p)
+{
+	if (!c->pages++) {
+		c->mid_pages = p->folio_pages;
+		c->folios = c->run = 1;
+		c->ok = true;
+	} else if (!c->ok) {
+		/* One per page already; nothing more to learn. */
+	} else if (p->head_pfn == c->head_pfn && p->pfn == c->prev_pfn + 1) {
+		c->run++;
+	} else {
+		/* The head run may start mid-folio but must reach its end;
+		 * later runs must cover their whole folio. */
+		if (c->folios == 1)
+			c->ok = c->prev_pfn - c->head_pfn == c->mid_pages - 1;
+		else
+			c->ok = c->run == c->mid_pages;
+		if (p->folio_pages != c->mid_pages || p->pfn != p->head_pfn)
+			c->ok = false;
+		c->run = 1;
+		c->folios++;
+	}
+	c->prev_pfn = p->pfn;
+	c->head_pfn = p->head_pfn;
+}
+
+static uint64_t coalesce_bvecs(const struct coalesce *c)
+{
+	if (c->pages > 1 && c->ok && c->mid_pages != 1)
+		return c->folios;
+	return c->pages;
+}
+
+uint32_t ufr_coalesced_bvecs(const struct ufr_page_info *pages, size_t nr)
+{
+	struct coalesce c = { 0 };
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		coalesce_add(&c, &pages[i]);
+	return (uint32_t)coalesce_bvecs(&c);
+}
+
+/* Open addressing, storing PFN + 1 so that 0 marks an empty slot. */
+struct pfn_set {
+	uint64_t *slot;
+	unsigned int bits;
+	size_t used;
+};
+
+static size_t pfn_slot(const struct pfn_set *set, uint64_t key)
+{
+	size_t mask = ((size_t)1 << set->bits) - 1;
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> (64 - set->bits));
+
+	while (set->slot[i] && set->slot[i] != key)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int pfn_set_add(struct pfn_set *set, uint64_t pfn)
+{
+	size_t i;
+
+	/* Keep it at most half full: probes stay short. */
+	if (2 * (set->used + 1) > ((size_t)1 << set->bits)) {
+		struct pfn_set big = { .bits = set->bits ? set->bits + 1 : 10 };
+
+		big.slot = calloc((size_t)1 << big.bits, sizeof(*big.slot));
+		if (!big.slot)
+			return -ENOMEM;
+		for (i = 0; set->bits && i < ((size_t)1 << set->bits); i++)
+			if (set->slot[i])
+				big.slot[pfn_slot(&big, set->slot[i])] =
+					set->slot[i];
+		big.used = set->used;
+		free(set->slot);
+		*set = big;
+	}
+	i = pfn_slot(set, pfn + 1);
+	if (!set->slot[i]) {
+		set->slot[i] = pfn + 1;
+		set->used++;
+	}
+	return 0;
+}
+
+struct walk {
+	int pagemap, kpageflags;
+	size_t page_size;
+	uint64_t *pm; /* PM_CHUNK pagemap entries */
+	uint64_t win_pfn, win_len; /* PFNs whose flags are in win[] */
+	uint64_t win[PF_RUN];
+	struct ufr_page_info folio; /* the last folio found */
+	struct pfn_set heads; /* distinct folios, by head PFN */
+};
+
+static int read_full(int fd, void *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = pread(fd, (char *)buf + done, len - done,
+				  off + (off_t)done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		done += r;
+	}
+	/* Past the last PFN there is nothing: zero flags. */
+	memset((char *)buf + done, 0, len - done);
+	return 0;
+}
+
+/* Flags of @pfn, reading those of the next @ahead - 1 PFNs with them. */
+static int page_flags(struct walk *w, uint64_t pfn, uint64_t ahead,
+		      uint64_t *flags)
+{
+	int ret;
+
+	if (pfn - w->win_pfn >= w->win_len) {
+		w->win_len = 0;
+		ahead = ahead < PF_RUN ? ahead : PF_RUN;
+		ret = read_full(w->kpageflags, w->win, ahead * sizeof(uint64_t),
+				(off_t)(pfn * sizeof(uint64_t)));
+		if (ret)
+			return ret;
+		w->win_pfn = pfn;
+		w->win_len = ahead;
+	}
+	*flags = w->win[pfn - w->win_pfn];
+	return 0;
+}
+
+/*
+ * Folios are naturally aligned powers of two, so the head of a tail page
+ * is the first COMPOUND_HEAD among the PFN rounded down to 2, 4, 8, ...
+ * pages, and the size is the first power of two past the head that is no
+ * longer a tail: O(log size) reads per folio, not one per page.
+ * @ahead: how many PFNs from @pfn on the buffer uses next (4 KiB pages
+ * mostly come in ascending runs), so their flags come in the same read.
+ */
+static int find_folio(struct walk *w, uint64_t pfn, uint64_t ahead)
+{
+	struct ufr_page_info *f = &w->folio;
+	uint64_t flags, head = pfn;
+	unsigned int k;
+	int ret;
+
+	ret = page_flags(w, pfn, ahead, &flags);
+	/* Read-faulted: pinning for write will put another page there. */
+	if (!ret && (flags & PF_ZERO))
+		return -EFAULT;
+	for (k = 1; !ret && !(flags & PF_HEAD); k++) {
+		if (!(flags & PF_TAIL)) {
+			if (k > 1)
+				return -EIO; /* changed under us */
+			f->head_pfn = pfn;
+			f->folio_pages = 1;
+			return 0;
+		}
+		if (k > MAX_FOLIO_ORDER)
+			return -EIO;
+		head = pfn & ~((1ULL << k) - 1);
+		ret = page_flags(w, head, 1, &flags);
+	}
+	for (k = 0; !ret && k <= MAX_FOLIO_ORDER; k++) {
+		ret = page_flags(w, head + (1ULL << k), 1, &flags);
+		if (!ret && !(flags & PF_TAIL))
+			break;
+	}
+	if (ret)
+		return ret;
+	if (k > MAX_FOLIO_ORDER || pfn - head >= 1ULL << k)
+		return -EIO;
+	f->head_pfn = head;
+	f->folio_pages = 1U << k;
+	return 0;
+}
+
+static int note_folio(struct walk *w, struct ufr_segments *out)
+{
+	uint64_t bytes = (uint64_t)w->folio.folio_pages * w->page_size;
+
+	if (pfn_set_add(&w->heads, w->folio.head_pfn))
+		return -ENOMEM;
+	if (!out->min_folio_bytes || bytes < out->min_folio_bytes)
+		out->min_folio_bytes = bytes;
+	if (bytes > out->max_folio_bytes)
+		out->max_folio_bytes = bytes;
+	return 0;
+}
+
+/* How many of @nr pagemap entries map ascending PFNs from the first on. */
+static uint64_t pfn_run(const uint64_t *pm, uint64_t nr)
+{
+	uint64_t i;
+
+	for (i = 1; i < nr && i < PF_RUN; i++)
+		if ((pm[i] & PM_PFN_MASK) != (pm[0] & PM_PFN_MASK) + i)
+			break;
+	return i;
+}
+
+/* Feed the buffer's pages, as io_pin_pages() pins them, to coalesce. */
+static int walk_buffer(struct walk *w, const struct iovec *iov,
+		       struct ufr_segments *out)
+{
+	uintptr_t addr = (uintptr_t)iov->iov_base, mask = w->page_size - 1;
+	uint64_t first, nr, done, i, chunk, entry;
+	struct coalesce c = { 0 };
+	uint64_t first_head = 0;
+	bool straddles = false;
+	int ret;
+
+	if (!iov->iov_len)
+		return 0;
+	if (addr + iov->iov_len < addr || addr + iov->iov_len + mask < addr)
+		return -EINVAL;
+	first = addr / w->page_size;
+	nr = (addr + iov->iov_len + mask) / w->page_size - first;
+	for (done = 0; done < nr; done += chunk) {
+		chunk = nr - done < PM_CHUNK ? nr - done : PM_CHUNK;
+		ret = read_full(w->pagemap, w->pm, chunk * sizeof(uint64_t),
+				(off_t)((first + done) * sizeof(uint64_t)));
+		if (ret)
+			return ret;
+		for (i = 0; i < chunk; i++) {
+			struct ufr_page_info p;
+
+			entry = w->pm[i];
+			if (!(entry & PM_PRESENT))
+				return -EFAULT;
+			p.pfn = entry & PM_PFN_MASK;
+			/* Hidden from tasks without CAP_SYS_ADMIN. */
+			if (!p.pfn)
+				return -EPERM;
+			if (p.pfn - w->folio.head_pfn >= w->folio.folio_pages)
+				ret = find_folio(w, p.pfn,
+						 pfn_run(w->pm + i, chunk - i));
+			if (ret)
+				return ret;
+			p.head_pfn = w->folio.head_pfn;
+			p.folio_pages = w->folio.folio_pages;
+			if (!c.pages || p.head_pfn != c.head_pfn) {
+				ret = note_folio(w, out);
+				if (ret)
+					return ret;
+			}
+			if (!c.pages)
+				first_head = p.head_pfn;
+			else if (p.head_pfn != first_head)
+				straddles = true;
+			coalesce_add(&c, &p);
+		}
+	}
+	out->pages += nr;
+	out->bvecs += coalesce_bvecs(&c);
+	out->straddling += straddles;
+	return 0;
+}
+
+int ufr_inspect_buffers(const struct iovec *iov, unsigned int n,
+			struct ufr_segments *out)
+{
+	struct walk w = { .pagemap = -1, .kpageflags = -1 };
+	unsigned int i;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	w.page_size = (size_t)sysconf(_SC_PAGESIZE);
+	w.pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (w.pagemap >= 0)
+		w.kpageflags = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (w.pagemap < 0 || w.kpageflags < 0) {
+		ret = -errno;
+		goto out;
+	}
+	w.pm = malloc(PM_CHUNK * sizeof(*w.pm));
+	if (!w.pm) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n && !ret; i++)
+		ret = walk_buffer(&w, &iov[i], out);
+	if (!ret) {
+		out->folios = w.heads.used;
+		out->from_pagemap = true;
+	}
+out:
+	if (ret)
+		memset(out, 0, sizeof(*out));
+	free(w.heads.slot);
+	free(w.pm);
+	if (w.kpageflags >= 0)
+		close(w.kpageflags);
+	if (w.pagemap >= 0)
+		close(w.pagemap);
+	return ret;
+}
+
+/* Fold the per-CPU vmstat deltas, which can hide thousands of pins. */
+static bool refresh_vmstat(void)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, "1\n", 2) == 2;
+	close(fd);
+	return ok;
+}
+
+int64_t ufr_pins_held(bool *exact)
+{
+	int64_t acquired = -1, released = -1, val;
+	bool refreshed = refresh_vmstat();
+	char name[64];
+	FILE *f;
+
+	if (exact)
+		*exact = refreshed;
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %" SCNd64, name, &val) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = val;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = val;
+	}
+	fclose(f);
+	if (acquired < 0 || released < 0)
+		return -1;
+	return acquired - released;
+}

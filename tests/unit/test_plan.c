@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The layout planner: placements and the segments the kernel will build. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ufr_plan.h"
+
+#define KIB (1ul << 10)
+#define MIB (1ul << 20)
+#define GIB (1ul << 30)
+
+static struct ufr_plan plan_of(enum ufr_strategy s, unsigned int n, size_t bs,
+			       size_t align, size_t folio)
+{
+	struct ufr_plan_params p = { s, n, bs, align, folio };
+	struct ufr_plan plan;
+	struct ufr_err err;
+
+	assert_int_equal(ufr_plan_make(&p, &plan, &err), 0);
+	return plan;
+}
+
+static void test_range_bvecs(void **state)
+{
+	(void)state;
+	assert_int_equal(ufr_range_bvecs(0, 4096, 2 * MIB), 1);
+	assert_int_equal(ufr_range_bvecs(0, MIB, 4096), 256);
+	assert_int_equal(ufr_range_bvecs(512, 4096, 4096), 2);
+	assert_int_equal(ufr_range_bvecs(0, 2 * MIB, 2 * MIB), 1);
+	assert_int_equal(ufr_range_bvecs(MIB, 2 * MIB, 2 * MIB), 2);
+	assert_int_equal(ufr_range_bvecs(0, 256 * MIB, GIB), 1);
+	/* One byte over a folio spills into the next. */
+	assert_int_equal(ufr_range_bvecs(0, 2 * MIB + 1, 2 * MIB), 2);
+	/* A single page inside a huge folio: one bvec either way. */
+	assert_int_equal(ufr_range_bvecs(8192, 100, 2 * MIB), 1);
+}
+
+/* The acceptance figures: 256 x 1 MiB. */
+static void test_acceptance_bvecs(void **state)
+{
+	struct ufr_plan p;
+
+	(void)state;
+	p = plan_of(UFR_STRAT_PER_PAGE, 256, MIB, 0, 4096);
+	assert_int_equal(p.bvecs, 65536);
+	assert_int_equal(p.nr_regions, 256);
+	ufr_plan_free(&p);
+
+	p = plan_of(UFR_STRAT_HUGETLB_FAST, 256, MIB, 0, 2 * MIB);
+	assert_int_equal(p.bvecs, 256);
+	assert_int_equal(p.folios, 128);
+	assert_int_equal(p.straddling, 0);
+	assert_int_equal(p.backing_bytes, 256 * MIB);
+	ufr_plan_free(&p);
+
+	p = plan_of(UFR_STRAT_COALESCED, 256, MIB, 0, 2 * MIB);
+	assert_int_equal(p.bvecs, 128);
+	assert_int_equal(p.nr_regions, 1);
+	assert_int_equal(p.regions[0].len, 256 * MIB);
+	ufr_plan_free(&p);
+
+	p = plan_of(UFR_STRAT_COALESCED, 256, MIB, 0, GIB);
+	assert_int_equal(p.bvecs, 1);
+	assert_int_equal(p.backing_bytes, GIB);
+	ufr_plan_free(&p);
+}
+
+static void test_hugetlb_fast_packs_and_never_straddles(void **state)
+{
+	struct ufr_plan p;
+	unsigned int i;
+
+	(void)state;
+	/* 3 x 600 KiB fit a 2 MiB folio with 512 bytes of mem_align. */
+	p = plan_of(UFR_STRAT_HUGETLB_FAST, 7, 600 * KIB, 512, 2 * MIB);
+	assert_int_equal(p.bufs[0].off, 512);
+	assert_int_equal(p.bufs[2].off, 512 + 2 * 600 * KIB);
+	assert_int_equal(p.bufs[3].off, 2 * MIB + 512);
+	assert_int_equal(p.backing_bytes, 3 * 2 * MIB);
+	for (i = 0; i < 7; i++)
+		assert_int_equal(p.bufs[i].off / (2 * MIB),
+				 (p.bufs[i].off + 600 * KIB - 1) / (2 * MIB));
+	assert_int_equal(p.straddling, 0);
+	assert_int_equal(p.bvecs, 7);
+	ufr_plan_free(&p);
+
+	/* bs equal to the folio: one buffer per folio. */
+	p = plan_of(UFR_STRAT_HUGETLB_FAST, 4, 2 * MIB, 0, 2 * MIB);
+	assert_int_equal(p.bufs[3].off, 6 * MIB);
+	assert_int_equal(p.bvecs, 4);
+	ufr_plan_free(&p);
+}
+
+static void test_hugetlb_fast_too_big_names_1g(void **state)
+{
+	struct ufr_plan_params prm = { UFR_STRAT_HUGETLB_FAST, 4, 2 * MIB + 1,
+				       0, 2 * MIB };
+	struct ufr_plan p;
+	struct ufr_err err;
+
+	(void)state;
+	assert_int_equal(ufr_plan_make(&prm, &p, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "reg_folio=1g"));
+	/* mem_align alone can push a folio-sized buffer over. */
+	prm.buf_bytes = 2 * MIB;
+	prm.align = 512;
+	assert_int_equal(ufr_plan_make(&prm, &p, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "mem_align=512"));
+}
+
+static void test_coalesced_splits_at_1g(void **state)
+{
+	struct ufr_plan p;
+	unsigned int i;
+
+	(void)state;
+	/* 3 GiB of 1 MiB buffers: three full 1 GiB regions. */
+	p = plan_of(UFR_STRAT_COALESCED, 3072, MIB, 0, 2 * MIB);
+	assert_int_equal(p.nr_regions, 3);
+	for (i = 0; i < 3; i++) {
+		assert_true(p.regions[i].len <= GIB);
+		assert_int_equal(p.regions[i].off % (2 * MIB), 0);
+	}
+	assert_int_equal(p.bufs[1024].region, 1);
+	assert_int_equal(p.bvecs, 3 * 512);
+	ufr_plan_free(&p);
+
+	/* bs not dividing 1 GiB: regions hold whole buffers only. */
+	p = plan_of(UFR_STRAT_COALESCED, 3000, 768 * KIB, 0, 2 * MIB);
+	for (i = 0; i < p.nr_regions; i++)
+		assert_true(p.regions[i].len <= GIB);
+	for (i = 0; i < 3000; i++) {
+		const struct ufr_plan_region *r = &p.regions[p.bufs[i].region];
+
+		assert_true(p.bufs[i].off >= r->off);
+		assert_true(p.bufs[i].off + 768 * KIB <= r->off + r->len);
+	}
+	ufr_plan_free(&p);
+}
+
+static void test_coalesced_partial_folios(void **state)
+{
+	struct ufr_plan p;
+
+	(void)state;
+	/* 3 x 1 MiB at mem_align 4 KiB: head and tail folios partial. */
+	p = plan_of(UFR_STRAT_COALESCED, 3, MIB, 4096, 2 * MIB);
+	assert_int_equal(p.regions[0].off, 4096);
+	assert_int_equal(p.bvecs, 2);
+	assert_int_equal(p.straddling, 1); /* the buffer at 1 MiB + 4 KiB */
+	assert_int_equal(p.backing_bytes, 4 * MIB);
+	ufr_plan_free(&p);
+}
+
+static void test_per_page_matches_fio_layout(void **state)
+{
+	struct ufr_plan p;
+
+	(void)state;
+	p = plan_of(UFR_STRAT_PER_PAGE, 4, 6 * KIB, 512, 4096);
+	assert_int_equal(p.bufs[1].off, 512 + 6 * KIB);
+	/* 6 KiB at offset 512: 2 pages; at 6.5 KiB: 3 pages (crosses two) */
+	assert_int_equal(p.regions[0].bvecs, 2);
+	assert_int_equal(p.regions[1].bvecs, 3);
+	assert_int_equal(p.straddling, 4);
+	ufr_plan_free(&p);
+}
+
+static void test_limits(void **state)
+{
+	struct ufr_plan_params prm = { UFR_STRAT_PER_PAGE, 16385, 4096, 0,
+				       4096 };
+	struct ufr_plan p;
+	struct ufr_err err;
+
+	(void)state;
+	assert_int_equal(ufr_plan_make(&prm, &p, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "iodepth=16385"));
+	prm.nr_bufs = 16384;
+	assert_int_equal(ufr_plan_make(&prm, &p, &err), 0);
+	ufr_plan_free(&p);
+
+	prm.nr_bufs = 1;
+	prm.buf_bytes = GIB + 4096;
+	assert_int_equal(ufr_plan_make(&prm, &p, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "over 1 GiB"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_range_bvecs),
+		cmocka_unit_test(test_acceptance_bvecs),
+		cmocka_unit_test(test_hugetlb_fast_packs_and_never_straddles),
+		cmocka_unit_test(test_hugetlb_fast_too_big_names_1g),
+		cmocka_unit_test(test_coalesced_splits_at_1g),
+		cmocka_unit_test(test_coalesced_partial_folios),
+		cmocka_unit_test(test_per_page_matches_fio_layout),
+		cmocka_unit_test(test_limits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -495,17 +495,16 @@ static void ufr_prep_sqe(struct thread_data *td, struct ufr_job *j,
 	int fd = j->fixed_files ? f->fileno : f->fd;
 
 	if (ddir_rw(io_u->ddir)) {
-		int op;
+		static const int ops[2][2] = {
+			{ IORING_OP_READ, IORING_OP_WRITE },
+			{ IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED },
+		};
 
-		if (j->fixed_bufs)
-			op = io_u->ddir == DDIR_READ ? IORING_OP_READ_FIXED :
-						       IORING_OP_WRITE_FIXED;
-		else
-			op = io_u->ddir == DDIR_READ ? IORING_OP_READ :
-						       IORING_OP_WRITE;
-		io_uring_prep_rw(op, sqe, fd, io_u->xfer_buf, io_u->xfer_buflen,
+		io_uring_prep_rw(ops[j->fixed_bufs][io_u->ddir == DDIR_WRITE],
+				 sqe, fd, io_u->xfer_buf, io_u->xfer_buflen,
 				 io_u->offset);
-		sqe->buf_index = j->bufs.buf_index[io_u->index];
+		if (j->fixed_bufs)
+			sqe->buf_index = j->bufs.buf_index[io_u->index];
 		/* An SQ thread does not inherit ioprio_set(); pass it on. */
 		sqe->ioprio = td->ioprio;
 	} else if (io_u->ddir == DDIR_SYNC_FILE_RANGE) {

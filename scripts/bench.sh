@@ -84,7 +84,9 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ufr-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# On a signal, exit so that the EXIT trap removes $tmp.
 trap 'exit 130' INT TERM
+trap 'exit 1' HUP PIPE
 
 # Run fio with the given options, JSON into $tmp/out.json and its messages
 # into $tmp/out.log.  On failure (non-zero exit, unreadable JSON or a job

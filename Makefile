@@ -15,38 +15,40 @@ FIO_SRC ?= $(DEFAULT_FIO_SRC)
 CC ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden
-CPPFLAGS += -Iinclude -D_GNU_SOURCE -D_LARGEFILE_SOURCE -D_FILE_OFFSET_BITS=64
+CPPFLAGS += -Iinclude -D_GNU_SOURCE -D_LARGEFILE_SOURCE -D_FILE_OFFSET_BITS=64 \
+	-DUFR_VERSION='"$(VERSION)"'
 LIBS := -luring -lnuma -lpthread
 
 # fio's headers as fio itself compiles them; -isystem keeps their
 # warnings out of ours.
 FIO_CPPFLAGS = -isystem $(FIO_SRC) -include $(FIO_SRC)/config-host.h \
 	-DFIO_INTERNAL -DBITS_PER_LONG=64 \
-	-DUFR_FIO_VERSION='"$(FIO_VERSION)"' -DUFR_VERSION='"$(VERSION)"'
+	-DUFR_FIO_VERSION='"$(FIO_VERSION)"'
 FIO_VERSION = $(shell sed -n 's/^FIO_VERSION = //p' \
 	$(FIO_SRC)/FIO-VERSION-FILE 2>/dev/null)
 ifneq ($(UFR_FAKE_FIO_VERSION),)
 FIO_VERSION = $(UFR_FAKE_FIO_VERSION)
 endif
 
-CORE_SRCS := $(filter-out engine/fio_glue.c,$(wildcard engine/*.c))
+FIO_SRCS := $(wildcard engine/fio_*.c)
+CORE_SRCS := $(filter-out $(FIO_SRCS),$(wildcard engine/*.c))
 CORE_OBJS := $(CORE_SRCS:engine/%.c=$(BUILD)/%.o)
 CORE_LIB := $(BUILD)/libufr.a
 ENGINE := uring_folioreg.so
 
 all: $(ENGINE)
 
-$(BUILD)/%.o: engine/%.c $(wildcard include/*.h) | $(BUILD)
+$(BUILD)/%.o: engine/%.c $(wildcard include/*.h) VERSION | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(CORE_LIB): $(CORE_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/fio_glue.o: engine/fio_glue.c $(wildcard include/*.h) \
+$(BUILD)/fio_%.o: engine/fio_%.c $(wildcard include/*.h) VERSION \
 		$(FIO_SRC)/config-host.h $(FIO_SRC)/FIO-VERSION-FILE | $(BUILD)
 	$(CC) $(CPPFLAGS) $(FIO_CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(ENGINE): $(BUILD)/fio_glue.o $(CORE_LIB)
+$(ENGINE): $(FIO_SRCS:engine/%.c=$(BUILD)/%.o) $(CORE_LIB)
 	$(CC) $(CFLAGS) -shared -o $@ $^ $(LIBS) $(LDFLAGS)
 
 $(BUILD):

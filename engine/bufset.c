@@ -25,9 +25,10 @@ static int alloc_index(struct ufr_bufset *s, unsigned int nr_bufs,
 {
 	s->iov = calloc(nr_iov, sizeof(*s->iov));
 	s->buf_index = calloc(nr_bufs, sizeof(*s->buf_index));
+	s->buf_iov = calloc(nr_bufs, sizeof(*s->buf_iov));
 	s->nr_iov = nr_iov;
 	s->nr_bufs = nr_bufs;
-	return s->iov && s->buf_index ? 0 : -ENOMEM;
+	return s->iov && s->buf_index && s->buf_iov ? 0 : -ENOMEM;
 }
 
 int ufr_bufset_map(struct ufr_bufset *s, const struct ufr_config *c,
@@ -47,8 +48,11 @@ int ufr_bufset_map(struct ufr_bufset *s, const struct ufr_config *c,
 		s->iov[i].iov_base = (char *)s->mem.addr + p->regions[i].off;
 		s->iov[i].iov_len = p->regions[i].len;
 	}
-	for (i = 0; i < p->nr_bufs; i++)
+	for (i = 0; i < p->nr_bufs; i++) {
 		s->buf_index[i] = p->bufs[i].region;
+		s->buf_iov[i].iov_base = ufr_bufset_buf(s, i);
+		s->buf_iov[i].iov_len = c->buf_bytes;
+	}
 	return 0;
 }
 
@@ -63,6 +67,78 @@ int ufr_bufset_from_bufs(struct ufr_bufset *s, void *const *bufs,
 		s->iov[i].iov_base = bufs[i];
 		s->iov[i].iov_len = len;
 		s->buf_index[i] = i;
+		s->buf_iov[i] = s->iov[i];
+	}
+	return 0;
+}
+
+/* The kernel's rules applied to addresses, for folios of @folio_bytes. */
+static void predict(const struct ufr_bufset *s, size_t folio_bytes,
+		    struct ufr_segments *seg)
+{
+	uint64_t last = UINT64_MAX, first, n;
+	unsigned int i;
+
+	memset(seg, 0, sizeof(*seg));
+	for (i = 0; i < s->nr_iov; i++) {
+		uint64_t addr = (uintptr_t)s->iov[i].iov_base;
+		size_t len = s->iov[i].iov_len;
+
+		seg->pages += ufr_folios_spanned(addr, len, UFR_PAGE_BYTES);
+		seg->bvecs += ufr_range_bvecs(addr, len, folio_bytes);
+		first = addr / folio_bytes;
+		n = ufr_folios_spanned(addr, len, folio_bytes);
+		/* Buffers are in address order; neighbours share folios. */
+		seg->folios += n - (first == last);
+		last = first + n - 1;
+	}
+	for (i = 0; i < s->nr_bufs; i++)
+		seg->straddling +=
+			ufr_folios_spanned((uintptr_t)s->buf_iov[i].iov_base,
+					   s->buf_iov[i].iov_len,
+					   folio_bytes) > 1;
+	seg->min_folio_bytes = seg->max_folio_bytes = folio_bytes;
+}
+
+void ufr_bufset_segments(const struct ufr_bufset *s, size_t folio_bytes,
+			 struct ufr_segments *seg, unsigned int *seg_shift)
+{
+	struct ufr_segments per_buf;
+	size_t folio;
+
+	if (!ufr_inspect_buffers(s->iov, s->nr_iov, seg) &&
+	    !ufr_inspect_buffers(s->buf_iov, s->nr_bufs, &per_buf)) {
+		/* Straddling is about the io_us' buffers, not regions. */
+		seg->straddling = per_buf.straddling;
+	} else {
+		predict(s, folio_bytes, seg);
+	}
+	folio = seg->min_folio_bytes == seg->max_folio_bytes ?
+			seg->max_folio_bytes :
+			UFR_PAGE_BYTES;
+	*seg_shift = seg->bvecs < seg->pages && folio > UFR_PAGE_BYTES ?
+			     __builtin_ctzl(folio) :
+			     __builtin_ctz(UFR_PAGE_BYTES);
+}
+
+int ufr_bufset_pages_by_node(const struct ufr_bufset *s,
+			     uint64_t pages[UFR_MAX_NODES])
+{
+	uint64_t part[UFR_MAX_NODES];
+	unsigned int i, k;
+	int ret;
+
+	memset(pages, 0, UFR_MAX_NODES * sizeof(*pages));
+	for (i = 0; i < s->nr_iov; i++) {
+		uintptr_t a = (uintptr_t)s->iov[i].iov_base & ~4095ul;
+		uintptr_t e = (uintptr_t)s->iov[i].iov_base + s->iov[i].iov_len;
+
+		ret = ufr_numa_pages_by_node((void *)a,
+					     (e - a + 4095) & ~4095ul, part);
+		if (ret)
+			return ret;
+		for (k = 0; k < UFR_MAX_NODES; k++)
+			pages[k] += part[k];
 	}
 	return 0;
 }
@@ -73,7 +149,9 @@ void ufr_bufset_free(struct ufr_bufset *s)
 	ufr_plan_free(&s->plan);
 	free(s->iov);
 	free(s->buf_index);
+	free(s->buf_iov);
 	s->iov = NULL;
 	s->buf_index = NULL;
+	s->buf_iov = NULL;
 	s->nr_iov = 0;
 }

@@ -16,9 +16,11 @@
 
 #include "ufr_bufset.h"
 #include "ufr_config.h"
+#include "ufr_fio.h"
 #include "ufr_hugetlb.h"
 #include "ufr_reg.h"
 #include "ufr_ring.h"
+#include "ufr_shared.h"
 #include "ufr_version.h"
 
 #define UFR_EXPORT __attribute__((visibility("default")))
@@ -34,6 +36,7 @@ struct ufr_options {
 	unsigned int mode;
 	int numa_node;
 	unsigned long long rereg_usec;
+	char *reg_stats;
 	unsigned int registerfiles;
 	unsigned int sqpoll;
 	unsigned int sqpoll_cpu;
@@ -61,6 +64,13 @@ struct ufr_job {
 	struct ufr_bufset bufs;
 	struct ufr_reg_timing reg;
 	struct ufr_rereg rereg;
+
+	/* what the kernel built, and what each I/O spans of it */
+	struct ufr_segments seg;
+	int64_t bvecs_observed;
+	unsigned int seg_shift;
+	uint64_t ios, io_segs, io_segs_max;
+	uint64_t pages_by_node[UFR_MAX_NODES];
 };
 
 static int ufr_sqpoll_cpu_cb(void *data, unsigned long long *val)
@@ -164,6 +174,15 @@ static struct fio_option ufr_options[] = {
 		.def = "0",
 		.is_seconds = 1,
 		.is_time = 1,
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "reg_stats",
+		.lname = "Registration stats file",
+		.type = FIO_OPT_STR_STORE,
+		.off1 = offsetof(struct ufr_options, reg_stats),
+		.help = "Also write the job's uring_folioreg figures to this file as JSON",
 		.category = FIO_OPT_C_ENGINE,
 		.group = FIO_OPT_G_IOURING,
 	},
@@ -400,6 +419,56 @@ static int ufr_adopt_fio_buffers(struct thread_data *td, struct ufr_job *j)
 	return ret;
 }
 
+/*
+ * Register, with the kernel's pin counters read on either side (outside
+ * the timed calls). Jobs take turns so that the system-wide counters see
+ * one registration at a time.
+ */
+static int ufr_register_observed(struct ufr_job *j, struct ufr_err *err)
+{
+	bool exact_before = false, exact_after = false;
+	int64_t before, after;
+	int ret;
+
+	ufr_shared_reg_lock();
+	before = ufr_pins_held(&exact_before);
+	ret = ufr_register(&j->ring.ring, j->bufs.iov, j->bufs.nr_iov,
+			   j->cfg.mode, ufr_strategy_name(j->cfg.strategy),
+			   &j->reg, err);
+	after = ufr_pins_held(&exact_after);
+	ufr_shared_reg_unlock();
+	if (before >= 0 && after >= 0 && exact_before && exact_after)
+		j->bvecs_observed = after - before;
+	else
+		j->bvecs_observed = -1;
+	return ret;
+}
+
+/* The folio size fio's own memory is on, for prediction without pagemap. */
+static size_t ufr_fio_folio_bytes(struct thread_data *td)
+{
+	if (td->o.mem_type == MEM_MMAPHUGE || td->o.mem_type == MEM_SHMHUGE)
+		return td->o.hugepage_size;
+	return UFR_PAGE_BYTES;
+}
+
+static void ufr_inspect(struct thread_data *td, struct ufr_job *j)
+{
+	size_t folio = ufr_strategy_uses_fio_memory(j->cfg.strategy) ?
+			       ufr_fio_folio_bytes(td) :
+			       ufr_folio_bytes(j->cfg.folio);
+
+	ufr_bufset_segments(&j->bufs, folio, &j->seg, &j->seg_shift);
+	ufr_bufset_pages_by_node(&j->bufs, j->pages_by_node);
+	/* THP is a request, not a promise: say when it was not met. */
+	if (j->seg.from_pagemap && j->seg.min_folio_bytes < folio)
+		log_info(
+			"uring_folioreg: %s: asked for %zu KiB folios, got %llu to %llu KiB ones\n",
+			td->o.name, folio >> 10,
+			(unsigned long long)j->seg.min_folio_bytes >> 10,
+			(unsigned long long)j->seg.max_folio_bytes >> 10);
+}
+
 static int ufr_post_init(struct thread_data *td)
 {
 	struct ufr_options *o = td->eo;
@@ -419,12 +488,11 @@ static int ufr_post_init(struct thread_data *td)
 	} else {
 		ufr_place_io_us(td, j);
 	}
-	ret = ufr_register(&j->ring.ring, j->bufs.iov, j->bufs.nr_iov,
-			   j->cfg.mode, ufr_strategy_name(j->cfg.strategy),
-			   &j->reg, &err);
+	ret = ufr_register_observed(j, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
 	j->bufs_registered = true;
+	ufr_inspect(td, j);
 	ufr_rereg_start(&j->rereg, o->rereg_usec * 1000);
 	return 0;
 }
@@ -653,6 +721,21 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
 	struct io_uring_cqe *cqe = ufr_ring_cqe(&j->ring, j->cq_head, event);
 	struct io_u *io_u = io_uring_cqe_get_data(cqe);
 
+#ifndef UFR_NO_IO_STATS
+	/* io_import_fixed()'s arithmetic: folios of the registered buffer
+	 * that this I/O's slice spans. */
+	if (j->fixed_bufs && ddir_rw(io_u->ddir)) {
+		uint64_t mask = (1ull << j->seg_shift) - 1;
+		uint64_t segs = (((uintptr_t)io_u->xfer_buf & mask) +
+				 io_u->xfer_buflen + mask) >>
+				j->seg_shift;
+
+		j->ios++;
+		j->io_segs += segs;
+		if (segs > j->io_segs_max)
+			j->io_segs_max = segs;
+	}
+#endif
 	if (cqe->res < 0)
 		ufr_io_error(j, io_u, -cqe->res);
 	else if (ddir_rw(io_u->ddir) &&
@@ -663,15 +746,75 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
 	return io_u;
 }
 
+/*
+ * fio frees the buffer memory before it calls cleanup; unregister while
+ * the memory is still there, as a program keeping its buffers would, so
+ * that unreg_ns is the unpinning alone and not the freeing of the pages.
+ */
+static void ufr_io_u_free(struct thread_data *td, struct io_u *io_u)
+{
+	struct ufr_job *j = td->io_ops_data;
+
+	(void)io_u;
+	if (j && j->bufs_registered) {
+		ufr_unregister(&j->ring.ring, &j->reg);
+		j->bufs_registered = false;
+	}
+}
+
+static void ufr_report_job(struct thread_data *td, struct ufr_job *j)
+{
+	struct ufr_options *o = td->eo;
+	struct ufr_report r = {
+		.used = true,
+		.stats = td->o.stats,
+		.group_reporting = td->o.group_reporting,
+		.groupid = td->groupid,
+		.numa_requested = j->cfg.numa_node,
+		.registered = j->fixed_bufs,
+		.calls = j->reg.calls,
+		.buffers = j->reg.buffers,
+		.bytes = j->reg.bytes,
+		.total_ns = j->reg.total_ns,
+		.unreg_ns = j->reg.unreg_ns,
+		.nr_samples = j->reg.per_buffer_ns ? j->reg.buffers : 0,
+		.pages = j->seg.pages,
+		.bvecs = j->seg.bvecs,
+		.folios = j->seg.folios,
+		.bvecs_observed = j->fixed_bufs ? j->bvecs_observed : -1,
+		.straddling = j->seg.straddling,
+		.from_pagemap = j->seg.from_pagemap,
+		.ios = j->ios,
+		.io_segs = j->io_segs,
+		.io_segs_max = j->io_segs_max,
+		.rereg_count = j->rereg.count,
+		.rereg_total_ns = j->rereg.total_ns,
+		.rereg_max_ns = j->rereg.max_ns,
+	};
+
+	snprintf(r.jobname, sizeof(r.jobname), "%s", td->o.name);
+	snprintf(r.strategy, sizeof(r.strategy), "%s",
+		 ufr_strategy_name(j->cfg.strategy));
+	snprintf(r.mode, sizeof(r.mode), "%s",
+		 j->cfg.mode == UFR_REG_EACH ? "each" : "batch");
+	snprintf(r.stats_path, sizeof(r.stats_path), "%s",
+		 o->reg_stats ? o->reg_stats : "");
+	r.folio_bytes = j->seg.max_folio_bytes;
+	memcpy(r.pages_by_node, j->pages_by_node, sizeof(r.pages_by_node));
+	ufr_fio_report_job(td, &r, j->reg.per_buffer_ns);
+}
+
 static void ufr_cleanup(struct thread_data *td)
 {
 	struct ufr_job *j = td->io_ops_data;
 
 	if (!j)
 		return;
+	/* Unregister while the ring lives: that is where the kernel unpins. */
 	if (j->bufs_registered)
 		ufr_unregister(&j->ring.ring, &j->reg);
 	ufr_ring_exit(&j->ring);
+	ufr_report_job(td, j);
 	ufr_free_job(j);
 	td->io_ops_data = NULL;
 }
@@ -682,9 +825,9 @@ static void ufr_cleanup(struct thread_data *td)
 		 FIO_ASYNCIO_SETS_ISSUE_TIME,                                 \
 	.init = ufr_init, .post_init = ufr_post_init, .queue = ufr_queue,     \
 	.commit = ufr_commit, .getevents = ufr_getevents, .event = ufr_event, \
-	.cleanup = ufr_cleanup, .open_file = ufr_open_file,                   \
-	.close_file = ufr_close_file, .get_file_size = generic_get_file_size, \
-	.options = ufr_options,                                               \
+	.cleanup = ufr_cleanup, .io_u_free = ufr_io_u_free,                   \
+	.open_file = ufr_open_file, .close_file = ufr_close_file,             \
+	.get_file_size = generic_get_file_size, .options = ufr_options,       \
 	.option_struct_size = sizeof(struct ufr_options)
 
 static struct ioengine_ops ufr_ops = {
@@ -719,4 +862,6 @@ UFR_EXPORT void get_ioengine(struct ioengine_ops **ops)
 
 	pthread_once(&once, ufr_check_version);
 	*ops = ufr_version_ok ? &ufr_ops : NULL;
+	if (ufr_version_ok)
+		ufr_fio_report_setup();
 }

@@ -7,6 +7,8 @@
 
 #include "ufr_backing.h"
 #include "ufr_config.h"
+#include "ufr_inspect.h"
+#include "ufr_numa.h"
 #include "ufr_plan.h"
 
 /*
@@ -20,6 +22,7 @@ struct ufr_bufset {
 	struct iovec *iov; /* one per registered buffer */
 	unsigned int nr_iov;
 	uint16_t *buf_index; /* io_u index -> registered buffer index */
+	struct iovec *buf_iov; /* io_u index -> its buffer */
 	unsigned int nr_bufs;
 };
 
@@ -41,6 +44,19 @@ static inline void *ufr_bufset_buf(const struct ufr_bufset *s, unsigned int i)
 {
 	return (char *)s->mem.addr + s->plan.bufs[i].off;
 }
+
+/*
+ * What the kernel builds from the registered buffers: from the real folio
+ * layout (pagemap) where it can be read, else predicted for folios of
+ * @folio_bytes. Also the folio shift io_import_fixed() works with, for
+ * counting each I/O's segments.
+ */
+void ufr_bufset_segments(const struct ufr_bufset *s, size_t folio_bytes,
+			 struct ufr_segments *seg, unsigned int *seg_shift);
+
+/* 4 KiB pages of the registered buffers on each NUMA node. */
+int ufr_bufset_pages_by_node(const struct ufr_bufset *s,
+			     uint64_t pages[UFR_MAX_NODES]);
 
 void ufr_bufset_free(struct ufr_bufset *s);
 

@@ -160,13 +160,13 @@ static char *amend_report(const char *buf, size_t len, size_t *outlen,
 static void write_stats_file(const char *path, const char *body)
 {
 	FILE *f = fopen(path, "w");
+	bool ok = f && fputs(body, f) != EOF;
 
-	if (!f || fputs(body, f) == EOF || fclose(f)) {
+	if (f && fclose(f))
+		ok = false;
+	if (!ok)
 		log_err("uring_folioreg: reg_stats=%s: cannot write it: %s; point reg_stats at a writable path\n",
 			path, strerror(errno));
-		if (f)
-			fclose(f);
-	}
 }
 
 /* One document per reg_stats path, shaped like fio's: {"jobs": [...]}. */

@@ -39,6 +39,36 @@ static const char *line_end(const char *s, const char *end)
 	return nl ? nl + 1 : end;
 }
 
+/* Spaces before @at on its line. */
+static size_t indent_of(const char *text, const char *at)
+{
+	const char *l = at;
+
+	while (l > text && l[-1] != '\n')
+		l--;
+	return at - l;
+}
+
+/* @member, each line indented as fio indents its siblings, then ",\n". */
+static void put_indented(struct growbuf *out, const char *member, size_t indent)
+{
+	static const char spaces[] = "                                ";
+	const char *l = member, *nl;
+
+	if (indent > sizeof(spaces) - 1)
+		indent = sizeof(spaces) - 1;
+	while (*l) {
+		nl = strchr(l, '\n');
+		put(out, spaces, indent);
+		put(out, l, nl ? (size_t)(nl - l) : strlen(l));
+		if (!nl)
+			break;
+		put(out, "\n", 1);
+		l = nl + 1;
+	}
+	put(out, ",\n", 2);
+}
+
 /* A JSON document: after each "jobname" member line, the job's object. */
 static bool splice_json(const char *text, size_t len, const char *const *json,
 			size_t njobs, struct growbuf *out)
@@ -53,10 +83,8 @@ static bool splice_json(const char *text, size_t len, const char *const *json,
 		const char *eol = line_end(hit, end);
 
 		put(out, p, eol - p);
-		if (k < njobs && json[k]) {
-			put(out, json[k], strlen(json[k]));
-			put(out, ",\n", 2);
-		}
+		if (k < njobs && json[k])
+			put_indented(out, json[k], indent_of(text, hit));
 		k++;
 		p = eol;
 	}

@@ -90,9 +90,16 @@ static int prefault(struct ufr_backing *b, int hugetlb)
 	return 0;
 }
 
+/* The option that asked for these pages, for messages. */
+static const char *hugetlb_option(size_t page)
+{
+	return page == (1u << 30) ? "reg_folio=1g" : "reg_folio=2m";
+}
+
 static int map_hugetlb(struct ufr_backing *b, size_t len, size_t page,
 		       struct ufr_err *err)
 {
+	const char *what = hugetlb_option(page);
 	int shift = __builtin_ctzl(page);
 	long free = ufr_hugetlb_count(page, "free_hugepages");
 	long resv = ufr_hugetlb_count(page, "resv_hugepages");
@@ -100,7 +107,7 @@ static int map_hugetlb(struct ufr_backing *b, size_t len, size_t page,
 
 	/* Say how many are missing before the kernel just says ENOMEM. */
 	if (free < 0 || free - (resv > 0 ? resv : 0) < (long)need)
-		return ufr_hugetlb_shortage(err, "reg_folio", page, need);
+		return ufr_hugetlb_shortage(err, what, page, need);
 	b->map = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
 			      (shift << MAP_HUGE_SHIFT),
@@ -109,8 +116,7 @@ static int map_hugetlb(struct ufr_backing *b, size_t len, size_t page,
 		b->map = NULL;
 		/* Taken by someone else between the check and the map. */
 		if (errno == ENOMEM)
-			return ufr_hugetlb_shortage(err, "reg_folio", page,
-						    need);
+			return ufr_hugetlb_shortage(err, what, page, need);
 		return ufr_err_set(
 			err, errno,
 			"reg_folio: mmap of %zu bytes of %zu KiB hugetlb pages failed: %s",
@@ -181,8 +187,8 @@ int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 		ret = numa_node >= 0 ?
 			      ufr_numa_hugetlb_shortage(err, numa_node, fbytes,
 							len / fbytes) :
-			      ufr_hugetlb_shortage(err, "reg_folio", fbytes,
-						   len / fbytes);
+			      ufr_hugetlb_shortage(err, hugetlb_option(fbytes),
+						   fbytes, len / fbytes);
 		goto fail;
 	}
 	if (ret) {

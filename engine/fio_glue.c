@@ -340,14 +340,22 @@ fail:
 	return ufr_fail(td, &err, -ret);
 }
 
-/* fio asks for @size bytes laid out its way; the plan may need more. */
+/*
+ * fio asks for @size bytes with slack for aligning them, then writes its
+ * own layout (write buffers are filled at init) from the page-aligned
+ * start: mem_align + iodepth * max_bs. Our memory is folio-aligned, so
+ * that is all it must cover; the slack would cost a whole extra hugetlb
+ * folio.
+ */
 static int ufr_iomem_alloc(struct thread_data *td, size_t size)
 {
 	struct ufr_job *j = td->io_ops_data;
+	size_t span = td->o.mem_align + td->o.iodepth * td_max_bs(td);
 	struct ufr_err err;
 	int ret;
 
-	ret = ufr_bufset_map(&j->bufs, &j->cfg, size, &err);
+	(void)size;
+	ret = ufr_bufset_map(&j->bufs, &j->cfg, span, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
 	td->orig_buffer = j->bufs.mem.addr;
@@ -476,9 +484,12 @@ static int ufr_post_init(struct thread_data *td)
 	struct ufr_err err;
 	int ret;
 
-	/* fio 3.33 carries on when its allocator fails; stop here. */
+	/* fio 3.33 carries on when allocating buffers failed; stop here.
+	 * Our own allocator has said why already. */
 	if (td->error)
-		return ufr_fio_memory_failed(td);
+		return ufr_strategy_uses_fio_memory(j->cfg.strategy) ?
+			       ufr_fio_memory_failed(td) :
+			       1;
 	if (!j->fixed_bufs || !td->orig_buffer)
 		return 0;
 

@@ -64,7 +64,8 @@ ufio "$SCRATCH/trim.out" --name=trim --filename="$f" --size=32m --rw=trim \
 	--bs=1m
 if job_ok trim "$SCRATCH/trim.out" $?; then
 	after=$(stat -c %b "$f")
-	if [ $((before - after)) -ge $((32 * 2048)) ]; then
+	# Punching splits extents, which may cost a metadata block or two.
+	if [ $((before - after)) -ge $((31 * 2048)) ]; then
 		pass trim-punches-holes
 	else
 		fail trim-punches-holes "512-byte blocks before $before, after $after"

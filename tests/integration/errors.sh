@@ -1,0 +1,98 @@
+#!/bin/bash
+# Bad input and missing resources: each gets one "uring_folioreg:" line
+# naming the option or resource, the value and the fix, a non-zero exit
+# within seconds, and leaves no hugetlb page or pin behind.
+. "$(dirname "$0")/../lib.sh"
+
+[ "$(id -u)" = 0 ] || { skip errors "needs root to set up the resources"; exit 0; }
+
+pins() {
+	echo 1 >/proc/sys/vm/stat_refresh
+	awk '/^nr_foll_pin_acquired/ { a = $2 } /^nr_foll_pin_released/ { r = $2 }
+		END { print a - r }' /proc/vmstat
+}
+hp_total_free() { awk '/^HugePages_Free/ { print $2 }' /proc/meminfo; }
+
+z=(--filename=/dev/zero --rw=read --size=64m)
+
+# case NAME PATTERN FIO-ARGS...: fio fails with PATTERN, fast and clean.
+case_() {
+	local name=$1 pat=$2 out=$SCRATCH/err-$1.out start rc free0 pins0
+	shift 2
+	free0=$(hp_total_free)
+	pins0=$(pins)
+	start=$SECONDS
+	ufio "$out" --name="$name" "$@"
+	rc=$?
+	if [ $((SECONDS - start)) -gt 10 ]; then
+		fail "$name" "took $((SECONDS - start)) s"
+		return
+	fi
+	expect_error "$name" "$out" $rc "^uring_folioreg: $pat" >/dev/null ||
+		{ expect_error "$name" "$out" $rc "^uring_folioreg: $pat"; return; }
+	if [ "$(hp_total_free)" != "$free0" ]; then
+		fail "$name" "HugePages_Free went from $free0 to $(hp_total_free)"
+	elif [ "$(pins)" -gt "$pins0" ]; then
+		fail "$name" "pins went from $pins0 to $(pins)"
+	else
+		pass "$name"
+	fi
+}
+
+hp_reserve 2048 "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)"
+hp_reserve 1048576 "$(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages)"
+
+case_ hugetlb-fast-bs-over-folio 'bs=4194304: hugetlb_fast .* use reg_folio=1g' \
+	"${z[@]}" --bs=4m --reg_strategy=hugetlb_fast --reg_folio=2m
+case_ too-many-buffers 'iodepth=16385: .* at most 16384; lower iodepth' \
+	"${z[@]}" --bs=4k --iodepth=16385 --reg_strategy=per_page
+case_ region-over-1g 'bs=1153433600: .* over 1 GiB.*lower bs' \
+	--filename=/dev/zero --rw=read --size=2g --bs=1100m --iodepth=1 \
+	--reg_strategy=coalesced
+case_ per-page-with-2m 'reg_folio=2m: reg_strategy=per_page keeps buffers on 4 KiB pages' \
+	"${z[@]}" --bs=4k --reg_strategy=per_page --reg_folio=2m
+case_ hugetlb-fast-with-thp 'reg_folio=thp: reg_strategy=hugetlb_fast needs hugetlb folios; use reg_folio=2m or 1g' \
+	"${z[@]}" --bs=4k --reg_strategy=hugetlb_fast --reg_folio=thp
+case_ iomem-with-reg-folio 'reg_folio=1g: reg_strategy=iomem uses fio.s memory; .*iomem=mmaphuge' \
+	"${z[@]}" --bs=4k --reg_folio=1g
+case_ numa-node-missing 'reg_numa_node=5: no such node with memory .*use one of them or -1' \
+	"${z[@]}" --bs=4k --reg_strategy=per_page --reg_numa_node=5
+case_ numa-with-iomem 'reg_numa_node=0: reg_strategy=iomem runs on fio.s memory; .*numa_mem_policy=bind:0' \
+	"${z[@]}" --bs=4k --reg_numa_node=0
+case_ iomem-with-own-memory 'iomem=: reg_strategy=coalesced allocates its own buffer memory' \
+	"${z[@]}" --bs=4k --reg_strategy=coalesced --iomem=mmap
+
+# Too few hugetlb pages: the line says how many and the command.
+free2m=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages)
+need=$((free2m + 1))
+case_ too-few-hugepages "reg_folio=2m: needs $need hugetlb pages of 2048 KiB, $free2m are free; reserve more: echo [0-9]+ > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages" \
+	--filename=/dev/zero --rw=read --size=64m --bs=1m --iodepth=$((need * 2)) \
+	--reg_strategy=hugetlb_fast
+
+# An unprivileged user under a low memlock limit.
+if id nobody >/dev/null 2>&1 && command -v runuser >/dev/null; then
+	out=$SCRATCH/err-memlock.out
+	chmod o+rx "$TOP" "$TOP/build" 2>/dev/null
+	runuser -u nobody -- bash -c "ulimit -l 64; cd /tmp && timeout 60 fio \
+		--ioengine=external:$ENGINE --name=memlock --filename=/dev/zero \
+		--rw=read --size=16m --bs=64k --iodepth=16 --reg_strategy=per_page" \
+		>"$out" 2>&1
+	expect_error memlock-too-low "$out" $? \
+		'^uring_folioreg: per_page: registering 16 buffers pins 1048576 bytes but RLIMIT_MEMLOCK is 65536 bytes; raise it: ulimit -l'
+else
+	skip memlock-too-low "no nobody user or runuser here"
+fi
+
+# io_uring switched off by the administrator.
+old=$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null)
+if [ -n "$old" ]; then
+	echo 2 >/proc/sys/kernel/io_uring_disabled
+	out=$SCRATCH/err-disabled.out
+	ufio "$out" --name=disabled "${z[@]}" --bs=4k
+	rc=$?
+	echo "$old" >/proc/sys/kernel/io_uring_disabled
+	expect_error io-uring-disabled "$out" $rc \
+		'^uring_folioreg: io_uring_setup: not permitted .*sysctl -w kernel.io_uring_disabled=0'
+else
+	skip io-uring-disabled "no kernel.io_uring_disabled sysctl"
+fi

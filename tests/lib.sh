@@ -16,7 +16,7 @@ skip() { echo "SKIP: $1: $2"; }
 ufio() {
 	local out=$1
 	shift
-	(cd "$TOP" && timeout -k 5 "$FIO_TIMEOUT" fio \
+	(cd "$SCRATCH" && timeout -k 5 "$FIO_TIMEOUT" fio \
 		--ioengine="external:$ENGINE" "$@") >"$out" 2>&1
 }
 

@@ -92,7 +92,14 @@ $(BUILD)/tools/bare_register: tests/tools/bare_register.c
 demo: deps all
 	scripts/demo.sh
 
-bench: deps all
+# The same engine without its per-I/O counters, for what they cost.
+NOSTATS_ENGINE := $(BUILD)/nostats/uring_folioreg.so
+
+$(NOSTATS_ENGINE): $(wildcard engine/*.c include/*.h) VERSION
+	$(MAKE) BUILD=$(BUILD)/nostats FIO_SRC=$(FIO_SRC) \
+		CFLAGS="$(CFLAGS) -DUFR_NO_IO_STATS" ENGINE=$@ $@
+
+bench: deps all $(NOSTATS_ENGINE)
 	scripts/bench.sh
 
 format:

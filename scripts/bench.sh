@@ -2,9 +2,11 @@
 # Benchmark uring_folioreg against fio's built-in io_uring engine.
 #
 # Every workload runs as pairs of fio jobs, interleaved A B A B: first the
-# built-in engine (--ioengine=io_uring --fixedbufs=1), then ours
-# (--ioengine=external:./uring_folioreg.so), with otherwise identical
-# options.  Per pair we take the ratio engine/builtin of the IOPS and of the
+# baseline, then ours (--ioengine=external:./uring_folioreg.so), with
+# otherwise identical options. The baseline is fio's built-in engine
+# (--ioengine=io_uring --fixedbufs=1), except for the "-metrics" workload,
+# where it is this engine built without its per-I/O counters
+# (build/nostats/uring_folioreg.so, -DUFR_NO_IO_STATS): what they cost.  Per pair we take the ratio engine/builtin of the IOPS and of the
 # CPU time spent per I/O; the table shows the median of those ratios, which
 # is robust against one noisy run, with the median IOPS of each side.
 #
@@ -20,7 +22,8 @@ set -eu
 
 cd "$(dirname "$0")/.."
 
-ALL_WORKLOADS="devnull-write-4k-qd32 odirect-randread-4k-qd32 odirect-read-1m-qd8"
+ALL_WORKLOADS="devnull-write-4k-qd32 odirect-randread-4k-qd32 odirect-read-1m-qd8
+devnull-write-4k-qd32-metrics"
 
 pairs=${BENCH_PAIRS:-5}
 runtime=${BENCH_RUNTIME:-5}
@@ -29,6 +32,7 @@ file=${BENCH_FILE:-build/bench.dat}
 engine_opts=${BENCH_ENGINE_OPTS:-}
 fio=${FIO:-fio}
 engine=./uring_folioreg.so
+nostats_engine=build/nostats/uring_folioreg.so
 file_size=1073741824 # 1 GiB
 
 die() {
@@ -59,15 +63,19 @@ set_workload() {
 	case $1 in
 	devnull-write-4k-qd32)
 		wl_file=/dev/null wl_direct=0 wl_rw=write wl_dir=write
-		wl_bs=4k wl_qd=32 wl_size=100g
+		wl_bs=4k wl_qd=32 wl_size=100g wl_base=builtin
+		;;
+	devnull-write-4k-qd32-metrics)
+		wl_file=/dev/null wl_direct=0 wl_rw=write wl_dir=write
+		wl_bs=4k wl_qd=32 wl_size=100g wl_base=nostats
 		;;
 	odirect-randread-4k-qd32)
 		wl_file=$file wl_direct=1 wl_rw=randread wl_dir=read
-		wl_bs=4k wl_qd=32 wl_size=$file_size
+		wl_bs=4k wl_qd=32 wl_size=$file_size wl_base=builtin
 		;;
 	odirect-read-1m-qd8)
 		wl_file=$file wl_direct=1 wl_rw=read wl_dir=read
-		wl_bs=1m wl_qd=8 wl_size=$file_size
+		wl_bs=1m wl_qd=8 wl_size=$file_size wl_base=builtin
 		;;
 	*) return 1 ;;
 	esac
@@ -159,7 +167,11 @@ extract() {
 run_one() {
 	run_desc="$w pair $i/$pairs $side"
 	log "$run_desc ..."
-	if [ "$side" = builtin ]; then
+	if [ "$side" = builtin ] && [ "$wl_base" = nostats ]; then
+		[ -f "$nostats_engine" ] ||
+			die "$nostats_engine is not built; run: make bench"
+		set -- --ioengine=external:"$nostats_engine"
+	elif [ "$side" = builtin ]; then
 		set -- --ioengine=io_uring --fixedbufs=1
 	else
 		# Word splitting of the extra options is intended.
@@ -200,10 +212,12 @@ done
 echo
 echo "Medians over $pairs pairs of ${runtime}s runs" \
 	"(engine options: ${engine_opts:-none}):"
-printf '%-26s %14s %13s %11s %13s\n' workload "builtin IOPS" "engine IOPS" \
-	"IOPS ratio" "CPU/IO ratio"
+printf '%-30s %-9s %14s %13s %11s %13s\n' workload baseline \
+	"baseline IOPS" "engine IOPS" "IOPS ratio" "CPU/IO ratio"
 for w in $workloads; do
-	paste -d ' ' "$tmp/$w.builtin" "$tmp/$w.engine" | awk -v name="$w" '
+	set_workload "$w"
+	paste -d ' ' "$tmp/$w.builtin" "$tmp/$w.engine" |
+		awk -v name="$w" -v base="$wl_base" '
 	# Median of a[1..n], sorting a in place (insertion sort, n is small).
 	function median(a, n,    i, j, v) {
 		for (i = 2; i <= n; i++) {
@@ -223,11 +237,13 @@ for w in $workloads; do
 		rcpu[n] = $2 > 0 ? $4 / $2 : 0
 	}
 	END {
-		printf "%-26s %14.0f %13.0f %11.3f %13.3f\n", name,
+		printf "%-30s %-9s %14.0f %13.0f %11.3f %13.3f\n", name, base,
 			median(biops, n), median(eiops, n),
 			median(riops, n), median(rcpu, n)
 	}'
 done
 echo
-echo "IOPS ratio > 1 means the engine is faster;" \
-	"CPU/IO ratio < 1 means the engine spends less CPU per I/O."
+echo "IOPS ratio > 1 means the engine is faster than the baseline;" \
+	"CPU/IO ratio < 1 means it spends less CPU per I/O."
+echo "Baselines: builtin = fio's io_uring engine with fixedbufs=1;" \
+	"nostats = this engine without its per-I/O counters."

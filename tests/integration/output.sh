@@ -95,7 +95,7 @@ jq_check group-reporting "$out" \
 # Terse output keeps its shape.
 ufio "$SCRATCH/terse-e.txt" --output-format=terse --name=t --filename=/dev/zero \
 	--rw=read --bs=64k --size=16m
-(cd "$TOP" && fio --output-format=terse --name=t --ioengine=io_uring \
+(cd "$SCRATCH" && fio --output-format=terse --name=t --ioengine=io_uring \
 	--filename=/dev/zero --rw=read --bs=64k --size=16m) >"$SCRATCH/terse-b.txt" 2>&1
 fe=$(awk -F';' '{ print NF }' "$SCRATCH/terse-e.txt")
 fb=$(awk -F';' '{ print NF }' "$SCRATCH/terse-b.txt")

@@ -27,17 +27,30 @@ int ufr_hugetlb_shortage(struct ufr_err *err, const char *what,
 {
 	long total = ufr_hugetlb_count(page_bytes, "nr_hugepages");
 	long free = ufr_hugetlb_count(page_bytes, "free_hugepages");
-	unsigned long missing;
+	long resv = ufr_hugetlb_count(page_bytes, "resv_hugepages");
+	long avail;
 
 	if (total < 0)
 		return ufr_err_set(
 			err, ENOMEM,
 			"%s: this kernel has no %zu KiB hugetlb pages; use another page size",
 			what, page_bytes >> 10);
-	missing = free >= 0 && (unsigned long)free < need ? need - free : need;
+	if (free < 0)
+		free = 0;
+	/* Reserved pages are free but promised to other mappings. */
+	avail = resv > 0 && resv < free ? free - resv : resv > 0 ? 0 : free;
+	if (avail == free)
+		return ufr_err_set(
+			err, ENOMEM,
+			"%s: needs %lu hugetlb pages of %zu KiB, %ld are free; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
+			what, need, page_bytes >> 10, free,
+			total + (need > (unsigned long)avail ? need - avail :
+							       need),
+			page_bytes >> 10);
 	return ufr_err_set(
 		err, ENOMEM,
-		"%s: needs %lu hugetlb pages of %zu KiB, %ld are free; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
-		what, need, page_bytes >> 10, free < 0 ? 0 : free,
-		total + missing, page_bytes >> 10);
+		"%s: needs %lu hugetlb pages of %zu KiB, %ld are free but %ld of them are reserved by other mappings; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
+		what, need, page_bytes >> 10, free, free - avail,
+		total + (need > (unsigned long)avail ? need - avail : need),
+		page_bytes >> 10);
 }

@@ -1,0 +1,44 @@
+#!/bin/bash
+# fio --server on 127.0.0.1 with fio --client: the engine runs on the
+# server; its block reaches the client's output as the server's text, and
+# reg_stats is written on the server.
+. "$(dirname "$0")/../lib.sh"
+
+port=$((20000 + RANDOM % 20000))
+pidfile=$SCRATCH/fio-server.pid
+rm -f "$pidfile" "$SCRATCH/cs-stats.json"
+if ! fio --server=ip:127.0.0.1,$port --daemonize="$pidfile" >/dev/null 2>&1; then
+	skip client-server "fio --server did not start"
+	exit 0
+fi
+trap 'kill "$(cat "$pidfile")" 2>/dev/null; hp_restore' EXIT
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	[ -s "$pidfile" ] && break
+	sleep 0.2
+done
+sleep 0.5
+
+cat >"$SCRATCH/cs.fio" <<JOB
+[cs]
+ioengine=external:$ENGINE
+filename=/dev/zero
+rw=read
+bs=64k
+size=64m
+reg_strategy=per_page
+reg_stats=$SCRATCH/cs-stats.json
+JOB
+out=$SCRATCH/client.out
+timeout -k 5 60 fio --client=ip:127.0.0.1,$port "$SCRATCH/cs.fio" >"$out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q '^  uring_folioreg .*: strategy=per_page' "$out" &&
+	grep -q 'segments: pages=16, bvecs=16' "$out" && grep -q 'err= 0' "$out"; then
+	pass client-sees-block
+else
+	fail client-sees-block "rc=$rc: $(head -c 400 "$out" | tr '\n' ' ')"
+fi
+if jq -e '.jobs[0].uring_folioreg.segments.bvecs == 16' "$SCRATCH/cs-stats.json" >/dev/null 2>&1; then
+	pass server-writes-reg-stats
+else
+	fail server-writes-reg-stats "no usable $SCRATCH/cs-stats.json"
+fi

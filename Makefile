@@ -99,8 +99,9 @@ $(NOSTATS_ENGINE): $(wildcard engine/*.c include/*.h) VERSION
 	$(MAKE) BUILD=$(BUILD)/nostats FIO_SRC=$(FIO_SRC) \
 		CFLAGS="$(CFLAGS) -DUFR_NO_IO_STATS" ENGINE=$@ $@
 
-bench: deps all $(NOSTATS_ENGINE)
+bench: deps all tools $(NOSTATS_ENGINE)
 	scripts/bench.sh
+	scripts/bench-reg.sh
 
 format:
 	clang-format -i engine/*.c include/*.h tests/unit/*.c tests/tools/*.c

@@ -86,7 +86,10 @@ static void free_entries(struct entry *e, size_t n)
 	free(e);
 }
 
-static char *entry_json(struct entry *e)
+typedef char *(*render_fn)(const struct ufr_report *, const struct ufr_dist *);
+
+/* The entry as text or JSON, with its per-buffer distribution if any. */
+static char *entry_render(struct entry *e, render_fn render)
 {
 	struct ufr_dist d;
 
@@ -94,18 +97,7 @@ static char *entry_json(struct entry *e)
 		return NULL;
 	if (e->have_dist)
 		ufr_dist_of(e->samples, e->nr_samples, &d);
-	return ufr_report_json(&e->sum, e->have_dist ? &d : NULL);
-}
-
-static char *entry_text(struct entry *e)
-{
-	struct ufr_dist d;
-
-	if (!e->sum.used)
-		return NULL;
-	if (e->have_dist)
-		ufr_dist_of(e->samples, e->nr_samples, &d);
-	return ufr_report_text(&e->sum, e->have_dist ? &d : NULL);
+	return render(&e->sum, e->have_dist ? &d : NULL);
 }
 
 static void free_strings(char **s, size_t n)
@@ -145,8 +137,8 @@ static char *amend_report(const char *buf, size_t len, size_t *outlen,
 	text = calloc(n + 1, sizeof(*text));
 	if (json && text) {
 		for (i = 0; i < n; i++) {
-			json[i] = entry_json(&e[i]);
-			text[i] = entry_text(&e[i]);
+			json[i] = entry_render(&e[i], ufr_report_json);
+			text[i] = entry_render(&e[i], ufr_report_text);
 		}
 		out = ufr_splice_report(buf, len, (const char *const *)json,
 					(const char *const *)text, n, outlen);
@@ -204,7 +196,7 @@ static void write_stats_files(void)
 
 			if (!e[k].sum.used || strcmp(e[k].sum.stats_path, path))
 				continue;
-			obj = entry_json(&e[k]);
+			obj = entry_render(&e[k], ufr_report_json);
 			fprintf(f,
 				"%s{ \"jobname\" : \"%s\", \"groupid\" : %d,\n%s }",
 				first ? "" : ",\n", e[k].sum.jobname,

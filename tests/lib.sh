@@ -84,3 +84,11 @@ hp_reserve() {
 	[ "$(cat "$f")" -ge "$want" ]
 }
 hp_free() { cat "/sys/kernel/mm/hugepages/hugepages-$1kB/free_hugepages"; }
+hp_total_free() { awk '/^HugePages_Free/ { print $2 }' /proc/meminfo; }
+
+# Pages the kernel holds pinned (FOLL_PIN), per-CPU deltas folded first.
+pins() {
+	echo 1 >/proc/sys/vm/stat_refresh
+	awk '/^nr_foll_pin_acquired/ { a = $2 } /^nr_foll_pin_released/ { r = $2 }
+		END { print a - r }' /proc/vmstat
+}

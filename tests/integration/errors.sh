@@ -6,12 +6,6 @@
 
 [ "$(id -u)" = 0 ] || { skip errors "needs root to set up the resources"; exit 0; }
 
-pins() {
-	echo 1 >/proc/sys/vm/stat_refresh
-	awk '/^nr_foll_pin_acquired/ { a = $2 } /^nr_foll_pin_released/ { r = $2 }
-		END { print a - r }' /proc/vmstat
-}
-hp_total_free() { awk '/^HugePages_Free/ { print $2 }' /proc/meminfo; }
 
 z=(--filename=/dev/zero --rw=read --size=64m)
 

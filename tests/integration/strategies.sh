@@ -6,12 +6,6 @@
 
 [ "$(id -u)" = 0 ] || { skip strategies "needs root for hugetlb pages and pin counters"; exit 0; }
 
-pins() {
-	echo 1 >/proc/sys/vm/stat_refresh
-	awk '/^nr_foll_pin_acquired/ { a = $2 } /^nr_foll_pin_released/ { r = $2 }
-		END { print a - r }' /proc/vmstat
-}
-hp_free_all() { grep -E '^HugePages_Free' /proc/meminfo | awk '{ print $2 }'; }
 
 have_1g=0
 hp_reserve 2048 $(( $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) + 300 )) ||
@@ -46,7 +40,7 @@ pins_while_running() {
 	fi
 }
 
-free0=$(hp_free_all)
+free0=$(hp_total_free)
 pins_while_running pins-per-page 65536 --reg_strategy=per_page
 pins_while_running pins-hugetlb-fast-2m 256 --reg_strategy=hugetlb_fast --reg_folio=2m
 pins_while_running pins-coalesced-2m 128 --reg_strategy=coalesced --reg_folio=2m
@@ -81,8 +75,8 @@ for st in $strategies; do
 done
 rm -f "$f"
 
-if [ "$(hp_free_all)" = "$free0" ]; then
+if [ "$(hp_total_free)" = "$free0" ]; then
 	pass hugepages-all-given-back
 else
-	fail hugepages-all-given-back "HugePages_Free was $free0, now $(hp_free_all)"
+	fail hugepages-all-given-back "HugePages_Free was $free0, now $(hp_total_free)"
 fi

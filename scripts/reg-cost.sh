@@ -1,0 +1,61 @@
+#!/bin/bash
+# Registration cost of the engine against a bare liburing program
+# (tests/tools/bare_register.c) registering the same iovecs in the same
+# kind of memory, 256 x 1 MiB: interleaved runs, medians and their ratio.
+#
+#   scripts/reg-cost.sh [--check MAX_RATIO] CASE...
+#
+# CASE is per_page, hugetlb_2m or hugetlb_1g. With --check, exits non-zero
+# when a median ratio (engine / bare) is above MAX_RATIO. Hugetlb cases
+# need the pages reserved. RUNS (default 9) runs per side.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+check=""
+if [ "${1:-}" = --check ]; then
+	check=$2
+	shift 2
+fi
+RUNS=${RUNS:-9}
+BARE=build/tools/bare_register
+ENGINE=./uring_folioreg.so
+[ -x "$BARE" ] || { echo "reg-cost: $BARE is not built (make tools)" >&2; exit 1; }
+[ -f "$ENGINE" ] || { echo "reg-cost: $ENGINE is not built (make)" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
+
+status=0
+printf '%-12s %14s %14s %8s\n' case "bare ns" "engine ns" ratio
+for c in "$@"; do
+	case $c in
+	per_page) bare=(--backing=4k) eng=(--reg_strategy=per_page) ;;
+	hugetlb_2m) bare=(--backing=2m --layout=perbuf) eng=(--reg_strategy=hugetlb_fast --reg_folio=2m) ;;
+	hugetlb_1g) bare=(--backing=1g --layout=perbuf) eng=(--reg_strategy=hugetlb_fast --reg_folio=1g) ;;
+	*) echo "reg-cost: unknown case $c" >&2; exit 1 ;;
+	esac
+	: >"$tmp/bare" && : >"$tmp/eng"
+	for _ in $(seq "$RUNS"); do
+		"$BARE" "${bare[@]}" --count=256 --size=1m --mode=batch --reps=1 2>&1 |
+			sed -n 's/.*summary.* median_reg_ns=\([0-9]*\).*/\1/p' >>"$tmp/bare"
+		fio --output-format=json --name=reg-cost --ioengine=external:$ENGINE \
+			--filename=/dev/zero --rw=read --bs=1m --iodepth=256 \
+			--size=256m "${eng[@]}" 2>/dev/null |
+			jq '.jobs[0].uring_folioreg.reg.total_ns' >>"$tmp/eng" 2>/dev/null
+	done
+	b=$(median <"$tmp/bare")
+	e=$(median <"$tmp/eng")
+	if [ -z "$b" ] || [ -z "$e" ] || [ "$b" = 0 ]; then
+		echo "reg-cost: $c: no figures (bare '${b}', engine '${e}')" >&2
+		status=1
+		continue
+	fi
+	r=$(awk -v b="$b" -v e="$e" 'BEGIN { printf "%.3f", e / b }')
+	printf '%-12s %14d %14d %8s\n' "$c" "$b" "$e" "$r"
+	if [ -n "$check" ] && awk -v r="$r" -v m="$check" 'BEGIN { exit !(r > m) }'; then
+		echo "reg-cost: $c: engine/bare $r is above $check" >&2
+		status=1
+	fi
+done
+exit $status

@@ -61,6 +61,10 @@ struct ufr_job {
 	unsigned int cq_head;
 	unsigned int nr_events;
 
+	/* per-I/O segments, next to the other fields completions touch */
+	unsigned int seg_shift;
+	uint64_t ios, io_segs, io_segs_max;
+
 	struct ufr_bufset bufs;
 	struct ufr_reg_timing reg;
 	struct ufr_rereg rereg;
@@ -68,8 +72,6 @@ struct ufr_job {
 	/* what the kernel built, and what each I/O spans of it */
 	struct ufr_segments seg;
 	int64_t bvecs_observed;
-	unsigned int seg_shift;
-	uint64_t ios, io_segs, io_segs_max;
 	uint64_t pages_by_node[UFR_MAX_NODES];
 };
 

@@ -102,6 +102,7 @@ $(NOSTATS_ENGINE): $(wildcard engine/*.c include/*.h) VERSION
 bench: deps all tools $(NOSTATS_ENGINE)
 	scripts/bench.sh
 	scripts/bench-reg.sh
+	scripts/bench-instr.sh
 
 format:
 	clang-format -i engine/*.c include/*.h tests/unit/*.c tests/tools/*.c

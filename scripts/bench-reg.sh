@@ -22,6 +22,6 @@ if echo $((saved1 + 1)) >$hp/hugepages-1048576kB/nr_hugepages 2>/dev/null &&
 	cases="$cases hugetlb_1g"
 fi
 echo
-echo "Registration of 256 x 1 MiB, engine vs bare liburing (medians of ${RUNS:-9} interleaved runs):"
+echo "Registration of 256 x 1 MiB, engine vs bare liburing (${RUNS:-9} interleaved runs each):"
 # shellcheck disable=SC2086
 scripts/reg-cost.sh $cases

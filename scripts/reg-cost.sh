@@ -1,13 +1,15 @@
 #!/bin/bash
 # Registration cost of the engine against a bare liburing program
 # (tests/tools/bare_register.c) registering the same iovecs in the same
-# kind of memory, 256 x 1 MiB: interleaved runs, medians and their ratio.
+# kind of memory, 256 x 1 MiB: interleaved runs; the medians and the
+# least of each side, and their ratios.
 #
 #   scripts/reg-cost.sh [--check MAX_RATIO] CASE...
 #
 # CASE is per_page, hugetlb_2m or hugetlb_1g. With --check, exits non-zero
-# when a median ratio (engine / bare) is above MAX_RATIO. Hugetlb cases
-# need the pages reserved. RUNS (default 9) runs per side.
+# when the ratio (engine / bare) of the least runs is above MAX_RATIO: on
+# a shared VM interference only adds time, so the least run is the cost.
+# Hugetlb cases need the pages reserved. RUNS (default 9) runs per side.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -25,9 +27,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
+least() { sort -n | head -1; }
 
 status=0
-printf '%-12s %14s %14s %8s\n' case "bare ns" "engine ns" ratio
+printf '%-12s %14s %14s %8s %14s %14s %8s\n' case "bare median" \
+	"engine median" ratio "bare least" "engine least" ratio
 for c in "$@"; do
 	case $c in
 	per_page) bare=(--backing=4k) eng=(--reg_strategy=per_page) ;;
@@ -46,15 +50,19 @@ for c in "$@"; do
 	done
 	b=$(median <"$tmp/bare")
 	e=$(median <"$tmp/eng")
-	if [ -z "$b" ] || [ -z "$e" ] || [ "$b" = 0 ]; then
+	bl=$(least <"$tmp/bare")
+	el=$(least <"$tmp/eng")
+	if [ -z "$b" ] || [ -z "$e" ] || [ "$bl" = 0 ]; then
 		echo "reg-cost: $c: no figures (bare '${b}', engine '${e}')" >&2
 		status=1
 		continue
 	fi
 	r=$(awk -v b="$b" -v e="$e" 'BEGIN { printf "%.3f", e / b }')
-	printf '%-12s %14d %14d %8s\n' "$c" "$b" "$e" "$r"
-	if [ -n "$check" ] && awk -v r="$r" -v m="$check" 'BEGIN { exit !(r > m) }'; then
-		echo "reg-cost: $c: engine/bare $r is above $check" >&2
+	rl=$(awk -v b="$bl" -v e="$el" 'BEGIN { printf "%.3f", e / b }')
+	printf '%-12s %14d %14d %8s %14d %14d %8s\n' "$c" "$b" "$e" "$r" \
+		"$bl" "$el" "$rl"
+	if [ -n "$check" ] && awk -v r="$rl" -v m="$check" 'BEGIN { exit !(r > m) }'; then
+		echo "reg-cost: $c: engine/bare $rl (least runs) is above $check" >&2
 		status=1
 	fi
 done

@@ -254,13 +254,19 @@ void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 	if (!is_backend)
 		return;
 
-	/* fio --server: the client builds the report; say it as text. */
+	/*
+	 * fio --server: the client builds the report; say it as text, which
+	 * the client prints as it comes. Only for normal output (the server
+	 * parses the client's command line): text would break its JSON.
+	 */
 	tmp = r->nr_samples ? malloc(r->nr_samples * sizeof(*tmp)) : NULL;
 	if (tmp) {
 		memcpy(tmp, samples, r->nr_samples * sizeof(*tmp));
 		ufr_dist_of(tmp, r->nr_samples, &d);
 	}
-	text = ufr_report_text(r, tmp ? &d : NULL);
+	text = output_format & FIO_OUTPUT_NORMAL ?
+		       ufr_report_text(r, tmp ? &d : NULL) :
+		       NULL;
 	if (text)
 		log_info("%s: (groupid=%d)\n%s", td->o.name, td->groupid, text);
 	if (r->stats_path[0]) {

@@ -42,3 +42,13 @@ if jq -e '.jobs[0].uring_folioreg.segments.bvecs == 16' "$SCRATCH/cs-stats.json"
 else
 	fail server-writes-reg-stats "no usable $SCRATCH/cs-stats.json"
 fi
+
+# A client asking for JSON gets valid JSON: the server prints no text.
+out=$SCRATCH/client.json
+timeout -k 5 60 fio --client=ip:127.0.0.1,$port --output-format=json \
+	"$SCRATCH/cs.fio" >"$out" 2>"$SCRATCH/client.err"
+if jq -e '.client_stats[0].jobname == "cs"' "$out" >/dev/null 2>&1; then
+	pass client-json-stays-valid
+else
+	fail client-json-stays-valid "$(head -c 300 "$out" | tr '\n' ' ')"
+fi

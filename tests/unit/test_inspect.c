@@ -17,6 +17,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+
+#include "unit_helpers.h"
 #include <liburing.h>
 
 #include "ufr_hugetlb.h"
@@ -151,17 +153,6 @@ static void test_bvecs_pfn_gap_in_folio(void **state)
 }
 
 /* ---- the real kernel ---- */
-
-static void make_iovecs(struct iovec *iov, unsigned int n, char *base,
-			size_t len)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		iov[i].iov_base = base + i * len;
-		iov[i].iov_len = len;
-	}
-}
 
 /* Inspect, or skip the test if this process may not read PFNs. */
 static void inspect(const struct iovec *iov, unsigned int n,

@@ -10,6 +10,8 @@
 #include <sys/mman.h>
 #include <cmocka.h>
 
+#include "unit_helpers.h"
+
 #include "ufr_backing.h"
 #include "ufr_reg.h"
 #include "ufr_ring.h"
@@ -87,17 +89,6 @@ static void test_ring_sqpoll(void **state)
 	assert_int_equal(ufr_ring_submit(&r, 1), 1);
 	assert_int_equal(ufr_ring_reap(&r, 1), 1);
 	ufr_ring_exit(&r);
-}
-
-static void make_iovecs(struct iovec *iov, unsigned int n, char *base,
-			size_t len)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		iov[i].iov_base = base + i * len;
-		iov[i].iov_len = len;
-	}
 }
 
 static void test_register_batch_and_each(void **state)

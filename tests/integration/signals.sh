@@ -1,0 +1,53 @@
+#!/bin/bash
+# SIGINT and SIGTERM in the middle of a run: fio stops, and every pin and
+# hugetlb page the engine held is released.
+. "$(dirname "$0")/../lib.sh"
+
+[ "$(id -u)" = 0 ] || { skip signals "needs root for hugetlb pages and pin counters"; exit 0; }
+hp_reserve 2048 $(( $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) + 130 )) ||
+	{ skip signals "cannot reserve hugetlb pages"; exit 0; }
+
+# stop_mid_run NAME SIGNAL PINS ENGINE-OPTIONS...: PINS is what the
+# registered buffers hold.
+stop_mid_run() {
+	local name=$1 sig=$2 want=$3 out=$SCRATCH/sig-$1.out free0 pins0 pid held i
+	shift 3
+	free0=$(hp_total_free)
+	pins0=$( (pins; sleep 0.1; pins) | sort -n | head -1)
+	(cd "$SCRATCH" && exec fio --ioengine="external:$ENGINE" --name="$name" \
+		--filename=/dev/zero --rw=read --bs=1m --iodepth=256 --size=1g \
+		--time_based --runtime=60 "$@") >"$out" 2>&1 &
+	pid=$!
+	# Wait until the buffers are registered, then interrupt.
+	held=0
+	for i in $(seq 50); do
+		sleep 0.2
+		[ $(( $(pins) - pins0 )) -ge "$want" ] && held=1 && break
+	done
+	kill -"$sig" $pid
+	for i in $(seq 100); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 $pid 2>/dev/null; then
+		kill -9 $pid
+		fail "$name" "fio still running 10 s after SIG$sig"
+		return
+	fi
+	wait $pid
+	sleep 0.5
+	if [ $held = 0 ]; then
+		fail "$name" "the buffers were never registered: $(head -c 300 "$out")"
+	elif [ "$(hp_total_free)" != "$free0" ]; then
+		fail "$name" "HugePages_Free $free0 before, $(hp_total_free) after"
+	elif [ "$(pins)" -gt "$pins0" ]; then
+		fail "$name" "pins $pins0 before, $(pins) after"
+	else
+		pass "$name"
+	fi
+}
+
+stop_mid_run sigint-hugetlb-fast INT 256 --reg_strategy=hugetlb_fast
+stop_mid_run sigterm-hugetlb-fast TERM 256 --reg_strategy=hugetlb_fast
+stop_mid_run sigint-per-page INT 65536 --reg_strategy=per_page
+stop_mid_run sigterm-coalesced-thp TERM 128 --reg_strategy=coalesced --reg_folio=thp

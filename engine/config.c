@@ -84,16 +84,21 @@ int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err)
 			err, EINVAL,
 			"iomem=: reg_strategy=%s allocates its own buffer memory, so iomem= cannot apply; drop iomem= or use reg_strategy=iomem",
 			ufr_strategy_name(c->strategy));
+	if (c->numa_node < -1)
+		return ufr_err_set(
+			err, EINVAL,
+			"reg_numa_node=%d: not a node; give a node number (see numactl -H) or -1 to leave placement alone",
+			c->numa_node);
 	if (c->numa_node >= 0) {
+		ret = ufr_numa_check_node(c->numa_node, err);
+		if (ret)
+			return ret;
 		if (!own)
 			return ufr_err_set(
 				err, EINVAL,
 				"reg_numa_node=%d: reg_strategy=%s runs on fio's memory; place it with numa_mem_policy=bind:%d instead",
 				c->numa_node, ufr_strategy_name(c->strategy),
 				c->numa_node);
-		ret = ufr_numa_check_node(c->numa_node, err);
-		if (ret)
-			return ret;
 	}
 
 	switch (c->strategy) {

@@ -51,19 +51,25 @@ static void entry_add(struct entry *e, unsigned int nr)
 	e->have_dist = true;
 }
 
-/* The entries in fio's order: __show_run_stats() groups jobs this way. */
+/*
+ * The entries in fio's order: __show_run_stats() groups jobs this way.
+ * The jobs are walked by number rather than with for_each_td(), whose form
+ * changed in fio 3.34 (FIO_IOOPS_VERSION 32: it declares its own variables
+ * and needs end_for_each()); tnumber_to_td() is the same in every version.
+ */
 static struct entry *collect_entries(size_t *nr)
 {
 	struct thread_data *td;
 	struct entry *e;
-	int i, last = -1;
+	int last = -1;
+	unsigned int i;
 	size_t n = 0;
 
 	e = calloc(thread_number ? thread_number : 1, sizeof(*e));
 	if (!e)
 		return NULL;
-	for_each_td(td, i)
-	{
+	for (i = 0; i < thread_number; i++) {
+		td = tnumber_to_td(i);
 		if (!td->o.stats)
 			continue;
 		if (n && (!td->o.group_reporting || last != (int)td->groupid))

@@ -36,7 +36,7 @@ if make -s -C "$TOP" BUILD="$fake" FIO_SRC="$TOP/build/fio-src" \
 	out=$SCRATCH/version.out
 	ENGINE=$fake/uring_folioreg.so ufio "$out" "${base[@]}"
 	expect_error fio-version-mismatch "$out" $? \
-		"^uring_folioreg: engine built for fio-9.99 but loaded by $(fio --version);.*make clean && make"
+		"^uring_folioreg: engine $(cat "$TOP/VERSION") built for fio-9.99 but loaded by $(fio --version);.*make clean && make"
 else
 	fail fio-version-mismatch "could not build the fake-version engine"
 fi

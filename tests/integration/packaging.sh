@@ -1,0 +1,256 @@
+#!/bin/bash
+# Packaging: make install and make uninstall into staging directories (the
+# default layout and Debian's), fio loading the installed engine, the man
+# page against the engine's options and output fields, the version in every
+# packaging file, the release tarball's contents, and, when FIO342_SRC and
+# FIO342_BIN name another fio's source tree and binary (fio 3.42, say), the
+# engine built against that tree and run in that fio.
+. "$(dirname "$0")/../lib.sh"
+cd "$TOP" || exit 1
+
+tmp=$(mktemp -d "$SCRATCH/packaging.XXXXXX")
+trap 'rm -rf "$tmp"; hp_restore' EXIT
+version=$(cat VERSION)
+man=man/uring_folioreg.7
+
+if out=$(packaging/check-version.sh 2>&1); then
+	pass version-in-packaging-files
+else
+	fail version-in-packaging-files "$out"
+fi
+
+# --- the man page -----------------------------------------------------
+
+# A section of the man page, by its .SH title.
+man_section() {
+	sed -n "/^\.SH $1\$/,/^\.SH /p" "$man"
+}
+
+if command -v man >/dev/null; then
+	warnings=$(MANWIDTH=80 man --warnings -l "$man" 2>&1 >/dev/null)
+	if [ -z "$warnings" ]; then
+		pass man-page-renders
+	else
+		fail man-page-renders "$(echo "$warnings" | head -3 | tr '\n' ' ')"
+	fi
+else
+	skip man-page-renders "man is not installed (apt-get install man-db)"
+fi
+
+# Every option the engine declares (fio --enghelp=PATH lists them) has its
+# own entry under OPTIONS.
+opts=$(fio --enghelp="$ENGINE" 2>&1 | awk -F ' *: ' 'NF > 1 { print $1 }')
+missing=""
+for o in $opts; do
+	man_section OPTIONS | grep -qE "^\.BR? $o( |\$)" || missing="$missing $o"
+done
+if [ -z "$opts" ]; then
+	fail man-page-lists-options "fio --enghelp=$ENGINE listed no option"
+elif [ -n "$missing" ]; then
+	fail man-page-lists-options "not in $man:$missing"
+else
+	pass man-page-lists-options
+fi
+
+# Every field of the JSON object is described under OUTPUT: its parent
+# (reg.per_buffer_ns for reg.per_buffer_ns.p99) and its own name; per-node
+# counts are one field.
+out=$tmp/fields.json
+ufio "$out" --name=fields --filename=/dev/zero --rw=read --bs=64k \
+	--size=16m --reg_mode=each --output-format=json
+fields=$(jq -r '.jobs[0].uring_folioreg | paths(scalars) |
+	map(tostring) | join(".")' "$out" 2>/dev/null |
+	sed -E 's/\.[0-9]+$//' | sort -u)
+section=$(man_section OUTPUT)
+missing=""
+for f in $fields; do
+	parent=${f%.*}
+	[ "$parent" = "$f" ] && parent=""
+	echo "$section" | grep -qwF "${f##*.}" &&
+		{ [ -z "$parent" ] || echo "$section" | grep -qF "$parent"; } ||
+		missing="$missing $f"
+done
+if [ -z "$fields" ]; then
+	fail man-page-lists-fields "no uring_folioreg object in: $(head -c 300 "$out")"
+elif [ -n "$missing" ]; then
+	fail man-page-lists-fields "not in $man:$missing"
+else
+	pass man-page-lists-fields
+fi
+
+# --- make install / make uninstall --------------------------------------
+
+# check_install NAME DESTDIR LIBDIR DOCDIR MANDIR: the staged files are
+# there, the job files point at the installed engine, fio loads it.
+check_install() {
+	local name=$1 dest=$2 libdir=$3 docdir=$4 mandir=$5 f why=""
+	local so=$libdir/fio/uring_folioreg.so
+
+	[ -f "$dest$so" ] || why="$why no $so;"
+	[ "$(stat -c %a "$dest$so" 2>/dev/null)" = 644 ] ||
+		why="$why $so is not mode 644;"
+	[ -f "$dest$mandir/man7/uring_folioreg.7" ] ||
+		why="$why no man7/uring_folioreg.7;"
+	[ -f "$dest$docdir/README.md" ] || why="$why no README.md;"
+	for f in $(cd examples && find . -type f ! -path '*/__pycache__/*'); do
+		[ -f "$dest$docdir/examples/${f#./}" ] ||
+			why="$why no examples/${f#./};"
+	done
+	if grep -rlF './uring_folioreg.so' "$dest$docdir/examples" \
+		--include='*.fio' >/dev/null; then
+		why="$why an installed job file still names ./uring_folioreg.so;"
+	fi
+	if [ -n "$why" ]; then
+		fail "$name" "$why"
+		return
+	fi
+	# fio loads the engine from where it is installed (staged here).
+	ENGINE=$dest$so ufio "$tmp/$name.json" --name=installed \
+		--filename=/dev/zero --rw=read --bs=64k --size=16m \
+		--output-format=json
+	if jq -e --arg v "$version" '.jobs[0].error == 0 and
+		.jobs[0].uring_folioreg.version == $v and
+		.jobs[0].uring_folioreg.reg.buffers > 0' \
+		"$tmp/$name.json" >/dev/null 2>&1; then
+		pass "$name"
+	else
+		fail "$name" "fio with the installed engine: $(head -c 300 "$tmp/$name.json" | tr '\n' ' ')"
+	fi
+}
+
+# check_uninstall NAME DESTDIR MAKE-VARS...: nothing is left behind.
+check_uninstall() {
+	local name=$1 dest=$2 left
+	shift 2
+	if ! make -s uninstall DESTDIR="$dest" "$@" >"$tmp/$name.log" 2>&1; then
+		fail "$name" "make uninstall failed: $(tail -3 "$tmp/$name.log" | tr '\n' ' ')"
+		return
+	fi
+	left=$(find "$dest" ! -type d)
+	if [ -z "$left" ]; then
+		pass "$name"
+	else
+		fail "$name" "left behind: $(echo "$left" | head -5 | tr '\n' ' ')"
+	fi
+}
+
+# The defaults: PREFIX=/usr/local, LIBDIR=PREFIX/lib.
+dest=$tmp/stage
+if make -s install DESTDIR="$dest" >"$tmp/install.log" 2>&1; then
+	check_install install-default "$dest" /usr/local/lib \
+		/usr/local/share/doc/uring_folioreg /usr/local/share/man
+	check_uninstall uninstall-default "$dest"
+else
+	fail install-default "make install failed: $(tail -3 "$tmp/install.log" | tr '\n' ' ')"
+fi
+
+# Debian's layout, as debian/rules asks for it.
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null ||
+	gcc -print-multiarch)
+vars=(PREFIX=/usr "LIBDIR=/usr/lib/$multiarch"
+	DOCDIR=/usr/share/doc/fio-engine-uring-folioreg)
+dest=$tmp/deb
+if make -s install DESTDIR="$dest" "${vars[@]}" >"$tmp/install-deb.log" 2>&1; then
+	check_install install-debian-layout "$dest" "/usr/lib/$multiarch" \
+		/usr/share/doc/fio-engine-uring-folioreg /usr/share/man
+	check_uninstall uninstall-debian-layout "$dest" "${vars[@]}"
+else
+	fail install-debian-layout "make install failed: $(tail -3 "$tmp/install-deb.log" | tr '\n' ' ')"
+fi
+
+# --- make dist ----------------------------------------------------------
+
+# The tarball holds exactly the files git tracks, under one top directory.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 &&
+	[ -z "$(git ls-files --deleted)" ]; then
+	if make -s dist DISTDIR="$tmp" >"$tmp/dist.log" 2>&1; then
+		top=uring_folioreg-$version
+		diff <(tar -tzf "$tmp/$top.tar.gz" | sort) \
+			<(git ls-files | sed "s|^|$top/|" | sort) >"$tmp/dist.diff"
+		if [ -s "$tmp/dist.diff" ]; then
+			fail dist-contents "tarball and git ls-files differ: $(head -5 "$tmp/dist.diff" | tr '\n' ' ')"
+		else
+			pass dist-contents
+		fi
+	else
+		fail dist-contents "make dist failed: $(tail -3 "$tmp/dist.log" | tr '\n' ' ')"
+	fi
+else
+	skip dist-contents "not a git work tree with every tracked file present (make dist needs git ls-files)"
+fi
+
+# --- another fio --------------------------------------------------------
+
+# FIO342_SRC: that fio's source tree (configured in place if it is not);
+# FIO342_BIN: the fio binary built from it.
+if [ -z "${FIO342_SRC:-}" ] || [ -z "${FIO342_BIN:-}" ]; then
+	skip other-fio-smoke "FIO342_SRC and FIO342_BIN are not set (a fio source tree, e.g. fio 3.42, and the fio built from it)"
+	exit 0
+fi
+b=build/fio342
+if ! make -s FIO_SRC="$FIO342_SRC" BUILD=$b ENGINE=$b/uring_folioreg.so \
+	$b/uring_folioreg.so >"$tmp/build342.log" 2>&1; then
+	fail other-fio-build "$(grep -m3 -E 'error|warning' "$tmp/build342.log" | tr '\n' ' ')"
+	exit 0
+fi
+if grep -q 'warning:' "$tmp/build342.log"; then
+	fail other-fio-build "$(grep -m3 'warning:' "$tmp/build342.log" | tr '\n' ' ')"
+else
+	pass other-fio-build
+fi
+other=$("$FIO342_BIN" --version)
+tree=$(sed -n 's/^FIO_VERSION = //p' "$FIO342_SRC/FIO-VERSION-FILE")
+if [ "$other" != "$tree" ]; then
+	fail other-fio-smoke "FIO342_BIN is $other but FIO342_SRC is $tree"
+	exit 0
+fi
+
+# ofio OUT ARGS...: ufio with the other fio and the engine built for it.
+ofio() {
+	local out=$1
+	shift
+	(cd "$SCRATCH" && timeout -k 5 "$FIO_TIMEOUT" "$FIO342_BIN" \
+		--ioengine="external:$TOP/$b/uring_folioreg.so" "$@") >"$out" 2>&1
+}
+
+f=$SCRATCH/other-fio.dat
+for s in iomem per_page; do
+	out=$tmp/verify-$s.out
+	ofio "$out" --name=verify --filename="$f" --size=64m --rw=randrw \
+		--bs=4k --direct=1 --iodepth=32 --verify=crc32c --reg_strategy=$s
+	job_ok "$other-verify-$s" "$out" $?
+done
+out=$tmp/sfr.out
+ofio "$out" --name=sfr --filename="$f" --size=32m --rw=write --bs=4k \
+	--iodepth=32 --sync_file_range=write:8 --verify=crc32c
+job_ok "$other-sync-file-range" "$out" $?
+
+# end_syncfs (fio 3.42): syncfs(2), run synchronously by the engine.
+if "$FIO342_BIN" --cmdhelp=end_syncfs 2>&1 | grep -q 'sync of FS'; then
+	out=$tmp/syncfs.out
+	ofio "$out" --name=syncfs --filename="$f" --size=16m --rw=write \
+		--bs=64k --iodepth=8 --end_syncfs=1
+	job_ok "$other-end-syncfs" "$out" $?
+fi
+
+out=$tmp/json.out
+if ofio "$out" --name=json --filename="$f" --size=64m --rw=read --bs=1m \
+	--iodepth=8 --direct=1 --reg_mode=each --output-format=json &&
+	jq -e --arg v "$version" '.jobs[0].error == 0 and
+	.jobs[0].uring_folioreg.version == $v and
+	.jobs[0].uring_folioreg.reg.calls == 9 and
+	.jobs[0].uring_folioreg.reg.per_buffer_ns.p99 > 0 and
+	.jobs[0].uring_folioreg.segments.pages > 0' "$out" >/dev/null 2>&1; then
+	pass "$other-json"
+else
+	fail "$other-json" "$(head -c 400 "$out" | tr '\n' ' ')"
+fi
+rm -f "$f"
+
+# And the other way round: this fio refuses the engine built for that one.
+this=$(fio --version)
+out=$tmp/refuse.out
+ENGINE=$TOP/$b/uring_folioreg.so ufio "$out" --name=refuse \
+	--filename=/dev/zero --rw=read --size=1m
+expect_error "$other-engine-refused-by-$this" "$out" $? \
+	"^uring_folioreg: engine $version built for $other but loaded by $this;"

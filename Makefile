@@ -5,6 +5,8 @@
 #   make check            install what is missing, build, run every test
 #   make demo             set up and run the default demonstration
 #   make bench            engine vs fio's io_uring engine, side by side
+#   make install          install (DESTDIR, PREFIX, LIBDIR); make uninstall
+#   make dist             uring_folioreg-VERSION.tar.gz from git ls-files
 
 VERSION := $(shell cat VERSION)
 FIO ?= fio
@@ -123,4 +125,67 @@ clean:
 distclean:
 	rm -rf $(BUILD) $(ENGINE)
 
+# Installation. DESTDIR stages the files for a package; PREFIX and LIBDIR
+# say where they will live (Debian: PREFIX=/usr LIBDIR=/usr/lib/<multiarch>).
+# The engine goes where fio engines go, LIBDIR/fio; the job files among the
+# examples are pointed at it, so that they run where they are installed.
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/uring_folioreg
+INSTALL ?= install
+ENGINE_DIR = $(LIBDIR)/fio
+EXAMPLE_FILES = $(shell cd examples && find . -type f \
+	! -path '*/__pycache__/*' ! -name '*~' | sort)
+
+install: $(ENGINE)
+	$(INSTALL) -d $(DESTDIR)$(ENGINE_DIR) $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -m 0644 $(ENGINE) $(DESTDIR)$(ENGINE_DIR)/uring_folioreg.so
+	$(INSTALL) -m 0644 man/uring_folioreg.7 $(DESTDIR)$(MANDIR)/man7/
+	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	@set -e; for f in $(EXAMPLE_FILES); do \
+		f=$${f#./}; dst=$(DESTDIR)$(DOCDIR)/examples/$$f; \
+		mode=0644; [ -x examples/$$f ] && mode=0755; \
+		$(INSTALL) -d "$${dst%/*}"; \
+		case $$f in \
+		*.fio) sed 's|\./uring_folioreg\.so|$(ENGINE_DIR)/uring_folioreg.so|g' \
+			examples/$$f >"$$dst"; chmod $$mode "$$dst" ;; \
+		*) $(INSTALL) -m $$mode examples/$$f "$$dst" ;; \
+		esac; \
+		echo "installed $$dst"; \
+	done
+
+# The examples and DOCDIR are this package's alone; LIBDIR/fio may hold
+# other engines, so it goes only when empty.
+uninstall:
+	rm -f $(DESTDIR)$(ENGINE_DIR)/uring_folioreg.so \
+		$(DESTDIR)$(MANDIR)/man7/uring_folioreg.7 \
+		$(DESTDIR)$(DOCDIR)/README.md
+	rm -rf $(DESTDIR)$(DOCDIR)/examples
+	@for d in $(DESTDIR)$(ENGINE_DIR) $(DESTDIR)$(DOCDIR); do \
+		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d"; \
+	done
+
+# The release tarball: the files git tracks (the index, so what is staged
+# goes in), under uring_folioreg-VERSION/, owned by root, dated by the last
+# commit. It builds and passes make check on its own (README: Set-up).
+DIST := uring_folioreg-$(VERSION)
+DISTDIR ?= .
+
+dist:
+	packaging/check-version.sh
+	git ls-files -z >$(DISTDIR)/$(DIST).files
+	tar --null -T $(DISTDIR)/$(DIST).files --transform 's|^|$(DIST)/|S' \
+		--sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$$(git log -1 --format=%ct) -I 'gzip -9n' \
+		-cf $(DISTDIR)/$(DIST).tar.gz.tmp
+	mv $(DISTDIR)/$(DIST).tar.gz.tmp $(DISTDIR)/$(DIST).tar.gz
+	rm -f $(DISTDIR)/$(DIST).files
+	@echo "dist: $(DISTDIR)/$(DIST).tar.gz"
+
+.PHONY: install uninstall dist
+
 .PHONY: all deps check unit-tests tools demo bench format lint clean distclean
+
+include tests/quality.mk

@@ -16,12 +16,25 @@
 
 #include "ufr_bufset.h"
 #include "ufr_config.h"
+#include "ufr_dio.h"
 #include "ufr_fio.h"
 #include "ufr_hugetlb.h"
 #include "ufr_reg.h"
 #include "ufr_ring.h"
 #include "ufr_shared.h"
 #include "ufr_version.h"
+
+/*
+ * fio 3.42 (FIO_IOOPS_VERSION 39, like 3.41) added end_syncfs: a
+ * DDIR_SYNCFS command, built where configure found syncfs(2).
+ */
+#if FIO_IOOPS_VERSION >= 39 && defined(CONFIG_SYNCFS)
+#define UFR_FLAG_SYNCFS FIO_ASYNCIO_SYNC_SYNCFS
+#define UFR_IS_SYNCFS(ddir) ((ddir) == DDIR_SYNCFS)
+#else
+#define UFR_FLAG_SYNCFS 0
+#define UFR_IS_SYNCFS(ddir) 0
+#endif
 
 #define UFR_EXPORT __attribute__((visibility("default")))
 #define ufr_unlikely(x) __builtin_expect(!!(x), 0)
@@ -163,7 +176,6 @@ static struct fio_option ufr_options[] = {
 		.off1 = offsetof(struct ufr_options, numa_node),
 		.help = "Bind buffer memory to this NUMA node before faulting it in (-1: leave placement alone)",
 		.def = "-1",
-		.minval = -1,
 		.category = FIO_OPT_C_ENGINE,
 		.group = FIO_OPT_G_IOURING,
 	},
@@ -510,6 +522,24 @@ static int ufr_post_init(struct thread_data *td)
 	return 0;
 }
 
+/* O_DIRECT's size and alignment rules, checked once the file is open. */
+static int ufr_check_dio(struct thread_data *td, struct fio_file *f,
+			 struct ufr_err *err)
+{
+	unsigned long long bs[4];
+	size_t n = 0;
+	int d;
+
+	for (d = DDIR_READ; d <= DDIR_WRITE; d++) {
+		if ((d == DDIR_READ && !td_read(td)) ||
+		    (d == DDIR_WRITE && !td_write(td)))
+			continue;
+		bs[n++] = td->o.min_bs[d];
+		bs[n++] = td->o.max_bs[d];
+	}
+	return ufr_dio_check(f->fd, f->file_name, bs, n, td->o.mem_align, err);
+}
+
 static int ufr_open_file(struct thread_data *td, struct fio_file *f)
 {
 	struct ufr_job *j = td->io_ops_data;
@@ -527,8 +557,16 @@ static int ufr_open_file(struct thread_data *td, struct fio_file *f)
 
 	/* fio also opens files in the parent to size them, before init. */
 	ret = generic_open_file(td, f);
-	if (ret || !j || !j->fixed_files)
+	if (ret || !j)
 		return ret;
+	if (td->o.odirect && ufr_check_dio(td, f, &err)) {
+		if (generic_close_file(td, f))
+			log_err("uring_folioreg: closing %s failed\n",
+				f->file_name);
+		return ufr_fail(td, &err, EINVAL);
+	}
+	if (!j->fixed_files)
+		return 0;
 
 	ret = io_uring_register_files_update(&j->ring.ring, f->fileno, &f->fd,
 					     1);
@@ -569,6 +607,27 @@ static void ufr_trim(struct thread_data *td, struct io_u *io_u)
 	}
 }
 
+/*
+ * sync_file_range over what was written since the last sync. fio notes
+ * that range as writes complete, so with all of them still in flight it
+ * is empty (first_write is -1), and the SQE holds only 32 bits of length:
+ * then sync the whole file (length 0 runs to its end) rather than have
+ * the kernel fail with EINVAL. fio up to 3.34 ignored errors of sync
+ * commands; since 3.35 they fail the job.
+ */
+static void ufr_prep_sync_range(struct thread_data *td, struct fio_file *f,
+				int fd, struct io_uring_sqe *sqe)
+{
+	uint64_t off = f->first_write, len = f->last_write - f->first_write;
+
+	if (f->first_write == -1ULL || f->last_write == -1ULL ||
+	    len > UINT32_MAX) {
+		off = 0;
+		len = 0;
+	}
+	io_uring_prep_sync_file_range(sqe, fd, len, off, td->o.sync_file_range);
+}
+
 static void ufr_prep_sqe(struct thread_data *td, struct ufr_job *j,
 			 struct io_u *io_u, struct io_uring_sqe *sqe)
 {
@@ -589,10 +648,7 @@ static void ufr_prep_sqe(struct thread_data *td, struct ufr_job *j,
 		/* An SQ thread does not inherit ioprio_set(); pass it on. */
 		sqe->ioprio = td->ioprio;
 	} else if (io_u->ddir == DDIR_SYNC_FILE_RANGE) {
-		io_uring_prep_sync_file_range(sqe, fd,
-					      f->last_write - f->first_write,
-					      f->first_write,
-					      td->o.sync_file_range);
+		ufr_prep_sync_range(td, f, fd, sqe);
 	} else {
 		io_uring_prep_fsync(sqe, fd,
 				    io_u->ddir == DDIR_DATASYNC ?
@@ -629,6 +685,24 @@ static void ufr_rereg(struct thread_data *td, struct ufr_job *j)
 	}
 }
 
+/*
+ * Trim, and fio 3.42's end_syncfs (io_uring has no syncfs command), run
+ * synchronously as in fio's io_uring engine, after what is queued.
+ */
+static enum fio_q_status ufr_queue_sync(struct thread_data *td,
+					struct ufr_job *j, struct io_u *io_u)
+{
+	if (j->nr_pending)
+		return FIO_Q_BUSY;
+	if (io_u->ddir == DDIR_TRIM)
+		ufr_trim(td, io_u);
+	else
+		do_io_u_sync(td, io_u);
+	io_u_mark_submit(td, 1);
+	io_u_mark_complete(td, 1);
+	return FIO_Q_COMPLETED;
+}
+
 static enum fio_q_status ufr_queue(struct thread_data *td, struct io_u *io_u)
 {
 	struct ufr_job *j = td->io_ops_data;
@@ -636,15 +710,8 @@ static enum fio_q_status ufr_queue(struct thread_data *td, struct io_u *io_u)
 
 	fio_ro_check(td, io_u);
 
-	if (io_u->ddir == DDIR_TRIM) {
-		/* Keep order: let what is queued go first. */
-		if (j->nr_pending)
-			return FIO_Q_BUSY;
-		ufr_trim(td, io_u);
-		io_u_mark_submit(td, 1);
-		io_u_mark_complete(td, 1);
-		return FIO_Q_COMPLETED;
-	}
+	if (io_u->ddir == DDIR_TRIM || UFR_IS_SYNCFS(io_u->ddir))
+		return ufr_queue_sync(td, j, io_u);
 
 	sqe = io_uring_get_sqe(&j->ring.ring);
 	if (!sqe)
@@ -835,7 +902,7 @@ static void ufr_cleanup(struct thread_data *td)
 #define UFR_OPS_COMMON                                                        \
 	.name = "uring_folioreg", .version = FIO_IOOPS_VERSION,               \
 	.flags = FIO_ASYNCIO_SYNC_TRIM | FIO_NO_OFFLOAD | FIO_MEMALIGN |      \
-		 FIO_ASYNCIO_SETS_ISSUE_TIME,                                 \
+		 FIO_ASYNCIO_SETS_ISSUE_TIME | UFR_FLAG_SYNCFS,               \
 	.init = ufr_init, .post_init = ufr_post_init, .queue = ufr_queue,     \
 	.commit = ufr_commit, .getevents = ufr_getevents, .event = ufr_event, \
 	.cleanup = ufr_cleanup, .io_u_free = ufr_io_u_free,                   \

@@ -90,3 +90,12 @@ if [ -n "$old" ]; then
 else
 	skip io-uring-disabled "no kernel.io_uring_disabled sysctl"
 fi
+
+# O_DIRECT rules the file system states (statx STATX_DIOALIGN).
+case_ odirect-unaligned-bs 'bs=1000: O_DIRECT on filename=.* needs sizes and offsets in multiples of [0-9]+ bytes' \
+	--filename="$SCRATCH/err-dio.dat" --size=16m --rw=randread --direct=1 --bs=1000
+case_ odirect-unaligned-memory 'mem_align=100: O_DIRECT on filename=.* needs buffers aligned to [0-9]+ bytes' \
+	--filename="$SCRATCH/err-dio.dat" --size=16m --rw=randread --direct=1 --bs=4k --mem_align=100
+case_ numa-node-negative 'reg_numa_node=-2: not a node' \
+	"${z[@]}" --bs=4k --reg_strategy=per_page --reg_numa_node=-2
+rm -f "$SCRATCH/err-dio.dat"

@@ -189,3 +189,8 @@ dist:
 .PHONY: all deps check unit-tests tools demo bench format lint clean distclean
 
 include tests/quality.mk
+
+stress: deps all
+	scripts/stress.sh
+
+.PHONY: stress

@@ -73,6 +73,20 @@ for st in $strategies; do
 		done
 	done
 done
+# Threads instead of processes, with verify_backlog (verify while
+# writing), with and without re-registration.
+for st in $strategies; do
+	for rereg in 0 200ms; do
+		[ "$st" = none ] && [ "$rereg" != 0 ] && continue
+		name=verify-$st-thread-backlog-rereg$rereg
+		ufio "$SCRATCH/$name.out" --name="$name" --filename="$f" \
+			--size=64m --bs=16k --rw=randwrite --iodepth=16 --direct=1 \
+			--verify=crc32c --verify_backlog=32 --thread=1 \
+			--reg_strategy=$st --rereg_interval=$rereg \
+			$([ "$rereg" != 0 ] && echo --time_based --runtime=1)
+		job_ok "$name" "$SCRATCH/$name.out" $?
+	done
+done
 rm -f "$f"
 
 if [ "$(hp_total_free)" = "$free0" ]; then

@@ -150,6 +150,30 @@ static int map_anon(struct ufr_backing *b, size_t len, size_t align, int advice,
 	return 0;
 }
 
+/*
+ * Faulting in hugetlb pages failed after the mapping succeeded. Either
+ * another process took the pages since we looked, or something keeps
+ * this job from free ones: a hugetlb cgroup limit, or a NUMA binding to a
+ * node without them. Say which it can be.
+ */
+static int hugetlb_fault_failed(struct ufr_err *err, int numa_node, size_t page,
+				unsigned long need)
+{
+	long free = ufr_hugetlb_count(page, "free_hugepages");
+	long resv = ufr_hugetlb_count(page, "resv_hugepages");
+
+	if (numa_node >= 0)
+		return ufr_numa_hugetlb_shortage(err, numa_node, page, need);
+	if (free - (resv > 0 ? resv : 0) < (long)need)
+		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
+					    need);
+	return ufr_err_set(
+		err, ENOMEM,
+		"%s: faulting in %lu hugetlb pages of %zu KiB failed although %ld are free: a hugetlb cgroup limit keeps them from this job; raise it (hugetlb.%s.limit_in_bytes or hugetlb.%s.max of the job's cgroup)",
+		hugetlb_option(page), need, page >> 10, free,
+		page >> 30 ? "1GB" : "2MB", page >> 30 ? "1GB" : "2MB");
+}
+
 int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 		    int numa_node, struct ufr_err *err)
 {
@@ -184,12 +208,10 @@ int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 	}
 	ret = prefault(b, hugetlb);
 	if (ret && hugetlb) {
-		ret = numa_node >= 0 ?
-			      ufr_numa_hugetlb_shortage(err, numa_node, fbytes,
-							len / fbytes) :
-			      ufr_hugetlb_shortage(err, hugetlb_option(fbytes),
-						   fbytes, len / fbytes);
-		goto fail;
+		/* Give the pages back first, so the pool reads as it is. */
+		ufr_backing_unmap(b);
+		return hugetlb_fault_failed(err, numa_node, fbytes,
+					    len / fbytes);
 	}
 	if (ret) {
 		ret = ufr_err_set(

@@ -52,3 +52,22 @@ if jq -e '.client_stats[0].jobname == "cs"' "$out" >/dev/null 2>&1; then
 else
 	fail client-json-stays-valid "$(head -c 300 "$out" | tr '\n' ' ')"
 fi
+
+# A long-lived fio server keeps no file descriptor from failed jobs.
+spid=$(cat "$pidfile")
+fds0=$(ls /proc/"$spid"/fd | wc -l)
+for bad in "reg_strategy=hugetlb_fast
+bs=4m" "reg_numa_node=9
+reg_strategy=per_page" "reg_strategy=per_page
+reg_folio=2m"; do
+	printf '[bad]\nioengine=external:%s\nfilename=/dev/zero\nrw=read\nsize=16m\n%s\n' \
+		"$ENGINE" "$bad" >"$SCRATCH/cs-bad.fio"
+	timeout -k 5 60 fio --client=ip:127.0.0.1,$port "$SCRATCH/cs-bad.fio" \
+		>"$SCRATCH/cs-bad.out" 2>&1
+done
+fds1=$(ls /proc/"$spid"/fd | wc -l)
+if grep -q 'uring_folioreg: reg_folio=2m' "$SCRATCH/cs-bad.out" && [ "$fds1" = "$fds0" ]; then
+	pass server-keeps-no-fds
+else
+	fail server-keeps-no-fds "fds $fds0 -> $fds1; $(head -c 300 "$SCRATCH/cs-bad.out" | tr '\n' ' ')"
+fi

@@ -84,6 +84,10 @@ int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err)
 			err, EINVAL,
 			"iomem=: reg_strategy=%s allocates its own buffer memory, so iomem= cannot apply; drop iomem= or use reg_strategy=iomem",
 			ufr_strategy_name(c->strategy));
+	if (c->rereg && c->strategy == UFR_STRAT_NONE)
+		return ufr_err_set(
+			err, EINVAL,
+			"rereg_interval: reg_strategy=none registers no buffers, so there is nothing to re-register; drop rereg_interval or choose a strategy");
 	if (c->numa_node < -1)
 		return ufr_err_set(
 			err, EINVAL,

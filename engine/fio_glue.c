@@ -290,6 +290,7 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	c->buf_bytes = td_max_bs(td);
 	c->align = td->o.mem_align;
 	c->fio_mem_set = fio_option_is_set(&td->o, mem_type);
+	c->rereg = o->rereg_usec != 0;
 	ret = ufr_config_resolve(c, err);
 	if (ret)
 		return ret;

@@ -20,6 +20,7 @@ struct ufr_config {
 	size_t buf_bytes; /* largest bs */
 	size_t align; /* mem_align */
 	bool fio_mem_set; /* iomem= was given */
+	bool rereg; /* rereg_interval= was given */
 	const char *auto_reason; /* why auto chose what it chose */
 };
 

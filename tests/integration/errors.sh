@@ -99,3 +99,9 @@ case_ odirect-unaligned-memory 'mem_align=100: O_DIRECT on filename=.* needs buf
 case_ numa-node-negative 'reg_numa_node=-2: not a node' \
 	"${z[@]}" --bs=4k --reg_strategy=per_page --reg_numa_node=-2
 rm -f "$SCRATCH/err-dio.dat"
+case_ coalesced-on-4k 'reg_folio=4k: reg_strategy=coalesced needs large folios; use reg_folio=thp, 2m or 1g' \
+	"${z[@]}" --bs=4k --reg_strategy=coalesced --reg_folio=4k
+case_ auto-with-thp 'reg_folio=thp: reg_strategy=auto chooses the folio itself' \
+	"${z[@]}" --bs=4k --reg_strategy=auto --reg_folio=thp
+case_ rereg-without-buffers 'rereg_interval: reg_strategy=none registers no buffers' \
+	"${z[@]}" --bs=4k --reg_strategy=none --rereg_interval=1s

@@ -92,3 +92,15 @@ pins() {
 	awk '/^nr_foll_pin_acquired/ { a = $2 } /^nr_foll_pin_released/ { r = $2 }
 		END { print a - r }' /proc/vmstat
 }
+
+# given_back NAME FREE0 PINS0: pass NAME if every hugetlb page and pin
+# taken since HugePages_Free was FREE0 and the pins PINS0 is back.
+given_back() {
+	if [ "$(hp_total_free)" != "$2" ]; then
+		fail "$1" "HugePages_Free $2 before, $(hp_total_free) after"
+	elif [ "$(pins)" -gt "$3" ]; then
+		fail "$1" "pins $3 before, $(pins) after"
+	else
+		pass "$1"
+	fi
+}

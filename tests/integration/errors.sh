@@ -24,13 +24,7 @@ case_() {
 	fi
 	expect_error "$name" "$out" $rc "^uring_folioreg: $pat" >/dev/null ||
 		{ expect_error "$name" "$out" $rc "^uring_folioreg: $pat"; return; }
-	if [ "$(hp_total_free)" != "$free0" ]; then
-		fail "$name" "HugePages_Free went from $free0 to $(hp_total_free)"
-	elif [ "$(pins)" -gt "$pins0" ]; then
-		fail "$name" "pins went from $pins0 to $(pins)"
-	else
-		pass "$name"
-	fi
+	given_back "$name" "$free0" "$pins0"
 }
 
 hp_reserve 2048 "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)"

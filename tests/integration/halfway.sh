@@ -37,8 +37,4 @@ bash -c "echo \$\$ >$grp/tasks && cd $SCRATCH && exec timeout 60 fio \
 rc=$?
 expect_error halfway-says-why "$out" $rc \
 	'^uring_folioreg: reg_folio=2m: faulting in 8 hugetlb pages of 2048 KiB failed although [0-9]+ are free: a hugetlb cgroup limit .*hugetlb.2MB.limit_in_bytes'
-if [ "$(hp_total_free)" = "$free0" ] && [ "$(pins)" -le "$pins0" ]; then
-	pass halfway-gives-everything-back
-else
-	fail halfway-gives-everything-back "HugePages_Free $free0 -> $(hp_total_free), pins $pins0 -> $(pins)"
-fi
+given_back halfway-gives-everything-back "$free0" "$pins0"

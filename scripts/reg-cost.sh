@@ -10,6 +10,9 @@
 # when the ratio (engine / bare) of the least runs is above MAX_RATIO: on
 # a shared VM interference only adds time, so the least run is the cost.
 # Hugetlb cases need the pages reserved. RUNS (default 9) runs per side.
+# Both sides run on the same CPU (REG_COST_CPU, default the last one), so
+# that neither shares its CPU with the other's neighbours (fio's own
+# threads, for one).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -19,6 +22,7 @@ if [ "${1:-}" = --check ]; then
 	shift 2
 fi
 RUNS=${RUNS:-9}
+CPU=${REG_COST_CPU:-$(($(nproc) - 1))}
 BARE=build/tools/bare_register
 ENGINE=./uring_folioreg.so
 [ -x "$BARE" ] || { echo "reg-cost: $BARE is not built (make tools)" >&2; exit 1; }
@@ -41,11 +45,12 @@ for c in "$@"; do
 	esac
 	: >"$tmp/bare" && : >"$tmp/eng"
 	for _ in $(seq "$RUNS"); do
-		"$BARE" "${bare[@]}" --count=256 --size=1m --mode=batch --reps=1 2>&1 |
+		taskset -c "$CPU" "$BARE" "${bare[@]}" --count=256 --size=1m \
+			--mode=batch --reps=1 2>&1 |
 			sed -n 's/.*summary.* median_reg_ns=\([0-9]*\).*/\1/p' >>"$tmp/bare"
 		fio --output-format=json --name=reg-cost --ioengine=external:$ENGINE \
 			--filename=/dev/zero --rw=read --bs=1m --iodepth=256 \
-			--size=256m "${eng[@]}" 2>/dev/null |
+			--size=256m --cpus_allowed="$CPU" "${eng[@]}" 2>/dev/null |
 			jq '.jobs[0].uring_folioreg.reg.total_ns' >>"$tmp/eng" 2>/dev/null
 	done
 	b=$(median <"$tmp/bare")

@@ -145,3 +145,15 @@ if [ -d $T/events/syscalls/sys_enter_io_uring_register ]; then
 else
 	skip reg-time-matches-tracepoints "no syscall tracepoints (tracefs)"
 fi
+
+# reg_numa_node: memory bound to node 0 before it is faulted in, and the
+# pages counted where they landed (this machine may have one node only).
+for st in per_page hugetlb_fast; do
+	out=$SCRATCH/numa-$st.json
+	ufio "$out" --output-format=json --name=numa-$st --filename=/dev/zero \
+		--rw=read --bs=1m --iodepth=16 --size=64m --reg_strategy=$st \
+		--reg_numa_node=0
+	jq_check numa-node0-$st "$out" \
+		'.jobs[0].uring_folioreg.numa | "\(.requested) \(.pages_by_node["0"])"' \
+		"0 4096"
+done

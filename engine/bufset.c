@@ -76,22 +76,15 @@ int ufr_bufset_from_bufs(struct ufr_bufset *s, void *const *bufs,
 static void predict(const struct ufr_bufset *s, size_t folio_bytes,
 		    struct ufr_segments *seg)
 {
-	uint64_t last = UINT64_MAX, first, n;
+	uint64_t last_folio = UINT64_MAX;
 	unsigned int i;
 
 	memset(seg, 0, sizeof(*seg));
-	for (i = 0; i < s->nr_iov; i++) {
-		uint64_t addr = (uintptr_t)s->iov[i].iov_base;
-		size_t len = s->iov[i].iov_len;
-
-		seg->pages += ufr_folios_spanned(addr, len, UFR_PAGE_BYTES);
-		seg->bvecs += ufr_range_bvecs(addr, len, folio_bytes);
-		first = addr / folio_bytes;
-		n = ufr_folios_spanned(addr, len, folio_bytes);
-		/* Buffers are in address order; neighbours share folios. */
-		seg->folios += n - (first == last);
-		last = first + n - 1;
-	}
+	/* Registered buffers are in address order. */
+	for (i = 0; i < s->nr_iov; i++)
+		ufr_segments_add_range(seg, (uintptr_t)s->iov[i].iov_base,
+				       s->iov[i].iov_len, folio_bytes,
+				       &last_folio);
 	for (i = 0; i < s->nr_bufs; i++)
 		seg->straddling +=
 			ufr_folios_spanned((uintptr_t)s->buf_iov[i].iov_base,

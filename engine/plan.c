@@ -125,9 +125,23 @@ static int plan_coalesced(const struct ufr_plan_params *p,
 	return 0;
 }
 
+void ufr_segments_add_range(struct ufr_segments *seg, uint64_t off,
+			    uint64_t len, uint64_t folio_bytes,
+			    uint64_t *last_folio)
+{
+	uint64_t first = off / folio_bytes;
+	uint64_t n = ufr_folios_spanned(off, len, folio_bytes);
+
+	seg->pages += ufr_folios_spanned(off, len, UFR_PAGE_BYTES);
+	seg->bvecs += ufr_range_bvecs(off, len, folio_bytes);
+	/* Neighbouring ranges may share a folio; count it once. */
+	seg->folios += n - (first == *last_folio);
+	*last_folio = first + n - 1;
+}
+
 static void predict(const struct ufr_plan_params *p, struct ufr_plan *plan)
 {
-	uint64_t last_folio = UINT64_MAX, first, n;
+	uint64_t last_folio = UINT64_MAX;
 	unsigned int i, r;
 
 	/* Regions are contiguous runs of buffers; in address order. */
@@ -140,22 +154,17 @@ static void predict(const struct ufr_plan_params *p, struct ufr_plan *plan)
 		reg->len = plan->bufs[i].off + p->buf_bytes - reg->off;
 		if (ufr_folios_spanned(plan->bufs[i].off, p->buf_bytes,
 				       p->folio_bytes) > 1)
-			plan->straddling++;
+			plan->seg.straddling++;
 	}
 	for (r = 0; r < plan->nr_regions; r++) {
 		struct ufr_plan_region *reg = &plan->regions[r];
 
 		reg->bvecs =
 			ufr_range_bvecs(reg->off, reg->len, p->folio_bytes);
-		plan->bvecs += reg->bvecs;
-		plan->pages +=
-			ufr_folios_spanned(reg->off, reg->len, UFR_PAGE_BYTES);
-		first = reg->off / p->folio_bytes;
-		n = ufr_folios_spanned(reg->off, reg->len, p->folio_bytes);
-		/* Neighbouring regions may share a folio; count it once. */
-		plan->folios += n - (first == last_folio);
-		last_folio = first + n - 1;
+		ufr_segments_add_range(&plan->seg, reg->off, reg->len,
+				       p->folio_bytes, &last_folio);
 	}
+	plan->seg.min_folio_bytes = plan->seg.max_folio_bytes = p->folio_bytes;
 }
 
 int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,

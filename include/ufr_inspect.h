@@ -7,19 +7,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-/*
- * What the kernel builds when it registers buffers: one bio_vec per folio
- * if a buffer passes io_check_coalesce_buffer() (io_uring/rsrc.c) and its
- * first folio is larger than a page, else one per page.
- */
-struct ufr_segments {
-	uint64_t pages; /* base pages spanned by all buffers */
-	uint64_t bvecs; /* bio_vecs the kernel builds for all buffers */
-	uint64_t folios; /* distinct folios the buffers touch */
-	uint32_t straddling; /* buffers that span more than one folio */
-	uint64_t min_folio_bytes, max_folio_bytes; /* of the folios seen */
-	bool from_pagemap; /* true: real PFNs and flags were read */
-};
+#include "ufr_segments.h"
 
 /*
  * Walk the real folio layout of @n buffers through /proc/self/pagemap and

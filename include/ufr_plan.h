@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "ufr_error.h"
+#include "ufr_segments.h"
 #include "ufr_strategy.h"
 
 /* The kernel refuses a registered buffer over 1 GiB. */
@@ -41,10 +42,8 @@ struct ufr_plan {
 	unsigned int nr_bufs;
 	struct ufr_plan_region *regions;
 	struct ufr_plan_buf *bufs;
-	uint64_t pages; /* 4 KiB pages the regions span */
-	uint64_t bvecs;
-	uint64_t folios; /* distinct folios the regions touch */
-	uint32_t straddling; /* io_u buffers that cross a folio boundary */
+	/* what the kernel will build; straddling counts io_u buffers */
+	struct ufr_segments seg;
 };
 
 /*

@@ -62,7 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.nr_bufs = v[1] % 64 + 1;
 	/* Up to 512 KiB, often a multiple of 512 as O_DIRECT wants. */
 	p.buf_bytes = (v[2] & 1 ? (v[2] >> 1) % (512u << 10) :
-				  ((v[2] >> 1) % 1024) * 512) + 1;
+				  ((v[2] >> 1) % 1024) * 512) +
+		      1;
 	p.align = (v[3] & 3) == 0 ? 0 : (v[3] >> 2) % (128u << 10);
 	if (ufr_plan_make(&p, &plan, &err)) {
 		CHECK(!strncmp(err.msg, "uring_folioreg: ", 16));
@@ -77,13 +78,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(r->bvecs == brute_bvecs(r->off, r->len, p.folio_bytes));
 		bvecs += r->bvecs;
 	}
-	CHECK(bvecs == plan.bvecs);
+	CHECK(bvecs == plan.seg.bvecs);
 	for (i = 0; i < p.nr_bufs; i++) {
 		const struct ufr_plan_buf *b = &plan.bufs[i];
 		const struct ufr_plan_region *r = &plan.regions[b->region];
 
 		CHECK(b->region < plan.nr_regions);
-		CHECK(b->off >= r->off && b->off + p.buf_bytes <= r->off + r->len);
+		CHECK(b->off >= r->off &&
+		      b->off + p.buf_bytes <= r->off + r->len);
 		if (p.strategy == UFR_STRAT_HUGETLB_FAST)
 			CHECK(b->off / p.folio_bytes ==
 			      (b->off + p.buf_bytes - 1) / p.folio_bytes);

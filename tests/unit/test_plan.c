@@ -46,25 +46,25 @@ static void test_acceptance_bvecs(void **state)
 
 	(void)state;
 	p = plan_of(UFR_STRAT_PER_PAGE, 256, MIB, 0, 4096);
-	assert_int_equal(p.bvecs, 65536);
+	assert_int_equal(p.seg.bvecs, 65536);
 	assert_int_equal(p.nr_regions, 256);
 	ufr_plan_free(&p);
 
 	p = plan_of(UFR_STRAT_HUGETLB_FAST, 256, MIB, 0, 2 * MIB);
-	assert_int_equal(p.bvecs, 256);
-	assert_int_equal(p.folios, 128);
-	assert_int_equal(p.straddling, 0);
+	assert_int_equal(p.seg.bvecs, 256);
+	assert_int_equal(p.seg.folios, 128);
+	assert_int_equal(p.seg.straddling, 0);
 	assert_int_equal(p.backing_bytes, 256 * MIB);
 	ufr_plan_free(&p);
 
 	p = plan_of(UFR_STRAT_COALESCED, 256, MIB, 0, 2 * MIB);
-	assert_int_equal(p.bvecs, 128);
+	assert_int_equal(p.seg.bvecs, 128);
 	assert_int_equal(p.nr_regions, 1);
 	assert_int_equal(p.regions[0].len, 256 * MIB);
 	ufr_plan_free(&p);
 
 	p = plan_of(UFR_STRAT_COALESCED, 256, MIB, 0, GIB);
-	assert_int_equal(p.bvecs, 1);
+	assert_int_equal(p.seg.bvecs, 1);
 	assert_int_equal(p.backing_bytes, GIB);
 	ufr_plan_free(&p);
 }
@@ -84,14 +84,14 @@ static void test_hugetlb_fast_packs_and_never_straddles(void **state)
 	for (i = 0; i < 7; i++)
 		assert_int_equal(p.bufs[i].off / (2 * MIB),
 				 (p.bufs[i].off + 600 * KIB - 1) / (2 * MIB));
-	assert_int_equal(p.straddling, 0);
-	assert_int_equal(p.bvecs, 7);
+	assert_int_equal(p.seg.straddling, 0);
+	assert_int_equal(p.seg.bvecs, 7);
 	ufr_plan_free(&p);
 
 	/* bs equal to the folio: one buffer per folio. */
 	p = plan_of(UFR_STRAT_HUGETLB_FAST, 4, 2 * MIB, 0, 2 * MIB);
 	assert_int_equal(p.bufs[3].off, 6 * MIB);
-	assert_int_equal(p.bvecs, 4);
+	assert_int_equal(p.seg.bvecs, 4);
 	ufr_plan_free(&p);
 }
 
@@ -126,7 +126,7 @@ static void test_coalesced_splits_at_1g(void **state)
 		assert_int_equal(p.regions[i].off % (2 * MIB), 0);
 	}
 	assert_int_equal(p.bufs[1024].region, 1);
-	assert_int_equal(p.bvecs, 3 * 512);
+	assert_int_equal(p.seg.bvecs, 3 * 512);
 	ufr_plan_free(&p);
 
 	/* bs not dividing 1 GiB: regions hold whole buffers only. */
@@ -150,8 +150,8 @@ static void test_coalesced_partial_folios(void **state)
 	/* 3 x 1 MiB at mem_align 4 KiB: head and tail folios partial. */
 	p = plan_of(UFR_STRAT_COALESCED, 3, MIB, 4096, 2 * MIB);
 	assert_int_equal(p.regions[0].off, 4096);
-	assert_int_equal(p.bvecs, 2);
-	assert_int_equal(p.straddling, 1); /* the buffer at 1 MiB + 4 KiB */
+	assert_int_equal(p.seg.bvecs, 2);
+	assert_int_equal(p.seg.straddling, 1); /* the buffer at 1 MiB + 4 KiB */
 	assert_int_equal(p.backing_bytes, 4 * MIB);
 	ufr_plan_free(&p);
 }
@@ -166,7 +166,7 @@ static void test_per_page_matches_fio_layout(void **state)
 	/* 6 KiB at offset 512: 2 pages; at 6.5 KiB: 3 pages (crosses two) */
 	assert_int_equal(p.regions[0].bvecs, 2);
 	assert_int_equal(p.regions[1].bvecs, 3);
-	assert_int_equal(p.straddling, 4);
+	assert_int_equal(p.seg.straddling, 4);
 	ufr_plan_free(&p);
 }
 

@@ -107,7 +107,8 @@ bench: deps all tools $(NOSTATS_ENGINE)
 	scripts/bench-instr.sh
 
 format:
-	clang-format -i engine/*.c include/*.h tests/unit/*.c tests/tools/*.c
+	clang-format -i engine/*.c include/*.h tests/unit/*.[ch] tests/tools/*.c \
+		tests/fuzz/*.c
 
 # ctuuninitvar: cppcheck 2.10 takes writing through an out-parameter
 # (struct ufr_err) for reading it.
@@ -116,8 +117,8 @@ lint:
 		--std=c11 -Iinclude --suppress=missingIncludeSystem \
 		--suppress=ctuuninitvar --inline-suppr engine/ tests/unit/ \
 		tests/tools/
-	clang-format --dry-run -Werror engine/*.c include/*.h tests/unit/*.c \
-		tests/tools/*.c
+	clang-format --dry-run -Werror engine/*.c include/*.h tests/unit/*.[ch] \
+		tests/tools/*.c tests/fuzz/*.c
 
 clean:
 	rm -rf $(BUILD)/*.o $(BUILD)/*.a $(BUILD)/tests $(ENGINE)

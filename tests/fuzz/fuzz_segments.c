@@ -18,9 +18,9 @@
 
 struct run {
 	uint32_t folio_pages; /* size of the folio the run is in */
-	uint32_t first;	      /* index of the run's first page in it */
-	uint32_t len;	      /* pages in the run */
-	bool gap;	      /* one page skipped inside the run */
+	uint32_t first; /* index of the run's first page in it */
+	uint32_t len; /* pages in the run */
+	bool gap; /* one page skipped inside the run */
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -72,7 +72,7 @@ deps:
 	scripts/deps.sh
 
 check: deps
-	$(MAKE) all unit-tests tools
+	$(MAKE) all unit-tests tools $(NOSTATS_ENGINE)
 	tests/run.sh
 
 unit-tests: $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -119,6 +119,8 @@ lint:
 		tests/tools/
 	clang-format --dry-run -Werror engine/*.c include/*.h tests/unit/*.[ch] \
 		tests/tools/*.c tests/fuzz/*.c
+	shellcheck -x -S warning scripts/*.sh tests/*.sh tests/integration/*.sh \
+		.ci/run
 
 clean:
 	rm -rf $(BUILD)/*.o $(BUILD)/*.a $(BUILD)/tests $(ENGINE)

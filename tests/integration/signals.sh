@@ -10,7 +10,7 @@ hp_reserve 2048 $(( $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 # stop_mid_run NAME SIGNAL PINS ENGINE-OPTIONS...: PINS is what the
 # registered buffers hold.
 stop_mid_run() {
-	local name=$1 sig=$2 want=$3 out=$SCRATCH/sig-$1.out free0 pins0 pid held i
+	local name=$1 sig=$2 want=$3 out=$SCRATCH/sig-$1.out free0 pins0 pid held
 	shift 3
 	free0=$(hp_total_free)
 	pins0=$( (pins; sleep 0.1; pins) | sort -n | head -1)
@@ -20,12 +20,12 @@ stop_mid_run() {
 	pid=$!
 	# Wait until the buffers are registered, then interrupt.
 	held=0
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		sleep 0.2
 		[ $(( $(pins) - pins0 )) -ge "$want" ] && held=1 && break
 	done
 	kill -"$sig" $pid
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		kill -0 $pid 2>/dev/null || break
 		sleep 0.1
 	done

@@ -67,13 +67,15 @@ for st in $strategies; do
 			for rw in randwrite randrw; do
 				for thread in 0 1; do
 					name=verify-$st-$bs-$rw-rereg$rereg-thread$thread
+					extra=()
+					[ $thread = 1 ] && extra+=(--verify_backlog=32 --serialize_overlap=1)
+					[ "$rereg" != 0 ] && extra+=(--time_based --runtime=1)
 					ufio "$SCRATCH/$name.out" --name="$name" \
 						--filename="$f" --size=128m --bs=$bs \
 						--rw=$rw --iodepth=16 --direct=1 \
 						--verify=crc32c --reg_strategy=$st \
 						--rereg_interval=$rereg --thread=$thread \
-						$([ $thread = 1 ] && echo --verify_backlog=32 --serialize_overlap=1) \
-						$([ "$rereg" != 0 ] && echo --time_based --runtime=1)
+						"${extra[@]}"
 					job_ok "$name" "$SCRATCH/$name.out" $?
 				done
 			done

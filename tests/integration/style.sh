@@ -1,13 +1,13 @@
 #!/bin/bash
 # The code style the tree promises: kernel style by .clang-format, a
-# cppcheck-clean and -Wall -Wextra clean build.
+# cppcheck-clean and -Wall -Wextra clean build, shellcheck-clean scripts.
 . "$(dirname "$0")/../lib.sh"
 cd "$TOP" || exit 1
 
 if out=$(make -s lint 2>&1); then
-	pass lint-cppcheck-clang-format
+	pass lint-cppcheck-clang-format-shellcheck
 else
-	fail lint-cppcheck-clang-format "$(echo "$out" | head -5 | tr '\n' ' ')"
+	fail lint-cppcheck-clang-format-shellcheck "$(echo "$out" | head -5 | tr '\n' ' ')"
 fi
 
 # A from-scratch build of our objects prints no warning.

@@ -54,13 +54,8 @@ trap 'rm -rf "$tmp"' EXIT
 rm -rf "$out"
 mv "$tmp"/fio-*/ "$out"
 
-# Debian configures fio this way (debian/rules); struct layouts depend on
-# the result, so it must match the binary.
-(cd "$out" && ./configure --disable-native --prefix=/usr >configure.log 2>&1 &&
-	./FIO-VERSION-GEN >/dev/null 2>&1) || {
-	echo "uring_folioreg: configuring fio's source failed, see $out/configure.log" >&2
-	exit 1
-}
+# Struct layouts depend on the configuration: it must match the binary's.
+"$(dirname "$0")/fio-configure.sh" "$out"
 "$(dirname "$0")/fio-config-check.sh" "$fio_bin" "$out/config-host.h"
 echo "$pkgver" >"$out/.ufr-stamp"
 echo "fio-src: $out configured for fio $pkgver"

@@ -2,9 +2,9 @@
 # Packaging: make install and make uninstall into staging directories (the
 # default layout and Debian's), fio loading the installed engine, the man
 # page against the engine's options and output fields, the version in every
-# packaging file, the release tarball's contents, and, when FIO342_SRC and
-# FIO342_BIN name another fio's source tree and binary (fio 3.42, say), the
-# engine built against that tree and run in that fio.
+# packaging file, the release tarball's contents, and another fio (Debian
+# unstable's, or OTHER_FIO_SRC and OTHER_FIO_BIN): the engine built against
+# its tree and run in it.
 . "$(dirname "$0")/../lib.sh"
 cd "$TOP" || exit 1
 
@@ -181,35 +181,40 @@ fi
 
 # --- another fio --------------------------------------------------------
 
-# FIO342_SRC: that fio's source tree (configured in place if it is not);
-# FIO342_BIN: the fio binary built from it.
-if [ -z "${FIO342_SRC:-}" ] || [ -z "${FIO342_BIN:-}" ]; then
-	skip other-fio-smoke "FIO342_SRC and FIO342_BIN are not set (a fio source tree, e.g. fio 3.42, and the fio built from it)"
-	exit 0
+# OTHER_FIO_SRC: another fio's source tree (configured in place if it is
+# not), OTHER_FIO_BIN: the fio binary built from it (fio 3.42 built from
+# git, say). Unset: the fio of Debian unstable, built by other-fio.sh.
+if [ -z "${OTHER_FIO_SRC:-}" ] || [ -z "${OTHER_FIO_BIN:-}" ]; then
+	if OTHER_FIO_SRC=$(scripts/other-fio.sh build/other-fio 2>"$tmp/other.log"); then
+		OTHER_FIO_BIN=$OTHER_FIO_SRC/fio
+	else
+		skip other-fio-smoke "no second fio: $(tail -1 "$tmp/other.log") (or set OTHER_FIO_SRC and OTHER_FIO_BIN)"
+		exit 0
+	fi
 fi
-b=build/fio342
-if ! make -s FIO_SRC="$FIO342_SRC" BUILD=$b ENGINE=$b/uring_folioreg.so \
-	$b/uring_folioreg.so >"$tmp/build342.log" 2>&1; then
-	fail other-fio-build "$(grep -m3 -E 'error|warning' "$tmp/build342.log" | tr '\n' ' ')"
-	exit 0
-fi
-if grep -q 'warning:' "$tmp/build342.log"; then
-	fail other-fio-build "$(grep -m3 'warning:' "$tmp/build342.log" | tr '\n' ' ')"
-else
-	pass other-fio-build
-fi
-other=$("$FIO342_BIN" --version)
-tree=$(sed -n 's/^FIO_VERSION = //p' "$FIO342_SRC/FIO-VERSION-FILE")
+other=$("$OTHER_FIO_BIN" --version)
+tree=$(sed -n 's/^FIO_VERSION = //p' "$OTHER_FIO_SRC/FIO-VERSION-FILE")
 if [ "$other" != "$tree" ]; then
-	fail other-fio-smoke "FIO342_BIN is $other but FIO342_SRC is $tree"
+	fail other-fio-smoke "OTHER_FIO_BIN is $other but OTHER_FIO_SRC is $tree"
 	exit 0
+fi
+b=build/engine-for-$other
+if ! make -s FIO_SRC="$OTHER_FIO_SRC" BUILD="$b" ENGINE="$b/uring_folioreg.so" \
+	"$b/uring_folioreg.so" >"$tmp/build-other.log" 2>&1; then
+	fail "$other-build" "$(grep -m3 -E 'error|warning' "$tmp/build-other.log" | tr '\n' ' ')"
+	exit 0
+fi
+if grep -q 'warning:' "$tmp/build-other.log"; then
+	fail "$other-build" "$(grep -m3 'warning:' "$tmp/build-other.log" | tr '\n' ' ')"
+else
+	pass "$other-build"
 fi
 
 # ofio OUT ARGS...: ufio with the other fio and the engine built for it.
 ofio() {
 	local out=$1
 	shift
-	(cd "$SCRATCH" && timeout -k 5 "$FIO_TIMEOUT" "$FIO342_BIN" \
+	(cd "$SCRATCH" && timeout -k 5 "$FIO_TIMEOUT" "$OTHER_FIO_BIN" \
 		--ioengine="external:$TOP/$b/uring_folioreg.so" "$@") >"$out" 2>&1
 }
 
@@ -226,7 +231,7 @@ ofio "$out" --name=sfr --filename="$f" --size=32m --rw=write --bs=4k \
 job_ok "$other-sync-file-range" "$out" $?
 
 # end_syncfs (fio 3.42): syncfs(2), run synchronously by the engine.
-if "$FIO342_BIN" --cmdhelp=end_syncfs 2>&1 | grep -q 'sync of FS'; then
+if "$OTHER_FIO_BIN" --cmdhelp=end_syncfs 2>&1 | grep -q 'sync of FS'; then
 	out=$tmp/syncfs.out
 	ofio "$out" --name=syncfs --filename="$f" --size=16m --rw=write \
 		--bs=64k --iodepth=8 --end_syncfs=1

@@ -95,20 +95,11 @@ struct rep_result {
 	uint64_t max_buffer_ns;
 };
 
-static void die(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
-
-/* Only for errors before anything is allocated. */
-static void die(const char *fmt, ...)
+static void verr_line(const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
-	exit(1);
 }
 
 static void err_line(const char *fmt, ...)
@@ -118,11 +109,23 @@ static void err_line(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verr_line(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+static void die(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+
+/* Only for errors before anything is allocated. */
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr_line(fmt, ap);
+	va_end(ap);
+	exit(1);
 }
 
 static void usage(FILE *f)

@@ -4,18 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 
 #include "ufr_backing.h"
 #include "ufr_hugetlb.h"
+#include "ufr_mman.h"
 #include "ufr_numa.h"
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-#ifndef MAP_HUGE_SHIFT
-#define MAP_HUGE_SHIFT 26
-#endif
 
 #define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
 

@@ -23,16 +23,7 @@
 
 #include "ufr_hugetlb.h"
 #include "ufr_inspect.h"
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-#ifndef MAP_HUGE_SHIFT
-#define MAP_HUGE_SHIFT 26
-#endif
+#include "ufr_mman.h"
 
 #define KIB 1024UL
 #define MIB (1024 * KIB)

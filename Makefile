@@ -57,15 +57,15 @@ $(BUILD):
 	mkdir -p $@
 
 # The matching fio source: fetched and configured for the installed fio,
-# or, with FIO_SRC=DIR, configured in place if nobody did yet.
+# or, with FIO_SRC=DIR, configured in place (as Debian does) if nobody did
+# yet.
 ifeq ($(FIO_SRC),$(DEFAULT_FIO_SRC))
 $(FIO_SRC)/config-host.h $(FIO_SRC)/FIO-VERSION-FILE: | $(BUILD)
 	scripts/deps.sh
 	scripts/fio-src.sh $(FIO_SRC)
 else
 $(FIO_SRC)/config-host.h $(FIO_SRC)/FIO-VERSION-FILE:
-	cd $(FIO_SRC) && ./configure --disable-native >/dev/null && \
-		./FIO-VERSION-GEN >/dev/null 2>&1
+	scripts/fio-configure.sh $(FIO_SRC)
 endif
 
 deps:

@@ -68,18 +68,22 @@ static int thp_mode_never(void)
 	return strstr(buf, "[never]") != NULL;
 }
 
-/* Fault every page in now, so registration times pinning, not faults.
- * Hugetlb must not be touched by hand: a missing page there is SIGBUS. */
-static int prefault(struct ufr_backing *b, int hugetlb)
+int ufr_prefault(void *addr, size_t len, bool may_touch)
 {
-	size_t off;
+	uintptr_t start = (uintptr_t)addr & ~(uintptr_t)4095;
+	uintptr_t end = ((uintptr_t)addr + len + 4095) & ~(uintptr_t)4095;
+	volatile char *p;
 
-	if (!madvise(b->addr, b->len, MADV_POPULATE_WRITE))
+	if (!madvise((void *)start, end - start, MADV_POPULATE_WRITE))
 		return 0;
-	if (hugetlb || errno != EINVAL)
+	if (!may_touch || errno != EINVAL)
 		return -errno;
-	for (off = 0; off < b->len; off += 4096)
-		((volatile char *)b->addr)[off] = 0;
+	/* Before Linux 5.14: write each page, keeping what it holds. */
+	for (p = (volatile char *)start; (uintptr_t)p < end; p += 4096) {
+		char keep = *p;
+
+		*p = keep;
+	}
 	return 0;
 }
 
@@ -199,7 +203,8 @@ int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 		if (ret)
 			goto fail;
 	}
-	ret = prefault(b, hugetlb);
+	/* Hugetlb must not be touched by hand: a missing page is SIGBUS. */
+	ret = ufr_prefault(b->addr, b->len, !hugetlb);
 	if (ret && hugetlb) {
 		/* Give the pages back first, so the pool reads as it is. */
 		ufr_backing_unmap(b);

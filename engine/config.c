@@ -88,6 +88,10 @@ int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err)
 		return ufr_err_set(
 			err, EINVAL,
 			"rereg_interval: reg_strategy=none registers no buffers, so there is nothing to re-register; drop rereg_interval or choose a strategy");
+	if (c->mode == UFR_REG_EACH && c->strategy == UFR_STRAT_NONE)
+		return ufr_err_set(
+			err, EINVAL,
+			"reg_mode=each: reg_strategy=none registers no buffers, so there is nothing to register one by one; drop reg_mode or choose a strategy");
 	if (c->numa_node < -1)
 		return ufr_err_set(
 			err, EINVAL,

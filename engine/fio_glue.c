@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,9 +21,9 @@
 #include "ufr_dio.h"
 #include "ufr_fio.h"
 #include "ufr_hugetlb.h"
+#include "ufr_inspect.h"
 #include "ufr_reg.h"
 #include "ufr_ring.h"
-#include "ufr_shared.h"
 #include "ufr_version.h"
 
 /*
@@ -42,21 +44,6 @@
 /* Weak: a fio that exports no version string is refused, not crashed. */
 extern const char fio_version_string[] __attribute__((weak));
 
-struct ufr_options {
-	void *td; /* fio stores the thread_data pointer here */
-	unsigned int strategy;
-	unsigned int folio;
-	unsigned int mode;
-	int numa_node;
-	unsigned long long rereg_usec;
-	char *reg_stats;
-	unsigned int registerfiles;
-	unsigned int sqpoll;
-	unsigned int sqpoll_cpu;
-	unsigned int sqpoll_cpu_set;
-	unsigned int hipri;
-};
-
 struct ufr_job {
 	struct ufr_ring ring;
 	struct ufr_config cfg;
@@ -75,7 +62,6 @@ struct ufr_job {
 	unsigned int nr_events;
 
 	/* per-I/O segments, next to the other fields completions touch */
-	unsigned int seg_shift;
 	uint64_t ios, io_segs, io_segs_max;
 
 	struct ufr_bufset bufs;
@@ -83,10 +69,20 @@ struct ufr_job {
 	struct ufr_rereg rereg;
 
 	/* what the kernel built, and what each I/O spans of it */
+	struct ufr_rules_found rules;
 	struct ufr_segments seg;
-	int64_t bvecs_observed;
-	uint64_t pages_by_node[UFR_MAX_NODES];
+	struct ufr_observation obs;
+
+	/* the figures filled where they are measured (notes, NUMA, ...) */
+	struct ufr_report r;
 };
+
+/*
+ * fio parses a time as unsigned: "-5" arrives as a huge number of
+ * microseconds, and a rereg that never comes. Nobody re-registers less
+ * often than hourly; refuse anything above.
+ */
+#define UFR_REREG_MAX_USEC (3600ULL * 1000000)
 
 static int ufr_sqpoll_cpu_cb(void *data, unsigned long long *val)
 {
@@ -266,6 +262,24 @@ static void ufr_use_fio_memory(struct thread_data *td)
 	td->io_ops = &ufr_ops_fio_mem;
 }
 
+/*
+ * Something the user should know about the run: into the report's notes,
+ * and on stderr, where fio puts its own warnings whatever the output
+ * format, so that a JSON document stays JSON.
+ */
+static void __attribute__((format(printf, 3, 4)))
+ufr_note(struct thread_data *td, struct ufr_job *j, const char *fmt, ...)
+{
+	char note[UFR_NOTE_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(note, sizeof(note), fmt, ap);
+	va_end(ap);
+	ufr_report_note(&j->r, "%s", note);
+	log_err("uring_folioreg: %s: %s\n", td->o.name, note);
+}
+
 static void ufr_free_job(struct ufr_job *j)
 {
 	ufr_reg_timing_free(&j->reg);
@@ -295,10 +309,9 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	if (ret)
 		return ret;
 	if (o->strategy == UFR_STRAT_AUTO)
-		log_info(
-			"uring_folioreg: %s: reg_strategy=auto chose %s on %s folios (%s)\n",
-			td->o.name, ufr_strategy_name(c->strategy),
-			ufr_folio_name(c->folio), c->auto_reason);
+		ufr_note(td, j, "reg_strategy=auto chose %s on %s folios (%s)",
+			 ufr_strategy_name(c->strategy),
+			 ufr_folio_name(c->folio), c->auto_reason);
 	if (ufr_strategy_uses_fio_memory(c->strategy))
 		return 0;
 	return ufr_bufset_plan(&j->bufs, c, err);
@@ -318,12 +331,36 @@ static int ufr_init(struct thread_data *td)
 	int ret;
 
 	j = calloc(1, sizeof(*j));
-	if (!j)
-		return 1;
-	j->pending = calloc(td->o.iodepth, sizeof(*j->pending));
-	if (!j->pending) {
-		ufr_free_job(j);
-		return 1;
+	if (j)
+		j->pending = calloc(td->o.iodepth, sizeof(*j->pending));
+	if (!j || !j->pending) {
+		ret = ufr_err_set(
+			&err, ENOMEM,
+			"%s: no memory for the engine's state of %u I/Os; lower iodepth",
+			td->o.name, td->o.iodepth);
+		goto fail;
+	}
+	if (o->rereg_usec > UFR_REREG_MAX_USEC) {
+		ret = ufr_err_set(
+			&err, EINVAL,
+			"rereg_interval: not a time from 0 to 1h (a negative value?); give e.g. rereg_interval=200ms, or 0 for off");
+		goto fail;
+	}
+	if (strlen(td->o.name) >= sizeof(j->r.jobname)) {
+		ret = ufr_err_set(
+			&err, ENAMETOOLONG,
+			"name=: a job name of %zu bytes; give it a name under %zu bytes",
+			strlen(td->o.name), sizeof(j->r.jobname));
+		goto fail;
+	}
+	snprintf(j->r.jobname, sizeof(j->r.jobname), "%s", td->o.name);
+	if (o->reg_stats) {
+		ret = ufr_stats_path_check(o->reg_stats, &err);
+		if (ret)
+			goto fail;
+		/* It could be opened, so it is shorter than PATH_MAX. */
+		snprintf(j->r.stats_path, sizeof(j->r.stats_path), "%s",
+			 o->reg_stats);
 	}
 	ret = ufr_configure(td, j, &err);
 	if (ret)
@@ -351,7 +388,8 @@ static int ufr_init(struct thread_data *td)
 	td->io_ops_data = j;
 	return 0;
 fail:
-	ufr_free_job(j);
+	if (j)
+		ufr_free_job(j);
 	return ufr_fail(td, &err, -ret);
 }
 
@@ -425,46 +463,38 @@ static void ufr_place_io_us(struct thread_data *td, struct ufr_job *j)
 	}
 }
 
-/* fio's memory: one registered buffer per io_u, where fio put it. */
-static int ufr_adopt_fio_buffers(struct thread_data *td, struct ufr_job *j)
+/*
+ * fio's memory: one registered buffer per io_u, where fio put it. fio
+ * leaves it untouched for reads; fault it in now so that registration
+ * times pinning, as for the engine's own memory, not page faults.
+ */
+static int ufr_adopt_fio_buffers(struct thread_data *td, struct ufr_job *j,
+				 struct ufr_err *err)
 {
 	void **bufs = calloc(td->o.iodepth, sizeof(*bufs));
 	struct io_u *io_u;
 	int i, ret;
 
 	if (!bufs)
-		return -ENOMEM;
+		return ufr_err_set(err, ENOMEM,
+				   "%s: no memory to index %u buffers",
+				   td->o.name, td->o.iodepth);
 	io_u_qiter(&td->io_u_all, io_u, i)
 		bufs[io_u->index] = io_u->buf;
 	ret = ufr_bufset_from_bufs(&j->bufs, bufs, td->o.iodepth,
 				   td_max_bs(td));
 	free(bufs);
-	return ret;
-}
-
-/*
- * Register, with the kernel's pin counters read on either side (outside
- * the timed calls). Jobs take turns so that the system-wide counters see
- * one registration at a time.
- */
-static int ufr_register_observed(struct ufr_job *j, struct ufr_err *err)
-{
-	bool exact_before = false, exact_after = false;
-	int64_t before, after;
-	int ret;
-
-	ufr_shared_reg_lock();
-	before = ufr_pins_held(&exact_before);
-	ret = ufr_register(&j->ring.ring, j->bufs.iov, j->bufs.nr_iov,
-			   j->cfg.mode, ufr_strategy_name(j->cfg.strategy),
-			   &j->reg, err);
-	after = ufr_pins_held(&exact_after);
-	ufr_shared_reg_unlock();
-	if (before >= 0 && after >= 0 && exact_before && exact_after)
-		j->bvecs_observed = after - before;
-	else
-		j->bvecs_observed = -1;
-	return ret;
+	if (ret)
+		return ufr_err_set(err, ENOMEM,
+				   "%s: no memory to index %u buffers",
+				   td->o.name, td->o.iodepth);
+	ret = ufr_prefault(td->orig_buffer, td->orig_buffer_size, true);
+	if (ret)
+		ufr_note(
+			td, j,
+			"fio's buffer memory could not be faulted in before registering (%s): reg times include page faults",
+			strerror(-ret));
+	return 0;
 }
 
 /* The folio size fio's own memory is on, for prediction without pagemap. */
@@ -475,21 +505,35 @@ static size_t ufr_fio_folio_bytes(struct thread_data *td)
 	return UFR_PAGE_BYTES;
 }
 
-static void ufr_inspect(struct thread_data *td, struct ufr_job *j)
+/* What the kernel built, under its rules, and where the pages are. */
+static int ufr_inspect(struct thread_data *td, struct ufr_job *j,
+		       struct ufr_err *err)
 {
 	size_t folio = ufr_strategy_uses_fio_memory(j->cfg.strategy) ?
 			       ufr_fio_folio_bytes(td) :
 			       ufr_folio_bytes(j->cfg.folio);
 
-	ufr_bufset_segments(&j->bufs, folio, &j->seg, &j->seg_shift);
-	ufr_bufset_pages_by_node(&j->bufs, j->pages_by_node);
+	if (ufr_bufset_segments(&j->bufs, folio, j->rules.rules, &j->seg))
+		return ufr_err_set(err, ENOMEM,
+				   "%s: no memory to inspect the buffers",
+				   td->o.name);
+	j->r.numa_known =
+		!ufr_bufset_pages_by_node(&j->bufs, j->r.pages_by_node);
 	/* THP is a request, not a promise: say when it was not met. */
 	if (j->seg.from_pagemap && j->seg.min_folio_bytes < folio)
-		log_info(
-			"uring_folioreg: %s: asked for %zu KiB folios, got %llu to %llu KiB ones\n",
-			td->o.name, folio >> 10,
-			(unsigned long long)j->seg.min_folio_bytes >> 10,
-			(unsigned long long)j->seg.max_folio_bytes >> 10);
+		ufr_note(td, j,
+			 "asked for %zu KiB folios, got %llu to %llu KiB ones",
+			 folio >> 10,
+			 (unsigned long long)j->seg.min_folio_bytes >> 10,
+			 (unsigned long long)j->seg.max_folio_bytes >> 10);
+	/* Both figures stay; the difference is a finding, not noise. */
+	if (j->obs.held >= 0 && (uint64_t)j->obs.held != j->seg.bvecs)
+		ufr_note(
+			td, j,
+			"the kernel holds %lld pins where %s rules (%s) predict %llu bio_vecs: this kernel coalesces differently",
+			(long long)j->obs.held, ufr_rules_name(j->rules.rules),
+			j->rules.how, (unsigned long long)j->seg.bvecs);
+	return 0;
 }
 
 static int ufr_post_init(struct thread_data *td)
@@ -509,16 +553,23 @@ static int ufr_post_init(struct thread_data *td)
 		return 0;
 
 	if (ufr_strategy_uses_fio_memory(j->cfg.strategy)) {
-		if (ufr_adopt_fio_buffers(td, j))
-			return 1;
+		ret = ufr_adopt_fio_buffers(td, j, &err);
+		if (ret)
+			return ufr_fail(td, &err, -ret);
 	} else {
 		ufr_place_io_us(td, j);
 	}
-	ret = ufr_register_observed(j, &err);
+	ufr_rules_probe(&j->rules);
+	ret = ufr_register_observed(&j->ring.ring, j->bufs.iov, j->bufs.nr_iov,
+				    j->cfg.mode,
+				    ufr_strategy_name(j->cfg.strategy), &j->reg,
+				    &j->obs, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
 	j->bufs_registered = true;
-	ufr_inspect(td, j);
+	ret = ufr_inspect(td, j, &err);
+	if (ret)
+		return ufr_fail(td, &err, -ret);
 	ufr_rereg_start(&j->rereg, o->rereg_usec * 1000);
 	return 0;
 }
@@ -805,11 +856,12 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
 #ifndef UFR_NO_IO_STATS
 	/* io_import_fixed()'s arithmetic: folios of the registered buffer
 	 * that this I/O's slice spans. */
-	if (j->fixed_bufs && ddir_rw(io_u->ddir)) {
-		uint64_t mask = (1ull << j->seg_shift) - 1;
+	if (j->bufs.io_shift && ddir_rw(io_u->ddir)) {
+		unsigned int shift = j->bufs.io_shift[io_u->index];
+		uint64_t mask = (1ull << shift) - 1;
 		uint64_t segs = (((uintptr_t)io_u->xfer_buf & mask) +
 				 io_u->xfer_buflen + mask) >>
-				j->seg_shift;
+				shift;
 
 		j->ios++;
 		j->io_segs += segs;
@@ -832,57 +884,73 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
  * the memory is still there, as a program keeping its buffers would, so
  * that unreg_ns is the unpinning alone and not the freeing of the pages.
  */
+static void ufr_unregister_job(struct thread_data *td, struct ufr_job *j)
+{
+	int ret = ufr_unregister(&j->ring.ring, &j->reg);
+
+	j->bufs_registered = false;
+	if (ret)
+		ufr_note(
+			td, j,
+			"unregistering the buffers failed (%s): unreg_ns is not measured; the ring's exit unpins them",
+			strerror(-ret));
+}
+
 static void ufr_io_u_free(struct thread_data *td, struct io_u *io_u)
 {
 	struct ufr_job *j = td->io_ops_data;
 
 	(void)io_u;
-	if (j && j->bufs_registered) {
-		ufr_unregister(&j->ring.ring, &j->reg);
-		j->bufs_registered = false;
-	}
+	if (j && j->bufs_registered)
+		ufr_unregister_job(td, j);
 }
 
 static void ufr_report_job(struct thread_data *td, struct ufr_job *j)
 {
-	struct ufr_options *o = td->eo;
-	struct ufr_report r = {
-		.used = true,
-		.stats = td->o.stats,
-		.group_reporting = td->o.group_reporting,
-		.groupid = td->groupid,
-		.numa_requested = j->cfg.numa_node,
-		.registered = j->fixed_bufs,
-		.calls = j->reg.calls,
-		.buffers = j->reg.buffers,
-		.bytes = j->reg.bytes,
-		.total_ns = j->reg.total_ns,
-		.unreg_ns = j->reg.unreg_ns,
-		.nr_samples = j->reg.per_buffer_ns ? j->reg.buffers : 0,
-		.pages = j->seg.pages,
-		.bvecs = j->seg.bvecs,
-		.folios = j->seg.folios,
-		.bvecs_observed = j->fixed_bufs ? j->bvecs_observed : -1,
-		.straddling = j->seg.straddling,
-		.from_pagemap = j->seg.from_pagemap,
-		.ios = j->ios,
-		.io_segs = j->io_segs,
-		.io_segs_max = j->io_segs_max,
-		.rereg_count = j->rereg.count,
-		.rereg_total_ns = j->rereg.total_ns,
-		.rereg_max_ns = j->rereg.max_ns,
-	};
+	struct ufr_report *r = &j->r;
 
-	snprintf(r.jobname, sizeof(r.jobname), "%s", td->o.name);
-	snprintf(r.strategy, sizeof(r.strategy), "%s",
+	r->used = true;
+	r->stats = td->o.stats;
+	r->group_reporting = td->o.group_reporting;
+	r->groupid = td->groupid;
+	r->numa_requested = j->cfg.numa_node;
+	r->registered = j->fixed_bufs;
+	r->calls = j->reg.calls;
+	r->buffers = j->reg.buffers;
+	r->bytes = j->reg.bytes;
+	r->total_ns = j->reg.total_ns;
+	r->unreg_ns = j->reg.unreg_ns;
+	r->nr_samples = j->reg.per_buffer_ns ? j->reg.buffers : 0;
+	r->pages = j->seg.pages;
+	r->bvecs = j->seg.bvecs;
+	r->folios = j->seg.folios;
+	r->straddling = j->seg.straddling;
+	r->from_pagemap = j->seg.from_pagemap;
+	r->ios = j->ios;
+	r->io_segs = j->io_segs;
+	r->io_segs_max = j->io_segs_max;
+	r->rereg_count = j->rereg.count;
+	r->rereg_total_ns = j->rereg.total_ns;
+	r->rereg_max_ns = j->rereg.max_ns;
+	r->folio_bytes = j->seg.max_folio_bytes;
+	r->bvecs_observed = j->fixed_bufs ? j->obs.held : -1;
+	snprintf(r->observed_note, sizeof(r->observed_note), "%s",
+		 !j->fixed_bufs ? "reg_strategy=none registers nothing" :
+		 j->obs.note	? j->obs.note :
+				  "");
+	if (j->fixed_bufs) {
+		snprintf(r->rules, sizeof(r->rules), "%s",
+			 ufr_rules_name(j->rules.rules));
+		snprintf(r->rules_how, sizeof(r->rules_how), "%s",
+			 j->rules.how);
+	}
+	snprintf(r->strategy, sizeof(r->strategy), "%s",
 		 ufr_strategy_name(j->cfg.strategy));
-	snprintf(r.mode, sizeof(r.mode), "%s",
+	snprintf(r->mode, sizeof(r->mode), "%s",
 		 j->cfg.mode == UFR_REG_EACH ? "each" : "batch");
-	snprintf(r.stats_path, sizeof(r.stats_path), "%s",
-		 o->reg_stats ? o->reg_stats : "");
-	r.folio_bytes = j->seg.max_folio_bytes;
-	memcpy(r.pages_by_node, j->pages_by_node, sizeof(r.pages_by_node));
-	ufr_fio_report_job(td, &r, j->reg.per_buffer_ns);
+	ufr_ring_flag_names(j->ring.setup_flags, r->ring_flags,
+			    sizeof(r->ring_flags));
+	ufr_fio_report_job(td, r, j->reg.per_buffer_ns);
 }
 
 static void ufr_cleanup(struct thread_data *td)
@@ -893,7 +961,7 @@ static void ufr_cleanup(struct thread_data *td)
 		return;
 	/* Unregister while the ring lives: that is where the kernel unpins. */
 	if (j->bufs_registered)
-		ufr_unregister(&j->ring.ring, &j->reg);
+		ufr_unregister_job(td, j);
 	ufr_ring_exit(&j->ring);
 	ufr_report_job(td, j);
 	ufr_free_job(j);
@@ -943,6 +1011,9 @@ UFR_EXPORT void get_ioengine(struct ioengine_ops **ops)
 
 	pthread_once(&once, ufr_check_version);
 	*ops = ufr_version_ok ? &ufr_ops : NULL;
-	if (ufr_version_ok)
-		ufr_fio_report_setup();
+	if (!ufr_version_ok)
+		return;
+	ufr_fio_report_setup();
+	if (ufr_reg_lock_init())
+		log_err("uring_folioreg: no shared memory for the registration lock; bvecs_observed may be disturbed by other jobs\n");
 }

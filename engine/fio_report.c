@@ -23,7 +23,10 @@ static FILE *ufr_out; /* our stream in front of fio's f_out */
 static FILE *ufr_out_orig; /* what f_out was */
 static pid_t ufr_parent_pid; /* the process that prints the report */
 
-/* One output entry of fio: a job, or a group under group_reporting. */
+/*
+ * One output entry of fio: a job, or a group under group_reporting,
+ * named as fio names it (its first job) and with that job's reg_stats.
+ */
 struct entry {
 	struct ufr_report sum;
 	uint64_t *samples;
@@ -31,24 +34,49 @@ struct entry {
 	bool have_dist;
 };
 
-static void entry_add(struct entry *e, unsigned int nr)
+static void entry_add_samples(struct entry *e, const uint64_t *s, size_t n)
 {
-	const struct ufr_report *r = ufr_shared_report(nr);
-	const uint64_t *s = ufr_shared_samples(nr);
 	uint64_t *ns;
+
+	if (!n || !s)
+		return;
+	ns = realloc(e->samples, (e->nr_samples + n) * sizeof(*ns));
+	if (!ns) {
+		/* A distribution of some buffers only would be wrong. */
+		free(e->samples);
+		e->samples = NULL;
+		e->nr_samples = 0;
+		e->have_dist = false;
+		ufr_report_note(
+			&e->sum,
+			"per-buffer min, p50, p99 and max left out: no memory to gather the samples");
+		return;
+	}
+	memcpy(ns + e->nr_samples, s, n * sizeof(*ns));
+	e->samples = ns;
+	e->nr_samples += n;
+	e->have_dist = true;
+}
+
+static void entry_add(struct entry *e, struct thread_data *td)
+{
+	const struct ufr_report *r = ufr_shared_report(td->thread_number);
+	bool partial;
 
 	if (!r || !r->used)
 		return;
+	/* Jobs with and without per-buffer samples: no distribution. */
+	partial = e->sum.used && e->have_dist != (r->nr_samples > 0);
 	ufr_report_merge(&e->sum, r);
-	if (!r->nr_samples || !s)
-		return;
-	ns = realloc(e->samples, (e->nr_samples + r->nr_samples) * sizeof(*ns));
-	if (!ns)
-		return;
-	memcpy(ns + e->nr_samples, s, r->nr_samples * sizeof(*ns));
-	e->samples = ns;
-	e->nr_samples += r->nr_samples;
-	e->have_dist = true;
+	if (partial) {
+		free(e->samples);
+		e->samples = NULL;
+		e->nr_samples = 0;
+		e->have_dist = false;
+	} else {
+		entry_add_samples(e, ufr_shared_samples(td->thread_number),
+				  r->nr_samples);
+	}
 }
 
 /*
@@ -77,7 +105,7 @@ static struct entry *collect_entries(size_t *nr)
 		else if (!n)
 			n = 1;
 		last = td->groupid;
-		entry_add(&e[n - 1], td->thread_number);
+		entry_add(&e[n - 1], td);
 	}
 	*nr = n;
 	return e;
@@ -155,26 +183,47 @@ static char *amend_report(const char *buf, size_t len, size_t *outlen,
 	return out;
 }
 
-static void write_stats_file(const char *path, const char *body)
+/*
+ * reg_stats: one document per path, shaped like fio's ({"jobs": [...]}),
+ * holding every entry of @e whose reg_stats is @path.
+ */
+static void write_stats(const char *path, struct entry *e, size_t n)
 {
 	FILE *f = fopen(path, "w");
-	bool ok = f && fputs(body, f) != EOF;
+	bool first = true;
+	size_t k;
+	char *obj;
+	int ok;
 
-	if (f && fclose(f))
-		ok = false;
-	if (!ok)
+	if (!f) {
 		log_err("uring_folioreg: reg_stats=%s: cannot write it: %s; point reg_stats at a writable path\n",
+			path, strerror(errno));
+		return;
+	}
+	fprintf(f, "{\n\"jobs\" : [\n");
+	for (k = 0; k < n; k++) {
+		if (!e[k].sum.used || strcmp(e[k].sum.stats_path, path))
+			continue;
+		obj = entry_render(&e[k], ufr_report_json);
+		fprintf(f, "%s{ \"jobname\" : ", first ? "" : ",\n");
+		ufr_json_string(f, e[k].sum.jobname);
+		fprintf(f, ", \"groupid\" : %d,\n%s }", e[k].sum.groupid,
+			obj ? obj : "\"uring_folioreg\" : null");
+		free(obj);
+		first = false;
+	}
+	fprintf(f, "\n]\n}\n");
+	ok = !ferror(f);
+	if (fclose(f) || !ok)
+		log_err("uring_folioreg: reg_stats=%s: writing it failed: %s; point reg_stats at a writable path with space\n",
 			path, strerror(errno));
 }
 
-/* One document per reg_stats path, shaped like fio's: {"jobs": [...]}. */
+/* In fio's parent at exit: every reg_stats path, once. */
 static void write_stats_files(void)
 {
 	struct entry *e;
 	size_t n = 0, i, k;
-	char *body = NULL;
-	size_t blen = 0;
-	FILE *f;
 
 	if (getpid() != ufr_parent_pid)
 		return;
@@ -182,39 +231,15 @@ static void write_stats_files(void)
 	if (!e)
 		return;
 	for (i = 0; i < n; i++) {
-		const char *path = e[i].sum.stats_path;
-		bool first = true;
-
-		if (!e[i].sum.used || !path[0])
+		if (!e[i].sum.used || !e[i].sum.stats_path[0])
 			continue;
 		/* Written already, with an earlier entry of the same path. */
 		for (k = 0; k < i; k++)
-			if (e[k].sum.used && !strcmp(e[k].sum.stats_path, path))
+			if (e[k].sum.used &&
+			    !strcmp(e[k].sum.stats_path, e[i].sum.stats_path))
 				break;
-		if (k < i)
-			continue;
-		f = open_memstream(&body, &blen);
-		if (!f)
-			break;
-		fprintf(f, "{\n\"jobs\" : [\n");
-		for (k = i; k < n; k++) {
-			char *obj;
-
-			if (!e[k].sum.used || strcmp(e[k].sum.stats_path, path))
-				continue;
-			obj = entry_render(&e[k], ufr_report_json);
-			fprintf(f,
-				"%s{ \"jobname\" : \"%s\", \"groupid\" : %d,\n%s }",
-				first ? "" : ",\n", e[k].sum.jobname,
-				e[k].sum.groupid, obj ? obj : "");
-			free(obj);
-			first = false;
-		}
-		fprintf(f, "\n]\n}\n");
-		if (!fclose(f))
-			write_stats_file(path, body);
-		free(body);
-		body = NULL;
+		if (k == i)
+			write_stats(e[i].sum.stats_path, e, n);
 	}
 	free_entries(e, n);
 }
@@ -246,9 +271,8 @@ void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 {
 	struct ufr_report *slot = ufr_shared_report(td->thread_number);
 	uint64_t *s = ufr_shared_samples(td->thread_number);
-	struct ufr_dist d;
-	char *text, *json;
-	uint64_t *tmp;
+	struct entry one = { .sum = *r };
+	char *text;
 
 	if (slot) {
 		*slot = *r;
@@ -265,30 +289,14 @@ void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 	 * the client prints as it comes. Only for normal output (the server
 	 * parses the client's command line): text would break its JSON.
 	 */
-	tmp = r->nr_samples ? malloc(r->nr_samples * sizeof(*tmp)) : NULL;
-	if (tmp) {
-		memcpy(tmp, samples, r->nr_samples * sizeof(*tmp));
-		ufr_dist_of(tmp, r->nr_samples, &d);
-	}
+	entry_add_samples(&one, samples, r->nr_samples);
 	text = output_format & FIO_OUTPUT_NORMAL ?
-		       ufr_report_text(r, tmp ? &d : NULL) :
+		       entry_render(&one, ufr_report_text) :
 		       NULL;
 	if (text)
 		log_info("%s: (groupid=%d)\n%s", td->o.name, td->groupid, text);
-	if (r->stats_path[0]) {
-		json = ufr_report_json(r, tmp ? &d : NULL);
-		if (json) {
-			char *doc = NULL;
-
-			if (asprintf(
-				    &doc,
-				    "{\n\"jobs\" : [\n{ \"jobname\" : \"%s\", \"groupid\" : %d,\n%s }\n]\n}\n",
-				    r->jobname, r->groupid, json) > 0)
-				write_stats_file(r->stats_path, doc);
-			free(doc);
-		}
-		free(json);
-	}
+	if (r->stats_path[0])
+		write_stats(r->stats_path, &one, 1);
 	free(text);
-	free(tmp);
+	free(one.samples);
 }

@@ -2,7 +2,7 @@
 /*
  * The segments the kernel really builds for registered buffers: the folio
  * layout read from /proc/self/pagemap and /proc/kpageflags, put through
- * the rules of io_check_coalesce_buffer() (io_uring/rsrc.c).
+ * the running kernel's coalescing rules (io_uring/rsrc.c; enum ufr_rules).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <sys/utsname.h>
 #include <linux/kernel-page-flags.h>
 
+#include "ufr_backing.h"
 #include "ufr_inspect.h"
 
 /* Documentation/admin-guide/mm/pagemap.rst */
@@ -29,7 +32,10 @@
 /* Larger than any folio (PUD-sized hugetlb is order 18 on 4 KiB pages). */
 #define MAX_FOLIO_ORDER 30
 
-/* io_check_coalesce_buffer(), fed one page at a time. */
+/*
+ * One buffer's pages, fed one at a time: runs of pages, folios entered,
+ * and whether they pass io_check_coalesce_buffer() (Linux 6.10 on).
+ */
 struct coalesce {
 	uint64_t pages;
 	uint64_t folios;
@@ -65,21 +71,31 @@ static void coalesce_add(struct coalesce *c, const struct ufr_page_info *p)
 	c->head_pfn = p->head_pfn;
 }
 
-static uint64_t coalesce_bvecs(const struct coalesce *c)
+static uint64_t coalesce_bvecs(const struct coalesce *c, enum ufr_rules rules)
 {
-	if (c->pages > 1 && c->ok && c->mid_pages != 1)
+	if (c->pages <= 1 || !c->ok || c->mid_pages == 1)
+		return c->pages;
+	switch (rules) {
+	case UFR_RULES_MULTI_FOLIO:
 		return c->folios;
+	case UFR_RULES_SINGLE_FOLIO:
+		/* One contiguous run inside one folio. */
+		return c->folios == 1 ? 1 : c->pages;
+	case UFR_RULES_PER_PAGE:
+		break;
+	}
 	return c->pages;
 }
 
-uint32_t ufr_coalesced_bvecs(const struct ufr_page_info *pages, size_t nr)
+uint32_t ufr_coalesced_bvecs(enum ufr_rules rules,
+			     const struct ufr_page_info *pages, size_t nr)
 {
 	struct coalesce c = { 0 };
 	size_t i;
 
 	for (i = 0; i < nr; i++)
 		coalesce_add(&c, &pages[i]);
-	return (uint32_t)coalesce_bvecs(&c);
+	return (uint32_t)coalesce_bvecs(&c, rules);
 }
 
 /* Open addressing, storing PFN + 1 so that 0 marks an empty slot. */
@@ -247,17 +263,22 @@ static uint64_t pfn_run(const uint64_t *pm, uint64_t nr)
 	return i;
 }
 
-/* Feed the buffer's pages, as io_pin_pages() pins them, to coalesce. */
+/*
+ * Feed the buffer's pages, as io_pin_pages() pins them, to coalesce.
+ * *@shift: log2 of the bytes each of its bio_vecs covers.
+ */
 static int walk_buffer(struct walk *w, const struct iovec *iov,
-		       struct ufr_segments *out)
+		       enum ufr_rules rules, struct ufr_segments *out,
+		       uint8_t *shift)
 {
 	uintptr_t addr = (uintptr_t)iov->iov_base, mask = w->page_size - 1;
 	uint64_t first, nr, done, i, chunk, entry;
 	struct coalesce c = { 0 };
-	uint64_t first_head = 0;
+	uint64_t first_head = 0, bvecs;
 	bool straddles = false;
 	int ret;
 
+	*shift = __builtin_ctzl(w->page_size);
 	if (!iov->iov_len)
 		return 0;
 	if (addr + iov->iov_len < addr || addr + iov->iov_len + mask < addr)
@@ -299,17 +320,22 @@ static int walk_buffer(struct walk *w, const struct iovec *iov,
 			coalesce_add(&c, &p);
 		}
 	}
+	bvecs = coalesce_bvecs(&c, rules);
+	if (bvecs < nr)
+		*shift = __builtin_ctzl(c.mid_pages * w->page_size);
 	out->pages += nr;
-	out->bvecs += coalesce_bvecs(&c);
+	out->bvecs += bvecs;
 	out->straddling += straddles;
 	return 0;
 }
 
 int ufr_inspect_buffers(const struct iovec *iov, unsigned int n,
-			struct ufr_segments *out)
+			enum ufr_rules rules, struct ufr_segments *out,
+			uint8_t *shift)
 {
 	struct walk w = { .pagemap = -1, .kpageflags = -1 };
 	unsigned int i;
+	uint8_t unused;
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -327,7 +353,8 @@ int ufr_inspect_buffers(const struct iovec *iov, unsigned int n,
 		goto out;
 	}
 	for (i = 0; i < n && !ret; i++)
-		ret = walk_buffer(&w, &iov[i], out);
+		ret = walk_buffer(&w, &iov[i], rules, out,
+				  shift ? &shift[i] : &unused);
 	if (!ret) {
 		out->folios = w.heads.used;
 		out->from_pagemap = true;
@@ -344,39 +371,131 @@ out:
 	return ret;
 }
 
-/* Fold the per-CPU vmstat deltas, which can hide thousands of pins. */
-static bool refresh_vmstat(void)
+/* The probe's memory: two large folios, checked through pagemap. */
+static int probe_memory(struct ufr_backing *b, size_t *folio)
 {
-	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
-	bool ok;
+	static const enum ufr_folio kinds[] = { UFR_FOLIO_THP, UFR_FOLIO_2M };
+	struct ufr_segments seg;
+	struct iovec iov;
+	struct ufr_err err;
+	unsigned int k;
+	int ret = -ENOMEM;
 
-	if (fd < 0)
-		return false;
-	ok = write(fd, "1\n", 2) == 2;
-	close(fd);
-	return ok;
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		*folio = ufr_folio_bytes(kinds[k]);
+		if (ufr_backing_map(b, 2 * *folio, kinds[k], -1, &err))
+			continue;
+		iov.iov_base = b->addr;
+		iov.iov_len = 2 * *folio;
+		ret = ufr_inspect_buffers(&iov, 1, UFR_RULES_MULTI_FOLIO, &seg,
+					  NULL);
+		if (!ret && seg.folios == 2 && seg.min_folio_bytes == *folio &&
+		    seg.max_folio_bytes == *folio)
+			return 0;
+		ufr_backing_unmap(b);
+		if (ret == -EPERM || ret == -EACCES)
+			return ret;
+		ret = -ENOMEM;
+	}
+	return ret;
 }
 
-int64_t ufr_pins_held(bool *exact)
+/* Pins held by the probe's two buffers: one folio, then two. */
+static const char *probe_pins(struct ufr_backing *b, size_t folio,
+			      int64_t *held)
 {
-	int64_t acquired = -1, released = -1, val;
-	bool refreshed = refresh_vmstat();
-	char name[64];
-	FILE *f;
+	struct iovec iov[2] = {
+		{ .iov_base = b->addr, .iov_len = folio },
+		{ .iov_base = b->addr, .iov_len = 2 * folio },
+	};
+	struct ufr_observation obs;
+	struct ufr_reg_timing t;
+	struct io_uring ring;
+	struct ufr_err err;
+	int ret;
 
-	if (exact)
-		*exact = refreshed;
-	f = fopen("/proc/vmstat", "re");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %" SCNd64, name, &val) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acquired = val;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			released = val;
+	if (io_uring_queue_init(2, &ring, 0))
+		return "no io_uring ring for it";
+	ret = ufr_register_observed(&ring, iov, 2, UFR_REG_BATCH,
+				    "the rules probe", &t, &obs, &err);
+	if (!ret) {
+		ufr_unregister(&ring, &t);
+		ufr_reg_timing_free(&t);
 	}
-	fclose(f);
-	if (acquired < 0 || released < 0)
-		return -1;
-	return acquired - released;
+	io_uring_queue_exit(&ring);
+	*held = obs.held;
+	if (ret)
+		return "registering its buffers failed";
+	return obs.held < 0 ? obs.note : NULL;
+}
+
+/* The rules whose pins held the probe's @held, or -1. */
+static int rules_of_probe(int64_t held, int64_t pages)
+{
+	if (held == 3)
+		return UFR_RULES_MULTI_FOLIO;
+	if (held == 1 + 2 * pages)
+		return UFR_RULES_SINGLE_FOLIO;
+	if (held == 3 * pages)
+		return UFR_RULES_PER_PAGE;
+	return -1;
+}
+
+static void probe(struct ufr_rules_found *out)
+{
+	struct ufr_backing mem;
+	const char *why;
+	size_t folio = 0;
+	int64_t held = -1;
+	struct utsname u;
+	int ret, rules = -1;
+
+	ret = probe_memory(&mem, &folio);
+	if (ret)
+		why = ret == -ENOMEM ?
+			      "no two large folios to be had (THP off and no free 2 MiB hugetlb pages)" :
+			      "the folio layout cannot be read without root";
+	else
+		why = probe_pins(&mem, folio, &held);
+	ufr_backing_unmap(&mem);
+	if (!why) {
+		rules = rules_of_probe(held, folio / 4096);
+		why = "its pins match no known rules";
+	}
+	if (rules >= 0) {
+		out->rules = rules;
+		snprintf(
+			out->how, sizeof(out->how),
+			"probe: buffers over 1 and 2 folios of %zu KiB kept %" PRId64
+			" pins",
+			folio >> 10, held);
+		return;
+	}
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "?");
+	out->rules = ufr_rules_for_release(u.release);
+	if (held >= 0)
+		snprintf(
+			out->how, sizeof(out->how),
+			"kernel version %s: the probe over 1 and 2 folios of %zu KiB kept %" PRId64
+			" pins, which match no known rules",
+			u.release, folio >> 10, held);
+	else
+		snprintf(out->how, sizeof(out->how),
+			 "kernel version %s: no probe, %s", u.release, why);
+}
+
+static struct ufr_rules_found probed;
+
+static void probe_once(void)
+{
+	probe(&probed);
+}
+
+void ufr_rules_probe(struct ufr_rules_found *out)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, probe_once);
+	*out = probed;
 }

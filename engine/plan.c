@@ -4,19 +4,51 @@
  * of it. Pure arithmetic, so it is unit-tested and fuzzed on its own.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ufr_plan.h"
 
-uint32_t ufr_range_bvecs(uint64_t off, uint64_t len, size_t folio_bytes)
+const char *ufr_rules_name(enum ufr_rules rules)
+{
+	switch (rules) {
+	case UFR_RULES_MULTI_FOLIO:
+		return "multi_folio";
+	case UFR_RULES_SINGLE_FOLIO:
+		return "single_folio";
+	case UFR_RULES_PER_PAGE:
+		return "per_page";
+	}
+	return "?";
+}
+
+enum ufr_rules ufr_rules_for_release(const char *release)
+{
+	unsigned int major = 0, minor = 0;
+
+	if (sscanf(release, "%u.%u", &major, &minor) != 2)
+		return UFR_RULES_MULTI_FOLIO;
+	if (major < 6 || (major == 6 && minor < 3))
+		return UFR_RULES_PER_PAGE;
+	if (major == 6 && minor < 10)
+		return UFR_RULES_SINGLE_FOLIO;
+	return UFR_RULES_MULTI_FOLIO;
+}
+
+uint32_t ufr_range_bvecs(enum ufr_rules rules, uint64_t off, uint64_t len,
+			 size_t folio_bytes)
 {
 	uint64_t pages = ufr_folios_spanned(off, len, UFR_PAGE_BYTES);
+	uint64_t folios = ufr_folios_spanned(off, len, folio_bytes);
 
 	/* A one-page buffer, or 4 KiB folios, cannot coalesce. */
-	if (pages <= 1 || folio_bytes <= UFR_PAGE_BYTES)
+	if (pages <= 1 || folio_bytes <= UFR_PAGE_BYTES ||
+	    rules == UFR_RULES_PER_PAGE)
 		return pages;
-	return ufr_folios_spanned(off, len, folio_bytes);
+	if (rules == UFR_RULES_SINGLE_FOLIO)
+		return folios == 1 ? 1 : pages;
+	return folios;
 }
 
 static size_t round_up(size_t v, size_t to)
@@ -125,15 +157,15 @@ static int plan_coalesced(const struct ufr_plan_params *p,
 	return 0;
 }
 
-void ufr_segments_add_range(struct ufr_segments *seg, uint64_t off,
-			    uint64_t len, uint64_t folio_bytes,
+void ufr_segments_add_range(struct ufr_segments *seg, enum ufr_rules rules,
+			    uint64_t off, uint64_t len, uint64_t folio_bytes,
 			    uint64_t *last_folio)
 {
 	uint64_t first = off / folio_bytes;
 	uint64_t n = ufr_folios_spanned(off, len, folio_bytes);
 
 	seg->pages += ufr_folios_spanned(off, len, UFR_PAGE_BYTES);
-	seg->bvecs += ufr_range_bvecs(off, len, folio_bytes);
+	seg->bvecs += ufr_range_bvecs(rules, off, len, folio_bytes);
 	/* Neighbouring ranges may share a folio; count it once. */
 	seg->folios += n - (first == *last_folio);
 	*last_folio = first + n - 1;
@@ -159,9 +191,9 @@ static void predict(const struct ufr_plan_params *p, struct ufr_plan *plan)
 	for (r = 0; r < plan->nr_regions; r++) {
 		struct ufr_plan_region *reg = &plan->regions[r];
 
-		reg->bvecs =
-			ufr_range_bvecs(reg->off, reg->len, p->folio_bytes);
-		ufr_segments_add_range(&plan->seg, reg->off, reg->len,
+		reg->bvecs = ufr_range_bvecs(p->rules, reg->off, reg->len,
+					     p->folio_bytes);
+		ufr_segments_add_range(&plan->seg, p->rules, reg->off, reg->len,
 				       p->folio_bytes, &last_folio);
 	}
 	plan->seg.min_folio_bytes = plan->seg.max_folio_bytes = p->folio_bytes;

@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include "ufr_reg.h"
@@ -115,7 +121,42 @@ int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
 	return 0;
 }
 
-int ufr_unregister(struct io_uring *ring, struct ufr_reg_timing *t)
+static pthread_mutex_t *reg_lock;
+
+int ufr_reg_lock_init(void)
+{
+	pthread_mutexattr_t attr;
+	void *p;
+
+	if (reg_lock)
+		return 0;
+	p = mmap(NULL, sizeof(*reg_lock), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	/* A job killed while registering must not wedge the others. */
+	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(p, &attr);
+	pthread_mutexattr_destroy(&attr);
+	reg_lock = p;
+	return 0;
+}
+
+static void lock(void)
+{
+	if (reg_lock && pthread_mutex_lock(reg_lock) == EOWNERDEAD)
+		pthread_mutex_consistent(reg_lock);
+}
+
+static void unlock(void)
+{
+	if (reg_lock)
+		pthread_mutex_unlock(reg_lock);
+}
+
+static int unregister_locked(struct io_uring *ring, struct ufr_reg_timing *t)
 {
 	uint64_t start, end;
 	int ret;
@@ -123,8 +164,145 @@ int ufr_unregister(struct io_uring *ring, struct ufr_reg_timing *t)
 	start = now_ns();
 	ret = io_uring_unregister_buffers(ring);
 	end = now_ns();
-	if (!ret)
+	if (!ret && t)
 		t->unreg_ns = end - start;
+	return ret;
+}
+
+int ufr_unregister(struct io_uring *ring, struct ufr_reg_timing *t)
+{
+	int ret;
+
+	lock();
+	ret = unregister_locked(ring, t);
+	unlock();
+	return ret;
+}
+
+int ufr_pins_read(struct ufr_pins *p)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+	int64_t val;
+	char name[64];
+	bool ok;
+	FILE *f;
+
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -EACCES;
+	ok = write(fd, "1\n", 2) == 2;
+	close(fd);
+	if (!ok)
+		return -EACCES;
+	p->acquired = p->released = -1;
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return -ENOENT;
+	while (fscanf(f, "%63s %" SCNd64, name, &val) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			p->acquired = val;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			p->released = val;
+	}
+	fclose(f);
+	return p->acquired < 0 || p->released < 0 ? -ENOENT : 0;
+}
+
+static bool pins_equal(const struct ufr_pins *a, const struct ufr_pins *b)
+{
+	return a->acquired == b->acquired && a->released == b->released;
+}
+
+/* Two reads in a row that agree: nothing else is pinning just now. */
+static int pins_quiet(struct ufr_pins *p)
+{
+	struct ufr_pins again;
+	int ret = ufr_pins_read(p);
+
+	if (!ret)
+		ret = ufr_pins_read(&again);
+	if (!ret && !pins_equal(p, &again))
+		ret = -EAGAIN;
+	return ret;
+}
+
+/* 4 KiB pages pinned by registering the buffers: each pins its own. */
+static uint64_t pages_pinned(const struct iovec *iov, unsigned int n)
+{
+	uint64_t pages = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uintptr_t a = (uintptr_t)iov[i].iov_base;
+
+		if (iov[i].iov_len)
+			pages += (a + iov[i].iov_len + 4095) / 4096 - a / 4096;
+	}
+	return pages;
+}
+
+#define OBSERVE_ATTEMPTS 5
+
+static const char *observe_failed(int ret)
+{
+	switch (ret) {
+	case -EACCES:
+		return "the pin counters are exact only after /proc/sys/vm/stat_refresh, which needs root";
+	case -ENOENT:
+		return "this kernel has no nr_foll_pin_acquired/nr_foll_pin_released in /proc/vmstat";
+	default:
+		return "something outside this job pinned or unpinned pages during each of 5 attempts (O_DIRECT I/O without fixed buffers, another program)";
+	}
+}
+
+int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
+			  unsigned int n, enum ufr_reg_mode mode,
+			  const char *what, struct ufr_reg_timing *t,
+			  struct ufr_observation *obs, struct ufr_err *err)
+{
+	int64_t expect = (int64_t)pages_pinned(iov, n), d_acq, d_held;
+	int64_t last_acq = -1, last_held = -1;
+	struct ufr_pins before, after;
+	int ret, seen;
+
+	memset(obs, 0, sizeof(*obs));
+	obs->held = -1;
+	lock();
+	for (;;) {
+		obs->attempts++;
+		seen = pins_quiet(&before);
+		ret = ufr_register(ring, iov, n, mode, what, t, err);
+		if (ret)
+			break;
+		if (!seen)
+			seen = pins_quiet(&after);
+		if (!seen) {
+			d_acq = after.acquired - before.acquired;
+			d_held = ufr_pins_held(&after) - ufr_pins_held(&before);
+			if (d_acq == expect ||
+			    (d_acq == last_acq && d_held == last_held)) {
+				obs->held = d_held;
+				break;
+			}
+			last_acq = d_acq;
+			last_held = d_held;
+			seen = -EAGAIN;
+		}
+		if (seen != -EAGAIN || obs->attempts == OBSERVE_ATTEMPTS) {
+			obs->note = observe_failed(seen);
+			break;
+		}
+		/* Disturbed: give the pins back and measure again. */
+		ufr_reg_timing_free(t);
+		ret = unregister_locked(ring, NULL);
+		if (ret) {
+			ret = ufr_err_set(
+				err, ret,
+				"%s: unregistering to observe again failed: %s",
+				what, strerror(-ret));
+			break;
+		}
+	}
+	unlock();
 	return ret;
 }
 
@@ -156,13 +334,17 @@ int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
 	struct ufr_reg_timing t;
 	int ret;
 
+	lock();
 	ret = io_uring_unregister_buffers(ring);
-	if (ret)
+	if (ret) {
+		unlock();
 		return ufr_err_set(
 			err, ret,
 			"rereg_interval: unregistering the buffers failed: %s",
 			strerror(-ret));
+	}
 	ret = ufr_register(ring, iov, n, mode, what, &t, err);
+	unlock();
 	if (ret)
 		return ret;
 	ufr_reg_timing_free(&t);

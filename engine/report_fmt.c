@@ -22,6 +22,31 @@ static void json_opt(FILE *f, const char *name, const uint64_t *v, bool last)
 		fprintf(f, "\"%s\" : null%s", name, last ? "" : ", ");
 }
 
+void ufr_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_str_or_null(FILE *f, const char *name, const char *v)
+{
+	fprintf(f, "\"%s\" : ", name);
+	if (v && v[0])
+		ufr_json_string(f, v);
+	else
+		fprintf(f, "null");
+}
+
 static uint64_t buffer_mean(const struct ufr_report *r)
 {
 	return r->buffers ? r->total_ns / r->buffers : 0;
@@ -43,16 +68,24 @@ char *ufr_report_json(const struct ufr_report *r, const struct ufr_dist *d)
 	fprintf(f, "  \"version\" : \"%s\",\n", UFR_VERSION);
 	fprintf(f, "  \"strategy\" : \"%s\",\n", r->strategy);
 	fprintf(f, "  \"folio_bytes\" : %" PRIu64 ",\n", r->folio_bytes);
-	fprintf(f, "  \"numa\" : { \"requested\" : %d, \"pages_by_node\" : {",
+	fprintf(f, "  \"numa\" : { \"requested\" : %d, \"pages_by_node\" : ",
 		r->numa_requested);
-	for (i = 0; i < UFR_MAX_NODES; i++) {
-		if (!r->pages_by_node[i])
-			continue;
-		fprintf(f, "%s\"%d\" : %" PRIu64, first ? " " : ", ", i,
-			r->pages_by_node[i]);
-		first = false;
+	if (r->numa_known) {
+		fprintf(f, "{");
+		for (i = 0; i < UFR_MAX_NODES; i++) {
+			if (!r->pages_by_node[i])
+				continue;
+			fprintf(f, "%s\"%d\" : %" PRIu64, first ? " " : ", ", i,
+				r->pages_by_node[i]);
+			first = false;
+		}
+		fprintf(f, "%s}", first ? "" : " ");
+	} else {
+		fprintf(f, "null");
 	}
-	fprintf(f, "%s} },\n", first ? "" : " ");
+	fprintf(f, " },\n  ");
+	json_str_or_null(f, "ring_flags", r->ring_flags);
+	fprintf(f, ",\n");
 
 	fprintf(f, "  \"reg\" : { \"mode\" : \"%s\", ", r->mode);
 	json_u64(f, "calls", r->calls, false);
@@ -76,19 +109,30 @@ char *ufr_report_json(const struct ufr_report *r, const struct ufr_dist *d)
 			r->bvecs_observed);
 	else
 		fprintf(f, "\"bvecs_observed\" : null, ");
+	json_str_or_null(f, "observed_note", r->observed_note);
+	fprintf(f, ", ");
 	json_u64(f, "folios", r->folios, false);
 	json_u64(f, "straddling", r->straddling, false);
 	fprintf(f, "\n    \"per_io_mean\" : %.3f, ",
 		r->ios ? (double)r->io_segs / r->ios : 0.0);
 	json_u64(f, "per_io_max", r->io_segs_max, false);
-	fprintf(f, "\"source\" : \"%s\" },\n",
+	fprintf(f, "\"source\" : \"%s\",\n    \"rules\" : { ",
 		r->from_pagemap ? "pagemap" : "plan");
+	json_str_or_null(f, "name", r->rules);
+	fprintf(f, ", ");
+	json_str_or_null(f, "how", r->rules_how);
+	fprintf(f, " } },\n");
 
 	fprintf(f, "  \"rereg\" : { ");
 	json_u64(f, "count", r->rereg_count, false);
 	json_u64(f, "total_ns", r->rereg_total_ns, false);
 	json_u64(f, "max_ns", r->rereg_max_ns, true);
-	fprintf(f, " }\n}");
+	fprintf(f, " },\n  \"notes\" : [");
+	for (i = 0; i < (int)r->nr_notes; i++) {
+		fprintf(f, "%s", i ? ", " : " ");
+		ufr_json_string(f, r->notes[i]);
+	}
+	fprintf(f, "%s]\n}", r->nr_notes ? " " : "");
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
@@ -123,7 +167,8 @@ char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
 	for (i = 0; i < UFR_MAX_NODES; i++)
 		if (r->pages_by_node[i])
 			fprintf(f, " %d=%" PRIu64, i, r->pages_by_node[i]);
-	fprintf(f, ")\n");
+	fprintf(f, "%s), ring=%s\n", r->numa_known ? "" : " unknown",
+		r->ring_flags[0] ? r->ring_flags : "-");
 	fprintf(f,
 		"    reg     : mode=%s, calls=%" PRIu64 ", buffers=%" PRIu64
 		", bytes=%" PRIu64 ", total_ns=%" PRIu64 ", unreg_ns=%" PRIu64
@@ -147,16 +192,20 @@ char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
 	if (r->bvecs_observed >= 0)
 		fprintf(f, "%" PRId64, r->bvecs_observed);
 	else
-		fprintf(f, "-");
+		fprintf(f, "- (%s)", r->observed_note);
 	fprintf(f,
 		", folios=%" PRIu64 ", straddling=%" PRIu64
 		", per_io mean=%.3f max=%" PRIu64 "\n",
 		r->folios, r->straddling,
 		r->ios ? (double)r->io_segs / r->ios : 0.0, r->io_segs_max);
+	fprintf(f, "    rules   : %s (%s)\n", r->rules[0] ? r->rules : "-",
+		r->rules_how);
 	fprintf(f,
 		"    rereg   : count=%" PRIu64 ", total_ns=%" PRIu64
 		", max_ns=%" PRIu64 "\n",
 		r->rereg_count, r->rereg_total_ns, r->rereg_max_ns);
+	for (i = 0; i < (int)r->nr_notes; i++)
+		fprintf(f, "    note    : %s\n", r->notes[i]);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <sys/mman.h>
 
 #include "ufr_shared.h"
 
 struct shared {
-	pthread_mutex_t reg_lock;
 	struct ufr_report reports[UFR_MAX_JOBS];
 };
 
@@ -17,13 +15,12 @@ static uint64_t *samples;
 int ufr_shared_init(void)
 {
 	size_t slen = (size_t)UFR_MAX_JOBS * UFR_MAX_SAMPLES * sizeof(*samples);
-	pthread_mutexattr_t attr;
 	void *p;
 
 	if (shared)
 		return 0;
 	p = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	samples = mmap(NULL, slen, PROT_READ | PROT_WRITE,
@@ -34,12 +31,6 @@ int ufr_shared_init(void)
 		return -errno;
 	}
 	shared = p;
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	/* A job killed while registering must not wedge the others. */
-	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(&shared->reg_lock, &attr);
-	pthread_mutexattr_destroy(&attr);
 	return 0;
 }
 
@@ -55,16 +46,4 @@ uint64_t *ufr_shared_samples(unsigned int nr)
 	if (!samples || !nr || nr > UFR_MAX_JOBS)
 		return NULL;
 	return samples + (size_t)(nr - 1) * UFR_MAX_SAMPLES;
-}
-
-void ufr_shared_reg_lock(void)
-{
-	if (shared && pthread_mutex_lock(&shared->reg_lock) == EOWNERDEAD)
-		pthread_mutex_consistent(&shared->reg_lock);
-}
-
-void ufr_shared_reg_unlock(void)
-{
-	if (shared)
-		pthread_mutex_unlock(&shared->reg_lock);
 }

@@ -2,6 +2,7 @@
 #ifndef UFR_BACKING_H
 #define UFR_BACKING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ufr_error.h"
@@ -37,5 +38,13 @@ struct ufr_backing {
 int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 		    int numa_node, struct ufr_err *err);
 void ufr_backing_unmap(struct ufr_backing *b);
+
+/*
+ * Fault the pages of [addr, addr + len) in for writing, keeping their
+ * contents, so that a registration that follows times pinning, not page
+ * faults. MADV_POPULATE_WRITE, or where the kernel lacks it and
+ * @may_touch, a write to each page. 0 or -errno.
+ */
+int ufr_prefault(void *addr, size_t len, bool may_touch);
 
 #endif

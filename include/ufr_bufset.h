@@ -24,6 +24,9 @@ struct ufr_bufset {
 	uint16_t *buf_index; /* io_u index -> registered buffer index */
 	struct iovec *buf_iov; /* io_u index -> its buffer */
 	unsigned int nr_bufs;
+	/* io_u index -> log2 of the bytes per bio_vec of its registered
+	 * buffer, for counting each I/O's segments as io_import_fixed() */
+	uint8_t *io_shift;
 };
 
 /* Plan an engine-owned layout for the resolved config @c. */
@@ -46,13 +49,12 @@ static inline void *ufr_bufset_buf(const struct ufr_bufset *s, unsigned int i)
 }
 
 /*
- * What the kernel builds from the registered buffers: from the real folio
- * layout (pagemap) where it can be read, else predicted for folios of
- * @folio_bytes. Also the folio shift io_import_fixed() works with, for
- * counting each I/O's segments.
+ * What the kernel builds from the registered buffers under @rules: from
+ * the real folio layout (pagemap) where it can be read, else predicted
+ * for folios of @folio_bytes. Also fills s->io_shift. 0 or -ENOMEM.
  */
-void ufr_bufset_segments(const struct ufr_bufset *s, size_t folio_bytes,
-			 struct ufr_segments *seg, unsigned int *seg_shift);
+int ufr_bufset_segments(struct ufr_bufset *s, size_t folio_bytes,
+			enum ufr_rules rules, struct ufr_segments *seg);
 
 /* 4 KiB pages of the registered buffers on each NUMA node. */
 int ufr_bufset_pages_by_node(const struct ufr_bufset *s,

@@ -10,6 +10,22 @@
 
 struct thread_data;
 
+/* The engine's options, as fio stores them (td->eo). */
+struct ufr_options {
+	void *td; /* fio stores the thread_data pointer here */
+	unsigned int strategy;
+	unsigned int folio;
+	unsigned int mode;
+	int numa_node;
+	unsigned long long rereg_usec;
+	char *reg_stats;
+	unsigned int registerfiles;
+	unsigned int sqpoll;
+	unsigned int sqpoll_cpu;
+	unsigned int sqpoll_cpu_set;
+	unsigned int hipri;
+};
+
 /* In fio's parent, as each job loads the engine. */
 void ufr_fio_report_setup(void);
 /* At the end of a job: leave its figures for the parent (or, under

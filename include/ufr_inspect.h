@@ -7,11 +7,15 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "ufr_reg.h"
 #include "ufr_segments.h"
 
 /*
  * Walk the real folio layout of @n buffers through /proc/self/pagemap and
- * /proc/kpageflags (root needed) and apply the coalescing rules to each.
+ * /proc/kpageflags (root needed) and apply the kernel's coalescing @rules
+ * to each. @shift (NULL or @n entries) gets, per buffer, log2 of the bytes
+ * each of its bio_vecs covers (the folio size if it coalesced, else the
+ * page size): what io_import_fixed() steps through for one I/O.
  * The buffers must be faulted in for writing: pinning for write replaces
  * pages shared copy-on-write (the zero page, after fork(), KSM), so the
  * layout seen before is not the one pinned.
@@ -22,7 +26,8 @@
  * -EINVAL for a buffer that wraps around the address space, -ENOMEM.
  */
 int ufr_inspect_buffers(const struct iovec *iov, unsigned int n,
-			struct ufr_segments *out);
+			enum ufr_rules rules, struct ufr_segments *out,
+			uint8_t *shift);
 
 /* One page of a buffer: its PFN, its folio's head PFN and size in pages. */
 struct ufr_page_info {
@@ -31,16 +36,27 @@ struct ufr_page_info {
 	uint32_t folio_pages;
 };
 
-/* The bio_vecs the kernel builds for ONE buffer made of @pages, in order. */
-uint32_t ufr_coalesced_bvecs(const struct ufr_page_info *pages, size_t nr);
+/* The bio_vecs the kernel builds under @rules for ONE buffer made of
+ * @pages, in order. */
+uint32_t ufr_coalesced_bvecs(enum ufr_rules rules,
+			     const struct ufr_page_info *pages, size_t nr);
+
+/* The coalescing rules of the running kernel, and how they were found. */
+struct ufr_rules_found {
+	enum ufr_rules rules;
+	char how[200];
+};
 
 /*
- * Pages pinned system-wide (FOLL_PIN): nr_foll_pin_acquired -
- * nr_foll_pin_released from /proc/vmstat, after folding the per-CPU
- * counters through /proc/sys/vm/stat_refresh. *@exact (may be NULL) says
- * whether that fold happened; without it the figure can be off by the
- * per-CPU deltas. Returns -1 if /proc/vmstat lacks the counters.
+ * Ask the running kernel which rules it applies: on a ring of its own,
+ * register one buffer lying inside one large folio and one over two, and
+ * read the pins the kernel keeps (per_page keeps every page, single_folio
+ * one for the first and every page of the second, multi_folio three).
+ * The folios are THP, or 2 MiB hugetlb pages when THP gives none. Where
+ * that cannot be done (not root, no large folio to be had, counters kept
+ * moving), or the answer matches no known rules, the kernel's version
+ * decides and @out->how says why. Done once per process.
  */
-int64_t ufr_pins_held(bool *exact);
+void ufr_rules_probe(struct ufr_rules_found *out);
 
 #endif

@@ -20,13 +20,14 @@ struct ufr_plan_params {
 	size_t buf_bytes; /* the job's largest block size */
 	size_t align; /* fio's mem_align: first buffer's offset */
 	size_t folio_bytes; /* 4 KiB, THP, 2 MiB or 1 GiB */
+	enum ufr_rules rules; /* the kernel's coalescing rules */
 };
 
 /* One registered buffer: a byte range of the backing memory. */
 struct ufr_plan_region {
 	size_t off;
 	size_t len;
-	uint32_t bvecs; /* what io_check_coalesce_buffer() makes of it */
+	uint32_t bvecs; /* what the kernel makes of it under the rules */
 };
 
 /* Where an io_u's buffer sits and which registered buffer holds it. */
@@ -57,9 +58,10 @@ int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 		  struct ufr_err *err);
 void ufr_plan_free(struct ufr_plan *plan);
 
-/* Bio_vecs for [off, off + len) on folios of @folio_bytes: one per folio
- * when folios are larger than a page, else one per page. */
-uint32_t ufr_range_bvecs(uint64_t off, uint64_t len, size_t folio_bytes);
+/* Bio_vecs the kernel builds under @rules for one registered buffer
+ * [off, off + len) on folios of @folio_bytes aligned to their size. */
+uint32_t ufr_range_bvecs(enum ufr_rules rules, uint64_t off, uint64_t len,
+			 size_t folio_bytes);
 
 /* Folios of @folio_bytes that [off, off + len) touches. */
 static inline uint64_t ufr_folios_spanned(uint64_t off, uint64_t len,

@@ -34,6 +34,52 @@ int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
 		 enum ufr_reg_mode mode, const char *what,
 		 struct ufr_reg_timing *t, struct ufr_err *err);
 
+/* The machine-wide FOLL_PIN counters of /proc/vmstat at one moment. */
+struct ufr_pins {
+	int64_t acquired, released;
+};
+
+/*
+ * Read them after folding the per-CPU deltas (/proc/sys/vm/stat_refresh),
+ * which can hide thousands of pins. Returns 0; -EACCES when the fold is
+ * not allowed (it needs root): then the counters are not exact and are
+ * not read; -ENOENT when the kernel has no such counters.
+ */
+int ufr_pins_read(struct ufr_pins *p);
+
+static inline int64_t ufr_pins_held(const struct ufr_pins *p)
+{
+	return p->acquired - p->released;
+}
+
+/* What a registration left pinned, by the kernel's own counters. */
+struct ufr_observation {
+	int64_t held; /* pins held: the bio_vecs built; -1 when unknown */
+	const char *note; /* why held is -1 */
+	unsigned int attempts; /* registrations it took */
+};
+
+/*
+ * The engine's calls that pin or unpin (register, unregister,
+ * re-register) take turns across all jobs of one fio, processes and
+ * threads alike, so that the machine-wide counters read around one of
+ * them see only it. Call once in fio's parent before jobs start.
+ */
+int ufr_reg_lock_init(void);
+
+/*
+ * ufr_register(), observed: the pin counters are read twice before and
+ * twice after, and the figure is kept only when they did not move on
+ * either side and the registration acquired exactly the pages its buffers
+ * span (or two attempts agree). Otherwise it unregisters and tries again,
+ * a few times, then gives up with obs->held = -1 and the reason. @t is the
+ * timing of the registration that stays.
+ */
+int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
+			  unsigned int n, enum ufr_reg_mode mode,
+			  const char *what, struct ufr_reg_timing *t,
+			  struct ufr_observation *obs, struct ufr_err *err);
+
 /* Unregister (the kernel unpins here) and time it. */
 int ufr_unregister(struct io_uring *ring, struct ufr_reg_timing *t);
 

@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "ufr_error.h"
 #include "ufr_numa.h"
 
 /* min, mean, p50, p99, max of a set of samples (nanoseconds). */
@@ -13,21 +15,32 @@ struct ufr_dist {
 	uint64_t min, mean, p50, p99, max;
 };
 
+#define UFR_MAX_NOTES 4
+#define UFR_NOTE_LEN 240
+/* A path that can be opened is shorter than PATH_MAX; names are refused
+ * at init when they do not fit, so neither is ever cut short. */
+#define UFR_NAME_LEN 4096
+
 /*
  * One job's figures, the "uring_folioreg" object of SPEC.md. Plain data,
  * so it can live in memory shared by fio's parent and its job processes.
+ * The job's name and reg_stats path are copied whole: fio frees its
+ * options before the parent writes reg_stats at exit.
  */
 struct ufr_report {
 	bool used;
 	bool stats; /* fio's stats=1: the job has an output entry */
 	bool group_reporting;
 	int groupid;
-	char jobname[64];
+	char jobname[UFR_NAME_LEN];
+	char stats_path[UFR_NAME_LEN]; /* reg_stats=, or "" */
 
 	char strategy[16];
 	uint64_t folio_bytes;
 	int numa_requested;
+	bool numa_known; /* false: where the pages are could not be read */
 	uint64_t pages_by_node[UFR_MAX_NODES];
+	char ring_flags[96]; /* the ring's set-up flags, by name */
 
 	bool registered; /* fixed buffers in use (not "none") */
 	char mode[8];
@@ -36,14 +49,22 @@ struct ufr_report {
 
 	uint64_t pages, bvecs, folios;
 	int64_t bvecs_observed; /* -1: could not be read */
+	char observed_note[UFR_NOTE_LEN]; /* why bvecs_observed is -1 */
+	char rules[16]; /* the kernel's coalescing rules, by name */
+	char rules_how[200]; /* how they were found */
 	uint64_t straddling;
 	bool from_pagemap; /* false: computed from the plan */
 	uint64_t ios, io_segs, io_segs_max;
 
 	uint64_t rereg_count, rereg_total_ns, rereg_max_ns;
 
-	char stats_path[256]; /* reg_stats=, or "" */
+	unsigned int nr_notes; /* what the user should know about the run */
+	char notes[UFR_MAX_NOTES][UFR_NOTE_LEN];
 };
+
+/* Add a note (printf-style), unless it is there already or notes are full. */
+void ufr_report_note(struct ufr_report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Fold @r into @sum, as fio's group_reporting folds jobs into one. */
 void ufr_report_merge(struct ufr_report *sum, const struct ufr_report *r);
@@ -59,5 +80,15 @@ void ufr_dist_of(uint64_t *samples, size_t n, struct ufr_dist *d);
  */
 char *ufr_report_json(const struct ufr_report *r, const struct ufr_dist *d);
 char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d);
+
+/* @s as a JSON string, quoted and escaped. */
+void ufr_json_string(FILE *f, const char *s);
+
+/*
+ * reg_stats: can @path be written (an existing file, or a new one in an
+ * existing directory)? Checked before any I/O so that a job does not run
+ * to the end only to lose its figures.
+ */
+int ufr_stats_path_check(const char *path, struct ufr_err *err);
 
 #endif

@@ -19,9 +19,5 @@ int ufr_shared_init(void);
 /* Slot of fio job @nr (td->thread_number, from 1), or NULL. */
 struct ufr_report *ufr_shared_report(unsigned int nr);
 uint64_t *ufr_shared_samples(unsigned int nr);
-/* Registration is serialised across jobs so that the system-wide pin
- * counters read around one job's register calls see only that job. */
-void ufr_shared_reg_lock(void);
-void ufr_shared_reg_unlock(void);
 
 #endif

@@ -36,10 +36,12 @@ $(FUZZ_DIR)/fuzz_plan: tests/fuzz/fuzz_plan.c engine/plan.c engine/error.c \
 		$(filter %.c,$^)
 
 $(FUZZ_DIR)/fuzz_segments: tests/fuzz/fuzz_segments.c engine/inspect.c \
-		engine/error.c $(wildcard include/*.h)
+		engine/error.c engine/registrar.c engine/backing.c \
+		engine/hugetlb.c engine/numa.c engine/plan.c engine/strategy.c \
+		$(wildcard include/*.h)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
-		$(filter %.c,$^)
+		$(filter %.c,$^) -luring -lnuma -lpthread
 
 FUZZERS := $(FUZZ_DIR)/fuzz_plan $(FUZZ_DIR)/fuzz_segments
 

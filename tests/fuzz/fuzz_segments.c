@@ -70,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			same = false;
 	}
 	coalesce = nr > 1 && same;
-	if (ufr_coalesced_bvecs(pages, nr) != (coalesce ? nr_runs : nr))
+	if (ufr_coalesced_bvecs(UFR_RULES_MULTI_FOLIO, pages, nr) !=
+	    (coalesce ? nr_runs : nr))
 		abort();
 	return 0;
 }

@@ -99,3 +99,10 @@ case_ auto-with-thp 'reg_folio=thp: reg_strategy=auto chooses the folio itself' 
 	"${z[@]}" --bs=4k --reg_strategy=auto --reg_folio=thp
 case_ rereg-without-buffers 'rereg_interval: reg_strategy=none registers no buffers' \
 	"${z[@]}" --bs=4k --reg_strategy=none --rereg_interval=1s
+case_ rereg-negative 'rereg_interval: not a time from 0 to 1h \(a negative value\?\)' \
+	"${z[@]}" --bs=4k --reg_strategy=per_page --rereg_interval=-5
+case_ each-without-buffers 'reg_mode=each: reg_strategy=none registers no buffers' \
+	"${z[@]}" --bs=4k --reg_strategy=none --reg_mode=each
+# reg_stats is checked before any I/O, not found unwritable at the end.
+case_ reg-stats-unwritable 'reg_stats=/nonexistent/dir/s.json: cannot be written \(No such file or directory\); point reg_stats at a writable path' \
+	"${z[@]}" --bs=4k --reg_stats=/nonexistent/dir/s.json

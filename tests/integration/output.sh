@@ -111,6 +111,14 @@ ufio "$SCRATCH/rs.out" --output-format=terse --name=rs --filename=/dev/zero \
 	--rw=read --bs=64k --size=16m --reg_strategy=per_page \
 	--reg_stats="$SCRATCH/rs.json"
 jq_check reg-stats-file "$SCRATCH/rs.json" '.jobs[0].uring_folioreg.segments.bvecs' 16
+# A job name JSON must escape, and a path longer than 256 bytes, both
+# kept whole.
+deep=$SCRATCH/$(printf 'd%.0s' $(seq 150))/$(printf 'e%.0s' $(seq 150))
+mkdir -p "$deep"
+ufio "$SCRATCH/rs-name.out" --name='q"uo\te' --filename=/dev/zero --rw=read \
+	--bs=64k --size=16m --reg_strategy=per_page --reg_stats="$deep/rs.json"
+jq_check reg-stats-escaped-long-path "$deep/rs.json" '.jobs[0].jobname' 'q"uo\te'
+rm -rf "${deep%/*}"
 
 # reg.total_ns against the kernel's own view of the same register call:
 # sys_enter/sys_exit_io_uring_register tracepoints.
@@ -129,10 +137,11 @@ if [ -d $T/events/syscalls/sys_enter_io_uring_register ]; then
 	echo 0 >$T/tracing_on
 	echo 0 >$T/events/syscalls/sys_enter_io_uring_register/enable
 	echo 0 >$T/events/syscalls/sys_exit_io_uring_register/enable
-	# The IORING_REGISTER_BUFFERS call: opcode 0 on entry, next exit.
+	# The job's IORING_REGISTER_BUFFERS call (opcode 0 on entry, next
+	# exit): the last one, after the engine's rules probe.
 	kns=$(awk '/sys_io_uring_register\(/ && /opcode: 0,/ { t = $0; sub(/.* ([0-9]+\.[0-9]+): sys_io_uring_register.*/, "", t) }
 		/sys_io_uring_register\(/ && /opcode: 0,/ { match($0, /[0-9]+\.[0-9]+: /); s = substr($0, RSTART, RLENGTH - 2); want = 1; next }
-		want && /sys_io_uring_register ->/ { match($0, /[0-9]+\.[0-9]+: /); e = substr($0, RSTART, RLENGTH - 2); printf "%d\n", (e - s) * 1e9; want = 0 }' $T/trace | head -1)
+		want && /sys_io_uring_register ->/ { match($0, /[0-9]+\.[0-9]+: /); e = substr($0, RSTART, RLENGTH - 2); printf "%d\n", (e - s) * 1e9; want = 0 }' $T/trace | tail -1)
 	echo >$T/trace
 	ens=$(jq '.jobs[0].uring_folioreg.reg.total_ns' "$out")
 	if [ -n "$kns" ] && [ -n "$ens" ] && awk -v k="$kns" -v e="$ens" \

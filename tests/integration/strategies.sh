@@ -25,9 +25,10 @@ pins_while_running() {
 	pid=$!
 	# Set-up (faulting in a fresh 1 GiB page in a VM) can take seconds,
 	# and the counters are system-wide: other I/O pins pages for a moment.
-	# Sample through the run; one exact reading shows what the engine holds.
+	# Sample until the job ends, however long set-up took; one exact
+	# reading shows what the engine holds.
 	got=""
-	for _ in $(seq 14); do
+	while kill -0 $pid 2>/dev/null; do
 		sleep 0.3
 		got="$got $(( $(pins) - base ))"
 	done

@@ -19,7 +19,10 @@ rc=$?
 if [ $rc = 0 ] && jq -e '.jobs[0].error == 0 and
 	.jobs[0].uring_folioreg.segments.source == "plan" and
 	.jobs[0].uring_folioreg.segments.bvecs == 64 and
-	.jobs[0].uring_folioreg.segments.bvecs_observed == null' "$out" >/dev/null 2>&1; then
+	.jobs[0].uring_folioreg.segments.bvecs_observed == null and
+	(.jobs[0].uring_folioreg.segments.observed_note | contains("root")) and
+	(.jobs[0].uring_folioreg.segments.rules.how |
+		startswith("kernel version"))' "$out" >/dev/null 2>&1; then
 	pass unprivileged-figures-from-plan
 else
 	fail unprivileged-figures-from-plan "rc=$rc: $(head -c 300 "$out" "$SCRATCH/nobody.err" | tr '\n' ' ')"

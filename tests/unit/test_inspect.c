@@ -28,6 +28,7 @@
 #define KIB 1024UL
 #define MIB (1024 * KIB)
 #define GIB (1024 * MIB)
+#define MULTI UFR_RULES_MULTI_FOLIO
 
 /* ---- ufr_coalesced_bvecs on made-up layouts ---- */
 
@@ -54,8 +55,8 @@ static void test_bvecs_small_pages(void **state)
 	/* Even PFN-contiguous 4 KiB pages stay one bvec each. */
 	for (i = 0; i < 8; i++)
 		n = add_run(p, n, 1000 + i, 1, 0, 1);
-	assert_int_equal(ufr_coalesced_bvecs(p, n), 8);
-	assert_int_equal(ufr_coalesced_bvecs(p, 0), 0);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 8);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, 0), 0);
 }
 
 static void test_bvecs_one_full_folio(void **state)
@@ -64,7 +65,7 @@ static void test_bvecs_one_full_folio(void **state)
 
 	(void)state;
 	assert_int_equal(add_run(p, 0, 512 * 7, 512, 0, 512), 512);
-	assert_int_equal(ufr_coalesced_bvecs(p, 512), 1);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, 512), 1);
 }
 
 static void test_bvecs_head_mid_tail(void **state)
@@ -76,7 +77,7 @@ static void test_bvecs_head_mid_tail(void **state)
 	n = add_run(p, 0, 800, 8, 4, 4); /* head run: mid-folio to its end */
 	n = add_run(p, n, 200, 8, 0, 8); /* full middle folio */
 	n = add_run(p, n, 64, 8, 0, 3); /* partial last folio */
-	assert_int_equal(ufr_coalesced_bvecs(p, n), 3);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 3);
 }
 
 static void test_bvecs_refused_layouts(void **state)
@@ -89,31 +90,31 @@ static void test_bvecs_refused_layouts(void **state)
 	n = add_run(p, 0, 800, 8, 0, 8);
 	n = add_run(p, n, 200, 8, 0, 7);
 	n = add_run(p, n, 64, 8, 0, 3);
-	assert_int_equal(ufr_coalesced_bvecs(p, n), n);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), n);
 	/* Folios of different sizes. */
 	n = add_run(p, 0, 800, 8, 0, 8);
 	n = add_run(p, n, 64, 16, 0, 10);
-	assert_int_equal(ufr_coalesced_bvecs(p, n), n);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), n);
 	/* A 4 KiB first folio sets the size every later one must have. */
 	n = add_run(p, 0, 799, 1, 0, 1);
 	n = add_run(p, n, 800, 8, 0, 8);
-	assert_int_equal(ufr_coalesced_bvecs(p, n), 9);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 9);
 	/* The head run stops short of its folio's end. */
 	n = add_run(p, 0, 800, 8, 2, 5);
 	n = add_run(p, n, 200, 8, 0, 8);
-	assert_int_equal(ufr_coalesced_bvecs(p, n), 13);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 13);
 	/* A later folio entered past its first page. */
 	n = add_run(p, 0, 800, 8, 0, 8);
 	n = add_run(p, n, 200, 8, 1, 7);
-	assert_int_equal(ufr_coalesced_bvecs(p, n), 15);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 15);
 	/* Re-entering the first folio mid-way (it is mapped twice). */
 	n = add_run(p, 0, 800, 8, 0, 8);
 	n = add_run(p, n, 800, 8, 4, 4);
-	assert_int_equal(ufr_coalesced_bvecs(p, n), 12);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 12);
 	/* ...but from its first page the kernel takes it as a new folio. */
 	n = add_run(p, 0, 800, 8, 0, 8);
 	n = add_run(p, n, 800, 8, 0, 8);
-	assert_int_equal(ufr_coalesced_bvecs(p, n), 2);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 2);
 }
 
 static void test_bvecs_single_page(void **state)
@@ -122,9 +123,9 @@ static void test_bvecs_single_page(void **state)
 
 	(void)state;
 	add_run(p, 0, 512, 512, 37, 1);
-	assert_int_equal(ufr_coalesced_bvecs(p, 1), 1);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, 1), 1);
 	add_run(p, 0, 4096, 1, 0, 1);
-	assert_int_equal(ufr_coalesced_bvecs(p, 1), 1);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, 1), 1);
 }
 
 static void test_bvecs_pfn_gap_in_folio(void **state)
@@ -136,11 +137,11 @@ static void test_bvecs_pfn_gap_in_folio(void **state)
 	n = add_run(p, 0, 800, 8, 0, 8);
 	p[5].pfn = 807; /* page 5 maps page 7 of the same folio */
 	p[7].pfn = 805;
-	assert_int_equal(ufr_coalesced_bvecs(p, n), 8);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 8);
 	/* One page skipped inside a folio. */
 	n = add_run(p, 0, 800, 8, 0, 3);
 	n = add_run(p, n, 800, 8, 4, 4);
-	assert_int_equal(ufr_coalesced_bvecs(p, n), 7);
+	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 7);
 }
 
 /* ---- the real kernel ---- */
@@ -149,7 +150,7 @@ static void test_bvecs_pfn_gap_in_folio(void **state)
 static void inspect(const struct iovec *iov, unsigned int n,
 		    struct ufr_segments *seg)
 {
-	int ret = ufr_inspect_buffers(iov, n, seg);
+	int ret = ufr_inspect_buffers(iov, n, MULTI, seg, NULL);
 
 	if (ret < 0 && geteuid() != 0) {
 		print_message("skip: PFNs not readable (%s); run as root\n",
@@ -187,26 +188,33 @@ static char *map_small(size_t len)
  * Register, read the pins, unregister, read again. Pins are counted
  * system-wide, so retry when someone else pinned or unpinned meanwhile.
  */
+static int64_t pins(void)
+{
+	struct ufr_pins p;
+
+	assert_int_equal(ufr_pins_read(&p), 0);
+	return ufr_pins_held(&p);
+}
+
 static void check_pins(const struct iovec *iov, unsigned int n, int64_t expect)
 {
 	int64_t base = 0, held = 0, after = 0;
+	struct ufr_pins p;
 	struct io_uring ring;
-	int attempt;
-	bool exact;
+	int attempt, ret = ufr_pins_read(&p);
 
-	if (ufr_pins_held(&exact) < 0) {
+	if (ret == -ENOENT) {
 		print_message("skip: /proc/vmstat has no FOLL_PIN counters\n");
 		skip();
 	}
-	assert_true(exact);
+	assert_int_equal(ret, 0);
 	assert_int_equal(io_uring_queue_init(4, &ring, 0), 0);
 	for (attempt = 0; attempt < 3; attempt++) {
-		base = ufr_pins_held(&exact);
+		base = pins();
 		assert_int_equal(io_uring_register_buffers(&ring, iov, n), 0);
-		held = ufr_pins_held(&exact);
+		held = pins();
 		assert_int_equal(io_uring_unregister_buffers(&ring), 0);
-		after = ufr_pins_held(&exact);
-		assert_true(exact);
+		after = pins();
 		if (held - base == expect && after == base)
 			break;
 	}
@@ -266,17 +274,17 @@ static void test_not_faulted(void **state)
 	iov.iov_base = p;
 	iov.iov_len = 64 * KIB;
 	seg.from_pagemap = true;
-	assert_int_equal(ufr_inspect_buffers(&iov, 1, &seg),
+	assert_int_equal(ufr_inspect_buffers(&iov, 1, MULTI, &seg, NULL),
 			 geteuid() ? -EACCES : -EFAULT);
 	assert_false(seg.from_pagemap);
 	/* Read faults map the zero page, which pinning for write replaces. */
 	assert_int_equal(madvise(p, 64 * KIB, MADV_NOHUGEPAGE), 0);
 	assert_int_equal(madvise(p, 64 * KIB, MADV_POPULATE_READ), 0);
-	assert_int_equal(ufr_inspect_buffers(&iov, 1, &seg),
+	assert_int_equal(ufr_inspect_buffers(&iov, 1, MULTI, &seg, NULL),
 			 geteuid() ? -EACCES : -EFAULT);
 	/* Written, they are the task's own. */
 	populate(p, 64 * KIB, 4 * KIB);
-	assert_int_equal(ufr_inspect_buffers(&iov, 1, &seg),
+	assert_int_equal(ufr_inspect_buffers(&iov, 1, MULTI, &seg, NULL),
 			 geteuid() ? -EACCES : 0);
 	munmap(p, 64 * KIB);
 }
@@ -526,7 +534,7 @@ static int child_status(pid_t pid)
 static void child_inspect(const struct iovec *iov)
 {
 	struct ufr_segments seg;
-	int ret = ufr_inspect_buffers(iov, 1, &seg);
+	int ret = ufr_inspect_buffers(iov, 1, MULTI, &seg, NULL);
 
 	_exit(ret < 0 && !seg.from_pagemap ? -ret : 0);
 }

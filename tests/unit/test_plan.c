@@ -12,11 +12,18 @@
 #define KIB (1ul << 10)
 #define MIB (1ul << 20)
 #define GIB (1ul << 30)
+#define MULTI UFR_RULES_MULTI_FOLIO
 
 static struct ufr_plan plan_of(enum ufr_strategy s, unsigned int n, size_t bs,
 			       size_t align, size_t folio)
 {
-	struct ufr_plan_params p = { s, n, bs, align, folio };
+	struct ufr_plan_params p = {
+		.strategy = s,
+		.nr_bufs = n,
+		.buf_bytes = bs,
+		.align = align,
+		.folio_bytes = folio,
+	};
 	struct ufr_plan plan;
 	struct ufr_err err;
 
@@ -27,16 +34,51 @@ static struct ufr_plan plan_of(enum ufr_strategy s, unsigned int n, size_t bs,
 static void test_range_bvecs(void **state)
 {
 	(void)state;
-	assert_int_equal(ufr_range_bvecs(0, 4096, 2 * MIB), 1);
-	assert_int_equal(ufr_range_bvecs(0, MIB, 4096), 256);
-	assert_int_equal(ufr_range_bvecs(512, 4096, 4096), 2);
-	assert_int_equal(ufr_range_bvecs(0, 2 * MIB, 2 * MIB), 1);
-	assert_int_equal(ufr_range_bvecs(MIB, 2 * MIB, 2 * MIB), 2);
-	assert_int_equal(ufr_range_bvecs(0, 256 * MIB, GIB), 1);
+	assert_int_equal(ufr_range_bvecs(MULTI, 0, 4096, 2 * MIB), 1);
+	assert_int_equal(ufr_range_bvecs(MULTI, 0, MIB, 4096), 256);
+	assert_int_equal(ufr_range_bvecs(MULTI, 512, 4096, 4096), 2);
+	assert_int_equal(ufr_range_bvecs(MULTI, 0, 2 * MIB, 2 * MIB), 1);
+	assert_int_equal(ufr_range_bvecs(MULTI, MIB, 2 * MIB, 2 * MIB), 2);
+	assert_int_equal(ufr_range_bvecs(MULTI, 0, 256 * MIB, GIB), 1);
 	/* One byte over a folio spills into the next. */
-	assert_int_equal(ufr_range_bvecs(0, 2 * MIB + 1, 2 * MIB), 2);
+	assert_int_equal(ufr_range_bvecs(MULTI, 0, 2 * MIB + 1, 2 * MIB), 2);
 	/* A single page inside a huge folio: one bvec either way. */
-	assert_int_equal(ufr_range_bvecs(8192, 100, 2 * MIB), 1);
+	assert_int_equal(ufr_range_bvecs(MULTI, 8192, 100, 2 * MIB), 1);
+}
+
+/* Older kernels: one bvec per page, or one for a buffer in one folio. */
+static void test_range_bvecs_older_rules(void **state)
+{
+	const enum ufr_rules single = UFR_RULES_SINGLE_FOLIO;
+	const enum ufr_rules page = UFR_RULES_PER_PAGE;
+
+	(void)state;
+	assert_int_equal(ufr_range_bvecs(page, 0, 2 * MIB, 2 * MIB), 512);
+	assert_int_equal(ufr_range_bvecs(page, 0, 4 * MIB, 2 * MIB), 1024);
+	assert_int_equal(ufr_range_bvecs(page, 0, 4096, 2 * MIB), 1);
+	assert_int_equal(ufr_range_bvecs(single, 0, 2 * MIB, 2 * MIB), 1);
+	assert_int_equal(ufr_range_bvecs(single, MIB, MIB, 2 * MIB), 1);
+	/* Over two folios: no merging at all before 6.10. */
+	assert_int_equal(ufr_range_bvecs(single, 0, 4 * MIB, 2 * MIB), 1024);
+	assert_int_equal(ufr_range_bvecs(single, MIB, 2 * MIB, 2 * MIB), 512);
+	assert_int_equal(ufr_range_bvecs(single, 0, MIB, 4096), 256);
+}
+
+static void test_rules_for_release(void **state)
+{
+	(void)state;
+	assert_int_equal(ufr_rules_for_release("6.1.0-56-cloud-amd64"),
+			 UFR_RULES_PER_PAGE);
+	assert_int_equal(ufr_rules_for_release("5.15.0"), UFR_RULES_PER_PAGE);
+	assert_int_equal(ufr_rules_for_release("6.3.0"),
+			 UFR_RULES_SINGLE_FOLIO);
+	assert_int_equal(ufr_rules_for_release("6.9.12"),
+			 UFR_RULES_SINGLE_FOLIO);
+	assert_int_equal(ufr_rules_for_release("6.10.0"), MULTI);
+	assert_int_equal(ufr_rules_for_release("6.12.57+deb13-amd64"), MULTI);
+	assert_int_equal(ufr_rules_for_release("7.3.0-rc7-cloud-amd64"), MULTI);
+	assert_string_equal(ufr_rules_name(UFR_RULES_SINGLE_FOLIO),
+			    "single_folio");
 }
 
 /* The acceptance figures: 256 x 1 MiB. */
@@ -97,8 +139,12 @@ static void test_hugetlb_fast_packs_and_never_straddles(void **state)
 
 static void test_hugetlb_fast_too_big_names_1g(void **state)
 {
-	struct ufr_plan_params prm = { UFR_STRAT_HUGETLB_FAST, 4, 2 * MIB + 1,
-				       0, 2 * MIB };
+	struct ufr_plan_params prm = {
+		.strategy = UFR_STRAT_HUGETLB_FAST,
+		.nr_bufs = 4,
+		.buf_bytes = 2 * MIB + 1,
+		.folio_bytes = 2 * MIB,
+	};
 	struct ufr_plan p;
 	struct ufr_err err;
 
@@ -172,8 +218,12 @@ static void test_per_page_matches_fio_layout(void **state)
 
 static void test_limits(void **state)
 {
-	struct ufr_plan_params prm = { UFR_STRAT_PER_PAGE, 16385, 4096, 0,
-				       4096 };
+	struct ufr_plan_params prm = {
+		.strategy = UFR_STRAT_PER_PAGE,
+		.nr_bufs = 16385,
+		.buf_bytes = 4096,
+		.folio_bytes = 4096,
+	};
 	struct ufr_plan p;
 	struct ufr_err err;
 
@@ -194,6 +244,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_range_bvecs),
+		cmocka_unit_test(test_range_bvecs_older_rules),
+		cmocka_unit_test(test_rules_for_release),
 		cmocka_unit_test(test_acceptance_bvecs),
 		cmocka_unit_test(test_hugetlb_fast_packs_and_never_straddles),
 		cmocka_unit_test(test_hugetlb_fast_too_big_names_1g),

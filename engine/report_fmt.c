@@ -192,7 +192,7 @@ char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
 	if (r->bvecs_observed >= 0)
 		fprintf(f, "%" PRId64, r->bvecs_observed);
 	else
-		fprintf(f, "- (%s)", r->observed_note);
+		fprintf(f, "-");
 	fprintf(f,
 		", folios=%" PRIu64 ", straddling=%" PRIu64
 		", per_io mean=%.3f max=%" PRIu64 "\n",
@@ -204,6 +204,9 @@ char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
 		"    rereg   : count=%" PRIu64 ", total_ns=%" PRIu64
 		", max_ns=%" PRIu64 "\n",
 		r->rereg_count, r->rereg_total_ns, r->rereg_max_ns);
+	if (r->observed_note[0])
+		fprintf(f, "    note    : bvecs_observed: %s\n",
+			r->observed_note);
 	for (i = 0; i < (int)r->nr_notes; i++)
 		fprintf(f, "    note    : %s\n", r->notes[i]);
 	if (fclose(f)) {

@@ -32,7 +32,8 @@ ifneq ($(UFR_FAKE_FIO_VERSION),)
 FIO_VERSION = $(UFR_FAKE_FIO_VERSION)
 endif
 
-FIO_SRCS := $(wildcard engine/fio_*.c)
+# The two files that include fio's headers; the rest is fio-free.
+FIO_SRCS := engine/uring_folioreg.c engine/fio_output.c
 CORE_SRCS := $(filter-out $(FIO_SRCS),$(wildcard engine/*.c))
 CORE_OBJS := $(CORE_SRCS:engine/%.c=$(BUILD)/%.o)
 CORE_LIB := $(BUILD)/libufr.a
@@ -44,9 +45,10 @@ $(BUILD)/%.o: engine/%.c $(wildcard include/*.h) VERSION | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(CORE_LIB): $(CORE_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/fio_%.o: engine/fio_%.c $(wildcard include/*.h) VERSION \
+$(FIO_SRCS:engine/%.c=$(BUILD)/%.o): $(BUILD)/%.o: engine/%.c $(wildcard include/*.h) VERSION \
 		$(FIO_SRC)/config-host.h $(FIO_SRC)/FIO-VERSION-FILE | $(BUILD)
 	$(CC) $(CPPFLAGS) $(FIO_CPPFLAGS) $(CFLAGS) -c -o $@ $<
 

@@ -1,14 +1,143 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The options, checked and resolved: names, folio sizes, combinations,
+ * reg_strategy=auto, the fio version guard and O_DIRECT's rules; and the
+ * one-line error every stage reports through.
+ */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <linux/stat.h>
 
 #include "ufr_config.h"
-#include "ufr_hugetlb.h"
-#include "ufr_numa.h"
-#include "ufr_plan.h"
+#include "ufr_layout.h"
+#include "ufr_memory.h"
 
-static bool thp_available(void)
+int ufr_err_set(struct ufr_err *err, int errnum, const char *fmt, ...)
+{
+	static const char prefix[] = "uring_folioreg: ";
+	va_list ap;
+
+	snprintf(err->msg, sizeof(err->msg), "%s", prefix);
+	va_start(ap, fmt);
+	vsnprintf(err->msg + sizeof(prefix) - 1,
+		  sizeof(err->msg) - sizeof(prefix) + 1, fmt, ap);
+	va_end(ap);
+	return -abs(errnum);
+}
+
+const char *ufr_strategy_name(enum ufr_strategy s)
+{
+	switch (s) {
+	case UFR_STRAT_IOMEM:
+		return "iomem";
+	case UFR_STRAT_NONE:
+		return "none";
+	case UFR_STRAT_PER_PAGE:
+		return "per_page";
+	case UFR_STRAT_COALESCED:
+		return "coalesced";
+	case UFR_STRAT_HUGETLB_FAST:
+		return "hugetlb_fast";
+	case UFR_STRAT_AUTO:
+		return "auto";
+	}
+	return "?";
+}
+
+bool ufr_fio_version_ok(const char *running, const char *built,
+			struct ufr_err *err)
+{
+	if (running && !strcmp(running, built))
+		return true;
+
+	ufr_err_set(
+		err, EINVAL,
+		"engine %s built for %s but loaded by %s; struct layouts differ, so it will not run. Rebuild it against this fio: make clean && make (Debian's fio), or make clean && make FIO_SRC=<source tree of %s>",
+		UFR_VERSION, built, running ? running : "an unknown fio",
+		running ? running : "this fio");
+	return false;
+}
+
+int ufr_dio_check(int fd, const char *name, const unsigned long long *bs,
+		  size_t nr, size_t mem_align, struct ufr_err *err)
+{
+	struct statx st;
+	size_t i;
+
+	memset(&st, 0, sizeof(st));
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &st) ||
+	    !(st.stx_mask & STATX_DIOALIGN))
+		return 0;
+	if (!st.stx_dio_offset_align)
+		return ufr_err_set(
+			err, EINVAL,
+			"direct=1: filename=%s does not support O_DIRECT; use direct=0 or another file system",
+			name);
+	for (i = 0; i < nr; i++) {
+		if (bs[i] % st.stx_dio_offset_align)
+			return ufr_err_set(
+				err, EINVAL,
+				"bs=%llu: O_DIRECT on filename=%s needs sizes and offsets in multiples of %u bytes; use such a bs (or direct=0)",
+				bs[i], name, st.stx_dio_offset_align);
+	}
+	if (st.stx_dio_mem_align && mem_align % st.stx_dio_mem_align)
+		return ufr_err_set(
+			err, EINVAL,
+			"mem_align=%zu: O_DIRECT on filename=%s needs buffers aligned to %u bytes; use a multiple of %u",
+			mem_align, name, st.stx_dio_mem_align,
+			st.stx_dio_mem_align);
+	return 0;
+}
+
+const char *ufr_folio_name(enum ufr_folio folio)
+{
+	static const char *const names[] = {
+		[UFR_FOLIO_DEFAULT] = "default", [UFR_FOLIO_4K] = "4k",
+		[UFR_FOLIO_THP] = "thp",	 [UFR_FOLIO_2M] = "2m",
+		[UFR_FOLIO_1G] = "1g",
+	};
+
+	return folio <= UFR_FOLIO_1G ? names[folio] : "?";
+}
+
+static size_t thp_bytes(void)
+{
+	static size_t cached;
+	unsigned long v = 0;
+	FILE *f;
+
+	if (cached)
+		return cached;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	cached = v ? v : 2u << 20;
+	return cached;
+}
+
+size_t ufr_folio_bytes(enum ufr_folio folio)
+{
+	switch (folio) {
+	case UFR_FOLIO_THP:
+		return thp_bytes();
+	case UFR_FOLIO_2M:
+		return 2u << 20;
+	case UFR_FOLIO_1G:
+		return 1u << 30;
+	default:
+		return 4096;
+	}
+}
+
+bool ufr_thp_enabled(void)
 {
 	char buf[128] = "";
 	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
@@ -48,14 +177,12 @@ static void resolve_auto(struct ufr_config *c)
 							  UFR_FOLIO_2M;
 	size_t page = ufr_folio_bytes(folio);
 	long need = hugetlb_fast_need(c, folio);
-	long free = ufr_hugetlb_count(page, "free_hugepages");
-	long resv = ufr_hugetlb_count(page, "resv_hugepages");
 
-	if (need > 0 && free - (resv > 0 ? resv : 0) >= need) {
+	if (need > 0 && ufr_hugetlb_available(page) >= need) {
 		c->strategy = UFR_STRAT_HUGETLB_FAST;
 		c->folio = folio;
 		c->auto_reason = "enough free hugetlb pages";
-	} else if (thp_available()) {
+	} else if (ufr_thp_enabled()) {
 		c->strategy = UFR_STRAT_COALESCED;
 		c->folio = UFR_FOLIO_THP;
 		c->auto_reason = "too few free hugetlb pages; THP is on";

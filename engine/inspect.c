@@ -15,7 +15,6 @@
 #include <sys/utsname.h>
 #include <linux/kernel-page-flags.h>
 
-#include "ufr_backing.h"
 #include "ufr_inspect.h"
 
 /* Documentation/admin-guide/mm/pagemap.rst */
@@ -498,4 +497,61 @@ void ufr_rules_probe(struct ufr_rules_found *out)
 
 	pthread_once(&once, probe_once);
 	*out = probed;
+}
+
+/* The kernel's rules applied to addresses, for folios of @folio_bytes. */
+static void predict(const struct ufr_bufset *s, size_t folio_bytes,
+		    enum ufr_rules rules, struct ufr_segments *seg,
+		    uint8_t *shift)
+{
+	uint64_t last_folio = UINT64_MAX;
+	unsigned int i;
+
+	memset(seg, 0, sizeof(*seg));
+	/* Registered buffers are in address order. */
+	for (i = 0; i < s->nr_iov; i++) {
+		uintptr_t a = (uintptr_t)s->iov[i].iov_base;
+		size_t len = s->iov[i].iov_len;
+
+		ufr_segments_add_range(seg, rules, a, len, folio_bytes,
+				       &last_folio);
+		shift[i] = ufr_range_bvecs(rules, a, len, folio_bytes) <
+					   ufr_folios_spanned(a, len,
+							      UFR_PAGE_BYTES) ?
+				   __builtin_ctzl(folio_bytes) :
+				   __builtin_ctz(UFR_PAGE_BYTES);
+	}
+	for (i = 0; i < s->nr_bufs; i++)
+		seg->straddling +=
+			ufr_folios_spanned((uintptr_t)s->buf_iov[i].iov_base,
+					   s->buf_iov[i].iov_len,
+					   folio_bytes) > 1;
+	seg->min_folio_bytes = seg->max_folio_bytes = folio_bytes;
+}
+
+int ufr_bufset_segments(struct ufr_bufset *s, size_t folio_bytes,
+			enum ufr_rules rules, struct ufr_segments *seg)
+{
+	struct ufr_segments per_buf;
+	uint8_t *shift = calloc(s->nr_iov ? s->nr_iov : 1, sizeof(*shift));
+	unsigned int i;
+
+	free(s->io_shift);
+	s->io_shift = calloc(s->nr_bufs ? s->nr_bufs : 1, sizeof(*s->io_shift));
+	if (!shift || !s->io_shift) {
+		free(shift);
+		return -ENOMEM;
+	}
+	if (!ufr_inspect_buffers(s->iov, s->nr_iov, rules, seg, shift) &&
+	    !ufr_inspect_buffers(s->buf_iov, s->nr_bufs, rules, &per_buf,
+				 NULL)) {
+		/* Straddling is about the io_us' buffers, not regions. */
+		seg->straddling = per_buf.straddling;
+	} else {
+		predict(s, folio_bytes, rules, seg, shift);
+	}
+	for (i = 0; i < s->nr_bufs; i++)
+		s->io_shift[i] = shift[s->buf_index[i]];
+	free(shift);
+	return 0;
 }

@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The report: one job's figures, groups of them summed, rendered for
+ * people and for programs, and spliced into fio's own report text.
+ */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <regex.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,4 +141,368 @@ void ufr_dist_of(uint64_t *samples, size_t n, struct ufr_dist *d)
 	d->mean = sum / n;
 	d->p50 = rank(samples, n, 50);
 	d->p99 = rank(samples, n, 99);
+}
+
+/*
+ * The report rendered for people and for programs. Our own small writer:
+ * the contract has null fields, which fio's JSON helpers cannot express.
+ */
+
+static void json_u64(FILE *f, const char *name, uint64_t v, bool last)
+{
+	fprintf(f, "\"%s\" : %" PRIu64 "%s", name, v, last ? "" : ", ");
+}
+
+static void json_opt(FILE *f, const char *name, const uint64_t *v, bool last)
+{
+	if (v)
+		json_u64(f, name, *v, last);
+	else
+		fprintf(f, "\"%s\" : null%s", name, last ? "" : ", ");
+}
+
+void ufr_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_str_or_null(FILE *f, const char *name, const char *v)
+{
+	fprintf(f, "\"%s\" : ", name);
+	if (v && v[0])
+		ufr_json_string(f, v);
+	else
+		fprintf(f, "null");
+}
+
+static uint64_t buffer_mean(const struct ufr_report *r)
+{
+	return r->buffers ? r->total_ns / r->buffers : 0;
+}
+
+char *ufr_report_json(const struct ufr_report *r, const struct ufr_dist *d)
+{
+	uint64_t mean = d ? d->mean : buffer_mean(r);
+	char *buf = NULL;
+	size_t len = 0;
+	bool first = true;
+	FILE *f;
+	int i;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "\"uring_folioreg\" : {\n");
+	fprintf(f, "  \"version\" : \"%s\",\n", UFR_VERSION);
+	fprintf(f, "  \"strategy\" : \"%s\",\n", r->strategy);
+	fprintf(f, "  \"folio_bytes\" : %" PRIu64 ",\n", r->folio_bytes);
+	fprintf(f, "  \"numa\" : { \"requested\" : %d, \"pages_by_node\" : ",
+		r->numa_requested);
+	if (r->numa_known) {
+		fprintf(f, "{");
+		for (i = 0; i < UFR_MAX_NODES; i++) {
+			if (!r->pages_by_node[i])
+				continue;
+			fprintf(f, "%s\"%d\" : %" PRIu64, first ? " " : ", ", i,
+				r->pages_by_node[i]);
+			first = false;
+		}
+		fprintf(f, "%s}", first ? "" : " ");
+	} else {
+		fprintf(f, "null");
+	}
+	fprintf(f, " },\n  ");
+	json_str_or_null(f, "ring_flags", r->ring_flags);
+	fprintf(f, ",\n");
+
+	fprintf(f, "  \"reg\" : { \"mode\" : \"%s\", ", r->mode);
+	json_u64(f, "calls", r->calls, false);
+	json_u64(f, "buffers", r->buffers, false);
+	json_u64(f, "bytes", r->bytes, false);
+	json_u64(f, "total_ns", r->total_ns, false);
+	json_u64(f, "unreg_ns", r->unreg_ns, false);
+	fprintf(f, "\n    \"per_buffer_ns\" : { ");
+	json_opt(f, "min", d ? &d->min : NULL, false);
+	json_opt(f, "mean", r->buffers ? &mean : NULL, false);
+	json_opt(f, "p50", d ? &d->p50 : NULL, false);
+	json_opt(f, "p99", d ? &d->p99 : NULL, false);
+	json_opt(f, "max", d ? &d->max : NULL, true);
+	fprintf(f, " } },\n");
+
+	fprintf(f, "  \"segments\" : { ");
+	json_u64(f, "pages", r->pages, false);
+	json_u64(f, "bvecs", r->bvecs, false);
+	if (r->bvecs_observed >= 0)
+		fprintf(f, "\"bvecs_observed\" : %" PRId64 ", ",
+			r->bvecs_observed);
+	else
+		fprintf(f, "\"bvecs_observed\" : null, ");
+	json_str_or_null(f, "observed_note", r->observed_note);
+	fprintf(f, ", ");
+	json_u64(f, "folios", r->folios, false);
+	json_u64(f, "straddling", r->straddling, false);
+	fprintf(f, "\n    \"per_io_mean\" : %.3f, ",
+		r->ios ? (double)r->io_segs / r->ios : 0.0);
+	json_u64(f, "per_io_max", r->io_segs_max, false);
+	fprintf(f, "\"source\" : \"%s\",\n    \"rules\" : { ",
+		r->from_pagemap ? "pagemap" : "plan");
+	json_str_or_null(f, "name", r->rules);
+	fprintf(f, ", ");
+	json_str_or_null(f, "how", r->rules_how);
+	fprintf(f, " } },\n");
+
+	fprintf(f, "  \"rereg\" : { ");
+	json_u64(f, "count", r->rereg_count, false);
+	json_u64(f, "total_ns", r->rereg_total_ns, false);
+	json_u64(f, "max_ns", r->rereg_max_ns, true);
+	fprintf(f, " },\n  \"notes\" : [");
+	for (i = 0; i < (int)r->nr_notes; i++) {
+		fprintf(f, "%s", i ? ", " : " ");
+		ufr_json_string(f, r->notes[i]);
+	}
+	fprintf(f, "%s]\n}", r->nr_notes ? " " : "");
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void text_opt(FILE *f, const char *name, const uint64_t *v)
+{
+	if (v)
+		fprintf(f, "%s=%" PRIu64, name, *v);
+	else
+		fprintf(f, "%s=-", name);
+}
+
+char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
+{
+	uint64_t mean = d ? d->mean : buffer_mean(r);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fprintf(f,
+		"  uring_folioreg %s: strategy=%s, folio=%" PRIu64
+		"KiB, numa=%d (pages by node:",
+		UFR_VERSION, r->strategy, r->folio_bytes >> 10,
+		r->numa_requested);
+	for (i = 0; i < UFR_MAX_NODES; i++)
+		if (r->pages_by_node[i])
+			fprintf(f, " %d=%" PRIu64, i, r->pages_by_node[i]);
+	fprintf(f, "%s), ring=%s\n", r->numa_known ? "" : " unknown",
+		r->ring_flags[0] ? r->ring_flags : "-");
+	fprintf(f,
+		"    reg     : mode=%s, calls=%" PRIu64 ", buffers=%" PRIu64
+		", bytes=%" PRIu64 ", total_ns=%" PRIu64 ", unreg_ns=%" PRIu64
+		"\n",
+		r->mode, r->calls, r->buffers, r->bytes, r->total_ns,
+		r->unreg_ns);
+	fprintf(f, "    per buf : (ns) ");
+	text_opt(f, "min", d ? &d->min : NULL);
+	fprintf(f, ", ");
+	text_opt(f, "mean", r->buffers ? &mean : NULL);
+	fprintf(f, ", ");
+	text_opt(f, "p50", d ? &d->p50 : NULL);
+	fprintf(f, ", ");
+	text_opt(f, "p99", d ? &d->p99 : NULL);
+	fprintf(f, ", ");
+	text_opt(f, "max", d ? &d->max : NULL);
+	fprintf(f,
+		"\n    segments: pages=%" PRIu64 ", bvecs=%" PRIu64
+		" (from %s), bvecs_observed=",
+		r->pages, r->bvecs, r->from_pagemap ? "pagemap" : "plan");
+	if (r->bvecs_observed >= 0)
+		fprintf(f, "%" PRId64, r->bvecs_observed);
+	else
+		fprintf(f, "-");
+	fprintf(f,
+		", folios=%" PRIu64 ", straddling=%" PRIu64
+		", per_io mean=%.3f max=%" PRIu64 "\n",
+		r->folios, r->straddling,
+		r->ios ? (double)r->io_segs / r->ios : 0.0, r->io_segs_max);
+	fprintf(f, "    rules   : %s (%s)\n", r->rules[0] ? r->rules : "-",
+		r->rules_how);
+	fprintf(f,
+		"    rereg   : count=%" PRIu64 ", total_ns=%" PRIu64
+		", max_ns=%" PRIu64 "\n",
+		r->rereg_count, r->rereg_total_ns, r->rereg_max_ns);
+	if (r->observed_note[0])
+		fprintf(f, "    note    : bvecs_observed: %s\n",
+			r->observed_note);
+	for (i = 0; i < (int)r->nr_notes; i++)
+		fprintf(f, "    note    : %s\n", r->notes[i]);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+struct growbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct growbuf *b, const char *s, size_t n)
+{
+	char *np;
+
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		np = realloc(b->p, b->cap);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static const char *line_end(const char *s, const char *end)
+{
+	const char *nl = memchr(s, '\n', end - s);
+
+	return nl ? nl + 1 : end;
+}
+
+/* Spaces before @at on its line. */
+static size_t indent_of(const char *text, const char *at)
+{
+	const char *l = at;
+
+	while (l > text && l[-1] != '\n')
+		l--;
+	return at - l;
+}
+
+/* @member, each line indented as fio indents its siblings, then ",\n". */
+static void put_indented(struct growbuf *out, const char *member, size_t indent)
+{
+	static const char spaces[] = "                                ";
+	const char *l = member, *nl;
+
+	if (indent > sizeof(spaces) - 1)
+		indent = sizeof(spaces) - 1;
+	while (*l) {
+		nl = strchr(l, '\n');
+		put(out, spaces, indent);
+		put(out, l, nl ? (size_t)(nl - l) : strlen(l));
+		if (!nl)
+			break;
+		put(out, "\n", 1);
+		l = nl + 1;
+	}
+	put(out, ",\n", 2);
+}
+
+/* A JSON document: after each "jobname" member line, the job's object. */
+static bool splice_json(const char *text, size_t len, const char *const *json,
+			size_t njobs, struct growbuf *out)
+{
+	static const char key[] = "\"jobname\" : ";
+	const char *end = text + len, *p = text, *hit;
+	size_t k = 0;
+
+	if (!memmem(text, len, "\"jobs\" : [", 10))
+		return false;
+	while ((hit = memmem(p, end - p, key, sizeof(key) - 1))) {
+		const char *eol = line_end(hit, end);
+
+		put(out, p, eol - p);
+		if (k < njobs && json[k])
+			put_indented(out, json[k], indent_of(text, hit));
+		k++;
+		p = eol;
+	}
+	put(out, p, end - p);
+	return true;
+}
+
+/* Normal output: a job's block runs from its "name: (groupid=" line to
+ * the next one, or to the blank line before "Run status group". */
+static bool splice_normal(const char *text, size_t len,
+			  const char *const *normal, size_t njobs,
+			  struct growbuf *out)
+{
+	const char *end = text + len, *p = text, *line;
+	bool found = false;
+	regex_t hdr;
+	size_t k = 0;
+
+	if (regcomp(&hdr, "^[^ \t].*: \\(groupid=[0-9]+, jobs=[0-9]+\\): err=",
+		    REG_EXTENDED | REG_NOSUB))
+		return false;
+	for (line = text; line < end; line = line_end(line, end)) {
+		size_t n = line_end(line, end) - line;
+		char *l = strndup(line, n);
+		bool is_hdr = l && !regexec(&hdr, l, 0, NULL, 0);
+		bool is_run = n > 17 && !strncmp(line, "Run status group", 16);
+
+		free(l);
+		if (!is_hdr && !(is_run && found))
+			continue;
+		if (found && k - 1 < njobs && normal[k - 1]) {
+			/* Before the blank line that ends the last block. */
+			const char *at = line;
+
+			if (is_run && at - 1 > p && at[-1] == '\n' &&
+			    at[-2] == '\n')
+				at--;
+			put(out, p, at - p);
+			put(out, normal[k - 1], strlen(normal[k - 1]));
+			p = at;
+		}
+		if (is_run)
+			break;
+		found = true;
+		k++;
+	}
+	regfree(&hdr);
+	if (!found)
+		return false;
+	put(out, p, end - p);
+	return true;
+}
+
+char *ufr_splice_report(const char *text, size_t len, const char *const *json,
+			const char *const *normal, size_t njobs, size_t *outlen)
+{
+	struct growbuf out = { 0 };
+	bool done;
+
+	done = splice_json(text, len, json, njobs, &out);
+	if (!done) {
+		free(out.p);
+		out = (struct growbuf){ 0 };
+		done = splice_normal(text, len, normal, njobs, &out);
+	}
+	if (!done || out.oom) {
+		free(out.p);
+		return NULL;
+	}
+	*outlen = out.len;
+	return out.p;
 }

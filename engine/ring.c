@@ -161,3 +161,28 @@ const char *ufr_ring_flag_names(unsigned int flags, char *buf, size_t len)
 	}
 	return buf;
 }
+
+int ufr_ring_files_init(struct ufr_ring *r, unsigned int nr,
+			struct ufr_err *err)
+{
+	int ret = io_uring_register_files_sparse(&r->ring, nr);
+
+	if (ret)
+		return ufr_err_set(
+			err, -ret,
+			"registerfiles: a table of %u files: %s; drop registerfiles",
+			nr, strerror(-ret));
+	return 0;
+}
+
+int ufr_ring_file_set(struct ufr_ring *r, unsigned int slot, int fd,
+		      const char *name, struct ufr_err *err)
+{
+	int ret = io_uring_register_files_update(&r->ring, slot, &fd, 1);
+
+	if (ret < 0)
+		return ufr_err_set(err, -ret,
+				   "registerfiles: %s: %s; drop registerfiles",
+				   name, strerror(-ret));
+	return 0;
+}

@@ -2,13 +2,74 @@
 #ifndef UFR_CONFIG_H
 #define UFR_CONFIG_H
 
+/*
+ * The first stage: what the user asked for, checked and resolved. The
+ * option enums, the names and sizes behind them, the limits every later
+ * stage works within, and the one failure convention: a negative errno
+ * returned, and one line for the user in struct ufr_err.
+ */
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ufr_backing.h"
-#include "ufr_error.h"
-#include "ufr_reg.h"
-#include "ufr_strategy.h"
+/* The kernel's limits on registered buffers. */
+#define UFR_PAGE_BYTES 4096u
+#define UFR_MAX_BUFFERS 16384u
+#define UFR_MAX_REGION_BYTES (1ull << 30)
+/* NUMA nodes the report counts pages on. */
+#define UFR_MAX_NODES 64
+
+/*
+ * One line for the user: "uring_folioreg: <what>: <value>: <why>; <fix>".
+ * The fio-free modules fill it in and return a negative errno; the engine
+ * prints it once with fio's logger.
+ */
+struct ufr_err {
+	char msg[512];
+};
+
+/* Format the message (the "uring_folioreg: " prefix is added) and return
+ * -@errnum (a positive errno), so callers can "return ufr_err_set(...)". */
+int ufr_err_set(struct ufr_err *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* How buffers are laid out, backed and registered (option reg_strategy). */
+enum ufr_strategy {
+	UFR_STRAT_IOMEM, /* fio's memory, one buffer per io_u */
+	UFR_STRAT_NONE, /* no fixed buffers: plain READ/WRITE */
+	UFR_STRAT_PER_PAGE, /* 4 KiB pages, one buffer per io_u */
+	UFR_STRAT_COALESCED, /* large folios, few regions of slices */
+	UFR_STRAT_HUGETLB_FAST, /* hugetlb, each buffer inside one folio */
+	UFR_STRAT_AUTO, /* the best one this machine serves now */
+};
+
+const char *ufr_strategy_name(enum ufr_strategy s);
+
+/* Whether fio's own allocator (iomem=, hugepage-size=) backs the buffers. */
+static inline bool ufr_strategy_uses_fio_memory(enum ufr_strategy s)
+{
+	return s == UFR_STRAT_IOMEM || s == UFR_STRAT_NONE;
+}
+
+/* The folio size backing the buffers (option reg_folio). */
+enum ufr_folio {
+	UFR_FOLIO_DEFAULT, /* the strategy's own choice */
+	UFR_FOLIO_4K,
+	UFR_FOLIO_THP,
+	UFR_FOLIO_2M,
+	UFR_FOLIO_1G,
+};
+
+const char *ufr_folio_name(enum ufr_folio folio);
+/* Bytes per folio; THP is the PMD size the kernel reports. */
+size_t ufr_folio_bytes(enum ufr_folio folio);
+/* Whether THP can be had with MADV_HUGEPAGE (enabled is not "never"). */
+bool ufr_thp_enabled(void);
+
+/* How buffers are registered (option reg_mode). */
+enum ufr_reg_mode {
+	UFR_REG_BATCH, /* one IORING_REGISTER_BUFFERS for every buffer */
+	UFR_REG_EACH, /* sparse table, then one update per buffer */
+};
 
 /* A job's buffer options, as the user gave them and as resolved. */
 struct ufr_config {
@@ -31,5 +92,24 @@ struct ufr_config {
  * strategy and folio.
  */
 int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err);
+
+/*
+ * An external engine shares struct layouts with the fio that loads it, so
+ * it may only run inside the fio version whose headers it was built with.
+ * @running is the loader's fio_version_string (NULL if it exports none).
+ * The refusal names the engine's own version too (UFR_VERSION, from the
+ * VERSION file).
+ */
+bool ufr_fio_version_ok(const char *running, const char *built,
+			struct ufr_err *err);
+
+/*
+ * Check a job's block sizes and buffer alignment against what O_DIRECT
+ * needs on open file @fd (statx STATX_DIOALIGN, Linux 6.1+), so that a
+ * misfit is one clear line rather than EINVAL on the first I/O. @bs holds
+ * @nr block sizes. Returns 0 when they fit or the kernel does not say.
+ */
+int ufr_dio_check(int fd, const char *name, const unsigned long long *bs,
+		  size_t nr, size_t mem_align, struct ufr_err *err);
 
 #endif

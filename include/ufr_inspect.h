@@ -2,13 +2,19 @@
 #ifndef UFR_INSPECT_H
 #define UFR_INSPECT_H
 
+/*
+ * The fifth stage: what the kernel built. The real folio layout of the
+ * registered buffers (pagemap, kpageflags) through the running kernel's
+ * coalescing rules, which a probe registration finds out.
+ */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "ufr_layout.h"
+#include "ufr_memory.h"
 #include "ufr_reg.h"
-#include "ufr_segments.h"
 
 /*
  * Walk the real folio layout of @n buffers through /proc/self/pagemap and
@@ -58,5 +64,13 @@ struct ufr_rules_found {
  * decides and @out->how says why. Done once per process.
  */
 void ufr_rules_probe(struct ufr_rules_found *out);
+
+/*
+ * What the kernel builds from a buffer set's registered buffers under
+ * @rules: from the real folio layout where it can be read, else predicted
+ * for folios of @folio_bytes. Also fills s->io_shift. 0 or -ENOMEM.
+ */
+int ufr_bufset_segments(struct ufr_bufset *s, size_t folio_bytes,
+			enum ufr_rules rules, struct ufr_segments *seg);
 
 #endif

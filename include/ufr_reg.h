@@ -2,18 +2,19 @@
 #ifndef UFR_REG_H
 #define UFR_REG_H
 
+/*
+ * The fourth stage: registration. The register and unregister calls, timed
+ * around the calls alone; re-registration under load; and the kernel's own
+ * account of what a registration left pinned, read from its pin counters
+ * with every pinning call of the engine taking turns.
+ */
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 #include <sys/uio.h>
 #include <liburing.h>
 
-#include "ufr_error.h"
-
-enum ufr_reg_mode {
-	UFR_REG_BATCH, /* one IORING_REGISTER_BUFFERS for every buffer */
-	UFR_REG_EACH, /* sparse table, then one update per buffer */
-};
+#include "ufr_config.h"
 
 /* What registration cost; the clock runs around the register calls only. */
 struct ufr_reg_timing {

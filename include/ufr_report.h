@@ -2,13 +2,17 @@
 #ifndef UFR_REPORT_H
 #define UFR_REPORT_H
 
+/*
+ * The last stage: one job's figures, the "uring_folioreg" member of its
+ * entry in fio's report, summed over a group, rendered, and spliced into
+ * the text fio writes.
+ */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ufr_error.h"
-#include "ufr_numa.h"
+#include "ufr_config.h"
 
 /* min, mean, p50, p99, max of a set of samples (nanoseconds). */
 struct ufr_dist {
@@ -90,5 +94,17 @@ void ufr_json_string(FILE *f, const char *s);
  * to the end only to lose its figures.
  */
 int ufr_stats_path_check(const char *path, struct ufr_err *err);
+
+/*
+ * Add each job's figures to fio's final report as it is written: @json[k]
+ * (a JSON member, "name" : value) goes into the k-th entry of a JSON
+ * document's "jobs" array, after its "jobname" line; @normal[k] (text
+ * lines) goes after the k-th job's block of normal output. Either list
+ * may hold NULLs. Returns a malloc'd amended copy and its length, or NULL
+ * when @text is no report (progress lines, terse output).
+ */
+char *ufr_splice_report(const char *text, size_t len, const char *const *json,
+			const char *const *normal, size_t njobs,
+			size_t *outlen);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <liburing.h>
 
-#include "ufr_error.h"
+#include "ufr_config.h"
 
 struct ufr_ring_opts {
 	unsigned int depth; /* SQ entries; the CQ gets twice as many */
@@ -46,6 +46,13 @@ ufr_ring_cqe(struct ufr_ring *r, unsigned int head, unsigned int i)
 {
 	return &r->ring.cq.cqes[(head + i) & r->ring.cq.ring_mask];
 }
+
+/* A sparse table of @nr registered files (registerfiles). */
+int ufr_ring_files_init(struct ufr_ring *r, unsigned int nr,
+			struct ufr_err *err);
+/* Put @fd (or -1: nothing) in slot @slot of the table; @name for errors. */
+int ufr_ring_file_set(struct ufr_ring *r, unsigned int slot, int fd,
+		      const char *name, struct ufr_err *err);
 
 /* Space-separated names of the set-up flags in use, for the report. */
 const char *ufr_ring_flag_names(unsigned int flags, char *buf, size_t len);

@@ -29,19 +29,11 @@ memcheck: unit-tests
 			--errors-for-leak-kinds=definite,indirect $$t || exit 1; \
 	done
 
-$(FUZZ_DIR)/fuzz_plan: tests/fuzz/fuzz_plan.c engine/plan.c engine/error.c \
-		engine/strategy.c $(wildcard include/*.h)
+# The fuzz targets link the fio-free stages whole.
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(CORE_SRCS) $(wildcard include/*.h)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
-		$(filter %.c,$^)
-
-$(FUZZ_DIR)/fuzz_segments: tests/fuzz/fuzz_segments.c engine/inspect.c \
-		engine/error.c engine/registrar.c engine/backing.c \
-		engine/hugetlb.c engine/numa.c engine/plan.c engine/strategy.c \
-		$(wildcard include/*.h)
-	@mkdir -p $(@D)
-	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
-		$(filter %.c,$^) -luring -lnuma -lpthread
+		$(filter %.c,$^) $(LIBS)
 
 FUZZERS := $(FUZZ_DIR)/fuzz_plan $(FUZZ_DIR)/fuzz_segments
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ufr_plan.h"
+#include "ufr_layout.h"
 
 #define CHECK(c)                 \
 	do {                     \

@@ -21,9 +21,8 @@
 #include "unit_helpers.h"
 #include <liburing.h>
 
-#include "ufr_hugetlb.h"
+#include "ufr_memory.h"
 #include "ufr_inspect.h"
-#include "ufr_mman.h"
 
 #define KIB 1024UL
 #define MIB (1024 * KIB)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ufr_plan.h"
+#include "ufr_layout.h"
 
 #define KIB (1ul << 10)
 #define MIB (1ul << 20)

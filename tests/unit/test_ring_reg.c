@@ -12,7 +12,7 @@
 
 #include "unit_helpers.h"
 
-#include "ufr_backing.h"
+#include "ufr_memory.h"
 #include "ufr_reg.h"
 #include "ufr_ring.h"
 

@@ -7,9 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ufr_error.h"
-#include "ufr_hugetlb.h"
-#include "ufr_version.h"
+#include "ufr_config.h"
+#include "ufr_memory.h"
 
 static void test_err_prefix_and_return(void **state)
 {

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The fio side of uring_folioreg: options, the ioengine_ops hooks and the
- * data path. Everything about rings, memory and registration lives in the
- * fio-free modules; this file only translates between them and fio.
+ * uring_folioreg: an io_uring engine for fio on fixed buffers laid out,
+ * backed and registered as the job asks, reporting what registration cost
+ * and what the kernel built. This file is what fio sees: the option table
+ * first, then the hooks in the order fio calls them, the ops table last.
+ * The work is done by the fio-free stages (ufr_*.h), in the order data
+ * flows: config, layout, memory, registration, inspection, report.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,15 +19,14 @@
 #include "optgroup.h"
 #include "verify.h"
 
-#include "ufr_bufset.h"
 #include "ufr_config.h"
-#include "ufr_dio.h"
 #include "ufr_fio.h"
-#include "ufr_hugetlb.h"
 #include "ufr_inspect.h"
+#include "ufr_layout.h"
+#include "ufr_memory.h"
 #include "ufr_reg.h"
+#include "ufr_report.h"
 #include "ufr_ring.h"
-#include "ufr_version.h"
 
 /*
  * fio 3.42 (FIO_IOOPS_VERSION 39, like 3.41) added end_syncfs: a
@@ -374,13 +376,8 @@ static int ufr_init(struct thread_data *td)
 	if (ret)
 		goto fail;
 	if (j->fixed_files) {
-		ret = io_uring_register_files_sparse(&j->ring.ring,
-						     td->o.nr_files);
+		ret = ufr_ring_files_init(&j->ring, td->o.nr_files, &err);
 		if (ret) {
-			ufr_err_set(
-				&err, ret,
-				"registerfiles: a table of %u files: %s; drop registerfiles",
-				td->o.nr_files, strerror(-ret));
 			ufr_ring_exit(&j->ring);
 			goto fail;
 		}
@@ -620,12 +617,8 @@ static int ufr_open_file(struct thread_data *td, struct fio_file *f)
 	if (!j->fixed_files)
 		return 0;
 
-	ret = io_uring_register_files_update(&j->ring.ring, f->fileno, &f->fd,
-					     1);
-	if (ret < 0) {
-		ufr_err_set(&err, ret,
-			    "registerfiles: %s: %s; drop registerfiles",
-			    f->file_name, strerror(-ret));
+	ret = ufr_ring_file_set(&j->ring, f->fileno, f->fd, f->file_name, &err);
+	if (ret) {
 		if (generic_close_file(td, f))
 			log_err("uring_folioreg: closing %s failed\n",
 				f->file_name);
@@ -637,11 +630,12 @@ static int ufr_open_file(struct thread_data *td, struct fio_file *f)
 static int ufr_close_file(struct thread_data *td, struct fio_file *f)
 {
 	struct ufr_job *j = td->io_ops_data;
-	int none = -1;
+	struct ufr_err err;
 
-	if (j && j->fixed_files)
-		io_uring_register_files_update(&j->ring.ring, f->fileno, &none,
-					       1);
+	/* Closing goes on whatever the table says; fio closes the fd next. */
+	if (j && j->fixed_files &&
+	    ufr_ring_file_set(&j->ring, f->fileno, -1, f->file_name, &err))
+		log_err("%s\n", err.msg);
 	return generic_close_file(td, f);
 }
 
@@ -857,11 +851,9 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
 	/* io_import_fixed()'s arithmetic: folios of the registered buffer
 	 * that this I/O's slice spans. */
 	if (j->bufs.io_shift && ddir_rw(io_u->ddir)) {
-		unsigned int shift = j->bufs.io_shift[io_u->index];
-		uint64_t mask = (1ull << shift) - 1;
-		uint64_t segs = (((uintptr_t)io_u->xfer_buf & mask) +
-				 io_u->xfer_buflen + mask) >>
-				shift;
+		uint64_t segs = ufr_io_segments((uintptr_t)io_u->xfer_buf,
+						io_u->xfer_buflen,
+						j->bufs.io_shift[io_u->index]);
 
 		j->ios++;
 		j->io_segs += segs;

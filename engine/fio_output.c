@@ -1,23 +1,160 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Getting each job's figures into fio's own output. Jobs leave their
- * report in memory shared with fio's parent; the parent's output stream
- * is wrapped so that fio's final report gets the figures spliced in where
- * it is written (normal and JSON), and reg_stats files are written when
- * the parent exits. A server (fio --server) cannot amend its client's
- * report, so its jobs print their block as text, which the client shows.
+ * Getting each job's figures into fio's output: the one file that does.
+ *
+ * Jobs leave their report in memory shared with fio's parent (mapped when
+ * fio loads the engine, before it forks). The parent's output stream is
+ * wrapped so that fio's final report gets the figures spliced in where it
+ * is written (normal and JSON), and reg_stats files are written when the
+ * parent exits. A server (fio --server) cannot amend its client's report,
+ * so its jobs print their block as text, which the client shows.
+ *
+ * What it relies on in fio (3.33 to 3.42):
+ * - get_ioengine() runs in the parent for every job, after --output has
+ *   set f_out and before the jobs fork; threads share the parent's memory.
+ * - Every line of the report goes through f_out, which the engine may
+ *   replace (fio's log_info_buf writes with fwrite to f_out).
+ * - fio prints progress lines ("Jobs: ...") to f_out only when it is
+ *   stdout and normal output is on; it decides by f_out == stdout.
+ * - The JSON report holds "jobs" : [ with one entry per job or group,
+ *   each opening with its "jobname" line; normal output opens each with
+ *   "<name>: (groupid=".
+ * - Entries come in thread number order, groups folded as
+ *   __show_run_stats() folds them (group_reporting, td->groupid, stats).
+ * - tnumber_to_td(), thread_number, is_backend, output_format, log_err()
+ *   and log_info() are exported; fio frees job options before atexit
+ *   handlers run, so names and paths are copied into the shared report.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fio.h"
 
 #include "ufr_fio.h"
-#include "ufr_outwrap.h"
-#include "ufr_shared.h"
-#include "ufr_splice.h"
+
+/*
+ * A write-only stream in front of @orig: every write is handed to @amend
+ * first, which may return a malloc'd replacement (or NULL to pass the
+ * text on as it is, or to drop it with *drop set).
+ */
+typedef char *(*ufr_amend_fn)(const char *buf, size_t len, size_t *outlen,
+			      bool *drop);
+
+struct outwrap {
+	FILE *orig;
+	ufr_amend_fn amend;
+};
+
+static ssize_t ow_write(void *cookie, const char *buf, size_t len)
+{
+	struct outwrap *w = cookie;
+	bool drop = false;
+	size_t alen = 0;
+	char *a = w->amend(buf, len, &alen, &drop);
+
+	if (a) {
+		fwrite(a, 1, alen, w->orig);
+		free(a);
+	} else if (!drop) {
+		fwrite(buf, 1, len, w->orig);
+	}
+	/* Keep order with what goes to @orig directly (log_err). */
+	fflush(w->orig);
+	return len;
+}
+
+static int ow_close(void *cookie)
+{
+	struct outwrap *w = cookie;
+	int ret = 0;
+
+	if (w->orig == stdout || w->orig == stderr)
+		fflush(w->orig);
+	else
+		ret = fclose(w->orig);
+	free(w);
+	return ret;
+}
+
+static const cookie_io_functions_t ow_funcs = {
+	.write = ow_write,
+	.close = ow_close,
+};
+
+static FILE *ufr_outwrap(FILE *orig, ufr_amend_fn amend)
+{
+	struct outwrap *w = malloc(sizeof(*w));
+	FILE *f;
+
+	if (!w)
+		return NULL;
+	w->orig = orig;
+	w->amend = amend;
+	f = fopencookie(w, "w", ow_funcs);
+	if (!f) {
+		free(w);
+		return NULL;
+	}
+	/* Unbuffered: each fwrite of fio's report arrives whole. */
+	setvbuf(f, NULL, _IONBF, 0);
+	return f;
+}
+
+/* fio runs at most this many jobs (REAL_MAX_JOBS). */
+#define UFR_MAX_JOBS 4096
+#define UFR_MAX_SAMPLES 16384
+
+/*
+ * Memory fio's parent maps before it forks the jobs, so that each job
+ * process (or thread) leaves its report where the parent prints it.
+ * Sample space is reserved, not committed: only what jobs write is used.
+ */
+struct shared {
+	struct ufr_report reports[UFR_MAX_JOBS];
+};
+
+static struct shared *shared;
+static uint64_t *samples;
+
+static int ufr_shared_init(void)
+{
+	size_t slen = (size_t)UFR_MAX_JOBS * UFR_MAX_SAMPLES * sizeof(*samples);
+	void *p;
+
+	if (shared)
+		return 0;
+	p = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	samples = mmap(NULL, slen, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (samples == MAP_FAILED) {
+		munmap(p, sizeof(*shared));
+		samples = NULL;
+		return -errno;
+	}
+	shared = p;
+	return 0;
+}
+
+static struct ufr_report *ufr_shared_report(unsigned int nr)
+{
+	if (!shared || !nr || nr > UFR_MAX_JOBS)
+		return NULL;
+	return &shared->reports[nr - 1];
+}
+
+static uint64_t *ufr_shared_samples(unsigned int nr)
+{
+	if (!samples || !nr || nr > UFR_MAX_JOBS)
+		return NULL;
+	return samples + (size_t)(nr - 1) * UFR_MAX_SAMPLES;
+}
 
 static FILE *ufr_out; /* our stream in front of fio's f_out */
 static FILE *ufr_out_orig; /* what f_out was */

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The layout planner: where each buffer goes and what the kernel will make
- * of it. Pure arithmetic, so it is unit-tested and fuzzed on its own.
+ * The layout: where each buffer goes and what the kernel will make of it
+ * under its coalescing rules. Pure arithmetic, so it is unit-tested and
+ * fuzzed on its own.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ufr_plan.h"
+#include "ufr_layout.h"
 
 const char *ufr_rules_name(enum ufr_rules rules)
 {

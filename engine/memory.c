@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Buffer memory: the engine's own mappings, faulted in before anything is
+ * timed; the hugetlb pool; NUMA placement; the buffer set (plan + memory
+ * -> the iovecs registration gets).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <numa.h>
+#include <numaif.h>
+
+#include "ufr_memory.h"
+
+int ufr_prefault(void *addr, size_t len, bool may_touch)
+{
+	uintptr_t start = (uintptr_t)addr & ~(uintptr_t)4095;
+	uintptr_t end = ((uintptr_t)addr + len + 4095) & ~(uintptr_t)4095;
+	volatile char *p;
+
+	if (!madvise((void *)start, end - start, MADV_POPULATE_WRITE))
+		return 0;
+	if (!may_touch || errno != EINVAL)
+		return -errno;
+	/* Before Linux 5.14: write each page, keeping what it holds. */
+	for (p = (volatile char *)start; (uintptr_t)p < end; p += 4096) {
+		char keep = *p;
+
+		*p = keep;
+	}
+	return 0;
+}
+
+/* The option that asked for these pages, for messages. */
+static const char *hugetlb_option(size_t page)
+{
+	return page == (1u << 30) ? "reg_folio=1g" : "reg_folio=2m";
+}
+
+static int map_hugetlb(struct ufr_backing *b, size_t len, size_t page,
+		       struct ufr_err *err)
+{
+	const char *what = hugetlb_option(page);
+	int shift = __builtin_ctzl(page);
+	unsigned long need = len / page;
+
+	/* Say how many are missing before the kernel just says ENOMEM. */
+	if (ufr_hugetlb_available(page) < (long)need)
+		return ufr_hugetlb_shortage(err, what, page, need);
+	b->map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+			      (shift << MAP_HUGE_SHIFT),
+		      -1, 0);
+	if (b->map == MAP_FAILED) {
+		b->map = NULL;
+		/* Taken by someone else between the check and the map. */
+		if (errno == ENOMEM)
+			return ufr_hugetlb_shortage(err, what, page, need);
+		return ufr_err_set(
+			err, errno,
+			"reg_folio: mmap of %zu bytes of %zu KiB hugetlb pages failed: %s",
+			len, page >> 10, strerror(errno));
+	}
+	b->map_len = len;
+	b->addr = b->map;
+	return 0;
+}
+
+static int map_anon(struct ufr_backing *b, size_t len, size_t align, int advice,
+		    struct ufr_err *err)
+{
+	uintptr_t start;
+
+	/* Over-map so a folio-aligned range of len fits inside. */
+	b->map_len = len + (align > 4096 ? align : 0);
+	b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b->map == MAP_FAILED) {
+		b->map = NULL;
+		return ufr_err_set(
+			err, errno,
+			"buffer memory: mmap of %zu bytes failed: %s; lower iodepth or bs",
+			len, strerror(errno));
+	}
+	start = ((uintptr_t)b->map + align - 1) & ~(uintptr_t)(align - 1);
+	b->addr = (void *)start;
+	/* Before the first touch, or faults pick the folio size alone. */
+	madvise(b->addr, len, advice);
+	return 0;
+}
+
+/*
+ * Faulting in hugetlb pages failed after the mapping succeeded. Either
+ * another process took the pages since we looked, or something keeps
+ * this job from free ones: a hugetlb cgroup limit, or a NUMA binding to a
+ * node without them. Say which it can be.
+ */
+static int hugetlb_fault_failed(struct ufr_err *err, int numa_node, size_t page,
+				unsigned long need)
+{
+	long free = ufr_hugetlb_count(page, "free_hugepages");
+
+	if (numa_node >= 0)
+		return ufr_numa_hugetlb_shortage(err, numa_node, page, need);
+	if (ufr_hugetlb_available(page) < (long)need)
+		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
+					    need);
+	return ufr_err_set(
+		err, ENOMEM,
+		"%s: faulting in %lu hugetlb pages of %zu KiB failed although %ld are free: a hugetlb cgroup limit keeps them from this job; raise it (hugetlb.%s.limit_in_bytes or hugetlb.%s.max of the job's cgroup)",
+		hugetlb_option(page), need, page >> 10, free,
+		page >> 30 ? "1GB" : "2MB", page >> 30 ? "1GB" : "2MB");
+}
+
+int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
+		    int numa_node, struct ufr_err *err)
+{
+	size_t fbytes = ufr_folio_bytes(folio);
+	int hugetlb = folio == UFR_FOLIO_2M || folio == UFR_FOLIO_1G;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	b->folio = folio;
+	len = (len + fbytes - 1) / fbytes * fbytes;
+	if (folio == UFR_FOLIO_THP && !ufr_thp_enabled())
+		return ufr_err_set(
+			err, EOPNOTSUPP,
+			"reg_folio=thp: transparent hugepages are off (/sys/kernel/mm/transparent_hugepage/enabled is never); enable them: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");
+
+	if (hugetlb)
+		ret = map_hugetlb(b, len, fbytes, err);
+	else
+		ret = map_anon(b, len, fbytes,
+			       folio == UFR_FOLIO_THP ? MADV_HUGEPAGE :
+							MADV_NOHUGEPAGE,
+			       err);
+	if (ret)
+		return ret;
+	b->len = len;
+
+	if (numa_node >= 0) {
+		ret = ufr_numa_bind(b->addr, len, numa_node, err);
+		if (ret)
+			goto fail;
+	}
+	/* Hugetlb must not be touched by hand: a missing page is SIGBUS. */
+	ret = ufr_prefault(b->addr, b->len, !hugetlb);
+	if (ret && hugetlb) {
+		/* Give the pages back first, so the pool reads as it is. */
+		ufr_backing_unmap(b);
+		return hugetlb_fault_failed(err, numa_node, fbytes,
+					    len / fbytes);
+	}
+	if (ret) {
+		ret = ufr_err_set(
+			err, ret,
+			"buffer memory: faulting in %zu bytes failed: %s", len,
+			strerror(-ret));
+		goto fail;
+	}
+	return 0;
+fail:
+	ufr_backing_unmap(b);
+	return ret;
+}
+
+void ufr_backing_unmap(struct ufr_backing *b)
+{
+	if (b->map)
+		munmap(b->map, b->map_len);
+	memset(b, 0, sizeof(*b));
+}
+
+long ufr_hugetlb_count(size_t page_bytes, const char *counter)
+{
+	char path[128];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/mm/hugepages/hugepages-%zukB/%s",
+		 page_bytes >> 10, counter);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+long ufr_hugetlb_available(size_t page_bytes)
+{
+	long free = ufr_hugetlb_count(page_bytes, "free_hugepages");
+	long resv = ufr_hugetlb_count(page_bytes, "resv_hugepages");
+
+	if (free < 0)
+		return -1;
+	/* Reserved pages are free but promised to other mappings. */
+	if (resv > 0)
+		free = resv < free ? free - resv : 0;
+	return free;
+}
+
+int ufr_hugetlb_shortage(struct ufr_err *err, const char *what,
+			 size_t page_bytes, unsigned long need)
+{
+	long total = ufr_hugetlb_count(page_bytes, "nr_hugepages");
+	long free = ufr_hugetlb_count(page_bytes, "free_hugepages");
+	long avail = ufr_hugetlb_available(page_bytes);
+
+	if (total < 0)
+		return ufr_err_set(
+			err, ENOMEM,
+			"%s: this kernel has no %zu KiB hugetlb pages; use another page size",
+			what, page_bytes >> 10);
+	if (free < 0)
+		free = avail = 0;
+	if (avail == free)
+		return ufr_err_set(
+			err, ENOMEM,
+			"%s: needs %lu hugetlb pages of %zu KiB, %ld are free; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
+			what, need, page_bytes >> 10, free,
+			total + (need > (unsigned long)avail ? need - avail :
+							       need),
+			page_bytes >> 10);
+	return ufr_err_set(
+		err, ENOMEM,
+		"%s: needs %lu hugetlb pages of %zu KiB, %ld are free but %ld of them are reserved by other mappings; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
+		what, need, page_bytes >> 10, free, free - avail,
+		total + (need > (unsigned long)avail ? need - avail : need),
+		page_bytes >> 10);
+}
+
+int ufr_numa_check_node(int node, struct ufr_err *err)
+{
+	long long free;
+
+	if (numa_available() < 0)
+		return ufr_err_set(
+			err, ENODEV,
+			"reg_numa_node=%d: this kernel has no NUMA support; use reg_numa_node=-1",
+			node);
+	if (node < 0 || node > numa_max_node() || node >= UFR_MAX_NODES ||
+	    numa_node_size64(node, &free) <= 0)
+		return ufr_err_set(
+			err, ENODEV,
+			"reg_numa_node=%d: no such node with memory (nodes 0-%d exist; see numactl -H); use one of them or -1",
+			node, numa_max_node());
+	return 0;
+}
+
+int ufr_numa_bind(void *addr, size_t len, int node, struct ufr_err *err)
+{
+	struct bitmask *mask = numa_allocate_nodemask();
+	long ret;
+
+	if (!mask)
+		return ufr_err_set(err, ENOMEM, "reg_numa_node: out of memory");
+	numa_bitmask_setbit(mask, node);
+	ret = mbind(addr, len, MPOL_BIND, mask->maskp, mask->size + 1, 0);
+	numa_free_nodemask(mask);
+	if (ret)
+		return ufr_err_set(
+			err, errno,
+			"reg_numa_node=%d: binding the buffer memory failed: %s",
+			node, strerror(errno));
+	return 0;
+}
+
+int ufr_numa_hugetlb_shortage(struct ufr_err *err, int node, size_t page,
+			      unsigned long need)
+{
+	return ufr_err_set(
+		err, ENOMEM,
+		"reg_numa_node=%d: node %d has fewer than %lu free hugetlb pages of %zu KiB; reserve them there: echo %lu > /sys/devices/system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages",
+		node, node, need, page >> 10, need, node, page >> 10);
+}
+
+int ufr_numa_pages_by_node(void *addr, size_t len,
+			   uint64_t pages[UFR_MAX_NODES])
+{
+	enum { BATCH = 4096 };
+	void *ptrs[BATCH];
+	int status[BATCH];
+	size_t done = 0, n, i;
+
+	memset(pages, 0, UFR_MAX_NODES * sizeof(*pages));
+	while (done < len / 4096) {
+		n = len / 4096 - done;
+		if (n > BATCH)
+			n = BATCH;
+		for (i = 0; i < n; i++)
+			ptrs[i] = (char *)addr + (done + i) * 4096;
+		if (move_pages(0, n, ptrs, NULL, status, 0))
+			return -errno;
+		for (i = 0; i < n; i++)
+			if (status[i] >= 0 && status[i] < UFR_MAX_NODES)
+				pages[status[i]]++;
+		done += n;
+	}
+	return 0;
+}
+
+int ufr_bufset_plan(struct ufr_bufset *s, const struct ufr_config *c,
+		    struct ufr_err *err)
+{
+	struct ufr_plan_params p = {
+		.strategy = c->strategy,
+		.nr_bufs = c->nr_bufs,
+		.buf_bytes = c->buf_bytes,
+		.align = c->align,
+		.folio_bytes = ufr_folio_bytes(c->folio),
+	};
+
+	memset(s, 0, sizeof(*s));
+	return ufr_plan_make(&p, &s->plan, err);
+}
+
+static int alloc_index(struct ufr_bufset *s, unsigned int nr_bufs,
+		       unsigned int nr_iov)
+{
+	s->iov = calloc(nr_iov, sizeof(*s->iov));
+	s->buf_index = calloc(nr_bufs, sizeof(*s->buf_index));
+	s->buf_iov = calloc(nr_bufs, sizeof(*s->buf_iov));
+	s->nr_iov = nr_iov;
+	s->nr_bufs = nr_bufs;
+	return s->iov && s->buf_index && s->buf_iov ? 0 : -ENOMEM;
+}
+
+int ufr_bufset_map(struct ufr_bufset *s, const struct ufr_config *c,
+		   size_t min_len, struct ufr_err *err)
+{
+	const struct ufr_plan *p = &s->plan;
+	size_t len = p->backing_bytes > min_len ? p->backing_bytes : min_len;
+	unsigned int i;
+	int ret;
+
+	ret = ufr_backing_map(&s->mem, len, c->folio, c->numa_node, err);
+	if (ret)
+		return ret;
+	if (alloc_index(s, p->nr_bufs, p->nr_regions))
+		return ufr_err_set(err, ENOMEM, "buffer memory: out of memory");
+	for (i = 0; i < p->nr_regions; i++) {
+		s->iov[i].iov_base = (char *)s->mem.addr + p->regions[i].off;
+		s->iov[i].iov_len = p->regions[i].len;
+	}
+	for (i = 0; i < p->nr_bufs; i++) {
+		s->buf_index[i] = p->bufs[i].region;
+		s->buf_iov[i].iov_base = ufr_bufset_buf(s, i);
+		s->buf_iov[i].iov_len = c->buf_bytes;
+	}
+	return 0;
+}
+
+int ufr_bufset_from_bufs(struct ufr_bufset *s, void *const *bufs,
+			 unsigned int n, size_t len)
+{
+	unsigned int i;
+
+	if (alloc_index(s, n, n))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		s->iov[i].iov_base = bufs[i];
+		s->iov[i].iov_len = len;
+		s->buf_index[i] = i;
+		s->buf_iov[i] = s->iov[i];
+	}
+	return 0;
+}
+
+int ufr_bufset_pages_by_node(const struct ufr_bufset *s,
+			     uint64_t pages[UFR_MAX_NODES])
+{
+	uint64_t part[UFR_MAX_NODES];
+	unsigned int i, k;
+	int ret;
+
+	memset(pages, 0, UFR_MAX_NODES * sizeof(*pages));
+	for (i = 0; i < s->nr_iov; i++) {
+		uintptr_t a = (uintptr_t)s->iov[i].iov_base & ~4095ul;
+		uintptr_t e = (uintptr_t)s->iov[i].iov_base + s->iov[i].iov_len;
+
+		ret = ufr_numa_pages_by_node((void *)a,
+					     (e - a + 4095) & ~4095ul, part);
+		if (ret)
+			return ret;
+		for (k = 0; k < UFR_MAX_NODES; k++)
+			pages[k] += part[k];
+	}
+	return 0;
+}
+
+void ufr_bufset_free(struct ufr_bufset *s)
+{
+	ufr_backing_unmap(&s->mem);
+	ufr_plan_free(&s->plan);
+	free(s->iov);
+	free(s->buf_index);
+	free(s->buf_iov);
+	free(s->io_shift);
+	s->io_shift = NULL;
+	s->iov = NULL;
+	s->buf_index = NULL;
+	s->buf_iov = NULL;
+	s->nr_iov = 0;
+}

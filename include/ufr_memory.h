@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef UFR_MEMORY_H
+#define UFR_MEMORY_H
+
+/*
+ * The third stage: the buffer memory. The engine's own mappings (4 KiB
+ * pages, THP, hugetlb), faulted in before anything is timed; the hugetlb
+ * pool; NUMA placement; and the buffer set that joins a plan and memory
+ * into the iovecs handed to registration.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+
+#include "ufr_config.h"
+#include "ufr_layout.h"
+
+/*
+ * <sys/mman.h>, with the kernel's values for what Debian 12's glibc
+ * headers lack (MADV_POPULATE_* came with Linux 5.14).
+ */
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+
+/* Buffer memory the engine maps itself, faulted in before registration. */
+struct ufr_backing {
+	void *addr; /* aligned to the folio size */
+	size_t len;
+	void *map; /* what mmap returned, for munmap */
+	size_t map_len;
+	enum ufr_folio folio;
+};
+
+/*
+ * Map @len bytes (a multiple of the folio size) on @folio memory, bound to
+ * @numa_node first when it is >= 0, and fault every page in so that
+ * registration times pinning, not page faults. Hugetlb pages that are not
+ * there are reported with the command that reserves them.
+ */
+int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
+		    int numa_node, struct ufr_err *err);
+void ufr_backing_unmap(struct ufr_backing *b);
+
+/*
+ * Fault the pages of [addr, addr + len) in for writing, keeping their
+ * contents, so that a registration that follows times pinning, not page
+ * faults. MADV_POPULATE_WRITE, or where the kernel lacks it and
+ * @may_touch, a write to each page. 0 or -errno.
+ */
+int ufr_prefault(void *addr, size_t len, bool may_touch);
+
+/* A hugetlb pool counter (e.g. "free_hugepages", "nr_hugepages") of the
+ * @page_bytes pool, or -1 if the kernel has no such pool. */
+long ufr_hugetlb_count(size_t page_bytes, const char *counter);
+
+/* Free pages of the @page_bytes pool that a new mapping can take: free
+ * minus those reserved for other mappings; -1 if there is no such pool. */
+long ufr_hugetlb_available(size_t page_bytes);
+
+/* Explain that @need pages of @page_bytes are missing for @what, with the
+ * command that reserves them. Returns -ENOMEM. */
+int ufr_hugetlb_shortage(struct ufr_err *err, const char *what,
+			 size_t page_bytes, unsigned long need);
+
+/* A node that exists and has memory, or a message saying otherwise. */
+int ufr_numa_check_node(int node, struct ufr_err *err);
+
+/* Bind [addr, addr + len) to @node before it is faulted in. */
+int ufr_numa_bind(void *addr, size_t len, int node, struct ufr_err *err);
+
+/* Explain a hugetlb fault failure on a bound node. Returns -ENOMEM. */
+int ufr_numa_hugetlb_shortage(struct ufr_err *err, int node, size_t page,
+			      unsigned long need);
+
+/*
+ * Count the 4 KiB pages of [addr, addr + len) on each node (move_pages(2)
+ * in query mode) into @pages[UFR_MAX_NODES]. Returns 0 or -errno.
+ */
+int ufr_numa_pages_by_node(void *addr, size_t len,
+			   uint64_t pages[UFR_MAX_NODES]);
+
+/*
+ * A job's I/O buffers: where each io_u's buffer is, and the regions that
+ * get registered. Built in the order data flows: plan (engine-owned
+ * strategies), memory, then the iovecs handed to the registrar.
+ */
+struct ufr_bufset {
+	struct ufr_plan plan;
+	struct ufr_backing mem;
+	struct iovec *iov; /* one per registered buffer */
+	unsigned int nr_iov;
+	uint16_t *buf_index; /* io_u index -> registered buffer index */
+	struct iovec *buf_iov; /* io_u index -> its buffer */
+	unsigned int nr_bufs;
+	/* io_u index -> log2 of the bytes per bio_vec of its registered
+	 * buffer, for counting each I/O's segments as io_import_fixed() */
+	uint8_t *io_shift;
+};
+
+/* Plan an engine-owned layout for the resolved config @c. */
+int ufr_bufset_plan(struct ufr_bufset *s, const struct ufr_config *c,
+		    struct ufr_err *err);
+
+/* Map and fault in the planned memory, at least @min_len bytes. Builds
+ * the iovecs of the planned regions. */
+int ufr_bufset_map(struct ufr_bufset *s, const struct ufr_config *c,
+		   size_t min_len, struct ufr_err *err);
+
+/* fio's memory: one registered buffer of @len per io_u, @bufs[i] being
+ * io_u i's buffer. */
+int ufr_bufset_from_bufs(struct ufr_bufset *s, void *const *bufs,
+			 unsigned int n, size_t len);
+
+static inline void *ufr_bufset_buf(const struct ufr_bufset *s, unsigned int i)
+{
+	return (char *)s->mem.addr + s->plan.bufs[i].off;
+}
+
+/* 4 KiB pages of the registered buffers on each NUMA node. */
+int ufr_bufset_pages_by_node(const struct ufr_bufset *s,
+			     uint64_t pages[UFR_MAX_NODES]);
+
+void ufr_bufset_free(struct ufr_bufset *s);
+
+#endif

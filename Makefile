@@ -1,8 +1,10 @@
 # uring_folioreg: a fio ioengine measuring io_uring buffer registration.
 #
-#   make                  build ./uring_folioreg.so against the installed fio
+#   make deps             install what is missing, fetch the installed fio's
+#                         source into build/fio-src (a private apt set-up)
+#   make                  build ./uring_folioreg.so against it (builds only)
 #   make FIO_SRC=DIR      build against another fio source tree
-#   make check            install what is missing, build, run every test
+#   make check            make deps, build, run every test
 #   make demo             set up and run the default demonstration
 #   make bench            engine vs fio's io_uring engine, side by side
 #   make install          install (DESTDIR, PREFIX, LIBDIR); make uninstall
@@ -16,7 +18,9 @@ FIO_SRC ?= $(DEFAULT_FIO_SRC)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden
+# The engine's own flags, apart from CFLAGS so that make CFLAGS=... keeps
+# them (-fPIC above all); -MMD: header dependencies.
+UFR_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden -MMD -MP
 CPPFLAGS += -Iinclude -D_GNU_SOURCE -D_LARGEFILE_SOURCE -D_FILE_OFFSET_BITS=64 \
 	-DUFR_VERSION='"$(VERSION)"'
 LIBS := -luring -lnuma -lpthread
@@ -41,37 +45,47 @@ ENGINE := uring_folioreg.so
 
 all: $(ENGINE)
 
-$(BUILD)/%.o: engine/%.c $(wildcard include/*.h) VERSION | $(BUILD)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(BUILD)/%.o: engine/%.c VERSION | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(UFR_CFLAGS) -c -o $@ $<
 
 $(CORE_LIB): $(CORE_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(FIO_SRCS:engine/%.c=$(BUILD)/%.o): $(BUILD)/%.o: engine/%.c $(wildcard include/*.h) VERSION \
+$(FIO_SRCS:engine/%.c=$(BUILD)/%.o): $(BUILD)/%.o: engine/%.c VERSION \
 		$(FIO_SRC)/config-host.h $(FIO_SRC)/FIO-VERSION-FILE | $(BUILD)
-	$(CC) $(CPPFLAGS) $(FIO_CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@$(FIO_SRC_CHECK)
+	$(CC) $(CPPFLAGS) $(FIO_CPPFLAGS) $(CFLAGS) $(UFR_CFLAGS) -c -o $@ $<
 
 $(ENGINE): $(FIO_SRCS:engine/%.c=$(BUILD)/%.o) $(CORE_LIB)
-	$(CC) $(CFLAGS) -shared -o $@ $^ $(LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS) $(UFR_CFLAGS) -shared -o $@ $^ $(LIBS) $(LDFLAGS)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)
 
 $(BUILD):
 	mkdir -p $@
 
-# The matching fio source: fetched and configured for the installed fio,
-# or, with FIO_SRC=DIR, configured in place (as Debian does) if nobody did
-# yet.
+# fio's source: make deps fetches the installed fio's into build/fio-src
+# (again when fio is upgraded); FIO_SRC=DIR is configured in place, as
+# Debian configures fio, if nobody did yet. Either way its configuration
+# is checked against the fio binary $(FIO) before anything compiles.
+FIO_SRC_CHECK = scripts/fio-config-check.sh "$$(command -v $(FIO))" \
+	$(FIO_SRC)/config-host.h
 ifeq ($(FIO_SRC),$(DEFAULT_FIO_SRC))
-$(FIO_SRC)/config-host.h $(FIO_SRC)/FIO-VERSION-FILE: | $(BUILD)
-	scripts/deps.sh
-	scripts/fio-src.sh $(FIO_SRC)
+FIO_SRC_CHECK += && scripts/fio-src.sh --check $(FIO_SRC)
+$(FIO_SRC)/config-host.h $(FIO_SRC)/FIO-VERSION-FILE &:
+	@echo "uring_folioreg: no fio source in $(FIO_SRC); fetch the installed fio's: make deps (or build against a tree: make FIO_SRC=DIR)" >&2
+	@exit 1
 else
-$(FIO_SRC)/config-host.h $(FIO_SRC)/FIO-VERSION-FILE:
+$(FIO_SRC)/config-host.h $(FIO_SRC)/FIO-VERSION-FILE &:
 	scripts/fio-configure.sh $(FIO_SRC)
 endif
 
 deps:
 	scripts/deps.sh
+ifeq ($(FIO_SRC),$(DEFAULT_FIO_SRC))
+	scripts/fio-src.sh $(FIO_SRC)
+endif
 
 check: deps
 	$(MAKE) all unit-tests tools $(NOSTATS_ENGINE)
@@ -81,7 +95,8 @@ unit-tests: $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/tes
 
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(CORE_LIB) -lcmocka $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(UFR_CFLAGS) -o $@ $< $(CORE_LIB) \
+		-lcmocka $(LIBS)
 
 # Test tools. bare_register is the plain-liburing yardstick the engine's
 # registration cost is compared with: it shares no code with the engine.
@@ -93,7 +108,8 @@ $(BUILD)/tools/bare_register: tests/tools/bare_register.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -std=gnu11 -Wall -Wextra -o $@ $< -luring
 
-demo: deps all
+demo: deps
+	$(MAKE) all
 	scripts/demo.sh
 
 # The same engine without its per-I/O counters, for what they cost.
@@ -103,7 +119,8 @@ $(NOSTATS_ENGINE): $(wildcard engine/*.c include/*.h) VERSION
 	$(MAKE) BUILD=$(BUILD)/nostats FIO_SRC=$(FIO_SRC) \
 		CFLAGS="$(CFLAGS) -DUFR_NO_IO_STATS" ENGINE=$@ $@
 
-bench: deps all tools $(NOSTATS_ENGINE)
+bench: deps
+	$(MAKE) all tools $(NOSTATS_ENGINE)
 	scripts/bench.sh
 	scripts/bench-reg.sh
 	scripts/bench-instr.sh
@@ -125,7 +142,7 @@ lint:
 		.ci/run
 
 clean:
-	rm -rf $(BUILD)/*.o $(BUILD)/*.a $(BUILD)/tests $(ENGINE)
+	rm -rf $(BUILD)/*.o $(BUILD)/*.d $(BUILD)/*.a $(BUILD)/tests $(ENGINE)
 
 distclean:
 	rm -rf $(BUILD) $(ENGINE)
@@ -195,7 +212,8 @@ dist:
 
 include tests/quality.mk
 
-stress: deps all
+stress: deps
+	$(MAKE) all
 	scripts/stress.sh
 
 .PHONY: stress

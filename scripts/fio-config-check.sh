@@ -12,7 +12,7 @@ check() { # library, config macro, Debian package with its headers
 	if echo "$libs" | grep -q "$1"; then
 		if ! grep -q "^#define $2" "$cfg"; then
 			echo "uring_folioreg: $bin links $1 but $cfg lacks $2;" \
-				"install $3 and rebuild: make distclean && make" >&2
+				"install $3 and rebuild: make distclean && make deps && make" >&2
 			bad=1
 		fi
 	fi

@@ -1,10 +1,17 @@
 #!/bin/sh
 # Fetch and configure the fio source matching the installed fio binary, so
 # that the engine is compiled against the very headers and config-host.h
-# of the fio that loads it.  Usage: fio-src.sh OUTDIR
+# of the fio that loads it.  Usage: fio-src.sh [--check] OUTDIR
+# --check fetches nothing: it fails, saying what to run, when OUTDIR does
+# not hold the installed fio's source.
 set -e
 
-out=${1:?usage: fio-src.sh OUTDIR}
+check=""
+if [ "$1" = --check ]; then
+	check=1
+	shift
+fi
+out=${1:?usage: fio-src.sh [--check] OUTDIR}
 fio_bin=$(command -v fio) || {
 	echo "uring_folioreg: fio is not installed; run: apt-get install fio" >&2
 	exit 1
@@ -17,38 +24,40 @@ pkgver=$(dpkg-query -W -f='${Version}' fio 2>/dev/null) || {
 if [ -f "$out/.ufr-stamp" ] && [ "$(cat "$out/.ufr-stamp")" = "$pkgver" ]; then
 	exit 0
 fi
-
-have_deb_src() {
-	apt-get source --print-uris "fio=$pkgver" >/dev/null 2>&1
-}
-
-if ! have_deb_src; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "uring_folioreg: no deb-src entry for fio $pkgver; as root run:" \
-			"make (it adds one) or build with make FIO_SRC=DIR" >&2
-		exit 1
-	fi
-	list=/etc/apt/sources.list.d/uring-folioreg-src.sources
-	src=/etc/apt/sources.list.d/debian.sources
-	if [ -f "$src" ]; then
-		sed 's/^Types:.*/Types: deb-src/' "$src" >"$list"
-	else
-		grep -h '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' \
-			>"${list%.sources}.list"
-	fi
-	echo "fio-src: added a deb-src entry, updating the package lists"
-	apt-get update -qq
-	have_deb_src || {
-		echo "uring_folioreg: the archive has no source for fio $pkgver;" \
-			"build with: make FIO_SRC=DIR" >&2
-		exit 1
-	}
+# --check: only say whether OUTDIR is the installed fio's source.
+if [ -n "$check" ]; then
+	echo "uring_folioreg: $out holds the source of fio" \
+		"$(cat "$out/.ufr-stamp" 2>/dev/null || echo '(unknown)') but fio" \
+		"$pkgver is installed; fetch its source: make deps" >&2
+	exit 1
 fi
+
+# deb-src entries for the system's own Debian sources, in a private apt
+# set-up: the system's configuration is left as it is.
+# shellcheck source=scripts/apt-private.sh
+. "$(dirname "$0")/apt-private.sh"
+mkdir -p "${out%/*}"
+apt_private "$(cd "${out%/*}" && pwd)/apt"
+if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+	sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
+		>"$apt_dir/parts/system-src.sources"
+else
+	grep -h '^deb ' /etc/apt/sources.list 2>/dev/null |
+		sed 's/^deb /deb-src /' >"$apt_dir/parts/system-src.list"
+fi
+apt_private_update || {
+	echo "uring_folioreg: apt-get update of the deb-src entries failed" \
+		"($(tail -1 "$apt_dir/update.log")); build with: make FIO_SRC=DIR" >&2
+	exit 1
+}
 
 tmp=$(mktemp -d "${out%/*}/fio-src.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && apt-get source -qq "fio=$pkgver" >/dev/null 2>&1) || {
-	echo "uring_folioreg: apt-get source fio=$pkgver failed" >&2
+# Word splitting of $apt_opts is intended.
+# shellcheck disable=SC2086
+(cd "$tmp" && apt-get $apt_opts source -qq "fio=$pkgver" >/dev/null 2>&1) || {
+	echo "uring_folioreg: apt-get source fio=$pkgver failed; the archive" \
+		"may no longer hold it: build with make FIO_SRC=DIR" >&2
 	exit 1
 }
 rm -rf "$out"

@@ -17,11 +17,12 @@ die() {
 	exit 1
 }
 
+# shellcheck source=scripts/apt-private.sh
+. "$here/apt-private.sh"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-apt_dir=$out/apt
-mkdir -p "$apt_dir/parts" "$apt_dir/lists/partial" \
-	"$apt_dir/cache/archives/partial" "$out/download"
+apt_private "$out/apt"
+mkdir -p "$out/download"
 cat >"$apt_dir/parts/$suite.sources" <<EOF
 Types: deb-src
 URIs: http://deb.debian.org/debian
@@ -29,12 +30,10 @@ Suites: $suite
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-apt_opts="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$apt_dir/parts -o Dir::State::Lists=$apt_dir/lists -o Dir::Cache=$apt_dir/cache -o APT::Sandbox::User=root"
 
-# Word splitting of $apt_opts is intended here and below.
-# shellcheck disable=SC2086
-apt-get $apt_opts -qq update >"$apt_dir/update.log" 2>&1 ||
+apt_private_update ||
 	die "apt-get update of Debian $suite's sources failed: $(tail -1 "$apt_dir/update.log")"
+# Word splitting of $apt_opts is intended here and below.
 # shellcheck disable=SC2086
 apt-cache $apt_opts showsrc fio >"$apt_dir/fio.dsc" 2>/dev/null ||
 	die "Debian $suite has no fio source package"

@@ -40,6 +40,11 @@
 #define UFR_IS_SYNCFS(ddir) 0
 #endif
 
+/* Linux 6.14's uncached buffered I/O; glibc 2.36 does not know it. */
+#ifndef RWF_DONTCACHE
+#define RWF_DONTCACHE 0x00000080
+#endif
+
 #define UFR_EXPORT __attribute__((visibility("default")))
 #define ufr_unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -75,6 +80,12 @@ struct ufr_job {
 	struct ufr_segments seg;
 	struct ufr_observation obs;
 
+	/* fio's io_uring options: priorities, flags, vectored commands */
+	struct cmdprio cmdprio;
+	unsigned int rw_flags;
+	unsigned int force_async, nr_prepped;
+	struct iovec *vecs; /* nonvectored=0 without fixed buffers */
+
 	/* the figures filled where they are measured (notes, NUMA, ...) */
 	struct ufr_report r;
 };
@@ -85,6 +96,16 @@ struct ufr_job {
  * often than hourly; refuse anything above.
  */
 #define UFR_REREG_MAX_USEC (3600ULL * 1000000)
+
+/* fixedbufs=0 means no fixed buffers; fixedbufs or fixedbufs=1, ours. */
+static int ufr_fixedbufs_cb(void *data, int *val)
+{
+	struct ufr_options *o = data;
+
+	o->fixedbufs = *val;
+	o->fixedbufs_set = 1;
+	return 0;
+}
 
 static int ufr_sqpoll_cpu_cb(void *data, unsigned long long *val)
 {
@@ -234,6 +255,127 @@ static struct fio_option ufr_options[] = {
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_IOURING,
 	},
+	/* The rest of fio's io_uring options, as fio names them. */
+	{
+		.name	= "fixedbufs",
+		.lname	= "Fixed (pre-mapped) IO buffers",
+		.type	= FIO_OPT_STR_SET,
+		.cb	= ufr_fixedbufs_cb,
+		.help	= "Pre map IO buffers (0: reg_strategy=none)",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "nonvectored",
+		.lname	= "Non-vectored",
+		.type	= FIO_OPT_INT,
+		.off1	= offsetof(struct ufr_options, nonvectored),
+		.def	= "-1",
+		.help	= "Use non-vectored read/write commands",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "uncached",
+		.lname	= "Uncached",
+		.type	= FIO_OPT_INT,
+		.off1	= offsetof(struct ufr_options, uncached),
+		.help	= "Use RWF_DONTCACHE for buffered read/writes",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "nowait",
+		.lname	= "RWF_NOWAIT",
+		.type	= FIO_OPT_BOOL,
+		.off1	= offsetof(struct ufr_options, nowait),
+		.help	= "Use RWF_NOWAIT for reads/writes",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "force_async",
+		.lname	= "Force async",
+		.type	= FIO_OPT_INT,
+		.off1	= offsetof(struct ufr_options, force_async),
+		.help	= "Set IOSQE_ASYNC every N requests",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "cmd_type",
+		.lname	= "Uring cmd type",
+		.type	= FIO_OPT_STR,
+		.off1	= offsetof(struct ufr_options, cmd_type),
+		.help	= "Specify uring-cmd type (io_uring_cmd only; no effect here, as in fio's io_uring)",
+		.def	= "nvme",
+		.posval = {
+			  { .ival = "nvme",
+			    .oval = 1,
+			    .help = "Issue nvme-uring-cmd",
+			  },
+		},
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+#ifdef CMDPRIO_OPTIONS
+	CMDPRIO_OPTIONS(struct ufr_options, FIO_OPT_G_IOURING),
+#elif defined(FIO_HAVE_IOPRIO_CLASS)
+	{
+		.name	= "cmdprio_percentage",
+		.lname	= "high priority percentage",
+		.type	= FIO_OPT_INT,
+		.off1	= offsetof(struct ufr_options,
+				   cmdprio_options.percentage[DDIR_READ]),
+		.off2	= offsetof(struct ufr_options,
+				   cmdprio_options.percentage[DDIR_WRITE]),
+		.minval	= 0,
+		.maxval	= 100,
+		.help	= "Send high priority I/O this percentage of the time",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "cmdprio_class",
+		.lname	= "Asynchronous I/O priority class",
+		.type	= FIO_OPT_INT,
+		.off1	= offsetof(struct ufr_options,
+				   cmdprio_options.class[DDIR_READ]),
+		.off2	= offsetof(struct ufr_options,
+				   cmdprio_options.class[DDIR_WRITE]),
+		.help	= "Set asynchronous IO priority class",
+		.minval	= IOPRIO_MIN_PRIO_CLASS + 1,
+		.maxval	= IOPRIO_MAX_PRIO_CLASS,
+		.interval = 1,
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "cmdprio",
+		.lname	= "Asynchronous I/O priority level",
+		.type	= FIO_OPT_INT,
+		.off1	= offsetof(struct ufr_options,
+				   cmdprio_options.level[DDIR_READ]),
+		.off2	= offsetof(struct ufr_options,
+				   cmdprio_options.level[DDIR_WRITE]),
+		.help	= "Set asynchronous IO priority level",
+		.minval	= IOPRIO_MIN_PRIO,
+		.maxval	= IOPRIO_MAX_PRIO,
+		.interval = 1,
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "cmdprio_bssplit",
+		.lname	= "Priority percentage block size split",
+		.type	= FIO_OPT_STR_STORE,
+		.off1	= offsetof(struct ufr_options,
+				   cmdprio_options.bssplit_str),
+		.help	= "Set priority percentages for different block sizes",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+#endif
 	{
 		.name	= NULL,
 	},
@@ -284,6 +426,8 @@ ufr_note(struct thread_data *td, struct ufr_job *j, const char *fmt, ...)
 
 static void ufr_free_job(struct ufr_job *j)
 {
+	fio_cmdprio_cleanup(&j->cmdprio);
+	free(j->vecs);
 	ufr_reg_timing_free(&j->reg);
 	ufr_bufset_free(&j->bufs);
 	free(j->pending);
@@ -307,6 +451,15 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	c->align = td->o.mem_align;
 	c->fio_mem_set = fio_option_is_set(&td->o, mem_type);
 	c->rereg = o->rereg_usec != 0;
+	/* fio's io_uring: fixedbufs=0 is plain READ/WRITE on fio's memory. */
+	if (o->fixedbufs_set && !o->fixedbufs) {
+		if (!ufr_strategy_uses_fio_memory(c->strategy))
+			return ufr_err_set(
+				err, EINVAL,
+				"fixedbufs=0: reg_strategy=%s registers its buffers; drop fixedbufs=0, or use reg_strategy=none",
+				ufr_strategy_name(c->strategy));
+		c->strategy = UFR_STRAT_NONE;
+	}
 	ret = ufr_config_resolve(c, err);
 	if (ret)
 		return ret;
@@ -317,6 +470,46 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	if (ufr_strategy_uses_fio_memory(c->strategy))
 		return 0;
 	return ufr_bufset_plan(&j->bufs, c, err);
+}
+
+/* What fio's io_uring engine does with its own options, done here too. */
+static int ufr_io_uring_options(struct thread_data *td, struct ufr_job *j,
+				struct ufr_err *err)
+{
+	struct ufr_options *o = td->eo;
+
+	j->rw_flags = (o->nowait ? RWF_NOWAIT : 0) |
+		      (o->uncached ? RWF_DONTCACHE : 0);
+	j->force_async = o->force_async;
+	/* Fixed buffers are never vectored; plain I/O is unless asked. */
+	if (o->nonvectored == 0 && !j->fixed_bufs) {
+		j->vecs = calloc(td->o.iodepth, sizeof(*j->vecs));
+		if (!j->vecs)
+			return ufr_err_set(
+				err, ENOMEM,
+				"nonvectored=0: no memory for %u iovecs",
+				td->o.iodepth);
+	}
+	if (fio_cmdprio_init(td, &j->cmdprio, &o->cmdprio_options))
+		return ufr_err_set(
+			err, EINVAL,
+			"cmdprio: the priority options were refused (fio says why above); fix cmdprio_percentage, cmdprio_class, cmdprio or cmdprio_bssplit");
+	return 0;
+}
+
+/* uncached: refused by the kernel or file system at the first I/O;
+ * find out at open with a one-byte read instead. */
+static int ufr_check_uncached(struct fio_file *f, struct ufr_err *err)
+{
+	char byte;
+	struct iovec v = { .iov_base = &byte, .iov_len = 1 };
+
+	if (preadv2(f->fd, &v, 1, 0, RWF_DONTCACHE) < 0 && errno == EOPNOTSUPP)
+		return ufr_err_set(
+			err, EOPNOTSUPP,
+			"uncached=1: filename=%s: this kernel or file system does not do uncached buffered I/O (RWF_DONTCACHE: Linux 6.14 and later, on file systems that support it); drop uncached",
+			f->file_name);
+	return 0;
 }
 
 static int ufr_init(struct thread_data *td)
@@ -369,6 +562,9 @@ static int ufr_init(struct thread_data *td)
 		goto fail;
 	j->fixed_bufs = j->cfg.strategy != UFR_STRAT_NONE;
 	j->fixed_files = o->registerfiles;
+	ret = ufr_io_uring_options(td, j, &err);
+	if (ret)
+		goto fail;
 	if (ufr_strategy_uses_fio_memory(j->cfg.strategy))
 		ufr_use_fio_memory(td);
 
@@ -608,7 +804,8 @@ static int ufr_open_file(struct thread_data *td, struct fio_file *f)
 	ret = generic_open_file(td, f);
 	if (ret || !j)
 		return ret;
-	if (td->o.odirect && ufr_check_dio(td, f, &err)) {
+	if ((td->o.odirect && ufr_check_dio(td, f, &err)) ||
+	    ((j->rw_flags & RWF_DONTCACHE) && ufr_check_uncached(f, &err))) {
 		if (generic_close_file(td, f))
 			log_err("uring_folioreg: closing %s failed\n",
 				f->file_name);
@@ -686,13 +883,29 @@ static void ufr_prep_sqe(struct thread_data *td, struct ufr_job *j,
 			{ IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED },
 		};
 
-		io_uring_prep_rw(ops[j->fixed_bufs][io_u->ddir == DDIR_WRITE],
-				 sqe, fd, io_u->xfer_buf, io_u->xfer_buflen,
-				 io_u->offset);
+		bool write = io_u->ddir == DDIR_WRITE;
+
+		if (j->vecs) {
+			struct iovec *v = &j->vecs[io_u->index];
+
+			v->iov_base = io_u->xfer_buf;
+			v->iov_len = io_u->xfer_buflen;
+			io_uring_prep_rw(write ? IORING_OP_WRITEV :
+						 IORING_OP_READV,
+					 sqe, fd, v, 1, io_u->offset);
+		} else {
+			io_uring_prep_rw(ops[j->fixed_bufs][write], sqe, fd,
+					 io_u->xfer_buf, io_u->xfer_buflen,
+					 io_u->offset);
+		}
 		if (j->fixed_bufs)
 			sqe->buf_index = j->bufs.buf_index[io_u->index];
+		sqe->rw_flags = j->rw_flags;
 		/* An SQ thread does not inherit ioprio_set(); pass it on. */
 		sqe->ioprio = td->ioprio;
+		if (j->cmdprio.mode != CMDPRIO_MODE_NONE &&
+		    fio_cmdprio_set_ioprio(td, &j->cmdprio, io_u))
+			sqe->ioprio = io_u->ioprio;
 	} else if (io_u->ddir == DDIR_SYNC_FILE_RANGE) {
 		ufr_prep_sync_range(td, f, fd, sqe);
 	} else {
@@ -703,6 +916,11 @@ static void ufr_prep_sqe(struct thread_data *td, struct ufr_job *j,
 	}
 	if (j->fixed_files)
 		sqe->flags |= IOSQE_FIXED_FILE;
+	/* force_async=N: every N-th request goes to io-wq, as fio does. */
+	if (j->force_async && ++j->nr_prepped == j->force_async) {
+		j->nr_prepped = 0;
+		sqe->flags |= IOSQE_ASYNC;
+	}
 	io_uring_sqe_set_data(sqe, io_u);
 }
 

@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "engines/cmdprio.h"
+
 #include "ufr_report.h"
 
 struct thread_data;
@@ -24,6 +26,15 @@ struct ufr_options {
 	unsigned int sqpoll_cpu;
 	unsigned int sqpoll_cpu_set;
 	unsigned int hipri;
+	/* fio's io_uring engine's options, for job files written for it */
+	unsigned int fixedbufs;
+	unsigned int fixedbufs_set;
+	int nonvectored;
+	unsigned int uncached;
+	unsigned int nowait;
+	unsigned int force_async;
+	unsigned int cmd_type;
+	struct cmdprio_options cmdprio_options;
 };
 
 /* In fio's parent, as each job loads the engine. */

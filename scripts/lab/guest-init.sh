@@ -26,6 +26,8 @@ BRD_KB=0
 
 out=/out
 mkdir -p "$out/json" "$out/logs"
+# busybox sh has ulimit -l.
+# shellcheck disable=SC3045
 ulimit -l unlimited
 
 # Pages the kernel holds pinned (FOLL_PIN), per-CPU deltas folded first.

@@ -724,6 +724,8 @@ def main():
     def on_signal(signum, frame):
         interrupted.append(signum)
         raise KeyboardInterrupt
+    # SIGINT too: a shell's background job starts with it ignored.
+    signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     failed = []

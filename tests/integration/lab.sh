@@ -166,6 +166,44 @@ if [ ${#dirs[@]} -ge 2 ]; then
 	fi
 fi
 
+# ---- a local bzImage -------------------------------------------------------
+
+# The first kernel's image given as a bzImage path, with a job file of one
+# section as the matrix.
+k=${KERNELS%% *}
+kimg=$(jq -r .kernel.sha256 "$OUT/truth/$k/provenance.json" 2>/dev/null)
+kdir=$(grep -l "^sha256=$kimg" "$CACHE"/kernels/*/info 2>/dev/null | head -1)
+if [ -n "$kdir" ]; then
+	mkdir -p "$OUT/bz"
+	cp "${kdir%/info}/vmlinuz" "$OUT/bz/bzImage"
+	cat >"$OUT/bz/one.fio" <<'EOF'
+[global]
+ioengine=external:${UFR_ENGINE}
+filename=/dev/null
+rw=write
+bs=64k
+iodepth=16
+size=64m
+
+[hugetlb_fast-2m]
+reg_strategy=hugetlb_fast
+reg_folio=2m
+EOF
+	"$LAB" --matrix "$OUT/bz/one.fio" --out "$OUT/bz/res" "$OUT/bz/bzImage" \
+		>"$OUT/bz.log" 2>&1
+	d=$OUT/bz/res/bzImage
+	got=$(jq -r '.[0] | "\(.status) \(.bvecs) \(.bvecs_observed) \(.pins)"' \
+		"$d/cases.json" 2>/dev/null)
+	if [ "$got" = "ok 16 16 16" ] &&
+		[ "$(jq -r .kernel.kind "$d/provenance.json")" = bzimage ]; then
+		pass "lab-bzimage: a local bzImage boots and runs a job file (bvecs, observed, pins: 16)"
+	else
+		fail lab-bzimage "got '$got': $(tail -2 "$OUT/bz.log" | tr '\n' ' ')"
+	fi
+	rm -f "$OUT/bz/bzImage"
+	rm -rf "$CACHE"/kernels/bzimage-*
+fi
+
 # ---- Ctrl-C --------------------------------------------------------------
 
 # Interrupted mid-case: QEMU and every temporary file go, exit 130.

@@ -250,16 +250,12 @@ def base_initramfs(cache, fio, engine):
 # ---- one kernel --------------------------------------------------------
 
 def kernel_dir(spec, cache):
+    """scripts/lab/kernel.sh: its progress and its one error line go
+    straight to stderr."""
     r = subprocess.run([os.path.join(HERE, "kernel.sh"), spec, cache],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    for line in r.stderr.splitlines():
-        if r.returncode == 0 or line != r.stderr.splitlines()[-1]:
-            print(line, file=sys.stderr, flush=True)
-    if r.returncode:
-        lines = r.stderr.strip().splitlines()
-        raise LabError(lines[-1][5:] if lines and lines[-1].startswith("lab: ")
-                       else "%s: kernel.sh failed" % spec)
+                       stdout=subprocess.PIPE, text=True)
+    if r.returncode or not r.stdout.strip():
+        raise LabError("%s: kernel.sh failed" % spec, "printed")
     d = r.stdout.strip().splitlines()[-1]
     info = {}
     with open(os.path.join(d, "info")) as f:
@@ -359,8 +355,11 @@ def boot(opts, kdir, initrd, accel, label, log, huge2m):
             line = q.next_line(deadline)
             if line is None:
                 q.kill()
+                # Under KVM, only KVM's own complaints mean "try TCG".
                 raise LabError("QEMU (%s) exited before the guest's init ran"
-                               ": %s" % (accel, last or "no console output"))
+                               ": %s" % (accel, last or "no console output"),
+                               "kvm" if "kvm" in last.lower() or
+                               accel != "kvm" else "kernel")
             if line == "" and time.monotonic() >= deadline:
                 q.kill()
                 raise LabError("did not boot within %d s under %s (last "
@@ -392,10 +391,10 @@ def kvm_usable():
         return False
 
 
-def run_kernel(spec, opts, runs, kit_args, base_initrd, out_root, tmpdir):
+def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
+               out_root, tmpdir):
     label = label_of(spec)
     t_start = time.monotonic()
-    kdir, info = kernel_dir(spec, opts.cache)
     conf_path = os.path.join(kdir, "config")
     conf = read_config(conf_path)
     dest = os.path.join(out_root, label)
@@ -442,11 +441,13 @@ def run_kernel(spec, opts, runs, kit_args, base_initrd, out_root, tmpdir):
         try:
             q = boot(opts, kdir, initrd, accel, label, log, opts.huge2m)
         except LabError as e:
-            if accel != "kvm" or opts.accel == "kvm":
+            if accel != "kvm" or opts.accel == "kvm" or \
+                    e.args[1:] == ("kernel",):
                 raise
             accel_note = "KVM could not boot it: %s" % e
+            why = str(e).split(" ran: ", 1)[-1]
             say("%s: KVM cannot boot this kernel here (%s); falling back to "
-                "TCG" % (label, str(e)[:160]))
+                "TCG" % (label, why[:160]))
             log.write("@@LAB host: falling back to TCG\n")
             accel = "tcg"
             t0 = time.monotonic()
@@ -730,26 +731,38 @@ def main():
     signal.signal(signal.SIGHUP, on_signal)
     failed = []
     done = []
+    made_out = False
     try:
         runs, kit_args = plan(opts.matrix, kit)
         if not os.path.exists(opts.engine):
             raise LabError("%s not found; build it first: make" % opts.engine)
         ensure_tools(opts)
+        # Every kernel first: bad input stops the lab before anything runs.
+        kernels, bad = [], False
+        for spec in opts.kernels:
+            try:
+                kernels.append((spec,) + kernel_dir(spec, opts.cache))
+            except LabError as e:
+                if e.args[1:] != ("printed",):
+                    say(str(e))
+                bad = True
+        if bad:
+            return 1
         tmpdir = tempfile.mkdtemp(prefix="lab.", dir=opts.cache)
         base = base_initramfs(opts.cache, opts.fio,
                               os.path.abspath(opts.engine))
-        os.makedirs(opts.out, exist_ok=True)
+        made_out = not os.path.isdir(opts.out)
         say("matrix %s: %d cases on %d kernel(s): %s; results in %s" %
             (opts.matrix, len(runs), len(opts.kernels),
              " ".join(opts.kernels), opts.out))
-        for spec in opts.kernels:
+        for spec, kdir, info in kernels:
             t0 = time.monotonic()
             try:
-                dest, prov, cases = run_kernel(spec, opts, runs, kit_args,
-                                               base, opts.out, tmpdir)
+                dest, prov, cases = run_kernel(spec, kdir, info, opts, runs,
+                                               kit_args, base, opts.out,
+                                               tmpdir)
             except LabError as e:
-                say("%s: %s" % (label_of(spec), e) if not str(e).startswith(
-                    spec) else str(e))
+                say("%s: %s" % (label_of(spec), e))
                 partial = os.path.join(opts.out, label_of(spec) + ".partial")
                 if e.args[1:] == ("booted",):
                     # It booted: what the console said is worth keeping.
@@ -782,6 +795,8 @@ def main():
     finally:
         if tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
+        if made_out and os.path.isdir(opts.out) and not os.listdir(opts.out):
+            os.rmdir(opts.out)
     if len(done) > 1:
         say("compare them: examples/compare.py diff %s" % " ".join(done[:2]))
     return 1 if failed else 0

@@ -82,17 +82,20 @@ EOF
 	echo "$opts"
 }
 
-# newest_image OPTS [VERSION|NAME]: the signed versioned image package
-# of the flavour, "name version", newest first; with an argument only the
-# ones whose version or name is it.
+# images OPTS [VERSION|NAME]: the signed versioned image packages of the
+# flavour, "name version" a line, newest first; with an argument only the
+# ones whose version or name it is. One apt-cache call for all (each
+# call reads every list again).
 images() {
 	want=$2
 	# shellcheck disable=SC2086
-	apt-cache $1 search --names-only "^linux-image-[0-9].*-$flavour\$" 2>/dev/null |
-		awk '{ print $1 }' | while read -r p; do
-		# shellcheck disable=SC2086
-		apt-cache $1 show "$p" 2>/dev/null | awk -v p="$p" '/^Version: / { print p, $2 }'
-	done | sort -u | sort -k2,2 -V -r | awk -v w="$want" 'w == "" || $1 == w || $2 == w'
+	names=$(apt-cache $1 search --names-only "^linux-image-[0-9].*-$flavour\$" 2>/dev/null |
+		awk '{ print $1 }')
+	[ -n "$names" ] || return 0
+	# shellcheck disable=SC2086
+	apt-cache $1 show $names 2>/dev/null |
+		awk '/^Package: / { p = $2 } /^Version: / { print p, $2 }' |
+		sort -u | sort -k2,2 -V -r | awk -v w="$want" 'w == "" || $1 == w || $2 == w'
 }
 
 # split_deps DEB: the packages a split kernel image (Debian 7.x:

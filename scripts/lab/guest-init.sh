@@ -2,11 +2,14 @@
 # /init of the lab's guest (busybox, fio, the engine; scripts/lab/lab.py
 # builds the initramfs). Runs the cases of /lab/cases one after the other,
 # each as "fio --section=S JOB" with JSON output, sampling the pins the
-# kernel holds while it runs, then prints the results on the console
-# between markers as base64 of a tar.gz and powers off.
+# kernel holds while it runs, and sends each case's results on the console
+# as soon as it ends (base64 of a tar.gz between markers), so that a
+# kernel that dies mid-matrix loses only the case it died in; then powers
+# off.
 #
-# /lab/cases: one case a line, "NAME SECTION JOBFILE" (JOBFILE under
-# /lab/jobs). /lab/settings: shell variables (CASE_TIMEOUT, BRD_KB).
+# /lab/cases: one case a line, "INDEX NAME SECTION JOBFILE" (JOBFILE under
+# /lab/jobs). /lab/settings: shell variables (CASE_TIMEOUT, BRD_KB, TOTAL:
+# the matrix's size, of which these cases are the ones left).
 # Console lines for the host start with "@@LAB ".
 # shellcheck shell=sh
 
@@ -21,6 +24,7 @@ echo "@@LAB BOOTED"
 
 CASE_TIMEOUT=600
 BRD_KB=0
+TOTAL=0
 # shellcheck disable=SC1091
 . /lab/settings
 
@@ -35,6 +39,15 @@ pins() {
 	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
 	awk '/^nr_foll_pin_acquired/ { a = $2 } /^nr_foll_pin_released/ { r = $2 }
 		END { print a - r }' /proc/vmstat
+}
+
+# send FILE...: those files under $out to the host, checksummed.
+send() {
+	(cd "$out" && tar -czf /tmp/blob.tgz "$@") 2>/dev/null
+	echo "@@LAB BLOB $(sha256sum /tmp/blob.tgz | cut -d' ' -f1)"
+	base64 /tmp/blob.tgz
+	echo "@@LAB BLOB END"
+	rm -f /tmp/blob.tgz
 }
 
 kv() { echo "$1=$2" >>"$out/guest.txt"; }
@@ -62,11 +75,14 @@ if [ "$BRD_KB" != 0 ]; then
 	fi
 fi
 
-n=$(grep -c . /lab/cases)
-i=0
-while read -r name section job; do
+files=guest.txt
+[ -f "$out/config" ] && files="$files config"
+# shellcheck disable=SC2086
+send $files
+
+n=$TOTAL
+while read -r i name section job; do
 	[ -n "$name" ] || continue
-	i=$((i + 1))
 	echo "@@LAB CASE $i $n $name START"
 	t0=$(date +%s)
 	base=$(pins)
@@ -83,15 +99,14 @@ while read -r name section job; do
 	wait "$pid"
 	rc=$?
 	left=$(($(pins) - base))
-	echo "$name rc=$rc pins=$max pins_after=$left secs=$(($(date +%s) - t0))" >>"$out/cases.txt"
-	echo "@@LAB CASE $i $n $name END rc=$rc pins=$max pins_after=$left secs=$(($(date +%s) - t0)) $(grep -m1 -E 'uring_folioreg:|fio: |error' "$out/logs/$name.log" | tr -d '\r' | cut -c1-300)"
+	secs=$(($(date +%s) - t0))
+	files=logs/$name.log
+	[ -f "$out/json/$name.json" ] && files="$files json/$name.json"
+	# shellcheck disable=SC2086
+	send $files
+	echo "@@LAB CASE $i $n $name END rc=$rc pins=$max pins_after=$left secs=$secs $(grep -m1 -E 'uring_folioreg:|fio: |error' "$out/logs/$name.log" | tr -d '\r' | cut -c1-300)"
 done </lab/cases
 
-cd "$out" || exit 1
-tar -czf /tmp/results.tgz . 2>/dev/null
-echo "@@LAB RESULTS BEGIN $(sha256sum /tmp/results.tgz | cut -d' ' -f1)"
-base64 /tmp/results.tgz
-echo "@@LAB RESULTS END"
 echo "@@LAB DONE"
 sync
 poweroff -f

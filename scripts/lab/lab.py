@@ -343,7 +343,7 @@ def qemu_cmd(opts, kdir, initrd, accel, huge2m):
     return cmd
 
 
-def boot(opts, kdir, initrd, accel, label, log, huge2m):
+def boot(opts, kdir, initrd, accel, log, huge2m):
     """Start the guest; returns the Qemu once the guest's /init runs.
     Raises LabError with why it did not."""
     q = Qemu(qemu_cmd(opts, kdir, initrd, accel, huge2m), log)
@@ -391,6 +391,32 @@ def kvm_usable():
         return False
 
 
+def make_initrd(path, base_initrd, kdir, left, total, opts, kit_args):
+    """The base initramfs with the cases LEFT (index, run) and their job
+    files, as one uncompressed cpio put first."""
+    extra = Cpio()
+    lines = []
+    for i, (name, section, text, _) in left:
+        extra.add("lab/jobs/%s.fio" % name, text.encode())
+        lines.append("%d %s %s %s.fio" % (i, name, section, name))
+    extra.add("lab/cases", ("\n".join(lines) + "\n").encode())
+    brd_kb = 0
+    if kit_args.file.startswith("/dev/ram"):
+        brd_kb = (compare.size_bytes(kit_args.size) >> 10) + 1024
+    extra.add("lab/settings", ("CASE_TIMEOUT=%d\nBRD_KB=%d\nTOTAL=%d\n" %
+                               (opts.case_timeout, brd_kb, total)).encode())
+    brd = os.path.join(kdir, "modules", "brd.ko")
+    if os.path.exists(brd):
+        extra.add_file("lab/modules/brd.ko", brd)
+    with open(path, "wb") as f:
+        # The uncompressed archive first, as early microcode is: the kernel
+        # unpacks nothing after a compressed one.
+        data = extra.bytes()
+        f.write(data + b"\0" * (-len(data) % 512))
+        with open(base_initrd, "rb") as b:
+            shutil.copyfileobj(b, f)
+
+
 def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
                out_root, tmpdir):
     label = label_of(spec)
@@ -402,77 +428,73 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(os.path.join(work, "jobs"))
 
-    # The matrix, as one uncompressed cpio joined to the base initramfs.
-    extra = Cpio()
-    lines = []
     for name, section, text, _ in runs:
-        extra.add("lab/jobs/%s.fio" % name, text.encode())
         with open(os.path.join(work, "jobs", name + ".fio"), "w") as f:
             f.write(text.replace(GUEST_ENGINE, "./uring_folioreg.so"))
-        lines.append("%s %s %s.fio" % (name, section, name))
-    extra.add("lab/cases", ("\n".join(lines) + "\n").encode())
-    brd_kb = 0
-    if kit_args.file.startswith("/dev/ram"):
-        brd_kb = (compare.size_bytes(kit_args.size) >> 10) + 1024
-    extra.add("lab/settings", ("CASE_TIMEOUT=%d\nBRD_KB=%d\n" %
-                               (opts.case_timeout, brd_kb)).encode())
-    brd = os.path.join(kdir, "modules", "brd.ko")
-    if os.path.exists(brd):
-        extra.add_file("lab/modules/brd.ko", brd)
     initrd = os.path.join(tmpdir, label + ".initrd")
-    with open(initrd, "wb") as f:
-        # The uncompressed archive first, as early microcode is: the kernel
-        # unpacks nothing after a compressed one.
-        data = extra.bytes()
-        f.write(data + b"\0" * (-len(data) % 512))
-        with open(base_initrd, "rb") as b:
-            shutil.copyfileobj(b, f)
-
     log = open(os.path.join(work, "console.log"), "w")
-    q = None
-    accel_note = ""
+    cases = {}
+    left = list(enumerate(runs, 1))
+    accel, accel_note, boot_secs, boots = opts.accel, "", None, 0
     try:
-        accel = opts.accel
-        if accel == "auto":
-            accel = "kvm" if kvm_usable() else "tcg"
-            if accel == "tcg":
-                accel_note = "/dev/kvm cannot be opened"
-        t0 = time.monotonic()
-        try:
-            q = boot(opts, kdir, initrd, accel, label, log, opts.huge2m)
-        except LabError as e:
-            if accel != "kvm" or opts.accel == "kvm" or \
-                    e.args[1:] == ("kernel",):
-                raise
-            accel_note = "KVM could not boot it: %s" % e
-            why = str(e).split(" ran: ", 1)[-1]
-            say("%s: KVM cannot boot this kernel here (%s); falling back to "
-                "TCG" % (label, why[:160]))
-            log.write("@@LAB host: falling back to TCG\n")
-            accel = "tcg"
+        while left:
+            make_initrd(initrd, base_initrd, kdir, left, len(runs), opts,
+                        kit_args)
+            if accel == "auto":
+                accel = "kvm" if kvm_usable() else "tcg"
+                if accel == "tcg":
+                    accel_note = "/dev/kvm cannot be opened"
             t0 = time.monotonic()
-            q = boot(opts, kdir, initrd, accel, label, log, opts.huge2m)
-        boot_secs = time.monotonic() - t0
-        say("%s: %s booted under %s in %.1f s%s" %
-            (label, info.get("release") or info.get("spec"), accel.upper(),
-             boot_secs, "; " + TCG_WARNING if accel == "tcg" else ""))
-        cases, blob, sha = run_guest(q, label, opts, len(runs))
-        q.kill()
-        q = None
+            try:
+                q = boot(opts, kdir, initrd, accel, log, opts.huge2m)
+            except LabError as e:
+                if accel != "kvm" or opts.accel == "kvm" or \
+                        e.args[1:] == ("kernel",) or boots:
+                    raise
+                accel_note = "KVM could not boot it: %s" % e
+                why = str(e).split(" ran: ", 1)[-1]
+                say("%s: KVM cannot boot this kernel here (%s); falling back "
+                    "to TCG" % (label, why[:160]))
+                log.write("@@LAB host: falling back to TCG\n")
+                accel = "tcg"
+                t0 = time.monotonic()
+                q = boot(opts, kdir, initrd, accel, log, opts.huge2m)
+            boots += 1
+            if boot_secs is None:
+                boot_secs = time.monotonic() - t0
+                say("%s: %s booted under %s in %.1f s%s" %
+                    (label, info.get("release") or info.get("spec"),
+                     accel.upper(), boot_secs,
+                     "; " + TCG_WARNING if accel == "tcg" else ""))
+            try:
+                got, finished, dead_in, why = run_guest(q, label, opts,
+                                                        len(runs), work)
+            finally:
+                q.kill()
+            cases.update(got)
+            if finished:
+                break
+            if dead_in is None:
+                raise LabError("the guest stopped outside any case: %s" % why,
+                               "booted")
+            # The case it died in is recorded; a new boot runs the rest.
+            cases[dead_in] = {"rc": None, "why": "the guest kernel died in "
+                              "this case: %s" % why}
+            at = [i for i, r in left if r[0] == dead_in][0]
+            left = [(i, r) for i, r in left if i > at]
+            if boots >= opts.max_boots and left:
+                for _, r in left:
+                    cases[r[0]] = {"rc": None, "why": "not run: the guest "
+                                   "died %d times" % boots}
+                break
+            if left:
+                say("%s: the guest died in %s (%s); booting again for the %d "
+                    "case(s) left" % (label, dead_in, why, len(left)))
     finally:
-        if q:
-            q.kill()
         log.close()
-        os.unlink(initrd)
+        if os.path.exists(initrd):
+            os.unlink(initrd)
 
-    if blob is None:
-        raise LabError("the guest sent no results", "booted")
-    data = base64.b64decode(blob)
-    if hashlib.sha256(data).hexdigest() != sha:
-        raise LabError("the results from the guest are damaged (SHA-256 "
-                       "mismatch on the console)", "booted")
-    with tarfile.open(fileobj=io.BytesIO(data)) as t:
-        t.extractall(work)
     guest = {}
     gpath = os.path.join(work, "guest.txt")
     if os.path.exists(gpath):
@@ -549,37 +571,41 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
     return dest, prov, all_cases
 
 
-def run_guest(q, label, opts, n):
-    """Follow the guest through its cases; returns (cases, base64 text,
-    sha256)."""
+def run_guest(q, label, opts, n, work):
+    """Follow the guest through its cases, unpacking into WORK what it
+    sends. Returns (cases, finished, the case it was in if it died, the
+    console's last words)."""
     cases = {}
-    blob, sha = None, None
-    deadline = time.monotonic() + opts.case_timeout + 60
+    silent = opts.case_timeout + 60
+    deadline = time.monotonic() + silent
     started = time.monotonic()
-    case_t0 = {}
+    current, last = None, ""
+    first_index = None
     while True:
         line = q.next_line(deadline)
         if line is None:
-            break
+            return cases, False, current, last or "QEMU exited"
         if line == "":
             if time.monotonic() >= deadline:
-                say("%s: the guest went silent for %d s; stopping it" %
-                    (label, opts.case_timeout + 60))
-                break
+                return cases, False, current, \
+                    "the guest said nothing for %d s" % silent
             continue
         m = re.search(r"@@LAB CASE (\d+) (\d+) (\S+) START", line)
         if m:
-            case_t0[m.group(3)] = time.monotonic()
-            deadline = time.monotonic() + opts.case_timeout + 60
-            elapsed = time.monotonic() - started
+            current = m.group(3)
+            deadline = time.monotonic() + silent
             i = int(m.group(1))
-            eta = elapsed / (i - 1) * (n - i + 1) if i > 1 else None
+            first_index = first_index or i
+            elapsed = time.monotonic() - started
+            done = i - first_index
+            eta = elapsed / done * (n - i + 1) if done else None
             say("%s [%s/%s] %s ... (elapsed %s, eta %s)" %
                 (label, m.group(1), m.group(2), m.group(3), fmt_secs(elapsed),
                  fmt_secs(eta) if eta is not None else "?"))
             continue
-        m = re.search(r"@@LAB CASE (\d+) (\d+) (\S+) END rc=(\d+) pins=(-?\d+)"
-                      r" pins_after=(-?\d+) secs=(\d+) ?(.*)", line)
+        m = re.search(r"@@LAB CASE (\d+) (\d+) (\S+) END rc=(\d+) "
+                      r"pins=(-?\d+) pins_after=(-?\d+) secs=(\d+) ?(.*)",
+                      line)
         if m:
             name, rc = m.group(3), int(m.group(4))
             c = {"rc": rc, "pins": int(m.group(5)),
@@ -589,30 +615,37 @@ def run_guest(q, label, opts, n):
                             if rc == 124 else
                             "fio exited %d: %s" % (rc, m.group(8).strip()))
             cases[name] = c
+            current = None
             say("%s [%s/%s] %s %s in %d s, guest pins %d%s" %
                 (label, m.group(1), m.group(2), name,
                  "ok" if not rc else "FAILED", c["secs"], c["pins"],
                  "" if not rc else ": " + c["why"]))
-            deadline = time.monotonic() + opts.case_timeout + 60
+            deadline = time.monotonic() + silent
             continue
-        m = re.search(r"@@LAB RESULTS BEGIN ([0-9a-f]{64})", line)
+        m = re.search(r"@@LAB BLOB ([0-9a-f]{64})", line)
         if m:
-            sha, chunks = m.group(1), []
-            deadline = time.monotonic() + 120
+            chunks = []
             while True:
-                line = q.next_line(deadline)
-                if line is None or line == "" or "@@LAB RESULTS END" in line:
+                line = q.next_line(time.monotonic() + 120)
+                if line is None or line == "" or "@@LAB BLOB END" in line:
                     break
                 if re.fullmatch(r"[A-Za-z0-9+/=]+", line.strip()):
                     chunks.append(line.strip())
-            blob = "".join(chunks)
+            data = base64.b64decode("".join(chunks))
+            if hashlib.sha256(data).hexdigest() != m.group(1):
+                raise LabError("results from the guest arrived damaged "
+                               "(SHA-256 mismatch on the console)", "booted")
+            with tarfile.open(fileobj=io.BytesIO(data)) as t:
+                t.extractall(work)
             continue
         if "@@LAB DONE" in line:
-            break
-        if "Kernel panic" in line:
-            say("%s: the guest kernel panicked: %s" % (label, line.strip()))
-            deadline = min(deadline, time.monotonic() + 5)
-    return cases, blob, sha
+            return cases, True, None, ""
+        if "Kernel panic" in line or "BUG:" in line or "Oops" in line:
+            say("%s: the guest kernel says: %s" % (label, line.strip()))
+            if "Kernel panic" in line:
+                deadline = min(deadline, time.monotonic() + 5)
+            if not last:
+                last = line.strip()[:200]
 
 
 _host_cpu = None
@@ -704,6 +737,8 @@ def main():
     p.add_argument("--kvm-timeout", type=int, default=30,
                    help="seconds for a KVM boot before falling back to TCG")
     p.add_argument("--case-timeout", type=int, default=900)
+    p.add_argument("--max-boots", type=int, default=3,
+                   help="boots per kernel when the guest dies mid-matrix")
     p.add_argument("--cache", default=os.path.join(TOP, "build", "lab"))
     argv = sys.argv[1:]
     kit = []

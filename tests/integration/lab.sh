@@ -222,6 +222,46 @@ EOF
 	rm -rf "$CACHE"/kernels/bzimage-*
 fi
 
+# ---- a kernel that dies mid-matrix -----------------------------------------
+
+# The middle case crashes the guest (sysrq): it is recorded as failed with
+# the panic, the guest boots again and the last case runs.
+if [ -f "$OUT/truth/$k/cases.json" ]; then
+	mkdir -p "$OUT/crash"
+	cat >"$OUT/crash/crash.fio" <<'EOF'
+[global]
+ioengine=external:${UFR_ENGINE}
+filename=/dev/null
+rw=write
+bs=64k
+iodepth=16
+size=64m
+time_based
+runtime=1
+
+[before]
+reg_strategy=per_page
+
+[crash]
+reg_strategy=per_page
+exec_prerun=sh -c 'echo c >/proc/sysrq-trigger'
+
+[after]
+reg_strategy=per_page
+EOF
+	"$LAB" --matrix "$OUT/crash/crash.fio" --out "$OUT/crash/res" "$k" \
+		>"$OUT/crash.log" 2>&1
+	got=$(jq -r 'map("\(.case)=\(.status)") | join(" ")' \
+		"$OUT/crash/res/$k/cases.json" 2>/dev/null)
+	why=$(jq -r '.[1].why' "$OUT/crash/res/$k/cases.json" 2>/dev/null)
+	if [ "$got" = "before=ok crash=failed after=ok" ] && [[ $why == *panic* ]] &&
+		[ -f "$OUT/crash/res/$k/json/crash-after.json" ] && [ -z "$(left_behind)" ]; then
+		pass "lab-crash: a case that kills the guest is recorded ($why), the rest runs on a new boot"
+	else
+		fail lab-crash "cases: '$got' ($why): $(tail -2 "$OUT/crash.log" | tr '\n' ' ')"
+	fi
+fi
+
 # ---- Ctrl-C --------------------------------------------------------------
 
 # Interrupted mid-case: QEMU and every temporary file go, exit 130.

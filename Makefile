@@ -7,6 +7,8 @@
 #   make check            make deps, build, run every test
 #   make demo             set up and run the default demonstration
 #   make bench            engine vs fio's io_uring engine, side by side
+#   make lab KERNELS="bookworm sid" MATRIX=strategies OUT=res/
+#                         run a matrix of the kit on other kernels under QEMU
 #   make install          install (DESTDIR, PREFIX, LIBDIR); make uninstall
 #   make dist             uring_folioreg-VERSION.tar.gz from git ls-files
 
@@ -125,6 +127,21 @@ bench: deps
 	scripts/bench-reg.sh
 	scripts/bench-instr.sh
 
+# The kernel lab: a matrix of the comparison kit on other kernels, each
+# booted under QEMU (scripts/lab/lab.py; README: Kernels). KERNELS takes
+# Debian suites, kernel package versions, .debs and bzImages; LAB_OPTS
+# more lab options (--accel tcg, --mem 4G, ...); LAB_ARGS options of
+# compare.py run (--size 256m, --runtime 3, ...).
+KERNELS ?= bookworm
+MATRIX ?= strategies
+OUT ?= lab-results
+LAB_OPTS ?=
+LAB_ARGS ?=
+
+lab: deps all
+	scripts/lab/lab.py --matrix $(MATRIX) --out $(OUT) $(LAB_OPTS) \
+		$(KERNELS) -- $(LAB_ARGS)
+
 format:
 	clang-format -i engine/*.c include/*.h tests/unit/*.[ch] tests/tools/*.c \
 		tests/fuzz/*.c
@@ -138,8 +155,8 @@ lint:
 		tests/tools/
 	clang-format --dry-run -Werror engine/*.c include/*.h tests/unit/*.[ch] \
 		tests/tools/*.c tests/fuzz/*.c
-	shellcheck -x -S warning scripts/*.sh tests/*.sh tests/integration/*.sh \
-		.ci/run
+	shellcheck -x -S warning scripts/*.sh scripts/lab/*.sh tests/*.sh \
+		tests/integration/*.sh .ci/run
 
 clean:
 	rm -rf $(BUILD)/*.o $(BUILD)/*.d $(BUILD)/*.a $(BUILD)/tests $(ENGINE)
@@ -208,7 +225,7 @@ dist:
 
 .PHONY: install uninstall dist
 
-.PHONY: all deps check unit-tests tools demo bench format lint clean distclean
+.PHONY: all deps check unit-tests tools demo bench lab format lint clean distclean
 
 include tests/quality.mk
 

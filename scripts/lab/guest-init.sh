@@ -1,0 +1,112 @@
+#!/bin/busybox sh
+# /init of the lab's guest (busybox, fio, the engine; scripts/lab/lab.py
+# builds the initramfs). Runs the cases of /lab/cases one after the other,
+# each as "fio --section=S JOB" with JSON output, sampling the pins the
+# kernel holds while it runs, and sends each case's results on the console
+# as soon as it ends (base64 of a tar.gz between markers), so that a
+# kernel that dies mid-matrix loses only the case it died in; then powers
+# off.
+#
+# /lab/cases: one case a line, "INDEX NAME SECTION JOBFILE" (JOBFILE under
+# /lab/jobs). /lab/settings: shell variables (CASE_TIMEOUT, BRD_KB, TOTAL:
+# the matrix's size, of which these cases are the ones left).
+# Console lines for the host start with "@@LAB ".
+# shellcheck shell=sh
+
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/bin:/sbin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+dmesg -n 1
+echo "@@LAB BOOTED"
+
+CASE_TIMEOUT=600
+BRD_KB=0
+TOTAL=0
+# shellcheck disable=SC1091
+. /lab/settings
+
+out=/out
+mkdir -p "$out/json" "$out/logs"
+# busybox sh has ulimit -l.
+# shellcheck disable=SC3045
+ulimit -l unlimited
+
+# Pages the kernel holds pinned (FOLL_PIN), per-CPU deltas folded first.
+pins() {
+	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
+	awk '/^nr_foll_pin_acquired/ { a = $2 } /^nr_foll_pin_released/ { r = $2 }
+		END { print a - r }' /proc/vmstat
+}
+
+# send FILE...: those files under $out to the host, checksummed.
+send() {
+	(cd "$out" && tar -czf /tmp/blob.tgz "$@") 2>/dev/null
+	echo "@@LAB BLOB $(sha256sum /tmp/blob.tgz | cut -d' ' -f1)"
+	base64 /tmp/blob.tgz
+	echo "@@LAB BLOB END"
+	rm -f /tmp/blob.tgz
+}
+
+kv() { echo "$1=$2" >>"$out/guest.txt"; }
+kv release "$(uname -r)"
+kv cpu_model "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+kv cpus "$(grep -c ^processor /proc/cpuinfo)"
+kv mem_kb "$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)"
+kv cmdline "$(cat /proc/cmdline)"
+kv fio "$(fio --version 2>&1)"
+kv thp "$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
+for d in /sys/kernel/mm/hugepages/hugepages-*; do
+	[ -d "$d" ] && kv "hugepages_${d##*-}" "$(cat "$d/nr_hugepages")"
+done
+grep -q hugetlbfs /proc/filesystems && kv hugetlbfs yes || kv hugetlbfs no
+[ -r /proc/config.gz ] && zcat /proc/config.gz >"$out/config"
+
+if [ "$BRD_KB" != 0 ]; then
+	if [ -f /lab/modules/brd.ko ] &&
+		insmod /lab/modules/brd.ko rd_nr=1 rd_size="$BRD_KB" max_part=0 2>"$out/logs/brd.log"; then
+		kv brd "/dev/ram0 ${BRD_KB}KiB"
+	elif [ -b /dev/ram0 ]; then
+		kv brd "/dev/ram0 built in"
+	else
+		kv brd "none: $(cat "$out/logs/brd.log" 2>/dev/null)"
+	fi
+fi
+
+files=guest.txt
+[ -f "$out/config" ] && files="$files config"
+# shellcheck disable=SC2086
+send $files
+
+n=$TOTAL
+while read -r i name section job; do
+	[ -n "$name" ] || continue
+	echo "@@LAB CASE $i $n $name START"
+	t0=$(date +%s)
+	base=$(pins)
+	timeout "$CASE_TIMEOUT" fio --section="$section" --output-format=json \
+		--output="$out/json/$name.json" "/lab/jobs/$job" \
+		>"$out/logs/$name.log" 2>&1 </dev/null &
+	pid=$!
+	max=0
+	while kill -0 "$pid" 2>/dev/null; do
+		d=$(($(pins) - base))
+		[ "$d" -gt "$max" ] && max=$d
+		sleep 0.2
+	done
+	wait "$pid"
+	rc=$?
+	left=$(($(pins) - base))
+	secs=$(($(date +%s) - t0))
+	files=logs/$name.log
+	[ -f "$out/json/$name.json" ] && files="$files json/$name.json"
+	# shellcheck disable=SC2086
+	send $files
+	echo "@@LAB CASE $i $n $name END rc=$rc pins=$max pins_after=$left secs=$secs $(grep -m1 -E 'uring_folioreg:|fio: |error' "$out/logs/$name.log" | tr -d '\r' | cut -c1-300)"
+done </lab/cases
+
+echo "@@LAB DONE"
+sync
+poweroff -f

@@ -1,0 +1,841 @@
+#!/usr/bin/env python3
+"""The kernel lab: run a job matrix of the comparison kit on other kernels,
+each booted under qemu-system-x86_64, without rebooting this machine.
+
+    lab.py [options] KERNEL... [-- compare.py run options]
+
+KERNEL is a Debian suite (bookworm, trixie, sid, ...: its newest cloud
+kernel), a Debian kernel package version (6.1.158-1) or name, a local .deb,
+or a local bzImage (scripts/lab/kernel.sh fetches and checks them). Each
+kernel boots (KVM when the host's KVM can boot it, else TCG) into a
+generated initramfs carrying busybox, this fio, its libraries and the
+engine; the matrix's cases run there one after the other (pins sampled
+from /proc/vmstat while each runs) and the results come back on the serial
+console. OUT/LABEL/ then holds what `compare.py run` writes (runs.json,
+jobs/, json/, logs/), so `compare.py table` and `diff` read it, plus
+provenance.json, cases.json (every case, failed ones too, with the pins the
+guest kernel held) and console.log.
+
+MATRIX is a compare.py matrix (strategies, rfc, scaling, demo), `truth`
+(scripts/lab/truth.fio: every strategy and folio size, for the pin truth
+test) or the path of a job file whose every section is one case.
+"""
+
+import argparse
+import base64
+import glob
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import queue
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(TOP, "examples"))
+import compare  # noqa: E402  the kit: its matrices, job expansion, naming
+
+GUEST_ENGINE = "/lab/uring_folioreg.so"
+CONFIG_KEYS = [
+    "CONFIG_IO_URING", "CONFIG_HUGETLBFS", "CONFIG_HUGETLB_PAGE",
+    "CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP", "CONFIG_TRANSPARENT_HUGEPAGE",
+    "CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS",
+    "CONFIG_TRANSPARENT_HUGEPAGE_MADVISE", "CONFIG_NUMA", "CONFIG_MEMCG",
+    "CONFIG_PREEMPT_NONE", "CONFIG_PREEMPT_VOLUNTARY", "CONFIG_PREEMPT",
+    "CONFIG_PREEMPT_DYNAMIC", "CONFIG_HZ", "CONFIG_INIT_ON_ALLOC_DEFAULT_ON",
+    "CONFIG_INIT_ON_FREE_DEFAULT_ON", "CONFIG_DEBUG_VM", "CONFIG_KASAN",
+    "CONFIG_PROVE_LOCKING", "CONFIG_PAGE_POISONING",
+]
+TCG_WARNING = ("timings under TCG (emulation) compare only with other "
+               "kernels of the same lab run, never with KVM or bare metal")
+
+
+class LabError(Exception):
+    """One line for the user; a second argument "booted" keeps the
+    guest's console log."""
+
+    def __str__(self):
+        return str(self.args[0])
+
+
+def say(msg):
+    print("lab: " + msg, file=sys.stderr, flush=True)
+
+
+def fmt_secs(s):
+    return compare.fmt_secs(s)
+
+
+# ---- the matrix --------------------------------------------------------
+
+def jobfile_sections(path):
+    with open(path) as f:
+        return [s for s in re.findall(r"^\[([^\]]+)\]", f.read(), re.M)
+                if s != "global"]
+
+
+def plan(matrix, kit_args):
+    """The runs of MATRIX as compare.py would make them: (name, section,
+    job text, runs.json entry)."""
+    grabbed = {}
+
+    def grab(args):
+        grabbed["args"] = args
+    argv, run_matrix = sys.argv, compare.run_matrix
+    kit_matrix = matrix if matrix in compare.MATRICES else "strategies"
+    try:
+        # compare.py's own option parser fills in the defaults.
+        compare.run_matrix = grab
+        sys.argv = ["compare.py", "run", kit_matrix, "--out", "-"] + kit_args
+        compare.main()
+    finally:
+        sys.argv, compare.run_matrix = argv, run_matrix
+    args = grabbed["args"]
+    if matrix in compare.MATRICES:
+        runs = compare.MATRICES[matrix](args)
+    else:
+        path = os.path.join(HERE, "truth.fio") if matrix == "truth" \
+            else os.path.abspath(matrix)
+        if not os.path.isfile(path):
+            raise LabError("unknown matrix '%s': give one of %s, truth, "
+                           "or a job file" %
+                           (matrix, ", ".join(sorted(compare.MATRICES))))
+        name = "truth" if matrix == "truth" else \
+            os.path.splitext(os.path.basename(path))[0]
+        env = {"UFR_FILE": args.file, "UFR_SIZE": args.size,
+               "UFR_DEPTH": str(args.depth),
+               "UFR_RUNTIME": str(args.runtime),
+               "UFR_NUMJOBS": str(args.numjobs)}
+        runs = [(name, s, path, s, env) for s in jobfile_sections(path)]
+    if not runs:
+        raise LabError("the %s matrix is empty with these settings" % matrix)
+    out = []
+    for m, case, jobfile, section, env in runs:
+        env = dict(env, UFR_ENGINE=GUEST_ENGINE)
+        name = "%s-%s" % (m, case)
+        out.append((name, section, compare.expand(jobfile, env),
+                    {"matrix": m, "case": case, "json": name + ".json",
+                     "env": env, "client": ""}))
+    return out, args
+
+
+# ---- the initramfs -----------------------------------------------------
+
+class Cpio:
+    """A newc cpio archive, as the kernel unpacks an initramfs."""
+
+    def __init__(self):
+        self.buf = io.BytesIO()
+        self.ino = 1000
+        self.dirs = set()
+
+    def _entry(self, name, mode, data=b"", nlink=1):
+        self.ino += 1
+        name_b = name.encode() + b"\0"
+        hdr = "070701" + "".join("%08x" % v for v in (
+            self.ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0,
+            len(name_b), 0))
+        self.buf.write(hdr.encode() + name_b)
+        self.buf.write(b"\0" * (-(110 + len(name_b)) % 4))
+        self.buf.write(data)
+        self.buf.write(b"\0" * (-len(data) % 4))
+
+    def mkdir(self, path):
+        path = path.strip("/")
+        parts = path.split("/")
+        for i in range(1, len(parts) + 1):
+            d = "/".join(parts[:i])
+            if d and d not in self.dirs:
+                self.dirs.add(d)
+                self._entry(d, stat.S_IFDIR | 0o755, nlink=2)
+
+    def add(self, path, data, mode=0o644):
+        path = path.strip("/")
+        self.mkdir(os.path.dirname(path))
+        self._entry(path, stat.S_IFREG | mode, data)
+
+    def symlink(self, path, target):
+        path = path.strip("/")
+        self.mkdir(os.path.dirname(path))
+        self._entry(path, stat.S_IFLNK | 0o777, target.encode())
+
+    def add_file(self, path, src):
+        """A host file at PATH, following symlinks (ld.so's names)."""
+        with open(src, "rb") as f:
+            data = f.read()
+        self.add(path, data, os.stat(src).st_mode & 0o777)
+
+    def bytes(self):
+        self._entry("TRAILER!!!", 0)
+        return self.buf.getvalue()
+
+
+def libs_of(paths):
+    """The shared libraries ldd lists for PATHS, and the loader."""
+    libs = set()
+    for p in paths:
+        r = subprocess.run(["ldd", p], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+        for line in r.stdout.splitlines():
+            m = re.search(r"(?:=>\s*)?(/\S+)\s+\(0x", line)
+            if m:
+                libs.add(m.group(1))
+    return sorted(libs)
+
+
+def busybox_path():
+    for p in ("/bin/busybox", "/usr/bin/busybox"):
+        if os.path.exists(p):
+            with open(p, "rb") as f:
+                if b"/ld-linux" not in f.read(1 << 16):
+                    return p  # static: no program interpreter
+    return None
+
+
+def base_initramfs(cache, fio, engine):
+    """The guest root without the matrix: busybox, fio and the engine with
+    the libraries they load, /init. Cached by the content of its inputs."""
+    bb = busybox_path()
+    fio_bin = shutil.which(fio) or fio
+    inputs = [bb, fio_bin, engine, os.path.join(HERE, "guest-init.sh")]
+    libs = libs_of([fio_bin, engine])
+    h = hashlib.sha256()
+    for p in inputs + libs:
+        st = os.stat(p)
+        h.update(("%s %d %d %o\n" % (p, st.st_size, st.st_mtime_ns,
+                                     st.st_mode)).encode())
+    out = os.path.join(cache, "initramfs-%s.cpio.gz" % h.hexdigest()[:16])
+    if os.path.exists(out):
+        return out
+    say("building the guest's initramfs (busybox, %s, the engine, %d "
+        "libraries)" % (fio_bin, len(libs)))
+    c = Cpio()
+    for d in ("proc", "sys", "dev", "tmp", "out", "sbin", "usr/bin",
+              "usr/sbin", "lab/jobs", "lab/modules"):
+        c.mkdir(d)
+    c.add_file("bin/busybox", bb)
+    c.symlink("bin/sh", "busybox")
+    c.add("init", open(os.path.join(HERE, "guest-init.sh"), "rb").read(),
+          0o755)
+    c.add_file("bin/fio", fio_bin)
+    c.add_file(GUEST_ENGINE, engine)
+    for lib in libs:
+        # At the path ldd gives (merged /usr or not, the loader finds it).
+        c.add_file(lib, lib)
+    tmp = out + ".tmp%d" % os.getpid()
+    try:
+        with gzip.open(tmp, "wb", compresslevel=3) as f:
+            f.write(c.bytes())
+        os.rename(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    for old in glob.glob(os.path.join(cache, "initramfs-*.cpio.gz")):
+        if old != out:
+            os.unlink(old)
+    return out
+
+
+# ---- one kernel --------------------------------------------------------
+
+def kernel_dir(spec, cache):
+    """scripts/lab/kernel.sh: its progress and its one error line go
+    straight to stderr."""
+    r = subprocess.run([os.path.join(HERE, "kernel.sh"), spec, cache],
+                       stdout=subprocess.PIPE, text=True)
+    if r.returncode or not r.stdout.strip():
+        raise LabError("%s: kernel.sh failed" % spec, "printed")
+    d = r.stdout.strip().splitlines()[-1]
+    info = {}
+    with open(os.path.join(d, "info")) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("=")
+            info[k] = v
+    return d, info
+
+
+def label_of(spec):
+    if "/" in spec:
+        base = os.path.basename(spec.rstrip("/"))
+        base = re.sub(r"\.deb$", "", base)
+        return re.sub(r"[^A-Za-z0-9._+-]", "_", base)
+    return re.sub(r"[^A-Za-z0-9._+-]", "_", spec)
+
+
+def read_config(path):
+    conf = {}
+    if path and os.path.exists(path):
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = re.match(r"(CONFIG_\w+)=(.*)", line)
+                if m:
+                    conf[m.group(1)] = m.group(2).strip('"')
+                m = re.match(r"# (CONFIG_\w+) is not set", line)
+                if m:
+                    conf[m.group(1)] = "n"
+    return conf
+
+
+class Qemu:
+    """One guest: qemu-system-x86_64 in its own process group, its serial
+    console read line by line by a thread."""
+
+    def __init__(self, cmd, log):
+        self.lines = queue.Queue()
+        self.log = log
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.log.write(line + "\n")
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def next_line(self, deadline):
+        """The next console line, None at EOF, "" at the deadline."""
+        try:
+            return self.lines.get(timeout=max(0.05, deadline -
+                                              time.monotonic()))
+        except queue.Empty:
+            return ""
+
+    def kill(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+        self.thread.join(5)
+
+
+def qemu_cmd(opts, kdir, initrd, accel, huge2m):
+    cmdline = ("console=ttyS0,115200 quiet loglevel=1 panic=-1 "
+               "rdinit=/init hugepagesz=1G hugepages=%d hugepagesz=2M "
+               "hugepages=%d transparent_hugepage=madvise"
+               % (opts.huge1g, huge2m))
+    cmd = [opts.qemu, "-nodefaults", "-display", "none", "-no-reboot",
+           "-serial", "stdio", "-monitor", "none",
+           "-m", opts.mem, "-smp", str(opts.smp),
+           "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", initrd,
+           "-append", cmdline]
+    if accel == "kvm":
+        cmd += ["-accel", "kvm", "-cpu", "host"]
+    else:
+        # QEMU 7.2's cmpxchg16b emulation crashes 6.12 kernels.
+        cmd += ["-accel", "tcg,thread=multi", "-cpu", "max,-cx16"]
+    return cmd
+
+
+def boot(opts, kdir, initrd, accel, log, huge2m):
+    """Start the guest; returns the Qemu once the guest's /init runs.
+    Raises LabError with why it did not."""
+    q = Qemu(qemu_cmd(opts, kdir, initrd, accel, huge2m), log)
+    timeout = opts.kvm_timeout if accel == "kvm" else opts.boot_timeout
+    deadline = time.monotonic() + timeout
+    last = ""
+    try:
+        while True:
+            line = q.next_line(deadline)
+            if line is None:
+                q.kill()
+                # Under KVM, only KVM's own complaints mean "try TCG".
+                raise LabError("QEMU (%s) exited before the guest's init ran"
+                               ": %s" % (accel, last or "no console output"),
+                               "kvm" if "kvm" in last.lower() or
+                               accel != "kvm" else "kernel")
+            if line == "" and time.monotonic() >= deadline:
+                q.kill()
+                raise LabError("did not boot within %d s under %s (last "
+                               "console line: %s)" %
+                               (timeout, accel.upper(),
+                                last or "none"))
+            if "@@LAB BOOTED" in line:
+                return q
+            if "KVM internal error" in line or "emulation failure" in line:
+                q.kill()
+                raise LabError("KVM internal error: " + line.strip())
+            if "Kernel panic" in line:
+                # The panic lines that follow say why; keep the first.
+                last = line.strip()
+                deadline = min(deadline, time.monotonic() + 5)
+            elif line.strip() and not last.startswith("Kernel panic"):
+                last = line.strip()[:200]
+    except BaseException:
+        q.kill()
+        raise
+
+
+def kvm_usable():
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR)
+        os.close(fd)
+        return True
+    except OSError:
+        return False
+
+
+def make_initrd(path, base_initrd, kdir, left, total, opts, kit_args):
+    """The base initramfs with the cases LEFT (index, run) and their job
+    files, as one uncompressed cpio put first."""
+    extra = Cpio()
+    lines = []
+    for i, (name, section, text, _) in left:
+        extra.add("lab/jobs/%s.fio" % name, text.encode())
+        lines.append("%d %s %s %s.fio" % (i, name, section, name))
+    extra.add("lab/cases", ("\n".join(lines) + "\n").encode())
+    brd_kb = 0
+    if kit_args.file.startswith("/dev/ram"):
+        brd_kb = (compare.size_bytes(kit_args.size) >> 10) + 1024
+    extra.add("lab/settings", ("CASE_TIMEOUT=%d\nBRD_KB=%d\nTOTAL=%d\n" %
+                               (opts.case_timeout, brd_kb, total)).encode())
+    brd = os.path.join(kdir, "modules", "brd.ko")
+    if os.path.exists(brd):
+        extra.add_file("lab/modules/brd.ko", brd)
+    with open(path, "wb") as f:
+        # The uncompressed archive first, as early microcode is: the kernel
+        # unpacks nothing after a compressed one.
+        data = extra.bytes()
+        f.write(data + b"\0" * (-len(data) % 512))
+        with open(base_initrd, "rb") as b:
+            shutil.copyfileobj(b, f)
+
+
+def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
+               out_root, tmpdir):
+    label = label_of(spec)
+    t_start = time.monotonic()
+    conf_path = os.path.join(kdir, "config")
+    conf = read_config(conf_path)
+    dest = os.path.join(out_root, label)
+    work = dest + ".partial"
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(os.path.join(work, "jobs"))
+
+    for name, section, text, _ in runs:
+        with open(os.path.join(work, "jobs", name + ".fio"), "w") as f:
+            f.write(text.replace(GUEST_ENGINE, "./uring_folioreg.so"))
+    initrd = os.path.join(tmpdir, label + ".initrd")
+    log = open(os.path.join(work, "console.log"), "w")
+    cases = {}
+    left = list(enumerate(runs, 1))
+    accel, accel_note, boot_secs, boots = opts.accel, "", None, 0
+    try:
+        while left:
+            make_initrd(initrd, base_initrd, kdir, left, len(runs), opts,
+                        kit_args)
+            if accel == "auto":
+                accel = "kvm" if kvm_usable() else "tcg"
+                if accel == "tcg":
+                    accel_note = "/dev/kvm cannot be opened"
+            t0 = time.monotonic()
+            try:
+                q = boot(opts, kdir, initrd, accel, log, opts.huge2m)
+            except LabError as e:
+                if accel != "kvm" or opts.accel == "kvm" or \
+                        e.args[1:] == ("kernel",) or boots:
+                    raise
+                accel_note = "KVM could not boot it: %s" % e
+                why = str(e).split(" ran: ", 1)[-1]
+                say("%s: KVM cannot boot this kernel here (%s); falling back "
+                    "to TCG" % (label, why[:160]))
+                log.write("@@LAB host: falling back to TCG\n")
+                accel = "tcg"
+                t0 = time.monotonic()
+                q = boot(opts, kdir, initrd, accel, log, opts.huge2m)
+            boots += 1
+            if boot_secs is None:
+                boot_secs = time.monotonic() - t0
+                say("%s: %s booted under %s in %.1f s%s" %
+                    (label, info.get("release") or info.get("spec"),
+                     accel.upper(), boot_secs,
+                     "; " + TCG_WARNING if accel == "tcg" else ""))
+            try:
+                got, finished, dead_in, why = run_guest(q, label, opts,
+                                                        len(runs), work)
+            finally:
+                q.kill()
+            cases.update(got)
+            if finished:
+                break
+            if dead_in is None:
+                raise LabError("the guest stopped outside any case: %s" % why,
+                               "booted")
+            # The case it died in is recorded; a new boot runs the rest.
+            cases[dead_in] = {"rc": None, "why": "the guest kernel died in "
+                              "this case: %s" % why}
+            at = [i for i, r in left if r[0] == dead_in][0]
+            left = [(i, r) for i, r in left if i > at]
+            if boots >= opts.max_boots and left:
+                for _, r in left:
+                    cases[r[0]] = {"rc": None, "why": "not run: the guest "
+                                   "died %d times" % boots}
+                break
+            if left:
+                say("%s: the guest died in %s (%s); booting again for the %d "
+                    "case(s) left" % (label, dead_in, why, len(left)))
+    finally:
+        log.close()
+        if os.path.exists(initrd):
+            os.unlink(initrd)
+
+    guest = {}
+    gpath = os.path.join(work, "guest.txt")
+    if os.path.exists(gpath):
+        with open(gpath) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                guest[k] = v
+        os.unlink(gpath)
+    if not conf and os.path.exists(os.path.join(work, "config")):
+        conf = read_config(os.path.join(work, "config"))
+
+    # runs.json: the cases whose fio succeeded, as compare.py writes it.
+    ok_runs, all_cases = [], []
+    for name, section, _, meta in runs:
+        c = cases.get(name, {"rc": None, "why": "not run"})
+        c = dict(c, name=name, matrix=meta["matrix"], case=meta["case"])
+        jpath = os.path.join(work, "json", meta["json"])
+        good = c.get("rc") == 0 and os.path.exists(jpath)
+        if good:
+            try:
+                doc, _ = compare.load_json(jpath)
+                u = doc["jobs"][0].get("uring_folioreg") or {}
+                seg = u.get("segments", {})
+                c["bvecs"] = seg.get("bvecs")
+                c["bvecs_observed"] = seg.get("bvecs_observed")
+                c["job_error"] = doc["jobs"][0].get("error")
+                c["engine_version"] = u.get("version")
+            except (ValueError, KeyError, IndexError) as e:
+                good = False
+                c["why"] = "unreadable fio JSON: %s" % e
+        c["status"] = "ok" if good else "failed"
+        all_cases.append(c)
+        if good:
+            ok_runs.append(meta)
+    with open(os.path.join(work, "runs.json"), "w") as f:
+        json.dump(ok_runs, f, indent=1)
+    with open(os.path.join(work, "cases.json"), "w") as f:
+        json.dump(all_cases, f, indent=1)
+    engine_versions = sorted({c["engine_version"] for c in all_cases
+                              if c.get("engine_version")})
+    prov = {
+        "kernel": {"spec": spec, "release": guest.get("release") or
+                   info.get("release"), "package": info.get("package"),
+                   "version": info.get("version"), "kind": info.get("kind"),
+                   "sha256": info.get("sha256"),
+                   "config": {k: conf.get(k, "absent") for k in CONFIG_KEYS}
+                   if conf else "unknown (no config found)"},
+        "accel": accel, "accel_note": accel_note,
+        "timing_note": TCG_WARNING if accel == "tcg" else "",
+        "cpu_model": guest.get("cpu_model"), "guest_cpus": guest.get("cpus"),
+        "guest_mem_kb": guest.get("mem_kb"),
+        "host_cpu_model": host_cpu(),
+        "guest_cmdline": guest.get("cmdline"), "thp": guest.get("thp"),
+        "hugepages": {k[len("hugepages_"):]: v for k, v in guest.items()
+                      if k.startswith("hugepages_")},
+        "block_device": guest.get("brd", ""),
+        "fio": guest.get("fio"),
+        "engine": {"version": engine_versions[0] if len(engine_versions) == 1
+                   else engine_versions or read_version(),
+                   "source_version": read_version(),
+                   "git": git_describe()},
+        "qemu": qemu_version(opts.qemu),
+        "matrix": opts.matrix, "kit_args": kit_args_list(opts),
+        "boot_secs": round(boot_secs, 1),
+        "total_secs": round(time.monotonic() - t_start, 1),
+        "cases": {"total": len(all_cases),
+                  "failed": sum(c["status"] != "ok" for c in all_cases)},
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    with open(os.path.join(work, "provenance.json"), "w") as f:
+        json.dump(prov, f, indent=1)
+    shutil.rmtree(dest, ignore_errors=True)
+    os.rename(work, dest)
+    return dest, prov, all_cases
+
+
+def run_guest(q, label, opts, n, work):
+    """Follow the guest through its cases, unpacking into WORK what it
+    sends. Returns (cases, finished, the case it was in if it died, the
+    console's last words)."""
+    cases = {}
+    silent = opts.case_timeout + 60
+    deadline = time.monotonic() + silent
+    started = time.monotonic()
+    current, last = None, ""
+    first_index = None
+    while True:
+        line = q.next_line(deadline)
+        if line is None:
+            return cases, False, current, last or "QEMU exited"
+        if line == "":
+            if time.monotonic() >= deadline:
+                return cases, False, current, \
+                    "the guest said nothing for %d s" % silent
+            continue
+        m = re.search(r"@@LAB CASE (\d+) (\d+) (\S+) START", line)
+        if m:
+            current = m.group(3)
+            deadline = time.monotonic() + silent
+            i = int(m.group(1))
+            first_index = first_index or i
+            elapsed = time.monotonic() - started
+            done = i - first_index
+            eta = elapsed / done * (n - i + 1) if done else None
+            say("%s [%s/%s] %s ... (elapsed %s, eta %s)" %
+                (label, m.group(1), m.group(2), m.group(3), fmt_secs(elapsed),
+                 fmt_secs(eta) if eta is not None else "?"))
+            continue
+        m = re.search(r"@@LAB CASE (\d+) (\d+) (\S+) END rc=(\d+) "
+                      r"pins=(-?\d+) pins_after=(-?\d+) secs=(\d+) ?(.*)",
+                      line)
+        if m:
+            name, rc = m.group(3), int(m.group(4))
+            c = {"rc": rc, "pins": int(m.group(5)),
+                 "pins_after": int(m.group(6)), "secs": int(m.group(7))}
+            if rc:
+                c["why"] = ("timed out after %d s" % opts.case_timeout
+                            if rc == 124 else
+                            "fio exited %d: %s" % (rc, m.group(8).strip()))
+            cases[name] = c
+            current = None
+            say("%s [%s/%s] %s %s in %d s, guest pins %d%s" %
+                (label, m.group(1), m.group(2), name,
+                 "ok" if not rc else "FAILED", c["secs"], c["pins"],
+                 "" if not rc else ": " + c["why"]))
+            deadline = time.monotonic() + silent
+            continue
+        m = re.search(r"@@LAB BLOB ([0-9a-f]{64})", line)
+        if m:
+            chunks = []
+            while True:
+                line = q.next_line(time.monotonic() + 120)
+                if line is None or line == "" or "@@LAB BLOB END" in line:
+                    break
+                if re.fullmatch(r"[A-Za-z0-9+/=]+", line.strip()):
+                    chunks.append(line.strip())
+            data = base64.b64decode("".join(chunks))
+            if hashlib.sha256(data).hexdigest() != m.group(1):
+                raise LabError("results from the guest arrived damaged "
+                               "(SHA-256 mismatch on the console)", "booted")
+            with tarfile.open(fileobj=io.BytesIO(data)) as t:
+                t.extractall(work)
+            continue
+        if "@@LAB DONE" in line:
+            return cases, True, None, ""
+        if "Kernel panic" in line or "BUG:" in line or "Oops" in line:
+            say("%s: the guest kernel says: %s" % (label, line.strip()))
+            if "Kernel panic" in line:
+                deadline = min(deadline, time.monotonic() + 5)
+            if not last:
+                last = line.strip()[:200]
+
+
+_host_cpu = None
+
+
+def host_cpu():
+    global _host_cpu
+    if _host_cpu is None:
+        _host_cpu = ""
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    _host_cpu = line.split(":", 1)[1].strip()
+                    break
+    return _host_cpu
+
+
+def read_version():
+    with open(os.path.join(TOP, "VERSION")) as f:
+        return f.read().strip()
+
+
+def git_describe():
+    r = subprocess.run(["git", "-C", TOP, "describe", "--always", "--dirty"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       text=True)
+    return r.stdout.strip()
+
+
+def qemu_version(qemu):
+    r = subprocess.run([qemu, "--version"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True)
+    return r.stdout.splitlines()[0] if r.stdout else ""
+
+
+def kit_args_list(opts):
+    return opts.kit_args
+
+
+# ---- set-up ------------------------------------------------------------
+
+def ensure_tools(opts):
+    """QEMU and a static busybox, installed from Debian when missing."""
+    need = []
+    if not shutil.which(opts.qemu):
+        need.append("qemu-system-x86")
+    if not busybox_path():
+        need.append("busybox-static")
+    if not need:
+        return
+    if os.geteuid() != 0:
+        raise LabError("missing %s; install as root: apt-get install %s" %
+                       (" and ".join(need), " ".join(need)))
+    say("installing %s from Debian" % " ".join(need))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    r = subprocess.run(["apt-get", "install", "-y", "-qq",
+                        "--no-install-recommends"] + need,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, env=env)
+    if r.returncode or not shutil.which(opts.qemu) or not busybox_path():
+        tail = [ln for ln in r.stdout.splitlines() if ln.startswith("E:")]
+        raise LabError("QEMU is not installable here: apt-get install %s "
+                       "failed: %s" % (" ".join(need), (tail or
+                                                        r.stdout.splitlines()
+                                                        or ["?"])[-1]))
+
+
+def main():
+    p = argparse.ArgumentParser(
+        description="Run a matrix of the comparison kit on other kernels "
+        "under QEMU.", epilog="Options after -- go to compare.py run "
+        "(--size, --runtime, --depth, ...).")
+    p.add_argument("kernels", nargs="+", metavar="KERNEL")
+    p.add_argument("--matrix", default="strategies")
+    p.add_argument("--out", default="lab-results")
+    p.add_argument("--engine", default=os.path.join(TOP, "uring_folioreg.so"))
+    p.add_argument("--fio", default="fio", help="the fio copied into the "
+                   "guest (the one the engine was built for)")
+    p.add_argument("--qemu", default="qemu-system-x86_64")
+    p.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto")
+    p.add_argument("--mem", default="3G", help="guest memory")
+    p.add_argument("--smp", type=int, default=2)
+    p.add_argument("--huge1g", type=int, default=1,
+                   help="1 GiB hugetlb pages reserved at boot")
+    p.add_argument("--huge2m", type=int, default=200,
+                   help="2 MiB hugetlb pages reserved at boot")
+    p.add_argument("--boot-timeout", type=int, default=180,
+                   help="seconds for a TCG boot to reach /init")
+    p.add_argument("--kvm-timeout", type=int, default=30,
+                   help="seconds for a KVM boot before falling back to TCG")
+    p.add_argument("--case-timeout", type=int, default=900)
+    p.add_argument("--max-boots", type=int, default=3,
+                   help="boots per kernel when the guest dies mid-matrix")
+    p.add_argument("--cache", default=os.path.join(TOP, "build", "lab"))
+    argv = sys.argv[1:]
+    kit = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, kit = argv[:at], argv[at + 1:]
+    opts = p.parse_args(argv)
+    opts.kit_args = kit
+    if not any(a == "--file" or a.startswith("--file=") for a in kit):
+        # A RAM block device (brd): O_DIRECT works on it on every kernel,
+        # unlike tmpfs before 6.6.
+        kit = ["--file", "/dev/ram0"] + kit
+    os.makedirs(opts.cache, exist_ok=True)
+    opts.cache = os.path.abspath(opts.cache)
+
+    tmpdir = None
+    interrupted = []
+
+    def on_signal(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+    # SIGINT too: a shell's background job starts with it ignored.
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    failed = []
+    done = []
+    made_out = False
+    try:
+        runs, kit_args = plan(opts.matrix, kit)
+        if not os.path.exists(opts.engine):
+            raise LabError("%s not found; build it first: make" % opts.engine)
+        ensure_tools(opts)
+        # Every kernel first: bad input stops the lab before anything runs.
+        kernels, bad = [], False
+        for spec in opts.kernels:
+            try:
+                kernels.append((spec,) + kernel_dir(spec, opts.cache))
+            except LabError as e:
+                if e.args[1:] != ("printed",):
+                    say(str(e))
+                bad = True
+        if bad:
+            return 1
+        tmpdir = tempfile.mkdtemp(prefix="lab.", dir=opts.cache)
+        base = base_initramfs(opts.cache, opts.fio,
+                              os.path.abspath(opts.engine))
+        made_out = not os.path.isdir(opts.out)
+        say("matrix %s: %d cases on %d kernel(s): %s; results in %s" %
+            (opts.matrix, len(runs), len(opts.kernels),
+             " ".join(opts.kernels), opts.out))
+        for spec, kdir, info in kernels:
+            t0 = time.monotonic()
+            try:
+                dest, prov, cases = run_kernel(spec, kdir, info, opts, runs,
+                                               kit_args, base, opts.out,
+                                               tmpdir)
+            except LabError as e:
+                say("%s: %s" % (label_of(spec), e))
+                partial = os.path.join(opts.out, label_of(spec) + ".partial")
+                if e.args[1:] == ("booted",):
+                    # It booted: what the console said is worth keeping.
+                    os.replace(os.path.join(partial, "console.log"),
+                               os.path.join(opts.out, label_of(spec) +
+                                            ".console.log"))
+                    say("%s: its console is in %s.console.log" %
+                        (label_of(spec), os.path.join(opts.out,
+                                                      label_of(spec))))
+                shutil.rmtree(partial, ignore_errors=True)
+                failed.append(spec)
+                continue
+            bad = [c for c in cases if c["status"] != "ok"]
+            say("%s: %d of %d cases ok in %s under %s (%s); results in %s" %
+                (label_of(spec), len(cases) - len(bad), len(cases),
+                 fmt_secs(time.monotonic() - t0), prov["accel"].upper(),
+                 prov["kernel"]["release"], dest))
+            done.append(dest)
+            if bad:
+                failed.append(spec)
+    except LabError as e:
+        say(str(e))
+        return 1
+    except KeyboardInterrupt:
+        say("interrupted; QEMU stopped and temporary files removed")
+        for spec in opts.kernels:
+            shutil.rmtree(os.path.join(opts.out, label_of(spec) + ".partial"),
+                          ignore_errors=True)
+        return 130
+    finally:
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        if made_out and os.path.isdir(opts.out) and not os.listdir(opts.out):
+            os.rmdir(opts.out)
+    if len(done) > 1:
+        say("compare them: examples/compare.py diff %s" % " ".join(done[:2]))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+#!/bin/bash
+# The kernel lab (scripts/lab/lab.py): bad input gets one "lab:" line and
+# leaves nothing behind; then the truth matrix (scripts/lab/truth.fio) on
+# Debian 12's kernel and on the newest sid kernel, each booted under QEMU:
+# for every strategy and folio size, the engine's bvecs, its
+# bvecs_observed and the pins the guest kernel held while the buffers were
+# registered must be one number; every verified job must pass; the result
+# directories must read with compare.py table and diff and carry their
+# provenance. Skipped, with the reason, when QEMU cannot be had or start,
+# or no kernel can be fetched.
+#
+# LAB_TEST_KERNELS (default "bookworm sid"), LAB_TEST_QUICK=1: the bad
+# input part only.
+. "$(dirname "$0")/../lib.sh"
+
+LAB=$TOP/scripts/lab/lab.py
+CACHE=$TOP/build/lab
+OUT=$SCRATCH/lab
+KERNELS=${LAB_TEST_KERNELS:-bookworm sid}
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+# Nothing of a lab run may be left: no QEMU of ours, no temporary dir, no
+# partial result.
+left_behind() {
+	local what=""
+	pgrep -f "qemu-system-x86_64.*$CACHE/lab\." >/dev/null && what="a QEMU process"
+	compgen -G "$CACHE/lab.*" >/dev/null && what="$what $(echo "$CACHE"/lab.*)"
+	compgen -G "$OUT/*/*.partial" >/dev/null && what="$what $(echo "$OUT"/*/*.partial)"
+	compgen -G "$OUT/*.partial" >/dev/null && what="$what $(echo "$OUT"/*.partial)"
+	echo "$what"
+}
+
+# bad NAME PATTERN LAB-ARGS...: the lab fails with one "lab:" error line
+# matching PATTERN as its last line, and leaves nothing behind.
+bad() {
+	local name=$1 pat=$2 log=$OUT/$1.log rc
+	shift 2
+	timeout -k 5 300 "$LAB" --out "$OUT/$name" "$@" >"$log" 2>&1
+	rc=$?
+	local last
+	last=$(tail -1 "$log")
+	if [[ $last == *"cannot read Debian's index"* ]]; then
+		skip "$name" "Debian's archive cannot be read: ${last#lab: }"
+	elif [ "$rc" = 0 ]; then
+		fail "$name" "the lab exited 0"
+	elif [ "$rc" -ge 124 ]; then
+		fail "$name" "the lab exited $rc (timeout or signal): $last"
+	elif ! grep -qE "^lab: .*($pat)" <<<"$last"; then
+		fail "$name" "last line is not a lab: line matching '$pat': $(tail -3 "$log" | tr '\n' ' ')"
+	elif [ "$(grep -cE "$pat" "$log")" != 1 ]; then
+		fail "$name" "more than one line matches '$pat'"
+	elif [ -n "$(left_behind)" ]; then
+		fail "$name" "left behind:$(left_behind)"
+	else
+		pass "$name: $last"
+		return 0
+	fi
+	return 1
+}
+
+if ! "$LAB" --help >/dev/null 2>&1; then
+	fail lab "scripts/lab/lab.py --help fails"
+	exit 0
+fi
+
+# QEMU: the lab installs it when missing; that it can start is seen on
+# the first boot below.
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends qemu-system-x86 busybox-static >"$OUT/qemu-install.log" 2>&1; then
+		skip lab "QEMU is not installable here: $(grep -m1 '^E:' "$OUT/qemu-install.log")"
+		exit 0
+	fi
+fi
+
+# ---- bad input ---------------------------------------------------------
+
+bad lab-unknown-suite "unknown Debian suite 'nosuchsuite'" nosuchsuite
+[ -d "$CACHE/apt/nosuchsuite" ] && fail lab-unknown-suite-apt "left $CACHE/apt/nosuchsuite"
+bad lab-unknown-version "no cloud-amd64 kernel package with version or name '99.99.1-1'" 99.99.1-1
+
+# A kernel package without io_uring: refused from its /boot/config-*.
+fake=$OUT/fake-deb
+mkdir -p "$fake/pkg/DEBIAN" "$fake/pkg/boot"
+printf 'Package: linux-image-0.0.0-fake\nVersion: 0.0.0-1\nArchitecture: amd64\nMaintainer: lab test <root@localhost>\nDescription: not a kernel\n' >"$fake/pkg/DEBIAN/control"
+head -c 4096 /dev/zero >"$fake/pkg/boot/vmlinuz-0.0.0-fake"
+printf 'CONFIG_HUGETLBFS=y\n# CONFIG_IO_URING is not set\nCONFIG_BLK_DEV_INITRD=y\n' >"$fake/pkg/boot/config-0.0.0-fake"
+dpkg-deb -b "$fake/pkg" "$fake/linux-image-0.0.0-fake.deb" >/dev/null 2>&1
+bad lab-no-io_uring "CONFIG_IO_URING is not set" "$fake/linux-image-0.0.0-fake.deb"
+rm -rf "$CACHE"/kernels/linux-image-0.0.0-fake* "$fake"
+
+# A bzImage that is garbage: QEMU will not load it, and the lab says so.
+mkdir -p "$OUT/garbage"
+head -c 3000000 /dev/urandom >"$OUT/garbage/bzImage"
+bad lab-garbage-bzimage "exited before the guest's init" \
+	--kvm-timeout 10 --boot-timeout 20 "$OUT/garbage/bzImage"
+# A real kernel's header on a garbage body: QEMU loads it, it never
+# reaches /init: a timeout.
+kdir=$("$TOP/scripts/lab/kernel.sh" bookworm "$CACHE" 2>"$OUT/fetch.log")
+if [ -n "$kdir" ]; then
+	{
+		head -c 65536 "$kdir/vmlinuz"
+		head -c 3000000 /dev/urandom
+	} >"$OUT/garbage/bzImage"
+	bad lab-broken-bzimage "did not boot within 20 s|exited before the guest's init" \
+		--kvm-timeout 10 --boot-timeout 20 "$OUT/garbage/bzImage"
+else
+	skip lab-broken-bzimage "no kernel to take a header from: $(tail -1 "$OUT/fetch.log")"
+fi
+rm -rf "$OUT/garbage" "$CACHE"/kernels/bzimage-*
+
+[ "${LAB_TEST_QUICK:-0}" = 1 ] && exit 0
+
+# ---- the truth matrix ----------------------------------------------------
+
+# Each kernel fetched first: one that cannot be is skipped, with why.
+have=()
+for k in $KERNELS; do
+	if "$TOP/scripts/lab/kernel.sh" "$k" "$CACHE" >/dev/null 2>"$OUT/fetch-$k.log"; then
+		have+=("$k")
+	else
+		skip "lab-$k" "no kernel: $(tail -1 "$OUT/fetch-$k.log" | sed 's/^lab: //')"
+	fi
+done
+[ ${#have[@]} = 0 ] && exit 0
+KERNELS=${have[*]}
+
+log=$OUT/truth.log
+start=$SECONDS
+# The lab's own progress goes to the log; the test's lines come after.
+# shellcheck disable=SC2086
+timeout -k 10 2400 "$LAB" --matrix truth --out "$OUT/truth" $KERNELS -- \
+	--runtime 3 >"$log" 2>&1
+rc=$?
+echo "lab: truth matrix on $KERNELS: exit $rc in $((SECONDS - start)) s"
+grep -E 'booted under|KVM cannot|cases ok in' "$log"
+[ -n "$(left_behind)" ] && fail lab-truth-cleanup "left behind:$(left_behind)"
+
+dirs=()
+for k in $KERNELS; do
+	d=$OUT/truth/$k
+	if [ ! -f "$d/cases.json" ]; then
+		why=$(grep -E "^lab: $k: " "$log" | tail -1)
+		case $why in
+		*"cannot read Debian's index"* | *"could not download"*)
+			skip "lab-$k" "no kernel: ${why#lab: }" ;;
+		*"QEMU"*"exited before"* | *"not installable"*)
+			skip "lab-$k" "QEMU cannot start: ${why#lab: }" ;;
+		*) fail "lab-$k" "no results: ${why:-$(tail -1 "$log")}" ;;
+		esac
+		continue
+	fi
+	dirs+=("$d")
+	rel=$(jq -r .kernel.release "$d/provenance.json")
+	accel=$(jq -r .accel "$d/provenance.json")
+	# One line per case, with the three numbers.
+	while IFS=$'\t' read -r case status bvecs obs pins why; do
+		name="lab-$k: $case ($rel, $accel)"
+		if [ "$status" != ok ]; then
+			fail "$name" "$why"
+		elif [[ $case == verify-* ]]; then
+			pass "$name: verify=crc32c"
+		elif [ "$bvecs" = "$obs" ] && [ "$obs" = "$pins" ]; then
+			pass "$name: bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins"
+		else
+			fail "$name" "bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins"
+		fi
+	done < <(jq -r '.[] | [.case, .status, (.bvecs // "-"),
+		(.bvecs_observed // "-"), (.pins // "-"), (.why // "")] | @tsv' \
+		"$d/cases.json")
+	# Provenance: kernel release, config, accel, CPU, fio, engine.
+	miss=$(jq -r '[["kernel.release", .kernel.release], ["accel", .accel],
+		["cpu_model", .cpu_model], ["fio", .fio],
+		["engine.version", .engine.version],
+		["CONFIG_IO_URING", (.kernel.config | objects | .CONFIG_IO_URING)]]
+		| map(select(.[1] == null or .[1] == "")) | map(.[0]) | join(" ")' \
+		"$d/provenance.json" 2>&1)
+	[ -z "$miss" ] && pass "lab-$k: provenance" ||
+		fail "lab-$k: provenance" "missing: $miss"
+	if python3 "$TOP/examples/compare.py" table "$d" >"$OUT/table-$k.md" 2>&1 &&
+		grep -q '^| per_page |' "$OUT/table-$k.md"; then
+		pass "lab-$k: compare.py table"
+	else
+		fail "lab-$k: compare.py table" "$(tail -2 "$OUT/table-$k.md" | tr '\n' ' ')"
+	fi
+done
+if [ ${#dirs[@]} -ge 2 ]; then
+	if python3 "$TOP/examples/compare.py" diff "${dirs[0]}" "${dirs[1]}" \
+		>"$OUT/diff.md" 2>&1 && grep -q 'truth-per_page | bvecs' "$OUT/diff.md"; then
+		pass "lab: compare.py diff ${dirs[0]##*/} ${dirs[1]##*/}"
+	else
+		fail "lab: compare.py diff" "$(tail -2 "$OUT/diff.md" | tr '\n' ' ')"
+	fi
+fi
+
+# ---- a local bzImage -------------------------------------------------------
+
+# The first kernel's image given as a bzImage path, with a job file of one
+# section as the matrix.
+k=${KERNELS%% *}
+kimg=$(jq -r .kernel.sha256 "$OUT/truth/$k/provenance.json" 2>/dev/null)
+kdir=$(grep -l "^sha256=$kimg" "$CACHE"/kernels/*/info 2>/dev/null | head -1)
+if [ -n "$kdir" ]; then
+	mkdir -p "$OUT/bz"
+	cp "${kdir%/info}/vmlinuz" "$OUT/bz/bzImage"
+	cat >"$OUT/bz/one.fio" <<'EOF'
+[global]
+ioengine=external:${UFR_ENGINE}
+filename=/dev/null
+rw=write
+bs=64k
+iodepth=16
+size=64m
+time_based
+runtime=2
+
+[hugetlb_fast-2m]
+reg_strategy=hugetlb_fast
+reg_folio=2m
+EOF
+	"$LAB" --matrix "$OUT/bz/one.fio" --out "$OUT/bz/res" "$OUT/bz/bzImage" \
+		>"$OUT/bz.log" 2>&1
+	d=$OUT/bz/res/bzImage
+	# The kernel's own counts must agree; the engine's prediction is the
+	# truth matrix's business.
+	got=$(jq -r '.[0] | "\(.status) \(.bvecs_observed) \(.pins)"' \
+		"$d/cases.json" 2>/dev/null)
+	if [[ $got =~ ^ok\ ([0-9]+)\ ([0-9]+)$ ]] &&
+		[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] &&
+		[ "$(jq -r .kernel.kind "$d/provenance.json")" = bzimage ]; then
+		pass "lab-bzimage: a local bzImage boots and runs a job file (bvecs_observed = guest pins = ${BASH_REMATCH[1]})"
+	else
+		fail lab-bzimage "got '$got': $(tail -2 "$OUT/bz.log" | tr '\n' ' ')"
+	fi
+	rm -f "$OUT/bz/bzImage"
+	rm -rf "$CACHE"/kernels/bzimage-*
+fi
+
+# ---- a kernel that dies mid-matrix -----------------------------------------
+
+# The middle case crashes the guest (sysrq): it is recorded as failed with
+# the panic, the guest boots again and the last case runs.
+if [ -f "$OUT/truth/$k/cases.json" ]; then
+	mkdir -p "$OUT/crash"
+	cat >"$OUT/crash/crash.fio" <<'EOF'
+[global]
+ioengine=external:${UFR_ENGINE}
+filename=/dev/null
+rw=write
+bs=64k
+iodepth=16
+size=64m
+time_based
+runtime=1
+
+[before]
+reg_strategy=per_page
+
+[crash]
+reg_strategy=per_page
+exec_prerun=sh -c 'echo c >/proc/sysrq-trigger'
+
+[after]
+reg_strategy=per_page
+EOF
+	"$LAB" --matrix "$OUT/crash/crash.fio" --out "$OUT/crash/res" "$k" \
+		>"$OUT/crash.log" 2>&1
+	got=$(jq -r 'map("\(.case)=\(.status)") | join(" ")' \
+		"$OUT/crash/res/$k/cases.json" 2>/dev/null)
+	why=$(jq -r '.[1].why' "$OUT/crash/res/$k/cases.json" 2>/dev/null)
+	if [ "$got" = "before=ok crash=failed after=ok" ] && [[ $why == *panic* ]] &&
+		[ -f "$OUT/crash/res/$k/json/crash-after.json" ] && [ -z "$(left_behind)" ]; then
+		pass "lab-crash: a case that kills the guest is recorded ($why), the rest runs on a new boot"
+	else
+		fail lab-crash "cases: '$got' ($why): $(tail -2 "$OUT/crash.log" | tr '\n' ' ')"
+	fi
+fi
+
+# ---- Ctrl-C --------------------------------------------------------------
+
+# Interrupted mid-case: QEMU and every temporary file go, exit 130.
+k=${KERNELS%% *}
+if [ -f "$OUT/truth/$k/cases.json" ]; then
+	ilog=$OUT/interrupt.log
+	"$LAB" --matrix truth --out "$OUT/interrupt" "$k" -- --runtime 3 >"$ilog" 2>&1 &
+	pid=$!
+	for _ in $(seq 600); do
+		grep -q '\[1/' "$ilog" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	if [ "$rc" != 130 ]; then
+		fail lab-interrupt "exit $rc after SIGINT: $(tail -1 "$ilog")"
+	elif [ -n "$(left_behind)" ] || [ -d "$OUT/interrupt/$k" ]; then
+		fail lab-interrupt "left behind:$(left_behind) $(ls "$OUT/interrupt" 2>/dev/null)"
+	else
+		pass "lab-interrupt: $(tail -1 "$ilog")"
+	fi
+fi

@@ -218,18 +218,22 @@ dist-fio:
 
 # The Debian source package's two upstream tarballs, in DEB_ORIGDIR (..):
 # ORIG.tar.gz, the tracked files but debian/, and ORIG-fio.tar.gz, fio's
-# source, which is also unpacked here as fio/, where dpkg-source -x would
-# put it. Then dpkg-buildpackage builds offline (debian/rules).
+# source, which is also unpacked as DEB_FIO_DIR (fio/ here, where
+# dpkg-source -x would put it; empty: not unpacked). Then dpkg-buildpackage
+# builds offline (debian/rules).
 DEB_ORIG := uring-folioreg_$(VERSION).orig
 DEB_ORIGDIR ?= ..
+DEB_FIO_DIR ?= fio
 
 deb-orig:
 	packaging/check-version.sh
 	$(call tarball,. ':!debian',$(DEB_ORIGDIR)/$(DEB_ORIG).tar.gz,uring-folioreg-$(VERSION))
 	set -e; f=$$(FIO_UPSTREAM=$(PKG_FIO) scripts/fio-tarball.sh $(DEB_ORIGDIR)); \
 	cp $$f $(DEB_ORIGDIR)/$(DEB_ORIG)-fio.tar.$${f##*.tar.}; \
-	rm -rf fio; mkdir fio; tar -xf $$f -C fio --strip-components=1
-	@echo "deb-orig: $(DEB_ORIGDIR)/$(DEB_ORIG).tar.gz $(DEB_ORIGDIR)/$(DEB_ORIG)-fio.tar.*, fio/"
+	if [ -n "$(DEB_FIO_DIR)" ]; then rm -rf $(DEB_FIO_DIR); \
+		mkdir -p $(DEB_FIO_DIR); \
+		tar -xf $$f -C $(DEB_FIO_DIR) --strip-components=1; fi
+	@echo "deb-orig: $(DEB_ORIGDIR)/$(DEB_ORIG).tar.gz $(DEB_ORIGDIR)/$(DEB_ORIG)-fio.tar.* $(DEB_FIO_DIR)"
 
 .PHONY: install uninstall dist dist-fio deb-orig
 

@@ -196,8 +196,8 @@ fi
 # ours says so, and so do debian/copyright and the spec.
 why=""
 grep -q 'Version 2, June 1991' COPYING 2>/dev/null || why="$why COPYING is not the GPL version 2;"
-other=$(git ls-files | grep -v '^debian/' | xargs grep -l 'SPDX-License-Identifier' 2>/dev/null |
-	xargs grep -h 'SPDX-License-Identifier' | grep -v 'GPL-2.0-only' | grep -v 'Linux-syscall-note')
+other=$(git ls-files -z -- . ':!debian/copyright' | xargs -0 grep -h 'SPDX-License-Identifier[:] ' 2>/dev/null |
+	grep -v 'GPL-2.0-only')
 [ -z "$other" ] || why="$why an SPDX line is not GPL-2.0-only: $(echo "$other" | head -1);"
 sed -n '/^Files: \*$/,/^$/p' debian/copyright | grep -qx 'License: GPL-2' ||
 	why="$why debian/copyright's Files: * is not GPL-2;"
@@ -257,12 +257,15 @@ if deb_case deb-build-twice-offline; then
 		git ls-files -z debian | xargs -0 cp --parents -t "$src"
 		chmod +x "$src/debian/rules"
 		why=""
+		(cd "$src" && find . | sort) >"$tmp/deb-tree.before"
 		for i in 1 2; do
 			(cd "$src" && $offline dpkg-buildpackage -us -uc) >"$tmp/deb-build$i.log" 2>&1 ||
 				why="$why build $i failed: $(grep -m2 -iE 'error|failed' "$tmp/deb-build$i.log" | tr '\n' ' ');"
 		done
-		left=$(cd "$src" && ls -d build 2>/dev/null)
-		[ -z "$left" ] || why="$why clean left build/;"
+		# clean takes the tree back to what dpkg-source -x gave.
+		left=$(cd "$src" && debian/rules clean >/dev/null 2>&1 && find . | sort |
+			comm -13 "$tmp/deb-tree.before" -)
+		[ -z "$left" ] || why="$why clean left: $(echo "$left" | head -5 | tr '\n' ' ');"
 		if [ -n "$why" ]; then
 			fail deb-build-twice-offline "$why"
 		else

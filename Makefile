@@ -11,6 +11,8 @@
 #                         run a matrix of the kit on other kernels under QEMU
 #   make install          install (DESTDIR, PREFIX, LIBDIR); make uninstall
 #   make dist             uring_folioreg-VERSION.tar.gz from git ls-files
+#   make dist-fio         fio's source tarball the packages build against
+#   make deb-orig         the Debian source package's upstream tarballs
 
 VERSION := $(shell cat VERSION)
 FIO ?= fio
@@ -166,8 +168,12 @@ distclean:
 
 # Installation. DESTDIR stages the files for a package; PREFIX and LIBDIR
 # say where they will live (Debian: PREFIX=/usr LIBDIR=/usr/lib/<multiarch>).
-# The engine goes where fio engines go, LIBDIR/fio; the job files among the
-# examples are pointed at it, so that they run where they are installed.
+# The engine goes where fio engines go, LIBDIR/fio, also under the name a
+# fio built with dynamic engines loads for ioengine=uring_folioreg
+# (fio-uring_folioreg.so; such a fio from source looks in /usr/local/lib/fio,
+# the default here). The installed examples are pointed at it, so that they
+# run where they are installed: the job files, and compare.py's default
+# --engine (its interpreter made /usr/bin/python3 too).
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(PREFIX)/share/man
@@ -181,6 +187,7 @@ install: $(ENGINE)
 	$(INSTALL) -d $(DESTDIR)$(ENGINE_DIR) $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(DOCDIR)/examples
 	$(INSTALL) -m 0644 $(ENGINE) $(DESTDIR)$(ENGINE_DIR)/uring_folioreg.so
+	ln -sf uring_folioreg.so $(DESTDIR)$(ENGINE_DIR)/fio-uring_folioreg.so
 	$(INSTALL) -m 0644 man/uring_folioreg.7 $(DESTDIR)$(MANDIR)/man7/
 	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	@set -e; for f in $(EXAMPLE_FILES); do \
@@ -190,6 +197,11 @@ install: $(ENGINE)
 		case $$f in \
 		*.fio) sed 's|\./uring_folioreg\.so|$(ENGINE_DIR)/uring_folioreg.so|g' \
 			examples/$$f >"$$dst"; chmod $$mode "$$dst" ;; \
+		compare.py) sed -e '1s|^#!/usr/bin/env python3$$|#!/usr/bin/python3|' \
+			-e 's|os\.path\.join(TOP, "uring_folioreg\.so")|"$(ENGINE_DIR)/uring_folioreg.so"|' \
+			examples/$$f >"$$dst"; chmod $$mode "$$dst"; \
+			grep -qF '"$(ENGINE_DIR)/uring_folioreg.so"' "$$dst" || \
+			{ echo "install: $$dst: no default --engine to point at $(ENGINE_DIR)" >&2; exit 1; } ;; \
 		*) $(INSTALL) -m $$mode examples/$$f "$$dst" ;; \
 		esac; \
 		echo "installed $$dst"; \
@@ -199,6 +211,7 @@ install: $(ENGINE)
 # other engines, so it goes only when empty.
 uninstall:
 	rm -f $(DESTDIR)$(ENGINE_DIR)/uring_folioreg.so \
+		$(DESTDIR)$(ENGINE_DIR)/fio-uring_folioreg.so \
 		$(DESTDIR)$(MANDIR)/man7/uring_folioreg.7 \
 		$(DESTDIR)$(DOCDIR)/README.md
 	rm -rf $(DESTDIR)$(DOCDIR)/examples
@@ -206,24 +219,59 @@ uninstall:
 		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d"; \
 	done
 
-# The release tarball: the files git tracks (the index, so what is staged
-# goes in), under uring_folioreg-VERSION/, owned by root, dated by the last
-# commit. It builds and passes make check on its own (README: Set-up).
+# tarball PATHSPEC,OUT,TOP: the files git tracks (the index, so what is
+# staged goes in) that PATHSPEC matches, under TOP/, owned by root, dated
+# by the last commit, as OUT (.tar.gz).
+define tarball
+git ls-files -z -- $(1) >$(2).files
+tar --null -T $(2).files --transform 's|^|$(3)/|S' \
+	--sort=name --owner=0 --group=0 --numeric-owner \
+	--mtime=@$$(git log -1 --format=%ct) -I 'gzip -9n' -cf $(2).tmp
+mv $(2).tmp $(2)
+rm -f $(2).files
+endef
+
+# The release tarball: every tracked file, under uring_folioreg-VERSION/.
+# It builds and passes make check on its own (README: Set-up), and it is
+# the RPM spec's Source0.
 DIST := uring_folioreg-$(VERSION)
 DISTDIR ?= .
 
 dist:
 	packaging/check-version.sh
-	git ls-files -z >$(DISTDIR)/$(DIST).files
-	tar --null -T $(DISTDIR)/$(DIST).files --transform 's|^|$(DIST)/|S' \
-		--sort=name --owner=0 --group=0 --numeric-owner \
-		--mtime=@$$(git log -1 --format=%ct) -I 'gzip -9n' \
-		-cf $(DISTDIR)/$(DIST).tar.gz.tmp
-	mv $(DISTDIR)/$(DIST).tar.gz.tmp $(DISTDIR)/$(DIST).tar.gz
-	rm -f $(DISTDIR)/$(DIST).files
+	$(call tarball,.,$(DISTDIR)/$(DIST).tar.gz,$(DIST))
 	@echo "dist: $(DISTDIR)/$(DIST).tar.gz"
 
-.PHONY: install uninstall dist
+# fio's upstream source, which the packages compile the engine against:
+# the RPM spec's Source1 and the Debian source package's component
+# tarball. Its version is the spec's fio_version; scripts/fio-tarball.sh
+# fetches it once (network) from Debian's signed index and checks it.
+PKG_FIO := $(shell sed -n 's/^%global fio_version[[:space:]]*//p' \
+	packaging/uring_folioreg.spec)
+
+dist-fio:
+	FIO_UPSTREAM=$(PKG_FIO) scripts/fio-tarball.sh $(DISTDIR)
+
+# The Debian source package's two upstream tarballs, in DEB_ORIGDIR (..):
+# ORIG.tar.gz, the tracked files but debian/, and ORIG-fio.tar.gz, fio's
+# source, which is also unpacked as DEB_FIO_DIR (fio/ here, where
+# dpkg-source -x would put it; empty: not unpacked). Then dpkg-buildpackage
+# builds offline (debian/rules).
+DEB_ORIG := uring-folioreg_$(VERSION).orig
+DEB_ORIGDIR ?= ..
+DEB_FIO_DIR ?= fio
+
+deb-orig:
+	packaging/check-version.sh
+	$(call tarball,. ':!debian',$(DEB_ORIGDIR)/$(DEB_ORIG).tar.gz,uring-folioreg-$(VERSION))
+	set -e; f=$$(FIO_UPSTREAM=$(PKG_FIO) scripts/fio-tarball.sh $(DEB_ORIGDIR)); \
+	cp $$f $(DEB_ORIGDIR)/$(DEB_ORIG)-fio.tar.$${f##*.tar.}; \
+	if [ -n "$(DEB_FIO_DIR)" ]; then rm -rf $(DEB_FIO_DIR); \
+		mkdir -p $(DEB_FIO_DIR); \
+		tar -xf $$f -C $(DEB_FIO_DIR) --strip-components=1; fi
+	@echo "deb-orig: $(DEB_ORIGDIR)/$(DEB_ORIG).tar.gz $(DEB_ORIGDIR)/$(DEB_ORIG)-fio.tar.* $(DEB_FIO_DIR)"
+
+.PHONY: install uninstall dist dist-fio deb-orig
 
 .PHONY: all deps check unit-tests tools demo bench lab format lint clean distclean
 

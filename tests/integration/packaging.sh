@@ -2,9 +2,13 @@
 # Packaging: make install and make uninstall into staging directories (the
 # default layout and Debian's), fio loading the installed engine, the man
 # page against the engine's options and output fields, the version in every
-# packaging file, the release tarball's contents, and another fio (Debian
-# unstable's, or OTHER_FIO_SRC and OTHER_FIO_BIN): the engine built against
-# its tree and run in it.
+# packaging file, the licence in every place, the release tarball's
+# contents, the Debian source and binary packages built offline twice in a
+# clean copy and checked with lintian and their dependency on fio, the RPMs
+# built from the spec's own sources and checked with rpmlint, and another
+# fio (Debian unstable's, or OTHER_FIO_SRC and OTHER_FIO_BIN): the engine
+# built against its tree and run in it. Tools that are missing skip their
+# cases with the reason.
 . "$(dirname "$0")/../lib.sh"
 cd "$TOP" || exit 1
 
@@ -91,7 +95,14 @@ check_install() {
 		why="$why $so is not mode 644;"
 	[ -f "$dest$mandir/man7/uring_folioreg.7" ] ||
 		why="$why no man7/uring_folioreg.7;"
+	[ "$(readlink "$dest$libdir/fio/fio-uring_folioreg.so")" = uring_folioreg.so ] ||
+		why="$why no fio-uring_folioreg.so -> uring_folioreg.so (dynamic engines);"
 	[ -f "$dest$docdir/README.md" ] || why="$why no README.md;"
+	# The installed compare.py finds the installed engine by itself.
+	grep -qF "default=\"$so\")" "$dest$docdir/examples/compare.py" ||
+		why="$why the installed compare.py's --engine default is not $so;"
+	[ "$(head -1 "$dest$docdir/examples/compare.py")" = '#!/usr/bin/python3' ] ||
+		why="$why the installed compare.py's interpreter is not /usr/bin/python3;"
 	for f in $(cd examples && find . -type f ! -path '*/__pycache__/*'); do
 		[ -f "$dest$docdir/examples/${f#./}" ] ||
 			why="$why no examples/${f#./};"
@@ -177,6 +188,183 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1 &&
 	fi
 else
 	skip dist-contents "not a git work tree with every tracked file present (make dist needs git ls-files)"
+fi
+
+# --- the licence ----------------------------------------------------------
+
+# GPL-2.0-only everywhere: COPYING is the GPL version 2, every SPDX line of
+# ours says so, and so do debian/copyright and the spec.
+why=""
+grep -q 'Version 2, June 1991' COPYING 2>/dev/null || why="$why COPYING is not the GPL version 2;"
+other=$(git ls-files -z -- . ':!debian/copyright' | xargs -0 grep -h 'SPDX-License-Identifier[:] ' 2>/dev/null |
+	grep -v 'GPL-2.0-only')
+[ -z "$other" ] || why="$why an SPDX line is not GPL-2.0-only: $(echo "$other" | head -1);"
+sed -n '/^Files: \*$/,/^$/p' debian/copyright | grep -qx 'License: GPL-2' ||
+	why="$why debian/copyright's Files: * is not GPL-2;"
+grep -qx 'License: *GPL-2.0-only' packaging/uring_folioreg.spec ||
+	why="$why the spec's License is not GPL-2.0-only;"
+grep -qx '%license COPYING' packaging/uring_folioreg.spec ||
+	why="$why the spec has no %license COPYING;"
+if [ -z "$why" ]; then
+	pass licence-agrees
+else
+	fail licence-agrees "$why"
+fi
+
+# --- the packages -------------------------------------------------------
+
+in_git=""
+git rev-parse --is-inside-work-tree >/dev/null 2>&1 && in_git=1
+
+# fio's upstream tarball, fetched once (network) into build/pkg and kept:
+# both packages carry it.
+pkg_fio=$(sed -n 's/^%global fio_version[[:space:]]*//p' packaging/uring_folioreg.spec)
+fio_tarball=$(FIO_UPSTREAM=$pkg_fio scripts/fio-tarball.sh build/pkg 2>"$tmp/fio-tarball.log") ||
+	fio_tarball=""
+
+# The Debian packages, from a clean copy made as dpkg-source -x would
+# unpack the source package: built (source and binary) twice in a row,
+# without network where unshare -n can be had.
+deb_case() {
+	local why
+	if [ -z "$in_git" ]; then
+		skip "$1" "not a git work tree (make deb-orig needs git ls-files)"
+	elif ! command -v dpkg-buildpackage >/dev/null; then
+		skip "$1" "dpkg-buildpackage is not installed (apt-get install dpkg-dev debhelper)"
+	elif [ -z "$fio_tarball" ]; then
+		skip "$1" "no fio $pkg_fio tarball: $(tail -1 "$tmp/fio-tarball.log")"
+	elif [ -n "${deb_missing:-}" ]; then
+		skip "$1" "build dependencies missing: $deb_missing (apt-get build-dep ./)"
+	else
+		return 0
+	fi
+	return 1
+}
+deb=$tmp/deb
+src=$deb/uring-folioreg-$version
+mkdir -p "$deb"
+deb_missing=$(dpkg-checkbuilddeps 2>&1 | sed -n 's/.*Unmet build dependencies: //p')
+offline=""
+unshare -n true 2>/dev/null && offline="unshare -n"
+if deb_case deb-build-twice-offline; then
+	cp "$fio_tarball" "$deb/"
+	mkdir -p "$src"
+	if ! make -s deb-orig DEB_ORIGDIR="$deb" DEB_FIO_DIR="$src/fio" \
+		>"$tmp/deb-orig.log" 2>&1; then
+		fail deb-build-twice-offline "make deb-orig: $(tail -2 "$tmp/deb-orig.log" | tr '\n' ' ')"
+	else
+		tar -xzf "$deb/uring-folioreg_$version.orig.tar.gz" -C "$src" --strip-components=1
+		git ls-files -z debian | xargs -0 cp --parents -t "$src"
+		chmod +x "$src/debian/rules"
+		why=""
+		(cd "$src" && find . | sort) >"$tmp/deb-tree.before"
+		for i in 1 2; do
+			(cd "$src" && $offline dpkg-buildpackage -us -uc) >"$tmp/deb-build$i.log" 2>&1 ||
+				why="$why build $i failed: $(grep -m2 -iE 'error|failed' "$tmp/deb-build$i.log" | tr '\n' ' ');"
+		done
+		# clean takes the tree back to what dpkg-source -x gave.
+		left=$(cd "$src" && debian/rules clean >/dev/null 2>&1 && find . | sort |
+			comm -13 "$tmp/deb-tree.before" -)
+		[ -z "$left" ] || why="$why clean left: $(echo "$left" | head -5 | tr '\n' ' ');"
+		if [ -n "$why" ]; then
+			fail deb-build-twice-offline "$why"
+		else
+			pass deb-build-twice-offline
+		fi
+	fi
+fi
+
+debfile=$(ls "$deb"/fio-engine-uring-folioreg_"$version"-*.deb 2>/dev/null | head -1)
+dsc=$(ls "$deb"/uring-folioreg_"$version"-*.dsc 2>/dev/null | head -1)
+if [ -n "$debfile" ]; then
+	# The Depends on fio: any Debian revision, security update or binNMU of
+	# the upstream version it was built against, and no other. Checked
+	# relation by relation with dpkg --compare-versions, not by apt.
+	dep=$(dpkg-deb -f "$debfile" Depends | tr ',' '\n' | sed -n 's/^ *fio (\(.*\))$/\1/p')
+	sat() { # VERSION: does it satisfy every fio relation of Depends?
+		local op v
+		while read -r op v; do
+			dpkg --compare-versions "$1" "$op" "$v" || return 1
+		done <<<"$dep"
+	}
+	why=""
+	[ "$(echo "$dep" | wc -l)" = 2 ] || why="$why Depends on fio: $dep;"
+	for v in "$pkg_fio-3" "$pkg_fio-3+deb12u1" "$pkg_fio-3+b1" "$pkg_fio-4"; do
+		sat "$v" || why="$why fio $v would remove it;"
+	done
+	next=$(echo "$pkg_fio" | awk -F. '{ print $1 "." $2 + 1 }')
+	for v in "$next-1" "$next~rc1-1" "${pkg_fio%.*}.$((${pkg_fio#*.} - 1))-1"; do
+		sat "$v" && why="$why fio $v would keep it;"
+	done
+	bu=$(dpkg-deb -f "$debfile" Built-Using)
+	[ "$bu" = "$(dpkg-query -W -f='${source:Package} (= ${source:Version})' fio)" ] ||
+		why="$why Built-Using: $bu;"
+	dpkg-deb -c "$debfile" | grep -q 'fio/fio-uring_folioreg.so -> uring_folioreg.so' ||
+		why="$why no fio-uring_folioreg.so in the package;"
+	if [ -n "$why" ]; then
+		fail deb-depends-fio-upstream-range "$why"
+	else
+		pass deb-depends-fio-upstream-range
+	fi
+
+	if command -v lintian >/dev/null; then
+		lintian -EvIL +pedantic "$dsc" "$debfile" >"$tmp/lintian.log" 2>&1
+		bad=$(grep -E '^[EW]: ' "$tmp/lintian.log" | grep -v ': initial-upload-closes-no-bugs')
+		if [ -z "$bad" ] && grep -q 'initial-upload-closes-no-bugs' "$tmp/lintian.log"; then
+			pass lintian-source-and-binary
+		elif [ -z "$bad" ]; then
+			fail lintian-source-and-binary "lintian printed nothing: $(tail -2 "$tmp/lintian.log" | tr '\n' ' ')"
+		else
+			fail lintian-source-and-binary "$(echo "$bad" | head -5 | tr '\n' ' ')"
+		fi
+	else
+		skip lintian-source-and-binary "lintian is not installed (apt-get install lintian)"
+	fi
+else
+	skip deb-depends-fio-upstream-range "no Debian package was built"
+	skip lintian-source-and-binary "no Debian package was built"
+fi
+
+# The RPMs, from the spec's own sources: rpmbuild -ba with no --define but
+# the top directory (and --nodeps on Debian, whose rpm database does not
+# know Fedora's BuildRequires names).
+if [ -z "$in_git" ]; then
+	skip rpmbuild-from-own-sources "not a git work tree (make dist needs git ls-files)"
+	skip rpmlint "not a git work tree"
+elif ! command -v rpmbuild >/dev/null; then
+	skip rpmbuild-from-own-sources "rpmbuild is not installed (apt-get install rpm)"
+	skip rpmlint "rpmbuild is not installed (apt-get install rpm rpmlint)"
+elif [ -z "$fio_tarball" ]; then
+	skip rpmbuild-from-own-sources "no fio $pkg_fio tarball: $(tail -1 "$tmp/fio-tarball.log")"
+	skip rpmlint "no fio $pkg_fio tarball"
+else
+	rpm=$tmp/rpm
+	mkdir -p "$rpm/SOURCES"
+	cp "$fio_tarball" "$rpm/SOURCES/"
+	nodeps=""
+	[ -f /etc/debian_version ] && nodeps=--nodeps
+	if make -s dist dist-fio DISTDIR="$rpm/SOURCES" >"$tmp/rpm-dist.log" 2>&1 &&
+		rpmbuild -ba $nodeps --define "_topdir $rpm" \
+			packaging/uring_folioreg.spec >"$tmp/rpmbuild.log" 2>&1 &&
+		rpm -qpl "$rpm"/RPMS/*/uring_folioreg-"$version"-*.rpm 2>/dev/null |
+		grep -q '/fio/uring_folioreg.so$'; then
+		pass rpmbuild-from-own-sources
+		if command -v rpmlint >/dev/null; then
+			rpmlint -r packaging/uring_folioreg.rpmlintrc "$rpm"/SRPMS/*.rpm \
+				"$rpm"/RPMS/*/*.rpm >"$tmp/rpmlint.log" 2>&1
+			bad=$(grep -E '^[^ ]+: E: ' "$tmp/rpmlint.log" | grep -v ': E: no-signature')
+			if [ -z "$bad" ] && grep -q 'checked' "$tmp/rpmlint.log"; then
+				pass rpmlint
+			else
+				fail rpmlint "${bad:-$(tail -2 "$tmp/rpmlint.log" | tr '\n' ' ')}"
+			fi
+		else
+			skip rpmlint "rpmlint is not installed (apt-get install rpmlint)"
+		fi
+	else
+		fail rpmbuild-from-own-sources "$(tail -3 "$tmp/rpm-dist.log" "$tmp/rpmbuild.log" 2>/dev/null | tr '\n' ' ')"
+		skip rpmlint "no RPM was built"
+	fi
 fi
 
 # --- another fio --------------------------------------------------------

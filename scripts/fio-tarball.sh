@@ -6,7 +6,8 @@
 # configuration (the system's apt set-up is left alone), checked against
 # that index's SHA-256. Writes OUTDIR/fio-VERSION.tar.EXT (upstream's own
 # name, the RPM spec's Source1) and prints its path; a tarball already
-# there is kept, so that the network is needed once.
+# there is kept, so that the network is needed once. FIO_UPSTREAM=newest
+# takes the newest fio the suite has (scripts/other-fio.sh).
 # Usage: fio-tarball.sh OUTDIR
 set -e
 
@@ -37,9 +38,10 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fio-tarball.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-apt_dir=$work/apt
-mkdir -p "$apt_dir/parts" "$apt_dir/lists/partial" \
-	"$apt_dir/cache/archives/partial" "$work/download"
+# shellcheck source=scripts/apt-private.sh
+. "$(dirname "$0")/apt-private.sh"
+apt_private "$work/apt"
+mkdir -p "$work/download"
 cat >"$apt_dir/parts/$suite.sources" <<EOF
 Types: deb-src
 URIs: http://deb.debian.org/debian
@@ -47,21 +49,28 @@ Suites: $suite
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-apt_opts="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$apt_dir/parts -o Dir::State::Lists=$apt_dir/lists -o Dir::Cache=$apt_dir/cache -o APT::Sandbox::User=root"
-
+apt_private_update ||
+	die "apt-get update of Debian $suite's sources failed: $(tail -1 "$apt_dir/update.log")"
 # Word splitting of $apt_opts is intended here and below.
-# shellcheck disable=SC2086
-apt-get $apt_opts -qq update >"$work/update.log" 2>&1 ||
-	die "apt-get update of Debian $suite's sources failed: $(tail -1 "$work/update.log")"
 # shellcheck disable=SC2086
 apt-cache $apt_opts showsrc fio >"$work/fio.dsc" 2>/dev/null ||
 	die "Debian $suite has no fio source package"
-# The newest Debian revision of that upstream version.
+# The newest Debian revision of that upstream version (or of all).
 ver=$(sed -n 's/^Version: //p' "$work/fio.dsc" |
 	while read -r v; do
 		u=${v#*:}
-		[ "${u%-*}" = "$up" ] && echo "$v"
+		[ "$up" = newest ] || [ "${u%-*}" = "$up" ] && echo "$v"
 	done | sort -V | tail -1)
+if [ "$up" = newest ] && [ -n "$ver" ]; then
+	up=${ver#*:}
+	up=${up%-*}
+	for f in "$out/fio-$up.tar".*; do
+		if [ -f "$f" ]; then
+			echo "$f"
+			exit 0
+		fi
+	done
+fi
 [ -n "$ver" ] || die "Debian $suite has no fio $up source package"
 
 orig=$(sed -n "s/^ [0-9a-f]\{64\} [0-9]* \(fio_$up\.orig\.tar\.[a-z0-9]*\)\$/\1/p" \

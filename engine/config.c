@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <linux/stat.h>
 
 #include "ufr_config.h"
@@ -92,6 +93,39 @@ int ufr_dio_check(int fd, const char *name, const unsigned long long *bs,
 			mem_align, name, st.stx_dio_mem_align,
 			st.stx_dio_mem_align);
 	return 0;
+}
+
+int ufr_iopoll_check(int fd, const char *name, struct ufr_err *err)
+{
+	char path[96], val[8] = "";
+	struct stat st;
+	dev_t dev;
+	FILE *f;
+
+	if (fstat(fd, &st))
+		return 0;
+	dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+	/* A partition's queue is its disk's, one directory up. */
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/io_poll",
+		 major(dev), minor(dev));
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(path, sizeof(path),
+			 "/sys/dev/block/%u:%u/../queue/io_poll", major(dev),
+			 minor(dev));
+		f = fopen(path, "re");
+	}
+	if (!f)
+		return 0;
+	if (!fgets(val, sizeof(val), f))
+		val[0] = '\0';
+	fclose(f);
+	if (val[0] != '0')
+		return 0;
+	return ufr_err_set(
+		err, EOPNOTSUPP,
+		"hipri: filename=%s is on a block device without poll queues (%s is 0); give the device poll queues (e.g. nvme.poll_queues=N) or drop hipri",
+		name, path);
 }
 
 const char *ufr_folio_name(enum ufr_folio folio)

@@ -93,6 +93,16 @@ int ufr_ring_submit(struct ufr_ring *r, unsigned int nr)
 	unsigned int done = 0;
 	int ret;
 
+	/*
+	 * With SQPOLL, submitting publishes the queued SQEs to the kernel's
+	 * thread (waking it if it sleeps) and says how many it has not
+	 * taken yet, which can be fewer than were queued: they are all
+	 * submitted once published.
+	 */
+	if (r->sqpoll) {
+		ret = io_uring_submit(&r->ring);
+		return ret < 0 ? ret : (int)nr;
+	}
 	while (done < nr) {
 		ret = io_uring_submit(&r->ring);
 		if (ret > 0) {

@@ -805,7 +805,9 @@ static int ufr_open_file(struct thread_data *td, struct fio_file *f)
 	if (ret || !j)
 		return ret;
 	if ((td->o.odirect && ufr_check_dio(td, f, &err)) ||
-	    ((j->rw_flags & RWF_DONTCACHE) && ufr_check_uncached(f, &err))) {
+	    ((j->rw_flags & RWF_DONTCACHE) && ufr_check_uncached(f, &err)) ||
+	    ((j->ring.setup_flags & IORING_SETUP_IOPOLL) &&
+	     ufr_iopoll_check(f->fd, f->file_name, &err))) {
 		if (generic_close_file(td, f))
 			log_err("uring_folioreg: closing %s failed\n",
 				f->file_name);

@@ -112,4 +112,12 @@ bool ufr_fio_version_ok(const char *running, const char *built,
 int ufr_dio_check(int fd, const char *name, const unsigned long long *bs,
 		  size_t nr, size_t mem_align, struct ufr_err *err);
 
+/*
+ * hipri: polled completions need a block device with poll queues under
+ * open file @fd. Fails when its queue says it has none (io_poll 0 in
+ * sysfs), rather than at the first I/O, where a polled ring may never see
+ * the failed requests complete; 0 when it can, or cannot be told.
+ */
+int ufr_iopoll_check(int fd, const char *name, struct ufr_err *err);
+
 #endif

@@ -106,3 +106,13 @@ case_ each-without-buffers 'reg_mode=each: reg_strategy=none registers no buffer
 # reg_stats is checked before any I/O, not found unwritable at the end.
 case_ reg-stats-unwritable 'reg_stats=/nonexistent/dir/s.json: cannot be written \(No such file or directory\); point reg_stats at a writable path' \
 	"${z[@]}" --bs=4k --reg_stats=/nonexistent/dir/s.json
+# Polled completions on a file whose disk has no poll queues: refused at
+# open, not left to fail (and hang a polled ring) at the first I/O.
+if [ "$(cat "/sys/dev/block/$(stat -c '%Hd:%Ld' "$SCRATCH")/queue/io_poll" 2>/dev/null)" = 0 ]; then
+	case_ hipri-without-poll-queues 'hipri: filename=.* is on a block device without poll queues .*; give the device poll queues .* or drop hipri' \
+		--filename="$SCRATCH/err-hipri.dat" --size=16m --rw=read --direct=1 \
+		--bs=16k --iodepth=58 --thread=1 --hipri
+	rm -f "$SCRATCH/err-hipri.dat"
+else
+	skip hipri-without-poll-queues "the scratch file's disk has poll queues (or no io_poll in sysfs)"
+fi

@@ -8,10 +8,10 @@
 # gives back what it found.
 #
 #   UFR_RANDOM_SEED    the seed (default fixed, so every run draws the same cases)
-#   UFR_RANDOM_CASES   how many cases (default 50, about 2 minutes here)
+#   UFR_RANDOM_CASES   how many cases (default 130, about 2 minutes here)
 #   UFR_RANDOM_BUDGET  stop drawing after this many seconds (default 150)
 #   UFR_RANDOM_ONLY    run only these case numbers (comma-separated)
-#   UFR_RANDOM_TIMEOUT hang guard per case in seconds (default 60)
+#   UFR_RANDOM_TIMEOUT hang guard per case in seconds (default 30; the jobs take about 1 s)
 #   UFR_RANDOM_HUGEPAGES  2 MiB pages to add to the pool (default 600)
 #
 # Every case prints its fio command line; a failure ends with "replay:"

@@ -512,12 +512,16 @@ def hp_used(page_bytes):
     return total - hp_count(page_bytes, "free_hugepages")
 
 
-def procs():
-    """(pid, command line) of every process."""
+def procs(comm=None):
+    """(pid, command line) of every process (named @comm, if given)."""
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
         try:
+            if comm:
+                with open("/proc/%s/comm" % d) as f:
+                    if f.read().strip() != comm:
+                        continue
             with open("/proc/%s/cmdline" % d, "rb") as f:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
@@ -574,7 +578,7 @@ def kill_leftovers(name):
     """Kill, by pid, the processes of this case that outlived fio's main
     process (a job process that hangs), and wait for them to go."""
     time.sleep(0.1)
-    left = [pid for pid, cmd in procs() if ours(cmd, name)]
+    left = [pid for pid, cmd in procs("fio") if ours(cmd, name)]
     for pid in left:
         try:
             os.kill(pid, 9)
@@ -582,7 +586,7 @@ def kill_leftovers(name):
             pass
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(
-            ours(cmd, name) for _, cmd in procs()):
+            ours(cmd, name) for _, cmd in procs("fio")):
         time.sleep(0.05)
     return left
 
@@ -601,7 +605,7 @@ def settle(name, pins0, used2m0, used1g0):
             break
         time.sleep(0.05)
     bad, other = [], []
-    left = [(pid, cmd) for pid, cmd in procs() if ours(cmd, name)]
+    left = [(pid, cmd) for pid, cmd in procs("fio") if ours(cmd, name)]
     if left:
         bad.append("fio processes left behind: %s" % ", ".join(
             "%d" % pid for pid, _ in left))

@@ -390,6 +390,7 @@ STATS = {"ok": 0, "refused": 0, "observed_null_note": 0,
          "repeated_line": 0, "bad_json": 0, "fio_lines": 0,
          "interference": 0}
 FAILED = []
+NULL_CASES = []
 CRASH = re.compile(r"fio: pid=\d+, got signal|core dumped|Segmentation fault|"
                    r"AddressSanitizer|Aborted|stack smashing|double free")
 VERIFY = re.compile(r"verify: bad|verify failed|bad magic|bad header|"
@@ -447,8 +448,11 @@ def check_ok(o, exp, stdout, text):
                 STATS["observed_null_none"] += 1
             elif seg.get("observed_note"):
                 STATS["observed_null_note"] += 1
+                NULL_CASES.append("%s (note: %s)" % (
+                    j.get("jobname"), seg.get("observed_note")))
             else:
                 STATS["observed_null_bare"] += 1
+                NULL_CASES.append("%s (no note)" % j.get("jobname"))
         elif obs != bvecs:
             bad.append("%s: segments.bvecs_observed=%s but segments.bvecs=%s"
                        % (tag, obs, bvecs))
@@ -500,7 +504,8 @@ def check_refused(rc, why, text):
     elif len(lines) > 1:
         STATS["repeated_line"] += 1
     if line and why and not any(re.search(w, line) for w in why):
-        bad.append("the line names none of %s" % "/".join(why))
+        bad.append("refused for another reason than %s: %s" % (
+            "/".join(why), line))
     return bad, line
 
 
@@ -751,6 +756,8 @@ def main():
               STATS["observed_null_none"], STATS["repeated_line"],
               STATS["bad_json"], STATS["fio_lines"],
               STATS["interference"]))
+    if NULL_CASES:
+        print("# bvecs_observed null in: " + ", ".join(NULL_CASES))
     return 0
 
 

@@ -44,6 +44,7 @@ ONLY = os.environ.get("UFR_RANDOM_ONLY", "")
 TIMEOUT = int(os.environ.get("UFR_RANDOM_TIMEOUT", "30"))
 SETTLE = float(os.environ.get("UFR_RANDOM_SETTLE", "10"))
 FIO = os.environ.get("FIO", "fio")
+STRICT_LINE = os.environ.get("UFR_RANDOM_STRICT_LINE", "") == "1"
 
 HP_DIR = "/sys/kernel/mm/hugepages/hugepages-%dkB/%s"
 
@@ -502,7 +503,10 @@ def check_refused(rc, why, text):
             len(distinct), " | ".join(distinct) or
             " ".join(text.split())[:300]))
     elif len(lines) > 1:
+        # One per job that refused (numjobs=N clones): the same line.
         STATS["repeated_line"] += 1
+        if STRICT_LINE:
+            bad.append("the line came %d times, want once" % len(lines))
     if line and why and not any(re.search(w, line) for w in why):
         bad.append("refused for another reason than %s: %s" % (
             "/".join(why), line))

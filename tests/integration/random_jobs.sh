@@ -13,6 +13,8 @@
 #   UFR_RANDOM_ONLY    run only these case numbers (comma-separated)
 #   UFR_RANDOM_TIMEOUT hang guard per case in seconds (default 30; the jobs take about 1 s)
 #   UFR_RANDOM_HUGEPAGES  2 MiB pages to add to the pool (default 600)
+#   UFR_RANDOM_STRICT_LINE=1  a refusal of numjobs=N jobs must print its line
+#                      once, not once per job (the default accepts N copies)
 #
 # Every case prints its fio command line; a failure ends with "replay:"
 # and the command to run it again, and the seed and case number replay it

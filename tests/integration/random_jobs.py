@@ -452,8 +452,10 @@ def check_ok(o, exp, stdout, text):
                 NULL_CASES.append("%s (note: %s)" % (
                     j.get("jobname"), seg.get("observed_note")))
             else:
+                # A figure left out says why (segments.observed_note).
                 STATS["observed_null_bare"] += 1
-                NULL_CASES.append("%s (no note)" % j.get("jobname"))
+                bad.append("%s: bvecs_observed is null with no "
+                           "observed_note" % tag)
         elif obs != bvecs:
             bad.append("%s: segments.bvecs_observed=%s but segments.bvecs=%s"
                        % (tag, obs, bvecs))

@@ -139,6 +139,7 @@ T=/sys/kernel/tracing
 [ -d $T/instances ] || mount -t tracefs nodev $T 2>/dev/null
 I=$T/instances/ufr-output-$$
 if [ -d $T/events/syscalls/sys_enter_io_uring_register ] && mkdir "$I" 2>/dev/null; then
+	trap 'rmdir "$I" 2>/dev/null; hp_restore' EXIT
 	echo mono >"$I/trace_clock"
 	echo 1 >"$I/options/event-fork"
 	echo 1 >"$I/events/syscalls/sys_enter_io_uring_register/enable"

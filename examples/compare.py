@@ -12,12 +12,15 @@ MATRIX is one of:
   scaling     examples/scaling.fio over buffer counts and block sizes
   demo        strategies, then a short scaling sweep (what make demo runs)
 
-Each run is one fio invocation on one section of an example job file, with
-the job file's ${UFR_*} variables filled in and kept in DIR/jobs; fio's
-JSON goes to DIR/json. With --client the runs go to a fio --server there
-(fio --client): the engine's figures are then read from the block the
-server prints, as fio's client JSON cannot carry them. Only the Python
-standard library, fio, and (for plots) gnuplot are needed.
+Each run is one fio invocation on a job file of its own in DIR/jobs: the
+one section of an example job file that the case names, with the [global]
+sections before it, and the ${UFR_*} variables filled in. fio runs that
+file whole, locally or with --client (a fio --client ignores --section,
+so the file holds the one job: both ways run exactly that job). fio's
+JSON goes to DIR/json. With --client the runs go to a fio --server there:
+the engine's figures are then read from the block the server prints, as
+fio's client JSON cannot carry them. Only the Python standard library,
+fio, and (for plots) gnuplot are needed.
 """
 
 import argparse
@@ -109,14 +112,40 @@ MATRICES = {"strategies": strategies_runs, "rfc": rfc_runs,
 
 # ---- running -----------------------------------------------------------
 
-def expand(jobfile, env):
-    """The job file with its ${UFR_*} variables filled in."""
+SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]\s*$")
+
+
+def single_job(jobfile, section, env):
+    """The job file for one case: the [global] sections that come before
+    SECTION in the example job file, then SECTION, with the ${UFR_*}
+    variables filled in. Nothing else of the file goes in, so whoever
+    runs it (fio, or a fio --server through --client) runs that one job."""
     with open(os.path.join(EXAMPLES, jobfile)) as f:
-        text = f.read()
+        lines = f.read().splitlines()
+    parts, name = [], None
+    for line in lines:
+        m = SECTION_RE.match(line)
+        if m:
+            name = m.group(1).strip()
+            parts.append((name, [line]))
+        elif name is not None:
+            parts[-1][1].append(line)
+    keep = []
+    for name, body in parts:
+        if name == "global":
+            keep.append(body)
+        elif name == section:
+            keep.append(body)
+            break
+    else:
+        die("%s has no section [%s]" % (jobfile, section))
+    text = "; %s, section [%s], written by compare.py\n\n" % (
+        jobfile, section)
+    text += "\n".join("\n".join(b).rstrip("\n") + "\n" for b in keep)
 
     def sub(m):
         if m.group(1) not in env:
-            die("%s: no value for ${%s}" % (jobfile, m.group(1)))
+            die("%s [%s]: no value for ${%s}" % (jobfile, section, m.group(1)))
         return env[m.group(1)]
     return re.sub(r"\$\{(UFR_[A-Z_]+)\}", sub, text)
 
@@ -139,7 +168,7 @@ def run_matrix(args):
         name = "%s-%s" % (matrix, case)
         job = os.path.join(args.out, "jobs", name + ".fio")
         with open(job, "w") as f:
-            f.write(expand(jobfile, env))
+            f.write(single_job(jobfile, section, env))
         elapsed = time.monotonic() - start
         eta = elapsed / (i - 1) * (len(runs) - i + 1) if i > 1 else 0
         print("[%d/%d] %-34s elapsed %s, eta %s" %
@@ -147,7 +176,7 @@ def run_matrix(args):
                fmt_secs(eta) if i > 1 else "?"), file=sys.stderr)
         out = os.path.join(args.out, "json", name + ".json")
         log = os.path.join(args.out, "logs", name + ".log")
-        cmd = [args.fio, "--section=" + section]
+        cmd = [args.fio]
         if args.client:
             # The server prints the engine's block only for normal output.
             cmd += ["--client=" + args.client,
@@ -167,7 +196,8 @@ def run_matrix(args):
             die("%s failed (fio exit %d); see %s:\n%s" %
                 (name, p.returncode, log, tail))
         meta.append({"matrix": matrix, "case": case, "json": name + ".json",
-                     "env": env, "client": args.client or ""})
+                     "section": section, "env": env,
+                     "client": args.client or ""})
     with open(os.path.join(args.out, "runs.json"), "w") as f:
         json.dump(meta, f, indent=1)
     print("compare: %d runs in %s, results in %s" %
@@ -194,21 +224,57 @@ def num(s):
 
 
 def from_block(text):
-    """The engine's figures from the text block a fio server prints."""
-    m = {k: r.search(text) for k, r in BLOCK_RE.items()}
-    if not all(m.values()):
+    """The engine's figures from the text blocks a fio server prints: one
+    per job, also under group_reporting (numjobs > 1), where they are
+    summed here as the engine sums a group: counts, times and bvecs
+    added, the per-buffer mean and segments per I/O weighted by buffers.
+    A group's p99 cannot be had from its jobs' p99s: it is left out."""
+    heads = list(BLOCK_RE["head"].finditer(text))
+    blocks = []
+    for i, h in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+        part = text[h.start():end]
+        m = {k: r.search(part) for k, r in BLOCK_RE.items()}
+        if not all(m.values()):
+            return None
+        pb = m["perbuf"].groups()
+        blocks.append({
+            "strategy": m["head"].group(1),
+            "folio_bytes": int(m["head"].group(2)) << 10,
+            "buffers": int(m["reg"].group(3)),
+            "total_ns": int(m["reg"].group(5)),
+            "unreg_ns": int(m["reg"].group(6)),
+            "mean": num(pb[1]), "p99": num(pb[3]),
+            "bvecs": int(m["segs"].group(2)),
+            "observed": None if num(m["segs"].group(4)) is None
+            else int(num(m["segs"].group(4))),
+            "per_io": float(m["segs"].group(7)),
+        })
+    if not blocks:
         return None
-    pb = m["perbuf"].groups()
+
+    def total(k):
+        vals = [b[k] for b in blocks]
+        return None if None in vals else sum(vals)
+
+    def weighted(k):
+        n = sum(b["buffers"] for b in blocks)
+        if any(b[k] is None for b in blocks):
+            return None
+        if not n:
+            return blocks[0][k]
+        return sum(b[k] * b["buffers"] for b in blocks) / n
+    one = len(blocks) == 1
     return {
-        "strategy": m["head"].group(1),
-        "folio_bytes": int(m["head"].group(2)) << 10,
-        "reg": {"buffers": int(m["reg"].group(3)),
-                "total_ns": int(m["reg"].group(5)),
-                "unreg_ns": int(m["reg"].group(6)),
-                "per_buffer_ns": {"mean": num(pb[1]), "p99": num(pb[3])}},
-        "segments": {"bvecs": int(m["segs"].group(2)),
-                     "bvecs_observed": num(m["segs"].group(4)),
-                     "per_io_mean": float(m["segs"].group(7))},
+        "strategy": blocks[0]["strategy"],
+        "folio_bytes": blocks[0]["folio_bytes"],
+        "reg": {"buffers": total("buffers"), "total_ns": total("total_ns"),
+                "unreg_ns": total("unreg_ns"),
+                "per_buffer_ns": {"mean": weighted("mean"),
+                                  "p99": blocks[0]["p99"] if one else None}},
+        "segments": {"bvecs": total("bvecs"),
+                     "bvecs_observed": total("observed"),
+                     "per_io_mean": weighted("per_io")},
     }
 
 
@@ -232,6 +298,12 @@ def row_of(run, doc, pre):
     if not jobs:
         die("%s: no job in fio's output" % run["json"])
     job = jobs[0]
+    # The job that ran is the one the case names, or the row would carry
+    # another job's figures under its name.
+    want = run.get("section")
+    if want and job.get("jobname") != want:
+        die("%s: fio ran job '%s', not [%s]" %
+            (run["json"], job.get("jobname"), want))
     u = job.get("uring_folioreg") or from_block(pre)
     if not u:
         die("%s: no uring_folioreg figures" % run["json"])

@@ -1,7 +1,7 @@
 #!/bin/bash
 # make bench, second part: registration cost of the engine against the
 # bare liburing yardstick, on 4 KiB pages and on hugetlb pages (reserved
-# here for the run and given back after).
+# here for the run and given back after), with a verdict per case.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 hp=/sys/kernel/mm/hugepages
@@ -23,5 +23,9 @@ if echo $((saved1 + 1)) >$hp/hugepages-1048576kB/nr_hugepages 2>/dev/null &&
 fi
 echo
 echo "Registration of 256 x 1 MiB, engine vs bare liburing (${RUNS:-9} interleaved runs each):"
+# The verdicts: the engine's least run at most 1.3 times the bare
+# program's (two runs of the same program differ by up to 30 % on a
+# shared VM; a real overhead goes past it). A timing bound, so make
+# bench's and not make check's.
 # shellcheck disable=SC2086
-scripts/reg-cost.sh $cases
+scripts/reg-cost.sh --bound 1.30 $cases

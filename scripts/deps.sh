@@ -6,7 +6,7 @@ set -e
 pkgs="fio liburing-dev libnuma-dev dpkg-dev pkg-config gcc make jq
 libaio-dev zlib1g-dev libibverbs-dev librdmacm-dev libcmocka-dev
 cppcheck clang-format shellcheck util-linux valgrind gnuplot-nox python3
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev iproute2"
 [ -n "$UFR_EXTRA_PKGS" ] && pkgs="$pkgs $UFR_EXTRA_PKGS"
 
 missing=""

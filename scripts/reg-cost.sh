@@ -4,11 +4,14 @@
 # kind of memory, 256 x 1 MiB: interleaved runs; the medians and the
 # least of each side, and their ratios.
 #
-#   scripts/reg-cost.sh [--check MAX_RATIO] CASE...
+#   scripts/reg-cost.sh [--check MAX_RATIO | --bound MAX_RATIO] CASE...
 #
-# CASE is per_page, hugetlb_2m or hugetlb_1g. With --check, exits non-zero
-# when the ratio (engine / bare) of the least runs is above MAX_RATIO: on
-# a shared VM interference only adds time, so the least run is the cost.
+# CASE is per_page, hugetlb_2m or hugetlb_1g. The ratio (engine / bare) of
+# the least runs is the cost: on a shared VM interference only adds time.
+# With --bound, a verdict line per case says whether it is at most
+# MAX_RATIO (make bench); with --check, the script also exits non-zero
+# when it is not. Either is a wall-clock comparison, which a loaded
+# machine can break: make check runs this script for its figures only.
 # Hugetlb cases need the pages reserved. RUNS (default 9) runs per side.
 # Both sides run on the same CPU (REG_COST_CPU, default the last one), so
 # that neither shares its CPU with the other's neighbours (fio's own
@@ -16,11 +19,11 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-check=""
-if [ "${1:-}" = --check ]; then
-	check=$2
-	shift 2
-fi
+check="" strict=0
+case ${1:-} in
+--check) check=$2 strict=1 && shift 2 ;;
+--bound) check=$2 && shift 2 ;;
+esac
 RUNS=${RUNS:-9}
 CPU=${REG_COST_CPU:-$(($(nproc) - 1))}
 BARE=build/tools/bare_register
@@ -33,7 +36,7 @@ trap 'rm -rf "$tmp"' EXIT
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
 least() { sort -n | head -1; }
 
-status=0
+status=0 verdicts=""
 printf '%-12s %14s %14s %8s %14s %14s %8s\n' case "bare median" \
 	"engine median" ratio "bare least" "engine least" ratio
 for c in "$@"; do
@@ -66,9 +69,15 @@ for c in "$@"; do
 	rl=$(awk -v b="$bl" -v e="$el" 'BEGIN { printf "%.3f", e / b }')
 	printf '%-12s %14d %14d %8s %14d %14d %8s\n' "$c" "$b" "$e" "$r" \
 		"$bl" "$el" "$rl"
-	if [ -n "$check" ] && awk -v r="$rl" -v m="$check" 'BEGIN { exit !(r > m) }'; then
-		echo "reg-cost: $c: engine/bare $rl (least runs) is above $check" >&2
-		status=1
+	[ -n "$check" ] || continue
+	if awk -v r="$rl" -v m="$check" 'BEGIN { exit !(r > m) }'; then
+		verdicts="$verdicts$c: engine/bare $rl (least runs), bound $check: NOT met
+"
+		[ $strict = 1 ] && status=1
+	else
+		verdicts="$verdicts$c: engine/bare $rl (least runs), bound $check: met
+"
 	fi
 done
+[ -z "$verdicts" ] || printf '\n%s' "$verdicts"
 exit $status

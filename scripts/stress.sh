@@ -63,7 +63,8 @@ else
 	status=1
 fi
 
-sleep 1
+# The kernel gives a ring's pins back in a work item after fio exits.
+wait_until 60 back_yet "$free0" "$pins0"
 if [ "$(hp_total_free)" != "$free0" ] || [ "$(pins)" -gt "$pins0" ]; then
 	echo "stress: leaked: HugePages_Free $free0 -> $(hp_total_free), pins $pins0 -> $(pins)"
 	status=1

@@ -93,9 +93,25 @@ pins() {
 		END { print a - r }' /proc/vmstat
 }
 
+# wait_until SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds;
+# returns 1 if SECONDS pass first. The deadline only ends a wait for what
+# never comes: make it generous (minutes), as a loaded machine is slow.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
 # given_back NAME FREE0 PINS0: pass NAME if every hugetlb page and pin
-# taken since HugePages_Free was FREE0 and the pins PINS0 is back.
+# taken since HugePages_Free was FREE0 and the pins PINS0 is back. The
+# kernel tears a ring down in a work item after its process has exited,
+# so the release is waited for (GIVEN_BACK_WAIT seconds at most).
+back_yet() { [ "$(hp_total_free)" = "$1" ] && [ "$(pins)" -le "$2" ]; }
 given_back() {
+	wait_until "${GIVEN_BACK_WAIT:-60}" back_yet "$2" "$3"
 	if [ "$(hp_total_free)" != "$2" ]; then
 		fail "$1" "HugePages_Free $2 before, $(hp_total_free) after"
 	elif [ "$(pins)" -gt "$3" ]; then
@@ -103,4 +119,54 @@ given_back() {
 	else
 		pass "$1"
 	fi
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on or uses now,
+# chosen by the kernel.
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# fio_listens PIDFILE PORT: the fio server whose pid PIDFILE holds listens
+# on 127.0.0.1:PORT.
+fio_listens() {
+	local pid
+	pid=$(cat "$1" 2>/dev/null)
+	[ -n "$pid" ] && ss -Hltnp "sport = :$2" | grep -q "pid=$pid,"
+}
+
+# fio_server_settled PIDFILE PORT: nothing more to wait for: the server
+# listens, or it has died.
+fio_server_settled() {
+	local pid
+	fio_listens "$1" "$2" && return 0
+	pid=$(cat "$1" 2>/dev/null)
+	[ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null
+}
+
+# start_fio_server PIDFILE: a fio --server on 127.0.0.1 at a free port,
+# daemonized (its pid in PIDFILE), waited for until it listens; prints the
+# port. It must be the port's only listener: fio sets SO_REUSEPORT, and a
+# second server there would take half of the connections. A port someone
+# took meanwhile means another port, up to 5 times.
+start_fio_server() {
+	local pidfile=$1 port pid _
+	for _ in 1 2 3 4 5; do
+		port=$(free_port) || return 1
+		rm -f "$pidfile"
+		fio --server="ip:127.0.0.1,$port" --daemonize="$pidfile" \
+			>/dev/null 2>&1 || continue
+		wait_until 120 fio_server_settled "$pidfile" "$port"
+		if fio_listens "$pidfile" "$port" &&
+			[ "$(ss -Hltn "sport = :$port" | grep -c .)" = 1 ]; then
+			echo "$port"
+			return 0
+		fi
+		pid=$(cat "$pidfile" 2>/dev/null)
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	done
+	return 1
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Bad input and missing resources: each gets one "uring_folioreg:" line
 # naming the option or resource, the value and the fix, a non-zero exit
-# within seconds, and leaves no hugetlb page or pin behind.
+# (no time bound: a loaded machine is slow; FIO_TIMEOUT only ends a hang),
+# and leaves no hugetlb page or pin behind.
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" = 0 ] || { skip errors "needs root to set up the resources"; exit 0; }
@@ -9,19 +10,14 @@
 
 z=(--filename=/dev/zero --rw=read --size=64m)
 
-# case NAME PATTERN FIO-ARGS...: fio fails with PATTERN, fast and clean.
+# case NAME PATTERN FIO-ARGS...: fio fails with PATTERN, and cleanly.
 case_() {
-	local name=$1 pat=$2 out=$SCRATCH/err-$1.out start rc free0 pins0
+	local name=$1 pat=$2 out=$SCRATCH/err-$1.out rc free0 pins0
 	shift 2
 	free0=$(hp_total_free)
 	pins0=$(pins)
-	start=$SECONDS
 	ufio "$out" --name="$name" "$@"
 	rc=$?
-	if [ $((SECONDS - start)) -gt 10 ]; then
-		fail "$name" "took $((SECONDS - start)) s"
-		return
-	fi
 	expect_error "$name" "$out" $rc "^uring_folioreg: $pat" >/dev/null ||
 		{ expect_error "$name" "$out" $rc "^uring_folioreg: $pat"; return; }
 	given_back "$name" "$free0" "$pins0"
@@ -61,7 +57,7 @@ case_ too-few-hugepages "reg_folio=2m: needs $need hugetlb pages of 2048 KiB, $f
 if id nobody >/dev/null 2>&1 && command -v runuser >/dev/null; then
 	out=$SCRATCH/err-memlock.out
 	chmod o+rx "$TOP" "$TOP/build" 2>/dev/null
-	runuser -u nobody -- bash -c "ulimit -l 64; cd /tmp && timeout 60 fio \
+	runuser -u nobody -- bash -c "ulimit -l 64; cd /tmp && timeout $FIO_TIMEOUT fio \
 		--ioengine=external:$ENGINE --name=memlock --filename=/dev/zero \
 		--rw=read --size=16m --bs=64k --iodepth=16 --reg_strategy=per_page" \
 		>"$out" 2>&1

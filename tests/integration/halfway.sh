@@ -30,7 +30,7 @@ free0=$(hp_total_free)
 pins0=$(pins)
 out=$SCRATCH/halfway.out
 # 16 buffers of 1 MiB need 8 pages; the group may have 2.
-bash -c "echo \$\$ >$grp/tasks && cd $SCRATCH && exec timeout 60 fio \
+bash -c "echo \$\$ >$grp/tasks && cd $SCRATCH && exec timeout $FIO_TIMEOUT fio \
 	--ioengine=external:$ENGINE --name=halfway --filename=/dev/zero \
 	--rw=read --bs=1m --iodepth=16 --size=64m --reg_strategy=hugetlb_fast" \
 	>"$out" 2>&1

@@ -33,7 +33,7 @@ san() { # name, fio args...
 	(cd "$SCRATCH" && LD_PRELOAD=$rt \
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		timeout -k 5 120 fio --ioengine="external:$TOP/build/asan-engine/uring_folioreg.so" \
+		timeout -k 5 "$FIO_TIMEOUT" fio --ioengine="external:$TOP/build/asan-engine/uring_folioreg.so" \
 		--name="$name" "$@") >"$out" 2>&1
 	local rc=$?
 	if grep -qE 'AddressSanitizer|runtime error:' "$out"; then

@@ -14,7 +14,8 @@ hp_reserve 1048576 $(( $(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hug
 	have_1g=1
 
 # pins_while_running NAME EXPECTED ENGINE-OPTIONS...: iodepth=256 x 1 MiB,
-# reading /dev/zero so no I/O pins pages of its own; sample mid-run.
+# reading /dev/zero so no I/O pins pages of its own; sample from start to
+# end, however long set-up takes.
 pins_while_running() {
 	local name=$1 want=$2 out=$SCRATCH/$1.out base got pid
 	shift 2
@@ -24,9 +25,9 @@ pins_while_running() {
 		--iodepth=256 --size=1g --time_based --runtime=5 "$@" &
 	pid=$!
 	# Set-up (faulting in a fresh 1 GiB page in a VM) can take seconds,
-	# and the counters are system-wide: other I/O pins pages for a moment.
-	# Sample until the job ends, however long set-up took; one exact
-	# reading shows what the engine holds.
+	# more on a loaded machine, and the counters are system-wide: other I/O
+	# pins pages for a moment. Sample until fio ends (its 5 s of I/O come
+	# after set-up); one exact reading shows what the engine holds.
 	got=""
 	while kill -0 $pid 2>/dev/null; do
 		sleep 0.3

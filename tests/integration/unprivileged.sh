@@ -11,7 +11,7 @@ fi
 chmod o+rx "$TOP" "$TOP/build" 2>/dev/null
 out=$SCRATCH/nobody.json
 # 4 x 64 KiB stays under the default memlock limit (8 MiB).
-(cd /tmp && runuser -u nobody -- timeout 60 fio \
+(cd /tmp && runuser -u nobody -- timeout "$FIO_TIMEOUT" fio \
 	--ioengine="external:$ENGINE" --name=nobody --filename=/dev/zero \
 	--rw=read --bs=64k --iodepth=4 --size=16m --reg_strategy=per_page \
 	--output-format=json) >"$out" 2>"$SCRATCH/nobody.err"

@@ -706,6 +706,11 @@ def ensure_tools(opts):
                         "--no-install-recommends"] + need,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, env=env)
+    if not r.returncode and not shutil.which(opts.qemu):
+        raise LabError("QEMU is not installable here: apt-get install %s "
+                       "succeeded but %s is still not there; give --qemu "
+                       "the path of qemu-system-x86_64" %
+                       (" ".join(need), opts.qemu))
     if r.returncode or not shutil.which(opts.qemu) or not busybox_path():
         tail = [ln for ln in r.stdout.splitlines() if ln.startswith("E:")]
         raise LabError("QEMU is not installable here: apt-get install %s "

@@ -80,6 +80,10 @@ bad lab-unknown-suite "unknown Debian suite 'nosuchsuite'" nosuchsuite
 [ -d "$CACHE/apt/nosuchsuite" ] && fail lab-unknown-suite-apt "left $CACHE/apt/nosuchsuite"
 bad lab-unknown-version "no cloud-amd64 kernel package with version or name '99.99.1-1'" 99.99.1-1
 
+# QEMU that cannot be had (here: a path apt cannot put it at).
+bad lab-qemu-missing "QEMU is not installable here" \
+	--qemu /nonexistent/qemu-system-x86_64 bookworm
+
 # A kernel package without io_uring: refused from its /boot/config-*.
 fake=$OUT/fake-deb
 mkdir -p "$fake/pkg/DEBIAN" "$fake/pkg/boot"

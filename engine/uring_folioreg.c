@@ -779,6 +779,9 @@ static void ufr_profile_start(struct thread_data *td, struct ufr_job *j)
 		return;
 	}
 	ufr_profiler_attach(j->prof);
+	ufr_report_note(
+		&j->r,
+		"reg_profile: the samples are taken inside the timed register calls, so reg.total_ns and rereg include their cost (up to 2x); take times from a run without reg_profile");
 }
 
 static int ufr_post_init(struct thread_data *td)

@@ -4,6 +4,7 @@
  * reg_strategy=auto, the fio version guard and O_DIRECT's rules; and the
  * one-line error every stage reports through.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -133,10 +134,13 @@ const char *ufr_folio_name(enum ufr_folio folio)
 	static const char *const names[] = {
 		[UFR_FOLIO_DEFAULT] = "default", [UFR_FOLIO_4K] = "4k",
 		[UFR_FOLIO_THP] = "thp",	 [UFR_FOLIO_2M] = "2m",
-		[UFR_FOLIO_1G] = "1g",
+		[UFR_FOLIO_1G] = "1g",		 [UFR_FOLIO_16K] = "16k",
+		[UFR_FOLIO_32K] = "32k",	 [UFR_FOLIO_64K] = "64k",
+		[UFR_FOLIO_128K] = "128k",	 [UFR_FOLIO_256K] = "256k",
+		[UFR_FOLIO_512K] = "512k",	 [UFR_FOLIO_1M] = "1m",
 	};
 
-	return folio <= UFR_FOLIO_1G ? names[folio] : "?";
+	return folio <= UFR_FOLIO_1M ? names[folio] : "?";
 }
 
 static size_t thp_bytes(void)
@@ -166,6 +170,14 @@ size_t ufr_folio_bytes(enum ufr_folio folio)
 		return 2u << 20;
 	case UFR_FOLIO_1G:
 		return 1u << 30;
+	case UFR_FOLIO_16K:
+	case UFR_FOLIO_32K:
+	case UFR_FOLIO_64K:
+	case UFR_FOLIO_128K:
+	case UFR_FOLIO_256K:
+	case UFR_FOLIO_512K:
+	case UFR_FOLIO_1M:
+		return (size_t)16384 << (folio - UFR_FOLIO_16K);
 	default:
 		return 4096;
 	}
@@ -182,6 +194,101 @@ bool ufr_thp_enabled(void)
 		buf[0] = '\0';
 	fclose(f);
 	return buf[0] && !strstr(buf, "[never]");
+}
+
+#define THP_SYSFS "/sys/kernel/mm/transparent_hugepage"
+
+/* The bracketed word of a THP "enabled" file, or "" when unreadable. */
+static void thp_setting(const char *path, char *out, size_t len)
+{
+	char buf[128] = "", *a, *b;
+	FILE *f = fopen(path, "re");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	a = strchr(buf, '[');
+	b = a ? strchr(a, ']') : NULL;
+	if (a && b && (size_t)(b - a) < len) {
+		memcpy(out, a + 1, b - a - 1);
+		out[b - a - 1] = '\0';
+	}
+}
+
+/* Whether a per-size setting hands folios to a MADV_HUGEPAGE mapping. */
+static bool mthp_on(const char *val, const char *top)
+{
+	if (!strcmp(val, "always") || !strcmp(val, "madvise"))
+		return true;
+	return !strcmp(val, "inherit") &&
+	       (!strcmp(top, "always") || !strcmp(top, "madvise"));
+}
+
+int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
+{
+	size_t kb = ufr_folio_bytes(folio) >> 10;
+	char path[512], val[16], top[16], fix[1536] = "", larger[512] = "";
+	size_t fixlen = 0, largelen = 0;
+	bool own_on;
+	struct dirent *d;
+	DIR *dir;
+
+	if (!root)
+		root = THP_SYSFS;
+	snprintf(path, sizeof(path), "%s/enabled", root);
+	thp_setting(path, top, sizeof(top));
+	snprintf(path, sizeof(path), "%s/hugepages-%zukB/enabled", root, kb);
+	thp_setting(path, val, sizeof(val));
+	if (!val[0])
+		return ufr_err_set(
+			err, EOPNOTSUPP,
+			"reg_folio=%s: this kernel has no anonymous %zu KiB THP (%s is missing; multi-size THP came with Linux 6.8); use reg_folio=thp, 2m or 1g",
+			ufr_folio_name(folio), kb, path);
+	own_on = mthp_on(val, top);
+	if (!own_on)
+		fixlen += snprintf(fix, sizeof(fix), "echo madvise > %s", path);
+
+	/* A fault tries the largest enabled size that fits first. */
+	dir = opendir(root);
+	while (dir && (d = readdir(dir))) {
+		char other[16];
+		size_t okb;
+
+		if (sscanf(d->d_name, "hugepages-%zukB", &okb) != 1 ||
+		    okb <= kb)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/enabled", root, d->d_name);
+		thp_setting(path, other, sizeof(other));
+		if (!mthp_on(other, top))
+			continue;
+		if (fixlen < sizeof(fix))
+			fixlen += snprintf(fix + fixlen, sizeof(fix) - fixlen,
+					   "%secho never > %s",
+					   fixlen ? "; " : "", path);
+		if (largelen < sizeof(larger))
+			largelen += snprintf(larger + largelen,
+					     sizeof(larger) - largelen,
+					     "%s%zu KiB (%s)",
+					     largelen ? ", " : "", okb, other);
+	}
+	if (dir)
+		closedir(dir);
+	if (own_on && !largelen)
+		return 0;
+	if (!largelen)
+		return ufr_err_set(
+			err, EOPNOTSUPP,
+			"reg_folio=%s: anonymous %zu KiB THP is off (hugepages-%zukB/enabled is %s, top-level enabled is %s), so the kernel would not hand out %zu KiB folios; enable it: %s",
+			ufr_folio_name(folio), kb, kb, val, top[0] ? top : "?",
+			kb, fix);
+	return ufr_err_set(
+		err, EOPNOTSUPP,
+		"reg_folio=%s: the kernel would not hand out %zu KiB folios: hugepages-%zukB/enabled is %s and larger sizes, which a fault tries first, are enabled: %s (top-level enabled is %s); write: %s",
+		ufr_folio_name(folio), kb, kb, val, larger, top[0] ? top : "?",
+		fix);
 }
 
 /* Hugetlb pages of the folio size that hugetlb_fast would need. */
@@ -272,7 +379,7 @@ int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err)
 
 	switch (c->strategy) {
 	case UFR_STRAT_AUTO:
-		if (c->folio == UFR_FOLIO_4K || c->folio == UFR_FOLIO_THP)
+		if (c->folio == UFR_FOLIO_4K || ufr_folio_is_thp(c->folio))
 			return bad_folio(
 				c,
 				"chooses the folio itself; give reg_folio=2m or 1g, or none",
@@ -299,16 +406,18 @@ int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err)
 		if (c->folio == UFR_FOLIO_4K)
 			return bad_folio(
 				c,
-				"needs large folios; use reg_folio=thp, 2m or 1g, or reg_strategy=per_page",
+				"needs large folios; use reg_folio=16k to 1m, thp, 2m or 1g, or reg_strategy=per_page",
 				err);
 		if (c->folio == UFR_FOLIO_DEFAULT)
 			c->folio = UFR_FOLIO_THP;
+		if (ufr_folio_is_mthp(c->folio))
+			return ufr_mthp_check(c->folio, NULL, err);
 		break;
 	case UFR_STRAT_HUGETLB_FAST:
-		if (c->folio == UFR_FOLIO_4K || c->folio == UFR_FOLIO_THP)
+		if (c->folio == UFR_FOLIO_4K || ufr_folio_is_thp(c->folio))
 			return bad_folio(
 				c,
-				"needs hugetlb folios; use reg_folio=2m or 1g",
+				"needs hugetlb folios; use reg_folio=2m or 1g (THP sizes go with reg_strategy=coalesced)",
 				err);
 		if (c->folio == UFR_FOLIO_DEFAULT)
 			c->folio = UFR_FOLIO_2M;

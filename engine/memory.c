@@ -134,8 +134,8 @@ int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 		ret = map_hugetlb(b, len, fbytes, err);
 	else
 		ret = map_anon(b, len, fbytes,
-			       folio == UFR_FOLIO_THP ? MADV_HUGEPAGE :
-							MADV_NOHUGEPAGE,
+			       ufr_folio_is_thp(folio) ? MADV_HUGEPAGE :
+							 MADV_NOHUGEPAGE,
 			       err);
 	if (ret)
 		return ret;

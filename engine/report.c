@@ -59,6 +59,41 @@ int ufr_stats_path_check(const char *path, struct ufr_err *err)
 		path, strerror(errno));
 }
 
+static int fn_cmp(const void *a, const void *b)
+{
+	const struct ufr_profile_fn *x = a, *y = b;
+
+	if (x->samples != y->samples)
+		return x->samples < y->samples ? 1 : -1;
+	return strcmp(x->function, y->function);
+}
+
+/* Two jobs' tops, by name; what fell off either list stays off. */
+static void profile_merge(struct ufr_profile_summary *sum,
+			  const struct ufr_profile_summary *r)
+{
+	struct ufr_profile_fn all[2 * UFR_PROFILE_TOP];
+	unsigned int n = sum->nr_top, i, k;
+
+	memcpy(all, sum->top, n * sizeof(all[0]));
+	for (i = 0; i < r->nr_top; i++) {
+		for (k = 0; k < n; k++)
+			if (!strcmp(all[k].function, r->top[i].function))
+				break;
+		if (k < n)
+			all[k].samples += r->top[i].samples;
+		else
+			all[n++] = r->top[i];
+	}
+	qsort(all, n, sizeof(all[0]), fn_cmp);
+	sum->nr_top = n < UFR_PROFILE_TOP ? n : UFR_PROFILE_TOP;
+	memcpy(sum->top, all, sum->nr_top * sizeof(all[0]));
+	sum->samples += r->samples;
+	sum->outside += r->outside;
+	sum->lost += r->lost;
+	sum->calls += r->calls;
+}
+
 void ufr_report_merge(struct ufr_report *sum, const struct ufr_report *r)
 {
 	int i;
@@ -97,6 +132,14 @@ void ufr_report_merge(struct ufr_report *sum, const struct ufr_report *r)
 	sum->io_segs += r->io_segs;
 	if (r->io_segs_max > sum->io_segs_max)
 		sum->io_segs_max = r->io_segs_max;
+	if (sum->profiled && r->profiled)
+		profile_merge(&sum->profile, &r->profile);
+	else if (r->profiled)
+		sum->profile = r->profile;
+	sum->profiled |= r->profiled;
+	if (!sum->profile_note[0])
+		memcpy(sum->profile_note, r->profile_note,
+		       sizeof(sum->profile_note));
 	sum->rereg_count += r->rereg_count;
 	sum->rereg_total_ns += r->rereg_total_ns;
 	if (r->rereg_max_ns > sum->rereg_max_ns)
@@ -191,6 +234,39 @@ static uint64_t buffer_mean(const struct ufr_report *r)
 	return r->buffers ? r->total_ns / r->buffers : 0;
 }
 
+static double share(uint64_t n, uint64_t of)
+{
+	return of ? (double)n / of : 0.0;
+}
+
+/* reg.profile: null, or the samples and the top functions. */
+static void json_profile(FILE *f, const struct ufr_report *r)
+{
+	const struct ufr_profile_summary *p = &r->profile;
+	unsigned int i;
+
+	if (!r->profiled) {
+		fprintf(f, "null");
+		return;
+	}
+	fprintf(f, "{ ");
+	json_u64(f, "samples", p->samples, false);
+	json_u64(f, "outside", p->outside, false);
+	json_u64(f, "lost", p->lost, false);
+	json_u64(f, "register_calls", p->calls, false);
+	json_u64(f, "period_ns", UFR_PROFILE_PERIOD_NS, false);
+	fprintf(f, "\"top\" : [");
+	for (i = 0; i < p->nr_top; i++) {
+		fprintf(f, "%s{ \"function\" : ",
+			i ? ",\n        " : "\n        ");
+		ufr_json_string(f, p->top[i].function);
+		fprintf(f, ", \"samples\" : %" PRIu64 ", \"share\" : %.4f }",
+			p->top[i].samples,
+			share(p->top[i].samples, p->samples));
+	}
+	fprintf(f, "%s] }", p->nr_top ? " " : "");
+}
+
 char *ufr_report_json(const struct ufr_report *r, const struct ufr_dist *d)
 {
 	uint64_t mean = d ? d->mean : buffer_mean(r);
@@ -238,7 +314,11 @@ char *ufr_report_json(const struct ufr_report *r, const struct ufr_dist *d)
 	json_opt(f, "p50", d ? &d->p50 : NULL, false);
 	json_opt(f, "p99", d ? &d->p99 : NULL, false);
 	json_opt(f, "max", d ? &d->max : NULL, true);
-	fprintf(f, " } },\n");
+	fprintf(f, " },\n    \"profile\" : ");
+	json_profile(f, r);
+	fprintf(f, ",\n    ");
+	json_str_or_null(f, "profile_note", r->profiled ? "" : r->profile_note);
+	fprintf(f, " },\n");
 
 	fprintf(f, "  \"segments\" : { ");
 	json_u64(f, "pages", r->pages, false);
@@ -343,6 +423,20 @@ char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
 		"    rereg   : count=%" PRIu64 ", total_ns=%" PRIu64
 		", max_ns=%" PRIu64 "\n",
 		r->rereg_count, r->rereg_total_ns, r->rereg_max_ns);
+	if (r->profiled) {
+		fprintf(f,
+			"    profile : samples=%" PRIu64
+			", register_calls=%" PRIu64 ", top:",
+			r->profile.samples, r->profile.calls);
+		for (i = 0; i < (int)r->profile.nr_top && i < 5; i++)
+			fprintf(f, "%s %s %.1f%%", i ? "," : "",
+				r->profile.top[i].function,
+				100 * share(r->profile.top[i].samples,
+					    r->profile.samples));
+		fprintf(f, "%s\n", r->profile.nr_top ? "" : " -");
+	} else if (r->profile_note[0]) {
+		fprintf(f, "    profile : - (%s)\n", r->profile_note);
+	}
 	if (r->observed_note[0])
 		fprintf(f, "    note    : bvecs_observed: %s\n",
 			r->observed_note);

@@ -79,6 +79,7 @@ struct ufr_job {
 	struct ufr_rules_found rules;
 	struct ufr_segments seg;
 	struct ufr_observation obs;
+	struct ufr_profiler *prof; /* reg_profile=1 and allowed */
 
 	/* fio's io_uring options: priorities, flags, vectored commands */
 	struct cmdprio cmdprio;
@@ -168,6 +169,20 @@ static struct fio_option ufr_options[] = {
 			  .help = "2 MiB hugetlb pages" },
 			{ .ival = "1g", .oval = UFR_FOLIO_1G,
 			  .help = "1 GiB hugetlb pages" },
+			{ .ival = "16k", .oval = UFR_FOLIO_16K,
+			  .help = "16 KiB multi-size THP (coalesced)" },
+			{ .ival = "32k", .oval = UFR_FOLIO_32K,
+			  .help = "32 KiB multi-size THP (coalesced)" },
+			{ .ival = "64k", .oval = UFR_FOLIO_64K,
+			  .help = "64 KiB multi-size THP (coalesced)" },
+			{ .ival = "128k", .oval = UFR_FOLIO_128K,
+			  .help = "128 KiB multi-size THP (coalesced)" },
+			{ .ival = "256k", .oval = UFR_FOLIO_256K,
+			  .help = "256 KiB multi-size THP (coalesced)" },
+			{ .ival = "512k", .oval = UFR_FOLIO_512K,
+			  .help = "512 KiB multi-size THP (coalesced)" },
+			{ .ival = "1m", .oval = UFR_FOLIO_1M,
+			  .help = "1 MiB multi-size THP (coalesced)" },
 		},
 		.category = FIO_OPT_C_ENGINE,
 		.group = FIO_OPT_G_IOURING,
@@ -216,6 +231,16 @@ static struct fio_option ufr_options[] = {
 		.type = FIO_OPT_STR_STORE,
 		.off1 = offsetof(struct ufr_options, reg_stats),
 		.help = "Also write the job's uring_folioreg figures to this file as JSON",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "reg_profile",
+		.lname = "Profile registration",
+		.type = FIO_OPT_BOOL,
+		.off1 = offsetof(struct ufr_options, reg_profile),
+		.help = "Sample the kernel (cpu-clock, 25 kHz, call chains) during the register calls and report the top functions",
+		.def = "0",
 		.category = FIO_OPT_C_ENGINE,
 		.group = FIO_OPT_G_IOURING,
 	},
@@ -426,6 +451,7 @@ ufr_note(struct thread_data *td, struct ufr_job *j, const char *fmt, ...)
 
 static void ufr_free_job(struct ufr_job *j)
 {
+	ufr_profiler_close(j->prof);
 	fio_cmdprio_cleanup(&j->cmdprio);
 	free(j->vecs);
 	ufr_reg_timing_free(&j->reg);
@@ -729,6 +755,35 @@ static int ufr_inspect(struct thread_data *td, struct ufr_job *j,
 	return 0;
 }
 
+/*
+ * reg_profile=1: sample the kernel during this job's register calls from
+ * here on (the rules probe's are not its own). Without privilege the job
+ * runs without a profile and says why.
+ */
+static void ufr_profile_start(struct thread_data *td, struct ufr_job *j)
+{
+	static const char prefix[] = "uring_folioreg: ";
+	struct ufr_options *o = td->eo;
+	struct ufr_err err;
+
+	if (!o->reg_profile) {
+		snprintf(j->r.profile_note, sizeof(j->r.profile_note),
+			 "reg_profile=0");
+		return;
+	}
+	if (ufr_profiler_open(&j->prof, &err)) {
+		snprintf(j->r.profile_note, sizeof(j->r.profile_note), "%.*s",
+			 (int)sizeof(j->r.profile_note) - 1,
+			 err.msg + sizeof(prefix) - 1);
+		ufr_note(td, j, "%s", j->r.profile_note);
+		return;
+	}
+	ufr_profiler_attach(j->prof);
+	ufr_report_note(
+		&j->r,
+		"reg_profile: the samples are taken inside the timed register calls, so reg.total_ns and rereg include their cost (up to 2x); take times from a run without reg_profile");
+}
+
 static int ufr_post_init(struct thread_data *td)
 {
 	struct ufr_options *o = td->eo;
@@ -753,6 +808,7 @@ static int ufr_post_init(struct thread_data *td)
 		ufr_place_io_us(td, j);
 	}
 	ufr_rules_probe(&j->rules);
+	ufr_profile_start(td, j);
 	ret = ufr_register_observed(&j->ring.ring, j->bufs.iov, j->bufs.nr_iov,
 				    j->cfg.mode,
 				    ufr_strategy_name(j->cfg.strategy), &j->reg,
@@ -1144,6 +1200,16 @@ static void ufr_report_job(struct thread_data *td, struct ufr_job *j)
 	r->rereg_count = j->rereg.count;
 	r->rereg_total_ns = j->rereg.total_ns;
 	r->rereg_max_ns = j->rereg.max_ns;
+	if (j->prof) {
+		ufr_profiler_summary(j->prof, &r->profile);
+		r->profiled = true;
+	} else if (!j->fixed_bufs) {
+		snprintf(r->profile_note, sizeof(r->profile_note),
+			 "reg_strategy=none registers nothing");
+	} else if (!r->profile_note[0]) {
+		snprintf(r->profile_note, sizeof(r->profile_note),
+			 "reg_profile=0");
+	}
 	r->folio_bytes = j->seg.max_folio_bytes;
 	r->bvecs_observed = j->fixed_bufs ? j->obs.held : -1;
 	snprintf(r->observed_note, sizeof(r->observed_note), "%s",

@@ -57,6 +57,14 @@ enum ufr_folio {
 	UFR_FOLIO_THP,
 	UFR_FOLIO_2M,
 	UFR_FOLIO_1G,
+	/* Anonymous multi-size THP (Linux 6.8+), below the PMD size. */
+	UFR_FOLIO_16K,
+	UFR_FOLIO_32K,
+	UFR_FOLIO_64K,
+	UFR_FOLIO_128K,
+	UFR_FOLIO_256K,
+	UFR_FOLIO_512K,
+	UFR_FOLIO_1M,
 };
 
 const char *ufr_folio_name(enum ufr_folio folio);
@@ -64,6 +72,28 @@ const char *ufr_folio_name(enum ufr_folio folio);
 size_t ufr_folio_bytes(enum ufr_folio folio);
 /* Whether THP can be had with MADV_HUGEPAGE (enabled is not "never"). */
 bool ufr_thp_enabled(void);
+
+/* Whether @folio is one of the multi-size THP sizes (16k to 1m). */
+static inline bool ufr_folio_is_mthp(enum ufr_folio folio)
+{
+	return folio >= UFR_FOLIO_16K && folio <= UFR_FOLIO_1M;
+}
+
+/* Whether @folio is THP memory, PMD-sized or multi-size. */
+static inline bool ufr_folio_is_thp(enum ufr_folio folio)
+{
+	return folio == UFR_FOLIO_THP || ufr_folio_is_mthp(folio);
+}
+
+/*
+ * Whether the kernel hands out folios of the multi-size THP @folio to an
+ * aligned MADV_HUGEPAGE mapping: its size is enabled (always, madvise, or
+ * inherit with the top-level setting not never) and no larger size is,
+ * which a fault would try first. Otherwise -EOPNOTSUPP and one line with
+ * the settings to write; the engine never writes them itself. @root is
+ * the transparent_hugepage directory (NULL: the kernel's, in /sys).
+ */
+int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err);
 
 /* How buffers are registered (option reg_mode). */
 enum ufr_reg_mode {

@@ -21,6 +21,7 @@ struct ufr_options {
 	int numa_node;
 	unsigned long long rereg_usec;
 	char *reg_stats;
+	unsigned int reg_profile;
 	unsigned int registerfiles;
 	unsigned int sqpoll;
 	unsigned int sqpoll_cpu;

@@ -35,6 +35,51 @@ int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
 		 enum ufr_reg_mode mode, const char *what,
 		 struct ufr_reg_timing *t, struct ufr_err *err);
 
+/*
+ * reg_profile: where the kernel spends a job's register calls. A
+ * software cpu-clock event on this thread (PERF_COUNT_SW_CPU_CLOCK every
+ * 40 us, kernel call chains, user space excluded) is enabled right before
+ * each timed register call and disabled right after it, outside the
+ * timed window; each sample goes to its leaf kernel function when the
+ * chain passes through io_uring_register, symbols from /proc/kallsyms.
+ * Nothing is opened when the option is off.
+ */
+#define UFR_PROFILE_TOP 10
+#define UFR_PROFILE_PERIOD_NS 40000
+
+struct ufr_profile_fn {
+	char function[64];
+	uint64_t samples;
+};
+
+/* What a profile found: the top functions by samples. */
+struct ufr_profile_summary {
+	uint64_t samples; /* under io_uring_register, attributed */
+	uint64_t outside; /* kernel samples not under io_uring_register */
+	uint64_t lost; /* samples the ring buffer dropped */
+	uint64_t calls; /* register calls profiled */
+	unsigned int nr_top;
+	struct ufr_profile_fn top[UFR_PROFILE_TOP];
+};
+
+struct ufr_profiler;
+
+/*
+ * Open the event (disabled) on the calling thread and load the kernel's
+ * symbols. On failure @err holds the reason (no privilege, hidden kernel
+ * addresses) and the job goes on without a profile.
+ */
+int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err);
+
+/* Profile this thread's register calls from now on with @p (NULL: stop). */
+void ufr_profiler_attach(struct ufr_profiler *p);
+
+/* The top functions so far. */
+void ufr_profiler_summary(struct ufr_profiler *p,
+			  struct ufr_profile_summary *s);
+
+void ufr_profiler_close(struct ufr_profiler *p);
+
 /* The machine-wide FOLL_PIN counters of /proc/vmstat at one moment. */
 struct ufr_pins {
 	int64_t acquired, released;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "ufr_config.h"
+#include "ufr_reg.h"
 
 /* min, mean, p50, p99, max of a set of samples (nanoseconds). */
 struct ufr_dist {
@@ -61,6 +62,11 @@ struct ufr_report {
 	uint64_t ios, io_segs, io_segs_max;
 
 	uint64_t rereg_count, rereg_total_ns, rereg_max_ns;
+
+	/* reg_profile: the kernel functions the register calls ran in */
+	bool profiled; /* false: reg.profile is null, profile_note says why */
+	struct ufr_profile_summary profile;
+	char profile_note[UFR_NOTE_LEN];
 
 	unsigned int nr_notes; /* what the user should know about the run */
 	char notes[UFR_MAX_NOTES][UFR_NOTE_LEN];

@@ -89,7 +89,7 @@ case_ odirect-unaligned-memory 'mem_align=100: O_DIRECT on filename=.* needs buf
 case_ numa-node-negative 'reg_numa_node=-2: not a node' \
 	"${z[@]}" --bs=4k --reg_strategy=per_page --reg_numa_node=-2
 rm -f "$SCRATCH/err-dio.dat"
-case_ coalesced-on-4k 'reg_folio=4k: reg_strategy=coalesced needs large folios; use reg_folio=thp, 2m or 1g' \
+case_ coalesced-on-4k 'reg_folio=4k: reg_strategy=coalesced needs large folios; use reg_folio=16k to 1m, thp, 2m or 1g' \
 	"${z[@]}" --bs=4k --reg_strategy=coalesced --reg_folio=4k
 case_ auto-with-thp 'reg_folio=thp: reg_strategy=auto chooses the folio itself' \
 	"${z[@]}" --bs=4k --reg_strategy=auto --reg_folio=thp

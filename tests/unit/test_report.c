@@ -154,11 +154,54 @@ static void test_splice_leaves_other_text(void **state)
 		ufr_splice_report(terse, strlen(terse), NULL, text, 1, &len));
 }
 
+static void test_profile_json_and_merge(void **state)
+{
+	struct ufr_report a = { .used = true,
+				.strategy = "per_page",
+				.profiled = true };
+	struct ufr_report b = a, off = { .used = true,
+					 .strategy = "per_page",
+					 .profile_note = "reg_profile=0" };
+	char *js;
+
+	(void)state;
+	a.profile.samples = 100;
+	a.profile.calls = 2;
+	a.profile.nr_top = 2;
+	strcpy(a.profile.top[0].function, "gup_fast_fallback");
+	a.profile.top[0].samples = 60;
+	strcpy(a.profile.top[1].function, "io_pin_pages");
+	a.profile.top[1].samples = 40;
+	b.profile = a.profile;
+	strcpy(b.profile.top[1].function, "memset");
+	ufr_report_merge(&a, &b);
+	assert_int_equal(a.profile.samples, 200);
+	assert_int_equal(a.profile.nr_top, 3);
+	assert_string_equal(a.profile.top[0].function, "gup_fast_fallback");
+	assert_int_equal(a.profile.top[0].samples, 120);
+	js = ufr_report_json(&a, NULL);
+	assert_non_null(strstr(
+		js,
+		"{ \"function\" : \"gup_fast_fallback\", \"samples\" : 120, \"share\" : 0.6000 }"));
+	assert_non_null(strstr(js, "\"profile_note\" : null"));
+	free(js);
+	js = ufr_report_json(&off, NULL);
+	assert_non_null(strstr(js, "\"profile\" : null"));
+	assert_non_null(strstr(js, "\"profile_note\" : \"reg_profile=0\""));
+	free(js);
+	js = ufr_report_text(&a, NULL);
+	assert_non_null(strstr(
+		js,
+		"profile : samples=200, register_calls=4, top: gup_fast_fallback 60.0%"));
+	free(js);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dist),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_profile_json_and_merge),
 		cmocka_unit_test(test_json_has_nulls_without_dist),
 		cmocka_unit_test(test_splice_json),
 		cmocka_unit_test(test_splice_normal),

@@ -121,6 +121,62 @@ static void test_register_batch_and_each(void **state)
 	ufr_backing_unmap(&mem);
 }
 
+/*
+ * reg_profile: samples only while the register calls run, counted per
+ * call, the top sorted by samples, shares below one; not allowed: the
+ * reason, nothing attached.
+ */
+static void test_profiler(void **state)
+{
+	struct ufr_ring *r = *state;
+	struct ufr_profile_summary sum;
+	struct ufr_profiler *p;
+	struct ufr_backing mem;
+	struct ufr_reg_timing t;
+	struct iovec iov[64];
+	struct ufr_err err;
+	unsigned int i;
+	int ret;
+
+	ret = ufr_profiler_open(&p, &err);
+	if (ret) {
+		assert_null(p);
+		assert_non_null(
+			strstr(err.msg, "uring_folioreg: reg_profile: "));
+		skip();
+	}
+	assert_int_equal(
+		ufr_backing_map(&mem, 64 * 65536, UFR_FOLIO_4K, -1, &err), 0);
+	make_iovecs(iov, 64, mem.addr, 65536);
+	ufr_profiler_attach(p);
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(ufr_register(&r->ring, iov, 64, UFR_REG_BATCH,
+					      "t", &t, &err),
+				 0);
+		assert_int_equal(ufr_unregister(&r->ring, &t), 0);
+		ufr_reg_timing_free(&t);
+	}
+	assert_int_equal(ufr_register(&r->ring, iov, 64, UFR_REG_EACH, "t", &t,
+				      &err),
+			 0);
+	assert_int_equal(ufr_unregister(&r->ring, &t), 0);
+	ufr_reg_timing_free(&t);
+	ufr_profiler_summary(p, &sum);
+	assert_int_equal(sum.calls, 20 + 65);
+	assert_int_equal(sum.lost, 0);
+	assert_true(sum.samples > 0);
+	for (i = 1; i < sum.nr_top; i++)
+		assert_true(sum.top[i - 1].samples >= sum.top[i].samples);
+	ufr_profiler_close(p);
+	/* Detached: a register call is not counted. */
+	assert_int_equal(ufr_register(&r->ring, iov, 64, UFR_REG_BATCH, "t", &t,
+				      &err),
+			 0);
+	assert_int_equal(ufr_unregister(&r->ring, &t), 0);
+	ufr_reg_timing_free(&t);
+	ufr_backing_unmap(&mem);
+}
+
 static void test_register_each_unwinds(void **state)
 {
 	struct ufr_ring *r = *state;
@@ -197,6 +253,8 @@ int main(void)
 		cmocka_unit_test(test_ring_sqpoll),
 		cmocka_unit_test_setup_teardown(test_register_batch_and_each,
 						ring_setup, ring_teardown),
+		cmocka_unit_test_setup_teardown(test_profiler, ring_setup,
+						ring_teardown),
 		cmocka_unit_test_setup_teardown(test_register_each_unwinds,
 						ring_setup, ring_teardown),
 		cmocka_unit_test_setup_teardown(test_register_too_many,

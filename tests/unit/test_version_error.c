@@ -4,7 +4,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "ufr_config.h"
@@ -89,6 +92,86 @@ static void test_hugetlb_shortage_says_command(void **state)
 		"> /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"));
 }
 
+/* A fake transparent_hugepage directory: top-level and per-size files. */
+static void thp_write(const char *root, const char *sub, const char *val)
+{
+	static const char *const words[] = { "always", "inherit", "madvise",
+					     "never" };
+	char path[512];
+	size_t i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, sub);
+	if (strchr(sub, '/')) {
+		*strrchr(path, '/') = '\0';
+		mkdir(path, 0755);
+		snprintf(path, sizeof(path), "%s/%s", root, sub);
+	}
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (i = 0; i < 4; i++) {
+		if (!strcmp(sub, "enabled") && i == 1)
+			continue; /* the top level has no inherit */
+		fprintf(f, strcmp(words[i], val) ? "%s " : "[%s] ", words[i]);
+	}
+	fputs("\n", f);
+	fclose(f);
+}
+
+static void test_mthp_check(void **state)
+{
+	char root[] = "/tmp/ufr-mthp-XXXXXX";
+	struct ufr_err err;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	thp_write(root, "enabled", "madvise");
+	thp_write(root, "hugepages-64kB/enabled", "madvise");
+	thp_write(root, "hugepages-16kB/enabled", "always");
+	thp_write(root, "hugepages-2048kB/enabled", "never");
+	/* Only 64k (and a smaller size) on: served. */
+	assert_int_equal(ufr_mthp_check(UFR_FOLIO_64K, root, &err), 0);
+	/* inherit follows the top level. */
+	thp_write(root, "hugepages-64kB/enabled", "inherit");
+	assert_int_equal(ufr_mthp_check(UFR_FOLIO_64K, root, &err), 0);
+	thp_write(root, "enabled", "never");
+	assert_int_equal(ufr_mthp_check(UFR_FOLIO_64K, root, &err),
+			 -EOPNOTSUPP);
+	assert_non_null(
+		strstr(err.msg, "reg_folio=64k: anonymous 64 KiB THP is off"));
+	assert_non_null(strstr(err.msg, "echo madvise > /tmp/ufr-mthp-"));
+	/* A larger size on: the fault would take it; say to turn it off. */
+	thp_write(root, "enabled", "madvise");
+	thp_write(root, "hugepages-2048kB/enabled", "inherit");
+	assert_int_equal(ufr_mthp_check(UFR_FOLIO_64K, root, &err),
+			 -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "2048 KiB (inherit)"));
+	assert_non_null(strstr(err.msg, "echo never > "));
+	assert_non_null(strstr(err.msg, "hugepages-2048kB/enabled"));
+	assert_null(strstr(err.msg, "echo madvise"));
+	/* A size the kernel does not have. */
+	assert_int_equal(ufr_mthp_check(UFR_FOLIO_1M, root, &err), -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "no anonymous 1024 KiB THP"));
+	{
+		char cmd[64];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
+static void test_folio_sizes(void **state)
+{
+	(void)state;
+	assert_int_equal(ufr_folio_bytes(UFR_FOLIO_16K), 16384);
+	assert_int_equal(ufr_folio_bytes(UFR_FOLIO_64K), 65536);
+	assert_int_equal(ufr_folio_bytes(UFR_FOLIO_1M), 1 << 20);
+	assert_string_equal(ufr_folio_name(UFR_FOLIO_128K), "128k");
+	assert_true(ufr_folio_is_mthp(UFR_FOLIO_512K));
+	assert_false(ufr_folio_is_mthp(UFR_FOLIO_THP));
+	assert_true(ufr_folio_is_thp(UFR_FOLIO_THP));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +182,8 @@ int main(void)
 		cmocka_unit_test(test_version_unknown_loader),
 		cmocka_unit_test(test_hugetlb_missing_pool),
 		cmocka_unit_test(test_hugetlb_shortage_says_command),
+		cmocka_unit_test(test_mthp_check),
+		cmocka_unit_test(test_folio_sizes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

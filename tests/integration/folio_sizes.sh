@@ -1,0 +1,136 @@
+#!/bin/bash
+# Multi-size THP (reg_folio=16k .. 1m, Linux 6.8+): with only that size
+# enabled (madvise) for anonymous memory, reg_strategy=coalesced on
+# 256 x 1 MiB gets one bio_vec per folio, which the kernel's pin counters
+# confirm; with the size off, or a larger size enabled that a fault would
+# take first, the job is refused with one line giving the settings to
+# write. Every hugepages-*kB/enabled the test touches is put back at exit.
+. "$(dirname "$0")/../lib.sh"
+
+THP=/sys/kernel/mm/transparent_hugepage
+[ "$(id -u)" = 0 ] || { skip folio_sizes "needs root (THP settings, pagemap, pin counters)"; exit 0; }
+[ -w "$THP/hugepages-64kB/enabled" ] ||
+	{ skip folio_sizes "this kernel has no multi-size THP ($THP/hugepages-64kB/enabled; Linux 6.8+)"; exit 0; }
+
+# The bracketed word of a THP enabled file.
+setting() { sed 's/.*\[\(.*\)\].*/\1/' "$1"; }
+
+declare -A SAVED
+restore() {
+	local f
+	for f in "${!SAVED[@]}"; do
+		echo "${SAVED[$f]}" >"$f"
+	done
+	hp_restore
+}
+trap restore EXIT
+# put KB VALUE: write a per-size setting, keeping the first value seen.
+put() {
+	local f=$THP/hugepages-$1kB/enabled
+	[ -n "${SAVED[$f]}" ] || SAVED[$f]=$(setting "$f")
+	echo "$2" >"$f"
+}
+# only KB [VALUE]: that size enabled (madvise), every other size never.
+only() {
+	local d kb
+	for d in "$THP"/hugepages-*kB; do
+		[ -w "$d/enabled" ] || continue
+		kb=${d##*/hugepages-}
+		kb=${kb%kB}
+		if [ "$kb" = "$1" ]; then
+			put "$kb" "${2:-madvise}"
+		else
+			put "$kb" never
+		fi
+	done
+}
+
+# The rules probe needs two large folios; with PMD THP off it takes 2 MiB
+# hugetlb pages.
+hp_reserve 2048 $(( $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) + 2 )) || true
+
+big=(--filename=/dev/zero --rw=read --bs=1m --iodepth=256 --size=512m
+	--reg_strategy=coalesced --output-format=json)
+
+# sized KB NAME: coalesced on KB folios: bvecs one per folio, the kernel's
+# pins the same, each 1 MiB I/O as many segments as folios it spans.
+sized() {
+	local kb=$1 name=folio-$1k out=$SCRATCH/folio-$1k.json rc got want
+	local per_io=$(( 1024 / kb ))
+	only "$kb"
+	ufio "$out" --name="$name" "${big[@]}" --reg_folio="$2"
+	rc=$?
+	if [ $rc != 0 ]; then
+		fail "$name" "fio exited $rc: $(grep -m1 uring_folioreg: "$out")"
+		return
+	fi
+	got=$(jq -r '.jobs[0].uring_folioreg | "\(.folio_bytes) \(.segments.bvecs) \(.segments.bvecs_observed) \(.segments.per_io_max) \(.segments.source)"' "$out")
+	want="$((kb * 1024)) $((262144 / kb)) $((262144 / kb)) $per_io pagemap"
+	if [ "$got" = "$want" ]; then
+		pass "$name"
+	elif grep -q 'got .* KiB ones' "$out"; then
+		skip "$name" "the kernel handed out smaller folios (memory fragmented?): $(grep -m1 'got .* KiB ones' "$out")"
+	else
+		fail "$name" "folio_bytes bvecs bvecs_observed per_io_max source: got '$got', want '$want'"
+	fi
+}
+sized 64 64k
+sized 16 16k
+sized 1024 1m
+for kb in 32 128 256 512; do
+	sized "$kb" "${kb}k"
+done
+
+# inherit counts when the top-level setting lets MADV_HUGEPAGE have THP.
+if [ "$(setting "$THP/enabled")" != never ]; then
+	only 64 inherit
+	out=$SCRATCH/folio-inherit.json
+	ufio "$out" --name=inherit "${big[@]}" --reg_folio=64k
+	if [ "$(jq -r '.jobs[0].uring_folioreg.segments.bvecs_observed' "$out" 2>/dev/null)" = 4096 ]; then
+		pass folio-inherit
+	else
+		fail folio-inherit "$(grep -m1 uring_folioreg: "$out" || head -c 300 "$out")"
+	fi
+else
+	skip folio-inherit "top-level THP is never here, and this test leaves it alone"
+fi
+
+# Refusals: the size off, a larger size on; one line with the fix.
+only 2048 never
+out=$SCRATCH/folio-off.txt
+ufio "$out" --name=off "${big[@]}" --reg_folio=64k
+expect_error refuse-size-off "$out" $? \
+	'reg_folio=64k: anonymous 64 KiB THP is off' \
+	"echo madvise > $THP/hugepages-64kB/enabled"
+
+only 64
+put 256 madvise
+put 2048 madvise
+out=$SCRATCH/folio-larger.txt
+ufio "$out" --name=larger "${big[@]}" --reg_folio=64k
+expect_error refuse-larger-enabled "$out" $? \
+	'larger sizes, which a fault tries first, are enabled' \
+	"echo never > $THP/hugepages-256kB/enabled" \
+	"echo never > $THP/hugepages-2048kB/enabled"
+if [ "$(setting "$THP/hugepages-64kB/enabled")" = madvise ] &&
+	[ "$(setting "$THP/hugepages-2048kB/enabled")" = madvise ]; then
+	pass refuse-changes-nothing
+else
+	fail refuse-changes-nothing "the engine changed a THP setting"
+fi
+
+# Which strategies take which sizes.
+only 64
+for s in per_page hugetlb_fast auto; do
+	out=$SCRATCH/folio-$s.txt
+	ufio "$out" --name="$s" "${big[@]}" --reg_strategy="$s" --reg_folio=64k
+	expect_error "refuse-64k-$s" "$out" $? "reg_folio=64k: reg_strategy=$s"
+done
+
+# Data goes where it should: verified writes on 64 KiB folios.
+out=$SCRATCH/folio-verify.txt
+ufio "$out" --name=verify --filename="$SCRATCH/folio-verify.dat" --size=64m \
+	--rw=randwrite --bs=4k-1m --iodepth=32 --direct=1 --verify=crc32c \
+	--reg_strategy=coalesced --reg_folio=64k
+job_ok verify-64k "$out" $?
+rm -f "$SCRATCH/folio-verify.dat"

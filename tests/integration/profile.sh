@@ -1,0 +1,105 @@
+#!/bin/bash
+# reg_profile=1: the kernel sampled during the register calls only. On
+# 256 x 1 MiB, re-registered every 10 ms for a few seconds, per_page
+# spends most samples in gup_fast_fallback (the per-page pin walk) and
+# hugetlb_fast 2m more in io_check_coalesce_buffer than in
+# gup_fast_fallback (Linux 6.18). Off: null, no perf fd. As nobody: null
+# with the reason, on stderr too, and the job runs.
+. "$(dirname "$0")/../lib.sh"
+
+[ "$(id -u)" = 0 ] || { skip profile "needs root (perf_event_open on the kernel, /proc/kallsyms)"; exit 0; }
+hp_reserve 2048 $(( $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) + 260 )) ||
+	{ skip profile "cannot reserve 2 MiB hugetlb pages"; exit 0; }
+
+big=(--filename=/dev/zero --rw=read --bs=1m --iodepth=256 --size=1g
+	--time_based --runtime=3 --rereg_interval=10ms --output-format=json)
+P='.jobs[0].uring_folioreg.reg'
+
+# rank FILE FUNCTION: its place in the top list (0 first), or 99.
+rank() {
+	jq -r --arg f "$2" "[$P.profile.top[].function] | (index(\$f) // 99)" "$1"
+}
+
+out=$SCRATCH/prof-per-page.json
+ufio "$out" --name=pp "${big[@]}" --reg_strategy=per_page --reg_profile=1
+rc=$?
+if [ $rc != 0 ] || ! jq -e "$P.profile.samples > 500" "$out" >/dev/null 2>&1; then
+	fail profile-per-page "rc=$rc, too few samples or none: $(jq -c "$P.profile // $P.profile_note" "$out" 2>&1 | head -c 300)"
+elif [ "$(rank "$out" gup_fast_fallback)" = 0 ]; then
+	pass profile-per-page
+else
+	fail profile-per-page "gup_fast_fallback is not first: $(jq -c "$P.profile.top[:4]" "$out")"
+fi
+echo "per_page: $(jq -c "$P.profile | {samples, register_calls, top: .top[:5]}" "$out" 2>/dev/null)"
+
+out=$SCRATCH/prof-hf.json
+ufio "$out" --name=hf "${big[@]}" --reg_strategy=hugetlb_fast --reg_folio=2m \
+	--reg_profile=1
+rc=$?
+c=$(rank "$out" io_check_coalesce_buffer)
+g=$(rank "$out" gup_fast_fallback)
+if [ $rc != 0 ] || ! jq -e "$P.profile.samples > 200" "$out" >/dev/null 2>&1; then
+	fail profile-hugetlb-fast "rc=$rc, too few samples or none: $(jq -c "$P.profile // $P.profile_note" "$out" 2>&1 | head -c 300)"
+elif [ "$c" -lt "$g" ]; then
+	pass profile-hugetlb-fast
+else
+	fail profile-hugetlb-fast "io_check_coalesce_buffer at $c, gup_fast_fallback at $g: $(jq -c "$P.profile.top[:4]" "$out")"
+fi
+echo "hugetlb_fast: $(jq -c "$P.profile | {samples, register_calls, top: .top[:5]}" "$out" 2>/dev/null)"
+
+# The shares add up to at most 1; the text block has its line.
+if jq -e "([$P.profile.top[].share] | add) <= 1.0001 and
+	$P.profile_note == null and $P.profile.register_calls > 1" "$out" >/dev/null 2>&1; then
+	pass profile-json-shape
+else
+	fail profile-json-shape "$(jq -c "$P" "$out" 2>&1 | head -c 400)"
+fi
+out=$SCRATCH/prof-text.txt
+ufio "$out" --name=text --filename=/dev/zero --rw=read --bs=1m --iodepth=16 \
+	--size=64m --reg_strategy=per_page --reg_profile=1
+if grep -qE '^ +profile : samples=[0-9]+, register_calls=1, top:' "$out"; then
+	pass profile-text-line
+else
+	fail profile-text-line "$(grep -m1 'profile' "$out" || echo 'no profile line')"
+fi
+
+# Off: null with the reason, and no perf event opened.
+out=$SCRATCH/prof-off.json
+ufio "$out" --name=off --filename=/dev/zero --rw=read --bs=1m --iodepth=16 \
+	--size=64m --time_based --runtime=2 --reg_strategy=per_page \
+	--output-format=json &
+bg=$!
+perf_fds=0
+sleep 1
+for p in $(pgrep -f -- '--name=off --filename=/dev/zero'); do
+	for fd in /proc/"$p"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = 'anon_inode:[perf_event]' ] && perf_fds=1
+	done
+done
+wait $bg
+if [ "$(jq -c "[$P.profile, $P.profile_note]" "$out")" = '[null,"reg_profile=0"]' ] &&
+	[ $perf_fds = 0 ]; then
+	pass profile-off
+else
+	fail profile-off "perf fd seen: $perf_fds; $(jq -c "[$P.profile, $P.profile_note]" "$out" 2>&1)"
+fi
+
+# As nobody: no privilege; null with the reason, and the job runs.
+if id nobody >/dev/null 2>&1 && command -v runuser >/dev/null; then
+	chmod o+rx "$TOP" "$TOP/build" 2>/dev/null
+	out=$SCRATCH/prof-nobody.json
+	(cd /tmp && runuser -u nobody -- timeout 60 fio \
+		--ioengine="external:$ENGINE" --name=nobody --filename=/dev/zero \
+		--rw=read --bs=64k --iodepth=4 --size=16m --reg_strategy=per_page \
+		--reg_profile=1 --output-format=json) >"$out" 2>"$SCRATCH/prof-nobody.err"
+	rc=$?
+	if [ $rc = 0 ] && jq -e "$P.profile == null and
+		($P.profile_note | startswith(\"reg_profile: kernel sampling is not allowed\"))" "$out" >/dev/null 2>&1 &&
+		grep -q '^uring_folioreg: nobody: reg_profile: kernel sampling is not allowed' "$SCRATCH/prof-nobody.err"; then
+		pass profile-nobody
+	else
+		fail profile-nobody "rc=$rc: $(jq -c "$P.profile_note" "$out" 2>&1) $(head -c 300 "$SCRATCH/prof-nobody.err")"
+	fi
+else
+	skip profile-nobody "no user nobody or no runuser"
+fi

@@ -293,7 +293,7 @@ deb-orig:
 
 .PHONY: install uninstall dist dist-fio deb-orig
 
-.PHONY: all deps check unit-tests tools demo bench lab format lint clean distclean
+.PHONY: all deps check unit-tests tools demo bench lab lab-ab format lint clean distclean
 
 include tests/quality.mk
 

@@ -191,6 +191,23 @@ def print_table(out, cases_wanted=None, file=sys.stdout):
                      "" if not bad else "; differs in " + ", ".join(
                          "%s %s (pins %s, bvecs_observed %s)" % c
                          for c in bad[:6]))
+    res = []
+    for case in cases:
+        if abstats.ratio(sides["A"].get((case, "per_buffer_p50_ns"), []),
+                         sides["B"].get((case, "per_buffer_p50_ns"), [])
+                         ).verdict != "same":
+            continue
+        down, up = abstats.detectable(
+            sides["A"].get((case, "per_buffer_p50_ns"), []),
+            sides["B"].get((case, "per_buffer_p50_ns"), []))
+        if down is not None or up is not None:
+            res.append("%s -%s/+%s" % (
+                case, "%.1f %%" % (down * 100) if down is not None else "?",
+                "%.1f %%" % (up * 100) if up is not None else "?"))
+    if res:
+        tail += ("\nresolution, where per-buffer p50 says same: B's figures "
+                 "scaled down or up by this much would say lower or "
+                 "higher: " + ", ".join(res))
     s = "\n".join(text) + "\n" + body + "\n" + tail + "\n"
     file.write(s)
     return s, rows
@@ -296,7 +313,7 @@ def main():
     r.add_argument("--icount", type=int, metavar="SHIFT",
                    help="QEMU -icount shift=SHIFT: deterministic guest time")
     r.add_argument("--smp", type=int, default=1)
-    r.add_argument("--mem", default="2G")
+    r.add_argument("--mem", default="3G")
     r.add_argument("--cases", help="only these cases in the table "
                    "(comma-separated)")
     r.add_argument("--resume", action="store_true",

@@ -132,3 +132,31 @@ def table(rows, title_a="A", title_b="B"):
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out) + "\n"
+
+
+def detectable(a, b, step_limit=0.5, tol=0.0005, **kw):
+    """The resolution of these figures: the smallest relative shift of B
+    (every figure of B times 1+s, or 1-s) that ratio() would no longer
+    call "same", found by bisection, as (down, up); None where even
+    step_limit is not told apart. On an A/A run, what the lab can see."""
+    a, b = clean(a), clean(b)
+    if not a or not b:
+        return None, None
+
+    def differs(f):
+        return ratio(a, [x * f for x in b], **kw).verdict != "same"
+
+    out = []
+    for sign in (-1, 1):
+        if not differs(1 + sign * step_limit):
+            out.append(None)
+            continue
+        lo, hi = 0.0, step_limit
+        while hi - lo > tol:
+            mid = (lo + hi) / 2
+            if differs(1 + sign * mid):
+                hi = mid
+            else:
+                lo = mid
+        out.append(hi)
+    return tuple(out)

@@ -151,17 +151,21 @@ lab: deps all
 # means its linux-source package) with and without PATCH (empty: A/A),
 # both cached under build/lab, booted alternately AB_BOOTS times each
 # under TCG, MATRIX run in each; prints the table of medians, B/A with
-# its 95 % bootstrap interval and a verdict. AB_OPTS: more ab.py options
-# (--icount 0, --cases hugetlb_fast,iomem, --resume).
+# its 95 % bootstrap interval and a verdict. AB_ICOUNT: QEMU's -icount
+# shift (guest time counts instructions: deterministic); empty for the
+# host's clock. AB_OPTS: more ab.py options (--cases hugetlb_fast,iomem,
+# --resume, --smp 2).
 BASE ?= sid
 PATCH ?=
 AB_BOOTS ?= 5
+AB_ICOUNT ?= 0
 AB_OPTS ?=
 
 lab-ab: deps all
 	scripts/lab/ab.py run --base $(BASE) $(if $(PATCH),--patch $(PATCH)) \
 		--matrix $(if $(filter-out file,$(origin MATRIX)),$(MATRIX),rfc) \
-		--out $(OUT) --boots $(AB_BOOTS) $(AB_OPTS) \
+		--out $(OUT) --boots $(AB_BOOTS) \
+		$(if $(AB_ICOUNT),--icount $(AB_ICOUNT)) $(AB_OPTS) \
 		-- $(LAB_ARGS)
 
 format:

@@ -343,15 +343,39 @@ class Qemu:
         self.thread.join(5)
 
 
+def host_tsc_khz():
+    """The host's TSC frequency in kHz (its constant TSC runs at the
+    "cpu MHz" /proc/cpuinfo gives), or None."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read()
+    except OSError:
+        return None
+    m = re.search(r"^cpu MHz\s*:\s*([0-9.]+)", text, re.M)
+    if not m or "constant_tsc" not in text:
+        return None
+    return int(float(m.group(1)) * 1000)
+
+
 def qemu_cmd(opts, kdir, initrd, accel, huge2m):
     cmdline = ("console=ttyS0,115200 quiet loglevel=1 panic=-1 "
                "rdinit=/init hugepagesz=1G hugepages=%d hugepagesz=2M "
                "hugepages=%d transparent_hugepage=madvise"
                % (opts.huge1g, huge2m))
-    if getattr(opts, "brd_kb", 0) and read_config(
-            os.path.join(kdir, "config")).get("CONFIG_BLK_DEV_RAM") == "y":
+    conf = read_config(os.path.join(kdir, "config"))
+    if getattr(opts, "brd_kb", 0) and conf.get("CONFIG_BLK_DEV_RAM") == "y":
         # brd built in (the lab's own kernels): sized here, not by insmod.
         cmdline += " brd.rd_nr=1 brd.rd_size=%d" % opts.brd_kb
+    khz = host_tsc_khz()
+    if conf and conf.get("CONFIG_ACPI", "n") == "n" and khz and \
+            getattr(opts, "icount", None) is None:
+        # No ACPI (the lab's own kernels): no HPET nor ACPI PM timer, and
+        # under TCG the PIT calibration of the TSC fails, which leaves
+        # jiffies as the clock (4 ms steps: every registration timed 0 or
+        # 4 ms). The guest's TSC is the host's under TCG and KVM: give its
+        # frequency. (Under -icount the TSC counts instructions and the
+        # PIT calibration works.)
+        cmdline += " tsc=reliable tsc_early_khz=%d" % khz
     cmd = [opts.qemu, "-nodefaults", "-display", "none", "-no-reboot",
            "-serial", "stdio", "-monitor", "none",
            "-m", opts.mem, "-smp", str(opts.smp),

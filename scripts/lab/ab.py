@@ -23,6 +23,7 @@ built or booted (one "lab:" line says which and where the log is).
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -213,7 +214,24 @@ def print_table(out, cases_wanted=None, file=sys.stdout):
     return s, rows
 
 
+CHILD = []      # the lab.py running a boot
+
+
+class Interrupted(Exception):
+    pass
+
+
+def on_signal(signum, frame):
+    """Stop the boot under way (lab.py removes its QEMU and temporary
+    files on SIGTERM), then stop (cmd_run waits for it)."""
+    for c in CHILD:
+        c.terminate()
+    raise Interrupted()
+
+
 def cmd_run(opts, kit):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     out = os.path.abspath(opts.out)
     cache = os.path.abspath(opts.cache)
     spec = source_spec(opts.base)
@@ -268,10 +286,23 @@ def cmd_run(opts, kit):
         t0 = time.monotonic()
         log = os.path.join(out, "boots", name + ".log")
         with open(log, "w") as lf:
-            r = subprocess.run(cmd, stdout=lf, stderr=subprocess.STDOUT)
+            child = subprocess.Popen(cmd, stdout=lf, stderr=subprocess.STDOUT)
+            CHILD[:] = [child]
+            try:
+                rc = child.wait()
+            except Interrupted:
+                try:
+                    child.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                say("interrupted; the boots done so far stay "
+                    "(ab.py run --resume)")
+                sys.exit(130)
+            finally:
+                CHILD[:] = []
         secs = time.monotonic() - t0
         d = result_dir(bdir) if os.path.isdir(bdir) else None
-        ok = r.returncode == 0 and d is not None
+        ok = rc == 0 and d is not None
         meta["boots"].append({"dir": name, "side": side, "ok": ok,
                               "secs": round(secs, 1)})
         save()

@@ -170,7 +170,7 @@ tree_from_dir() {
 }
 
 case $spec in
-src:/* | src:./* | src:../* | /* | ./* | ../*) tree_from_dir "${spec#src:}" ;;
+src:*/* | */*) tree_from_dir "${spec#src:}" ;;
 src:*)
 	s=${spec#src:}
 	case $s in

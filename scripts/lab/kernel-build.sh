@@ -80,6 +80,10 @@ sha() { sha256sum | cut -d' ' -f1; }
 apt_opts() {
 	d=$cache/apt/$1
 	mkdir -p "$d/parts" "$d/lists/partial" "$d/cache/archives/partial"
+	# Two lab runs at once read the index once, one after the other
+	# (the lock goes with this command substitution's subshell).
+	exec 8>"$d.lock"
+	flock 8
 	cat >"$d/parts/lab.sources.new" <<EOF
 Types: deb
 URIs: $mirror

@@ -123,7 +123,10 @@ cat >"$T/bad.patch" <<'EOF'
 EOF
 err=$("$LAB/kernel-build.sh" --check-only --patch "$T/good.patch" "src:$tree" "$T/cache" 2>&1 >/dev/null)
 rc=$?
-copy=$(ls -d "$T"/cache/ktree/src-linux-fake-* 2>/dev/null | grep -v '\.lock$' | head -1)
+copy=
+for d in "$T"/cache/ktree/src-linux-fake-*; do
+	[ -d "$d" ] && copy=$d
+done
 if [ $rc = 0 ] && [ -n "$copy" ] && cmp -s "$copy/io_uring/rsrc.c" "$T/orig.c" &&
 	cmp -s "$tree/io_uring/rsrc.c" "$T/orig.c"; then
 	pass "lab_ab: a patch that applies is checked, then taken out; the original tree untouched"

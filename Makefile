@@ -9,6 +9,8 @@
 #   make bench            engine vs fio's io_uring engine, side by side
 #   make lab KERNELS="bookworm sid" MATRIX=strategies OUT=res/
 #                         run a matrix of the kit on other kernels under QEMU
+#   make lab-ab BASE=sid PATCH=examples/kernel/hugetlb-fast-path.patch \
+#        MATRIX=rfc OUT=res/   A/B of a kernel patch, built from source
 #   make install          install (DESTDIR, PREFIX, LIBDIR); make uninstall
 #   make dist             uring_folioreg-VERSION.tar.gz from git ls-files
 #   make dist-fio         fio's source tarball the packages build against
@@ -144,6 +146,28 @@ lab: deps all
 	scripts/lab/lab.py --matrix $(MATRIX) --out $(OUT) $(LAB_OPTS) \
 		$(KERNELS) -- $(LAB_ARGS)
 
+# A/B of a kernel patch (scripts/lab/ab.py; README: A/B of a kernel
+# patch): BASE built from source (src:SUITE or src:DIR; a bare suite name
+# means its linux-source package) with and without PATCH (empty: A/A),
+# both cached under build/lab, booted alternately AB_BOOTS times each
+# under TCG, MATRIX run in each; prints the table of medians, B/A with
+# its 95 % bootstrap interval and a verdict. AB_ICOUNT: QEMU's -icount
+# shift (guest time counts instructions: deterministic); empty for the
+# host's clock. AB_OPTS: more ab.py options (--cases hugetlb_fast,iomem,
+# --resume, --smp 2).
+BASE ?= sid
+PATCH ?=
+AB_BOOTS ?= 5
+AB_ICOUNT ?= 0
+AB_OPTS ?=
+
+lab-ab: deps all
+	scripts/lab/ab.py run --base $(BASE) $(if $(PATCH),--patch $(PATCH)) \
+		--matrix $(if $(filter-out file,$(origin MATRIX)),$(MATRIX),rfc) \
+		--out $(OUT) --boots $(AB_BOOTS) \
+		$(if $(AB_ICOUNT),--icount $(AB_ICOUNT)) $(AB_OPTS) \
+		-- $(LAB_ARGS)
+
 format:
 	clang-format -i engine/*.c include/*.h tests/unit/*.[ch] tests/tools/*.c \
 		tests/fuzz/*.c
@@ -273,7 +297,7 @@ deb-orig:
 
 .PHONY: install uninstall dist dist-fio deb-orig
 
-.PHONY: all deps check unit-tests tools demo bench lab format lint clean distclean
+.PHONY: all deps check unit-tests tools demo bench lab lab-ab format lint clean distclean
 
 include tests/quality.mk
 

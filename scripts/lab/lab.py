@@ -250,11 +250,18 @@ def base_initramfs(cache, fio, engine):
 
 # ---- one kernel --------------------------------------------------------
 
-def kernel_dir(spec, cache):
-    """scripts/lab/kernel.sh: its progress and its one error line go
+def kernel_dir(spec, cache, patches=()):
+    """scripts/lab/kernel.sh (scripts/lab/kernel-build.sh for src:SUITE,
+    src:DIR and PATCHES): its progress and its one error line go
     straight to stderr."""
-    r = subprocess.run([os.path.join(HERE, "kernel.sh"), spec, cache],
-                       stdout=subprocess.PIPE, text=True)
+    if spec.startswith("src:"):
+        cmd = [os.path.join(HERE, "kernel-build.sh")]
+        for p in patches:
+            cmd += ["--patch", p]
+        cmd += [spec, cache]
+    else:
+        cmd = [os.path.join(HERE, "kernel.sh"), spec, cache]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     if r.returncode or not r.stdout.strip():
         raise LabError("%s: kernel.sh failed" % spec, "printed")
     d = r.stdout.strip().splitlines()[-1]
@@ -266,7 +273,18 @@ def kernel_dir(spec, cache):
     return d, info
 
 
-def label_of(spec):
+_PATCHES = []   # --patch, for the src: kernels' labels
+
+
+def label_of(spec, patches=None):
+    if patches is None:
+        patches = _PATCHES
+    if spec.startswith("src:"):
+        base = spec[4:].rstrip("/")
+        base = "src-" + (os.path.basename(base) if "/" in base else base)
+        for p in patches:
+            base += "+" + re.sub(r"\.(patch|diff)$", "", os.path.basename(p))
+        return re.sub(r"[^A-Za-z0-9._+-]", "_", base)
     if "/" in spec:
         base = os.path.basename(spec.rstrip("/"))
         base = re.sub(r"\.deb$", "", base)
@@ -326,11 +344,39 @@ class Qemu:
         self.thread.join(5)
 
 
+def host_tsc_khz():
+    """The host's TSC frequency in kHz (its constant TSC runs at the
+    "cpu MHz" /proc/cpuinfo gives), or None."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read()
+    except OSError:
+        return None
+    m = re.search(r"^cpu MHz\s*:\s*([0-9.]+)", text, re.M)
+    if not m or "constant_tsc" not in text:
+        return None
+    return int(float(m.group(1)) * 1000)
+
+
 def qemu_cmd(opts, kdir, initrd, accel, huge2m):
     cmdline = ("console=ttyS0,115200 quiet loglevel=1 panic=-1 "
                "rdinit=/init hugepagesz=1G hugepages=%d hugepagesz=2M "
                "hugepages=%d transparent_hugepage=madvise"
                % (opts.huge1g, huge2m))
+    conf = read_config(os.path.join(kdir, "config"))
+    if getattr(opts, "brd_kb", 0) and conf.get("CONFIG_BLK_DEV_RAM") == "y":
+        # brd built in (the lab's own kernels): sized here, not by insmod.
+        cmdline += " brd.rd_nr=1 brd.rd_size=%d" % opts.brd_kb
+    khz = host_tsc_khz()
+    if conf and conf.get("CONFIG_ACPI", "n") == "n" and khz and \
+            getattr(opts, "icount", None) is None:
+        # No ACPI (the lab's own kernels): no HPET nor ACPI PM timer, and
+        # under TCG the PIT calibration of the TSC fails, which leaves
+        # jiffies as the clock (4 ms steps: every registration timed 0 or
+        # 4 ms). The guest's TSC is the host's under TCG and KVM: give its
+        # frequency. (Under -icount the TSC counts instructions and the
+        # PIT calibration works.)
+        cmdline += " tsc=reliable tsc_early_khz=%d" % khz
     cmd = [opts.qemu, "-nodefaults", "-display", "none", "-no-reboot",
            "-serial", "stdio", "-monitor", "none",
            "-m", opts.mem, "-smp", str(opts.smp),
@@ -338,6 +384,12 @@ def qemu_cmd(opts, kdir, initrd, accel, huge2m):
            "-append", cmdline]
     if accel == "kvm":
         cmd += ["-accel", "kvm", "-cpu", "host"]
+    elif getattr(opts, "icount", None) is not None:
+        # Deterministic guest time: one instruction is 2^shift ns of the
+        # guest's clock, whatever the host does meanwhile (single-threaded
+        # TCG only).
+        cmd += ["-accel", "tcg", "-cpu", "max,-cx16",
+                "-icount", "shift=%d,align=off,sleep=off" % opts.icount]
     else:
         # QEMU 7.2's cmpxchg16b emulation crashes 6.12 kernels.
         cmd += ["-accel", "tcg,thread=multi", "-cpu", "max,-cx16"]
@@ -746,6 +798,12 @@ def main():
     p.add_argument("--max-boots", type=int, default=3,
                    help="boots per kernel when the guest dies mid-matrix")
     p.add_argument("--cache", default=os.path.join(TOP, "build", "lab"))
+    p.add_argument("--patch", action="append", default=[],
+                   help="a patch for the src:SUITE / src:DIR kernels "
+                   "(scripts/lab/kernel-build.sh); repeat for more")
+    p.add_argument("--icount", type=int, metavar="SHIFT",
+                   help="TCG with -icount shift=SHIFT: the guest's clock "
+                   "counts instructions (2^SHIFT ns each)")
     argv = sys.argv[1:]
     kit = []
     if "--" in argv:
@@ -775,6 +833,10 @@ def main():
     made_out = False
     try:
         runs, kit_args = plan(opts.matrix, kit)
+        _PATCHES[:] = opts.patch
+        opts.brd_kb = 0
+        if kit_args.file.startswith("/dev/ram"):
+            opts.brd_kb = (compare.size_bytes(kit_args.size) >> 10) + 1024
         if not os.path.exists(opts.engine):
             raise LabError("%s not found; build it first: make" % opts.engine)
         ensure_tools(opts)
@@ -782,7 +844,9 @@ def main():
         kernels, bad = [], False
         for spec in opts.kernels:
             try:
-                kernels.append((spec,) + kernel_dir(spec, opts.cache))
+                kernels.append((spec,) + kernel_dir(
+                    spec, opts.cache, [os.path.abspath(p)
+                                       for p in opts.patch]))
             except LabError as e:
                 if e.args[1:] != ("printed",):
                     say(str(e))

@@ -1,0 +1,162 @@
+"""A/B statistics of the kernel lab: the ratio of two medians with a
+bootstrap confidence interval, and a verdict from it.
+
+Pure standard library, no state: scripts/lab/ab.py uses it on the
+per-boot figures of two kernels; compare.py's diff may import it for any
+two sets of repeated runs.
+
+ratio(a, b) -> Ratio(median_a, median_b, ratio, lo, hi, verdict)
+
+  ratio    median(b) / median(a)
+  lo, hi   the percentile bootstrap interval of that ratio: each of
+           RESAMPLES rounds draws len(a) values from a and len(b) from b
+           with replacement (random.Random(SEED): the same figures give the
+           same interval on every run) and takes the ratio of the medians;
+           lo and hi are the (1-level)/2 and (1+level)/2 quantiles.
+  verdict  "same" when the interval contains 1, else "lower" (B below A)
+           or "higher".
+
+Figures that are not numbers (None: a metric a run did not report) are
+left out; with no figure on one side the verdict is "n/a". Zero medians:
+0/0 is a ratio of 1; x/0 is infinite.
+"""
+
+import math
+import random
+import statistics
+from collections import namedtuple
+
+SEED = 20260608      # fixed: the interval is a function of the figures
+RESAMPLES = 4000
+LEVEL = 0.95
+
+Ratio = namedtuple("Ratio", "median_a median_b ratio lo hi verdict n_a n_b")
+
+
+def _ratio(mb, ma):
+    if ma == 0:
+        return 1.0 if mb == 0 else math.inf
+    return mb / ma
+
+
+def _quantile(sorted_xs, q):
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not sorted_xs:
+        return math.nan
+    pos = q * (len(sorted_xs) - 1)
+    i = int(math.floor(pos))
+    j = min(i + 1, len(sorted_xs) - 1)
+    return sorted_xs[i] + (sorted_xs[j] - sorted_xs[i]) * (pos - i)
+
+
+def clean(xs):
+    return [float(x) for x in xs
+            if x is not None and not (isinstance(x, float) and math.isnan(x))]
+
+
+def ratio(a, b, resamples=RESAMPLES, level=LEVEL, seed=SEED):
+    a, b = clean(a), clean(b)
+    if not a or not b:
+        return Ratio(statistics.median(a) if a else None,
+                     statistics.median(b) if b else None,
+                     None, None, None, "n/a", len(a), len(b))
+    ma, mb = statistics.median(a), statistics.median(b)
+    r = _ratio(mb, ma)
+    rng = random.Random(seed)
+    draws = []
+    na, nb = len(a), len(b)
+    for _ in range(resamples):
+        sa = statistics.median([a[rng.randrange(na)] for _ in range(na)])
+        sb = statistics.median([b[rng.randrange(nb)] for _ in range(nb)])
+        draws.append(_ratio(sb, sa))
+    draws.sort()
+    lo = _quantile(draws, (1 - level) / 2)
+    hi = _quantile(draws, (1 + level) / 2)
+    return Ratio(ma, mb, r, lo, hi, verdict(lo, hi), na, nb)
+
+
+def verdict(lo, hi):
+    if lo is None or hi is None:
+        return "n/a"
+    if lo <= 1.0 <= hi:
+        return "same"
+    return "lower" if hi < 1.0 else "higher"
+
+
+def fmt_num(x):
+    if x is None:
+        return "-"
+    if math.isinf(x):
+        return "inf"
+    if x == 0:
+        return "0"
+    if abs(x) >= 100:
+        return "%.0f" % x
+    if abs(x) >= 10:
+        return "%.1f" % x
+    return "%.3g" % x
+
+
+def fmt_ratio(r):
+    if r.ratio is None:
+        return "-", "-"
+    if math.isinf(r.lo) or math.isinf(r.hi):
+        return (fmt_num(r.ratio), "[%s, %s]" % (fmt_num(r.lo), fmt_num(r.hi)))
+    # Enough digits that an interval excluding 1 does not print as 1.000.
+    for digits in (3, 4, 5, 6):
+        lo, hi = "%.*f" % (digits, r.lo), "%.*f" % (digits, r.hi)
+        one = "%.*f" % (digits, 1.0)
+        if r.verdict == "same" or one not in (lo, hi):
+            break
+    return "%.*f" % (digits, r.ratio), "[%s, %s]" % (lo, hi)
+
+
+def table(rows, title_a="A", title_b="B"):
+    """rows: (label, unit, Ratio). Returns the table as text: one line a
+    metric, the verdict its last word."""
+    head = ("metric", "median " + title_a, "median " + title_b, "B/A",
+            "95% CI", "verdict")
+    body = []
+    for label, unit, r in rows:
+        rr, ci = fmt_ratio(r)
+        body.append((label + (" (%s)" % unit if unit else ""),
+                     fmt_num(r.median_a), fmt_num(r.median_b), rr, ci,
+                     r.verdict))
+    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    out = []
+    for n, line in enumerate([head] + body):
+        cells = [line[0].ljust(widths[0])] + \
+            [c.rjust(w) for c, w in zip(line[1:-1], widths[1:-1])] + \
+            [line[-1]]
+        out.append("  ".join(cells))
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out) + "\n"
+
+
+def detectable(a, b, step_limit=0.5, tol=0.0005, **kw):
+    """The resolution of these figures: the smallest relative shift of B
+    (every figure of B times 1+s, or 1-s) that ratio() would no longer
+    call "same", found by bisection, as (down, up); None where even
+    step_limit is not told apart. On an A/A run, what the lab can see."""
+    a, b = clean(a), clean(b)
+    if not a or not b:
+        return None, None
+
+    def differs(f):
+        return ratio(a, [x * f for x in b], **kw).verdict != "same"
+
+    out = []
+    for sign in (-1, 1):
+        if not differs(1 + sign * step_limit):
+            out.append(None)
+            continue
+        lo, hi = 0.0, step_limit
+        while hi - lo > tol:
+            mid = (lo + hi) / 2
+            if differs(1 + sign * mid):
+                hi = mid
+            else:
+                lo = mid
+        out.append(hi)
+    return tuple(out)

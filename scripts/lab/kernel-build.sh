@@ -28,13 +28,8 @@ set -e
 
 here=$(cd "$(dirname "$0")" && pwd)
 fragment=${LAB_KCONFIG:-$here/guest.config}
-mirror=${LAB_MIRROR:-http://deb.debian.org/debian}
-
-die() {
-	echo "lab: $*" >&2
-	exit 1
-}
-note() { echo "lab: $*" >&2; }
+# shellcheck source=scripts/lab/lab-apt.sh
+. "$here/lab-apt.sh"
 
 patches=
 check_only=
@@ -75,47 +70,10 @@ sha() { sha256sum | cut -d' ' -f1; }
 
 # ---- the source tree ---------------------------------------------------
 
-# apt_opts SUITE: a private apt state for SUITE under CACHE/apt (the same
-# one kernel.sh keeps), its lists read at most once a day.
-apt_opts() {
-	d=$cache/apt/$1
-	mkdir -p "$d/parts" "$d/lists/partial" "$d/cache/archives/partial"
-	# Two lab runs at once read the index once, one after the other
-	# (the lock goes with this command substitution's subshell).
-	exec 8>"$d.lock"
-	flock 8
-	cat >"$d/parts/lab.sources.new" <<EOF
-Types: deb
-URIs: $mirror
-Suites: $1
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-	if ! cmp -s "$d/parts/lab.sources.new" "$d/parts/lab.sources"; then
-		mv "$d/parts/lab.sources.new" "$d/parts/lab.sources"
-		rm -f "$d/updated"
-	else
-		rm -f "$d/parts/lab.sources.new"
-	fi
-	[ -f "$d/status" ] || : >"$d/status"
-	opts="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$d/parts -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=$d/parts -o Dir::State::Lists=$d/lists -o Dir::State::Status=$d/status -o Dir::Cache=$d/cache -o APT::Sandbox::User=root -o Acquire::Languages=none -o APT::Architecture=amd64 -o APT::Architectures=amd64"
-	if [ -z "$(find "$d/updated" -mmin -1440 2>/dev/null)" ]; then
-		note "reading Debian's index for $1 (private apt lists in $d)"
-		# Word splitting of $opts is intended here and below.
-		# shellcheck disable=SC2086
-		if ! apt-get $opts -q update >"$d/update.log" 2>&1 ||
-			grep -qE '^(E|W): ' "$d/update.log"; then
-			die "cannot read Debian's index for $1: $(grep -m1 -E '^(E|W): ' "$d/update.log" || tail -1 "$d/update.log"); log: $d/update.log"
-		fi
-		touch "$d/updated"
-	fi
-	echo "$opts"
-}
-
 # tree_from_suite SUITE: sets tree, srcid, label.
 tree_from_suite() {
 	suite=$1
-	opts=$(apt_opts "$suite")
+	opts=$(lab_apt_opts "$suite" "$suite")
 	# shellcheck disable=SC2086
 	line=$(apt-cache $opts search --names-only '^linux-source-[0-9.]*$' 2>/dev/null |
 		awk '{ print $1 }' | sort -V | tail -1)

@@ -15,16 +15,12 @@ set -e
 
 spec=${1:?usage: kernel.sh SPEC CACHE}
 cache=${2:?usage: kernel.sh SPEC CACHE}
-mirror=${LAB_MIRROR:-http://deb.debian.org/debian}
 flavour=${LAB_FLAVOUR:-cloud-amd64}
 # Suites searched for a package version or name.
 all_suites=${LAB_SUITES:-"bookworm bookworm-updates bookworm-backports trixie trixie-updates trixie-backports sid experimental"}
 
-die() {
-	echo "lab: $*" >&2
-	exit 1
-}
-note() { echo "lab: $*" >&2; }
+# shellcheck source=scripts/lab/lab-apt.sh
+. "$(dirname "$0")/lab-apt.sh"
 
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
@@ -38,48 +34,6 @@ check_config() {
 		grep -q "^$o=y" "$1" ||
 			die "$2: $o is not set in its config ($(grep -m1 "${o}[= ]" "$1" || echo "$o absent")); the lab needs hugetlbfs, io_uring and an initramfs"
 	done
-}
-
-# apt_dir NAME SUITES...: a private apt state with SUITES, its lists
-# fetched at most once a day. Prints the apt options to use.
-apt_opts_for() {
-	d=$cache/apt/$1
-	shift
-	mkdir -p "$d/parts" "$d/lists/partial" "$d/cache/archives/partial"
-	: >"$d/parts/lab.sources.new"
-	cat >"$d/parts/lab.sources.new" <<EOF
-Types: deb
-URIs: $mirror
-Suites: $*
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-	if ! cmp -s "$d/parts/lab.sources.new" "$d/parts/lab.sources"; then
-		mv "$d/parts/lab.sources.new" "$d/parts/lab.sources"
-		rm -f "$d/updated"
-	else
-		rm -f "$d/parts/lab.sources.new"
-	fi
-	opts="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$d/parts -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=$d/parts -o Dir::State::Lists=$d/lists -o Dir::State::Status=$d/status -o Dir::Cache=$d/cache -o APT::Sandbox::User=root -o Acquire::Languages=none -o APT::Architecture=amd64 -o APT::Architectures=amd64"
-	[ -f "$d/status" ] || : >"$d/status"
-	if [ -z "$(find "$d/updated" -mmin -1440 2>/dev/null)" ]; then
-		note "reading Debian's index for $* (private apt lists in $d)"
-		# Word splitting of $opts is intended here and below.
-		# shellcheck disable=SC2086
-		if ! apt-get $opts -q update >"$d/update.log" 2>&1 ||
-			grep -qE '^(E|W): ' "$d/update.log"; then
-			if grep -q 'does not have a Release file' "$d/update.log"; then
-				bad=$(sed -n 's/.*repository .* \([a-z0-9-]*\) Release.*does not have a Release file.*/\1/p' "$d/update.log" | head -1)
-				rm -rf "$d"
-				die "unknown Debian suite '${bad:-$*}': the archive has no Release file for it"
-			fi
-			msg=$(grep -m1 -E '^(E|W): ' "$d/update.log" || tail -1 "$d/update.log")
-			rm -rf "$d"
-			die "cannot read Debian's index for $*: $msg"
-		fi
-		touch "$d/updated"
-	fi
-	echo "$opts"
 }
 
 # images OPTS [VERSION|NAME]: the signed versioned image packages of the
@@ -237,7 +191,7 @@ case $spec in
 	echo "$kdir"
 	;;
 [0-9]* | linux-image-*)
-	opts=$(apt_opts_for all $all_suites)
+	opts=$(lab_apt_opts all $all_suites)
 	line=$(images "$opts" "$spec" | head -1)
 	[ -n "$line" ] ||
 		die "no $flavour kernel package with version or name '$spec' in Debian ($all_suites)"
@@ -250,7 +204,7 @@ case $spec in
 	case $spec in
 	*[!a-z0-9-]*) die "'$spec' is neither a Debian suite, a kernel version, a .deb nor a bzImage path" ;;
 	esac
-	opts=$(apt_opts_for "$spec" "$spec")
+	opts=$(lab_apt_opts "$spec" "$spec")
 	line=$(images "$opts" | head -1)
 	[ -n "$line" ] || die "Debian $spec has no linux-image-*-$flavour package"
 	# shellcheck disable=SC2086

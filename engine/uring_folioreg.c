@@ -433,8 +433,9 @@ static void ufr_use_fio_memory(struct thread_data *td)
 
 /*
  * Something the user should know about the run: into the report's notes,
- * and on stderr, where fio puts its own warnings whatever the output
- * format, so that a JSON document stays JSON.
+ * and on stderr ("uring_folioreg note: <job>: ..."), where fio puts its
+ * own warnings whatever the output format, so that a JSON document stays
+ * JSON.
  */
 static void __attribute__((format(printf, 3, 4)))
 ufr_note(struct thread_data *td, struct ufr_job *j, const char *fmt, ...)
@@ -446,7 +447,8 @@ ufr_note(struct thread_data *td, struct ufr_job *j, const char *fmt, ...)
 	vsnprintf(note, sizeof(note), fmt, ap);
 	va_end(ap);
 	ufr_report_note(&j->r, "%s", note);
-	log_err("uring_folioreg: %s: %s\n", td->o.name, note);
+	/* Not "uring_folioreg:", which starts the one line of an error. */
+	log_err("uring_folioreg note: %s: %s\n", td->o.name, note);
 }
 
 static void ufr_free_job(struct ufr_job *j)

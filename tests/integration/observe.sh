@@ -121,7 +121,7 @@ ufio "$SCRATCH/obs-auto.txt" --name=auto --output-format=json --output="$out" \
 rc=$?
 if [ $rc = 0 ] && jq -e '.jobs[0].uring_folioreg.notes[0] |
 	startswith("reg_strategy=auto chose")' "$out" >/dev/null 2>&1 &&
-	grep -q '^uring_folioreg: auto: reg_strategy=auto chose' "$SCRATCH/obs-auto.txt"; then
+	grep -q '^uring_folioreg note: auto: reg_strategy=auto chose' "$SCRATCH/obs-auto.txt"; then
 	pass json-output-file-with-auto
 else
 	fail json-output-file-with-auto "rc=$rc: $(head -c 200 "$out" | tr '\n' ' ')"

@@ -95,7 +95,7 @@ if id nobody >/dev/null 2>&1 && command -v runuser >/dev/null; then
 	rc=$?
 	if [ $rc = 0 ] && jq -e "$P.profile == null and
 		($P.profile_note | startswith(\"reg_profile: kernel sampling is not allowed\"))" "$out" >/dev/null 2>&1 &&
-		grep -q '^uring_folioreg: nobody: reg_profile: kernel sampling is not allowed' "$SCRATCH/prof-nobody.err"; then
+		grep -q '^uring_folioreg note: nobody: reg_profile: kernel sampling is not allowed' "$SCRATCH/prof-nobody.err"; then
 		pass profile-nobody
 	else
 		fail profile-nobody "rc=$rc: $(jq -c "$P.profile_note" "$out" 2>&1) $(head -c 300 "$SCRATCH/prof-nobody.err")"

@@ -32,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import abstats  # noqa: E402
+import lab  # noqa: E402
 
 # (key, label, unit, getter on (uring_folioreg figures, fio job))
 METRICS = [
@@ -353,11 +354,7 @@ def main():
     t = sub.add_parser("table", help="print the table of an earlier run")
     t.add_argument("dir")
     t.add_argument("--cases")
-    argv = sys.argv[1:]
-    kit = []
-    if "--" in argv:
-        at = argv.index("--")
-        argv, kit = argv[:at], argv[at + 1:]
+    argv, kit = lab.split_kit_argv(sys.argv[1:])
     opts = p.parse_args(argv)
     if opts.cases:
         opts.cases = opts.cases.split(",")

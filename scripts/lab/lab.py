@@ -771,6 +771,14 @@ def ensure_tools(opts):
                                                         or ["?"])[-1]))
 
 
+def split_kit_argv(argv):
+    """Our arguments, and the comparison kit's after "--"."""
+    if "--" not in argv:
+        return argv, []
+    at = argv.index("--")
+    return argv[:at], argv[at + 1:]
+
+
 def main():
     p = argparse.ArgumentParser(
         description="Run a matrix of the comparison kit on other kernels "
@@ -804,11 +812,7 @@ def main():
     p.add_argument("--icount", type=int, metavar="SHIFT",
                    help="TCG with -icount shift=SHIFT: the guest's clock "
                    "counts instructions (2^SHIFT ns each)")
-    argv = sys.argv[1:]
-    kit = []
-    if "--" in argv:
-        at = argv.index("--")
-        argv, kit = argv[:at], argv[at + 1:]
+    argv, kit = split_kit_argv(sys.argv[1:])
     opts = p.parse_args(argv)
     opts.kit_args = kit
     if not any(a == "--file" or a.startswith("--file=") for a in kit):

@@ -9,6 +9,7 @@
 # fio (Debian unstable's, or OTHER_FIO_SRC and OTHER_FIO_BIN): the engine
 # built against its tree and run in it. Tools that are missing skip their
 # cases with the reason.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 cd "$TOP" || exit 1
 
@@ -411,19 +412,19 @@ for s in iomem per_page; do
 	out=$tmp/verify-$s.out
 	ofio "$out" --name=verify --filename="$f" --size=64m --rw=randrw \
 		--bs=4k --direct=1 --iodepth=32 --verify=crc32c --reg_strategy=$s
-	job_ok "$other-verify-$s" "$out" $?
+	verdict "$other-verify-$s" job_ok "$out" $?
 done
 out=$tmp/sfr.out
 ofio "$out" --name=sfr --filename="$f" --size=32m --rw=write --bs=4k \
 	--iodepth=32 --sync_file_range=write:8 --verify=crc32c
-job_ok "$other-sync-file-range" "$out" $?
+verdict "$other-sync-file-range" job_ok "$out" $?
 
 # end_syncfs (fio 3.42): syncfs(2), run synchronously by the engine.
 if "$OTHER_FIO_BIN" --cmdhelp=end_syncfs 2>&1 | grep -q 'sync of FS'; then
 	out=$tmp/syncfs.out
 	ofio "$out" --name=syncfs --filename="$f" --size=16m --rw=write \
 		--bs=64k --iodepth=8 --end_syncfs=1
-	job_ok "$other-end-syncfs" "$out" $?
+	verdict "$other-end-syncfs" job_ok "$out" $?
 fi
 
 out=$tmp/json.out
@@ -445,5 +446,5 @@ this=$(fio --version)
 out=$tmp/refuse.out
 ENGINE=$TOP/$b/uring_folioreg.so ufio "$out" --name=refuse \
 	--filename=/dev/zero --rw=read --size=1m
-expect_error "$other-engine-refused-by-$this" "$out" $? \
+verdict "$other-engine-refused-by-$this" expect_error "$out" $? \
 	"^uring_folioreg: engine $version built for $other but loaded by $this;"

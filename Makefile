@@ -5,6 +5,7 @@
 #   make                  build ./uring_folioreg.so against it (builds only)
 #   make FIO_SRC=DIR      build against another fio source tree
 #   make check            make deps, build, run every test
+#   make other-fio        the second fio the packaging test runs (network)
 #   make demo             set up and run the default demonstration
 #   make bench            engine vs fio's io_uring engine, side by side
 #   make lab KERNELS="bookworm sid" MATRIX=strategies OUT=res/
@@ -93,9 +94,21 @@ ifeq ($(FIO_SRC),$(DEFAULT_FIO_SRC))
 	scripts/fio-src.sh $(FIO_SRC)
 endif
 
+# What the tests need is built first; the second fio's preparation (below)
+# may fail without network, and then the packaging test skips its cases.
 check: deps
 	$(MAKE) all unit-tests tools $(NOSTATS_ENGINE)
+	-$(MAKE) other-fio
 	tests/run.sh
+
+# A second fio, newer than the installed one, for the packaging test to
+# build the engine against and run (README: fio versions): Debian
+# unstable's, fetched (network) and built once under $(OTHER_FIO_DIR)
+# by scripts/other-fio.sh; OTHER_FIO_REFRESH=1 fetches the newest again.
+OTHER_FIO_DIR := $(BUILD)/other-fio
+
+other-fio:
+	scripts/other-fio.sh $(OTHER_FIO_DIR)
 
 unit-tests: $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -297,7 +310,7 @@ deb-orig:
 
 .PHONY: install uninstall dist dist-fio deb-orig
 
-.PHONY: all deps check unit-tests tools demo bench lab lab-ab format lint clean distclean
+.PHONY: all deps check other-fio unit-tests tools demo bench lab lab-ab format lint clean distclean
 
 include tests/quality.mk
 

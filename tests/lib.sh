@@ -5,11 +5,37 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ENGINE=${ENGINE:-$TOP/uring_folioreg.so}
 SCRATCH=${SCRATCH:-$TOP/build/scratch}
 FIO_TIMEOUT=${FIO_TIMEOUT:-180}
+# The installed fio's source tree (make deps), for its job files and the
+# engine builds some tests make; FIO_SRC=DIR as for make.
+FIO_SRC=${FIO_SRC:-$TOP/build/fio-src}
 mkdir -p "$SCRATCH"
 
+# A case's one line: "PASS: NAME", "FAIL: NAME: WHY" or "SKIP: NAME: WHY".
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1: $2"; }
 skip() { echo "SKIP: $1: $2"; }
+
+# Checks (job_ok, expect_error, given_back and the scripts' own) print
+# nothing: they return 0 when what they check holds, 1 when it does not
+# and SKIPPED when it cannot be checked here, with the reason in WHY.
+# verdict NAME CHECK [ARGS...] runs one with CASE=NAME (for its file
+# names), prints the case's one line and returns the check's status.
+SKIPPED=77
+WHY=""
+CASE=""
+verdict() {
+	local CASE=$1 rc
+	shift
+	WHY=""
+	"$@"
+	rc=$?
+	case $rc in
+	0) pass "$CASE" ;;
+	"$SKIPPED") skip "$CASE" "${WHY:-no reason given}" ;;
+	*) fail "$CASE" "${WHY:-$1 failed}" ;;
+	esac
+	return $rc
+}
 
 # ufio OUT ARGS...: run fio with the engine, output in OUT; returns fio's
 # exit status (124 on timeout).
@@ -20,50 +46,46 @@ ufio() {
 		--ioengine="external:$ENGINE" "$@") >"$out" 2>&1
 }
 
-# job_ok NAME OUT RC: the run exited 0, every job reports err= 0 and no
+# job_ok OUT RC: the run exited 0, every job reports err= 0 and no
 # verify or I/O error was printed.
 job_ok() {
-	local name=$1 out=$2 rc=$3
+	local out=$1 rc=$2 bad='err= *[1-9]|verify: bad|io_u error|fio: pid='
 	if [ "$rc" != 0 ]; then
-		fail "$name" "fio exited $rc: $(grep -m2 -E 'uring_folioreg:|fio:|verify' "$out" | tr '\n' ' ')"
-		return 1
+		WHY="fio exited $rc: $(grep -m2 -E 'uring_folioreg:|fio:|verify' "$out" | tr '\n' ' ')"
+	elif grep -qE "$bad" "$out"; then
+		WHY=$(grep -m2 -E "$bad" "$out" | tr '\n' ' ')
+	elif ! grep -qE 'err= *0' "$out"; then
+		WHY="no job result in the output"
+	else
+		return 0
 	fi
-	if grep -qE 'err= *[1-9]|verify: bad|io_u error|fio: pid=' "$out"; then
-		fail "$name" "$(grep -m2 -E 'err= *[1-9]|verify: bad|io_u error|fio: pid=' "$out" | tr '\n' ' ')"
-		return 1
-	fi
-	if ! grep -qE 'err= *0' "$out"; then
-		fail "$name" "no job result in the output"
-		return 1
-	fi
-	pass "$name"
+	return 1
 }
 
-# expect_error NAME OUT RC PATTERN...: fio failed, printed exactly one
-# "uring_folioreg:" line (or fio's own parse error when PATTERN says so)
-# matching every PATTERN, and dumped no core.
+# expect_error OUT RC PATTERN...: fio failed (not by a timeout or a
+# signal), printed every PATTERN and at most one "uring_folioreg:" line
+# (exactly one when a PATTERN starts "^uring_folioreg:").
 expect_error() {
-	local name=$1 out=$2 rc=$3 p
-	shift 3
+	local out=$1 rc=$2 p
+	shift 2
 	if [ "$rc" = 0 ]; then
-		fail "$name" "fio exited 0"
+		WHY="fio exited 0"
 		return 1
 	fi
 	if [ "$rc" -ge 124 ]; then
-		fail "$name" "fio exited $rc (timeout or signal)"
+		WHY="fio exited $rc (timeout or signal)"
 		return 1
 	fi
 	for p in "$@"; do
 		if ! grep -qE -- "$p" "$out"; then
-			fail "$name" "no line matching '$p' in: $(head -c 600 "$out" | tr '\n' ' ')"
+			WHY="no line matching '$p' in: $(head -c 600 "$out" | tr '\n' ' ')"
 			return 1
 		fi
 	done
 	if [ "$(grep -c '^uring_folioreg:' "$out")" -gt 1 ]; then
-		fail "$name" "more than one uring_folioreg: line"
+		WHY="more than one uring_folioreg: line: $(grep -m3 '^uring_folioreg:' "$out" | tr '\n' ' ')"
 		return 1
 	fi
-	pass "$name"
 }
 
 # Hugetlb pages: reserve with hp_reserve SIZE_KB COUNT, and every
@@ -105,20 +127,21 @@ wait_until() {
 	done
 }
 
-# given_back NAME FREE0 PINS0: pass NAME if every hugetlb page and pin
-# taken since HugePages_Free was FREE0 and the pins PINS0 is back. The
-# kernel tears a ring down in a work item after its process has exited,
-# so the release is waited for (GIVEN_BACK_WAIT seconds at most).
+# given_back FREE0 PINS0: every hugetlb page and pin taken since
+# HugePages_Free was FREE0 and the pins PINS0 is back. The kernel tears a
+# ring down in a work item after its process has exited, so the release
+# is waited for (GIVEN_BACK_WAIT seconds at most).
 back_yet() { [ "$(hp_total_free)" = "$1" ] && [ "$(pins)" -le "$2" ]; }
 given_back() {
-	wait_until "${GIVEN_BACK_WAIT:-60}" back_yet "$2" "$3"
-	if [ "$(hp_total_free)" != "$2" ]; then
-		fail "$1" "HugePages_Free $2 before, $(hp_total_free) after"
-	elif [ "$(pins)" -gt "$3" ]; then
-		fail "$1" "pins $3 before, $(pins) after"
+	wait_until "${GIVEN_BACK_WAIT:-60}" back_yet "$1" "$2" && return 0
+	if [ "$(hp_total_free)" != "$1" ]; then
+		WHY="HugePages_Free $1 before, $(hp_total_free) after"
+	elif [ "$(pins)" -gt "$2" ]; then
+		WHY="pins $2 before, $(pins) after"
 	else
-		pass "$1"
+		return 0
 	fi
+	return 1
 }
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on or uses now,

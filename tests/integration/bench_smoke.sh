@@ -2,6 +2,7 @@
 # make bench's comparison script still runs and prints its table: one
 # short pair per /dev/null workload (the figures themselves are make
 # bench's business, not a test's), and bad settings are refused.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 out=$SCRATCH/bench-smoke.out

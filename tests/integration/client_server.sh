@@ -2,6 +2,7 @@
 # fio --server on 127.0.0.1 with fio --client: the engine runs on the
 # server; its block reaches the client's output as the server's text, and
 # reg_stats is written on the server.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 # A port the kernel says is free; the server is waited for until it

@@ -3,6 +3,7 @@
 # scaling) run locally and through fio --client on 127.0.0.1, each run one
 # job, and every row of every table carrying the figures of the strategy
 # it names; table, CSV and plots, and the two result sets compared.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 KIT=$TOP/examples/compare.py

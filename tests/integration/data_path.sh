@@ -1,6 +1,7 @@
 #!/bin/bash
 # The data path with fio's verify: every rw mode on an O_DIRECT file, the
 # issue's acceptance commands, buffered I/O, syncs, batching, threads.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 f=$SCRATCH/data.dat
@@ -10,7 +11,7 @@ run() { # name, fio args...
 	local name=$1 out=$SCRATCH/$1.out
 	shift
 	ufio "$out" --name="$name" "$@"
-	job_ok "$name" "$out" $?
+	verdict "$name" job_ok "$out" $?
 }
 
 # The issue's acceptance commands.
@@ -62,7 +63,7 @@ ufio "$SCRATCH/fill.out" --name=fill --filename="$f" --size=32m --rw=write \
 before=$(stat -c %b "$f")
 ufio "$SCRATCH/trim.out" --name=trim --filename="$f" --size=32m --rw=trim \
 	--bs=1m
-if job_ok trim "$SCRATCH/trim.out" $?; then
+if verdict trim job_ok "$SCRATCH/trim.out" $?; then
 	after=$(stat -c %b "$f")
 	# Punching splits extents, which may cost a metadata block or two.
 	if [ $((before - after)) -ge $((31 * 2048)) ]; then

@@ -5,6 +5,7 @@
 # confirm; with the size off, or a larger size enabled that a fault would
 # take first, the job is refused with one line giving the settings to
 # write. Every hugepages-*kB/enabled the test touches is put back at exit.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 THP=/sys/kernel/mm/transparent_hugepage
@@ -99,7 +100,7 @@ fi
 only 2048 never
 out=$SCRATCH/folio-off.txt
 ufio "$out" --name=off "${big[@]}" --reg_folio=64k
-expect_error refuse-size-off "$out" $? \
+verdict refuse-size-off expect_error "$out" $? \
 	'reg_folio=64k: anonymous 64 KiB THP is off' \
 	"echo madvise > $THP/hugepages-64kB/enabled"
 
@@ -108,7 +109,7 @@ put 256 madvise
 put 2048 madvise
 out=$SCRATCH/folio-larger.txt
 ufio "$out" --name=larger "${big[@]}" --reg_folio=64k
-expect_error refuse-larger-enabled "$out" $? \
+verdict refuse-larger-enabled expect_error "$out" $? \
 	'larger sizes, which a fault tries first, are enabled' \
 	"echo never > $THP/hugepages-256kB/enabled" \
 	"echo never > $THP/hugepages-2048kB/enabled"
@@ -124,7 +125,7 @@ only 64
 for s in per_page hugetlb_fast auto; do
 	out=$SCRATCH/folio-$s.txt
 	ufio "$out" --name="$s" "${big[@]}" --reg_strategy="$s" --reg_folio=64k
-	expect_error "refuse-64k-$s" "$out" $? "reg_folio=64k: reg_strategy=$s"
+	verdict "refuse-64k-$s" expect_error "$out" $? "reg_folio=64k: reg_strategy=$s"
 done
 
 # Data goes where it should: verified writes on 64 KiB folios.
@@ -132,5 +133,5 @@ out=$SCRATCH/folio-verify.txt
 ufio "$out" --name=verify --filename="$SCRATCH/folio-verify.dat" --size=64m \
 	--rw=randwrite --bs=4k-1m --iodepth=32 --direct=1 --verify=crc32c \
 	--reg_strategy=coalesced --reg_folio=64k
-job_ok verify-64k "$out" $?
+verdict verify-64k job_ok "$out" $?
 rm -f "$SCRATCH/folio-verify.dat"

@@ -3,6 +3,7 @@
 # in the hugetlb pages fails because a hugetlb cgroup limit keeps free
 # pages from the job (as when another process takes them between planning
 # and mapping). The engine says why, and every page goes back.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" = 0 ] || { skip halfway "needs root for cgroups"; exit 0; }
@@ -35,6 +36,6 @@ bash -c "echo \$\$ >$grp/tasks && cd $SCRATCH && exec timeout $FIO_TIMEOUT fio \
 	--rw=read --bs=1m --iodepth=16 --size=64m --reg_strategy=hugetlb_fast" \
 	>"$out" 2>&1
 rc=$?
-expect_error halfway-says-why "$out" $rc \
+verdict halfway-says-why expect_error "$out" $rc \
 	'^uring_folioreg: reg_folio=2m: faulting in 8 hugetlb pages of 2048 KiB failed although [0-9]+ are free: a hugetlb cgroup limit .*hugetlb.2MB.limit_in_bytes'
-given_back halfway-gives-everything-back "$free0" "$pins0"
+verdict halfway-gives-everything-back given_back "$free0" "$pins0"

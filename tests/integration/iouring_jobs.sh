@@ -4,10 +4,10 @@
 # fio's own io_uring jobs (t/jobs/t0018.fio, examples/xnvme-compare.fio's
 # io_uring use) and the hugetlb fast-path RFC's command line run, and
 # their JSON parses.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" = 0 ] || { skip iouring_jobs "needs root (hugetlb pages)"; exit 0; }
-FIO_SRC=${FIO_SRC:-$TOP/build/fio-src}
 dat=$SCRATCH/iou.dat
 
 # Every option fio's io_uring engine has, this engine has by that name.
@@ -22,19 +22,20 @@ else
 	fail io-uring-options-accepted "not accepted:$missing"
 fi
 
-# json_ok NAME OUT RC [JQ-CONDITION]: fio ran, its output is one JSON
+# json_ok OUT RC [JQ-CONDITION]: fio ran, its output is one JSON
 # document in which every job has error 0, a uring_folioreg member and
 # CONDITION.
 json_ok() {
-	local name=$1 out=$2 rc=$3 cond=${4:-true}
+	local out=$1 rc=$2 cond=${3:-true}
 	if [ "$rc" != 0 ]; then
-		fail "$name" "fio exited $rc: $(grep -m2 -E 'uring_folioreg:|fio:|error' "$out.err" "$out" | tr '\n' ' ')"
+		WHY="fio exited $rc: $(grep -m2 -E 'uring_folioreg:|fio:|error' "$out.err" "$out" | tr '\n' ' ')"
 	elif ! jq -e "[.jobs[] | .error == 0 and .uring_folioreg != null and ($cond)] | all" \
 		"$out" >/dev/null 2>&1; then
-		fail "$name" "$(head -c 300 "$out" | tr '\n' ' ')"
+		WHY=$(head -c 300 "$out" | tr '\n' ' ')
 	else
-		pass "$name"
+		return 0
 	fi
+	return 1
 }
 
 # run NAME FIO-ARGS...: fio with the engine, JSON in $SCRATCH/NAME.json.
@@ -50,7 +51,7 @@ if [ -f "$FIO_SRC/t/jobs/t0018.fio" ]; then
 	sed "s|^ioengine=io_uring|ioengine=external:$ENGINE|" \
 		"$FIO_SRC/t/jobs/t0018.fio" >"$SCRATCH/t0018.fio"
 	run t0018 "$SCRATCH/t0018.fio"
-	json_ok fio-t0018 "$SCRATCH/t0018.json" $?
+	verdict fio-t0018 json_ok "$SCRATCH/t0018.json" $?
 	rm -f "$SCRATCH"/test.*
 else
 	skip fio-t0018 "no fio source tree at $FIO_SRC"
@@ -64,7 +65,7 @@ if [ -f "$FIO_SRC/examples/xnvme-compare.fio" ]; then
 	run xnvme --ioengine="external:$ENGINE" --sqthread_poll=1 \
 		--filename="$dat" "$FIO_SRC/examples/xnvme-compare.fio" \
 		--section=default
-	json_ok fio-xnvme-compare-io-uring "$SCRATCH/xnvme.json" $? \
+	verdict fio-xnvme-compare-io-uring json_ok "$SCRATCH/xnvme.json" $? \
 		'.uring_folioreg.ring_flags | contains("sqpoll")'
 	rm -f "$dat"
 else
@@ -78,7 +79,7 @@ if hp_reserve 2048 $(($(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepag
 		--bs=1M --size=64m --iodepth=256 --direct=1 --numjobs=5 \
 		--fixedbufs=1 --registerfiles=1 --iomem=mmaphuge \
 		--hugepage-size=2M --filename_format="$SCRATCH/rfc.\$jobnum"
-	json_ok rfc-command-line "$SCRATCH/rfc.json" $? \
+	verdict rfc-command-line json_ok "$SCRATCH/rfc.json" $? \
 		'.uring_folioreg.strategy == "iomem" and .uring_folioreg.segments.bvecs == 256'
 	rm -f "$SCRATCH"/rfc.[0-9]*
 else
@@ -89,34 +90,34 @@ fi
 small=(--name=opt --ioengine="external:$ENGINE" --filename="$dat"
 	--size=16m --bs=64k)
 run fixedbufs0 "${small[@]}" --rw=randrw --fixedbufs=0
-json_ok fixedbufs-0-is-none "$SCRATCH/fixedbufs0.json" $? \
+verdict fixedbufs-0-is-none json_ok "$SCRATCH/fixedbufs0.json" $? \
 	'.uring_folioreg.strategy == "none" and .uring_folioreg.segments.bvecs == 0'
 run fixedbufs1 "${small[@]}" --rw=randrw --fixedbufs=1
-json_ok fixedbufs-1-is-iomem "$SCRATCH/fixedbufs1.json" $? \
+verdict fixedbufs-1-is-iomem json_ok "$SCRATCH/fixedbufs1.json" $? \
 	'.uring_folioreg.strategy == "iomem" and .uring_folioreg.reg.buffers == 1'
 out=$SCRATCH/fixedbufs-conflict.out
 ufio "$out" "${small[@]:1}" --name=conflict --rw=read --fixedbufs=0 \
 	--reg_strategy=per_page
-expect_error fixedbufs-0-with-a-strategy "$out" $? \
+verdict fixedbufs-0-with-a-strategy expect_error "$out" $? \
 	'^uring_folioreg: fixedbufs=0: reg_strategy=per_page registers its buffers; drop fixedbufs=0, or use reg_strategy=none'
 run vectored "${small[@]}" --rw=randrw --fixedbufs=0 --nonvectored=0 \
 	--verify=crc32c
-json_ok nonvectored-0-verifies "$SCRATCH/vectored.json" $?
+verdict nonvectored-0-verifies json_ok "$SCRATCH/vectored.json" $?
 run async "${small[@]}" --rw=randrw --force_async=2 --verify=crc32c
-json_ok force-async-verifies "$SCRATCH/async.json" $?
+verdict force-async-verifies json_ok "$SCRATCH/async.json" $?
 run prio "${small[@]}" --rw=randread --cmdprio_percentage=50 --cmdprio_class=1
-json_ok cmdprio "$SCRATCH/prio.json" $?
+verdict cmdprio json_ok "$SCRATCH/prio.json" $?
 # RWF_NOWAIT on O_DIRECT reads, which do not block on this file.
 run nowait "${small[@]}" --rw=randread --direct=1 --nowait=1
-json_ok nowait-direct "$SCRATCH/nowait.json" $?
+verdict nowait-direct json_ok "$SCRATCH/nowait.json" $?
 # Uncached buffered I/O where the kernel and file system have it, else
 # one line saying so.
 run uncached "${small[@]}" --rw=randrw --uncached=1
 rc=$?
 if [ $rc = 0 ]; then
-	json_ok uncached "$SCRATCH/uncached.json" $rc
+	verdict uncached json_ok "$SCRATCH/uncached.json" $rc
 else
-	expect_error uncached "$SCRATCH/uncached.json.err" $rc \
+	verdict uncached expect_error "$SCRATCH/uncached.json.err" $rc \
 		'^uring_folioreg: uncached=1: filename=.* does not do uncached buffered I/O'
 fi
 rm -f "$dat"

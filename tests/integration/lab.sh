@@ -11,6 +11,7 @@
 #
 # LAB_TEST_KERNELS (default "bookworm sid"), LAB_TEST_QUICK=1: the bad
 # input part only.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 LAB=$TOP/scripts/lab/lab.py

@@ -11,6 +11,7 @@
 #   - scripts/lab/kernel-build.sh --check-only on a small fake kernel tree:
 #     a patch that applies is taken out again afterwards, one that does not
 #     gets one "lab:" line naming the patch, the file and the hunk.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 LAB=$TOP/scripts/lab

@@ -3,6 +3,7 @@
 # fio (processes, threads, re-registration) and beside a program that pins
 # pages, the kernel's coalescing rules and the ring's flags in the report,
 # and engine notes that keep a JSON document JSON.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" = 0 ] || { skip observe "needs root (pin counters, hugetlb)"; exit 0; }

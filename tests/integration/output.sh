@@ -3,6 +3,7 @@
 # normal output, terse untouched, reg_stats, bvecs against the kernel's
 # pin counters, and the registration times against the kernel's syscall
 # tracepoints.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" = 0 ] || { skip output "needs root (pagemap, pin counters, hugetlb)"; exit 0; }

@@ -6,9 +6,10 @@
 # contents, the Debian source and binary packages built offline twice in a
 # clean copy and checked with lintian and their dependency on fio, the RPMs
 # built from the spec's own sources and checked with rpmlint, and another
-# fio (Debian unstable's, or OTHER_FIO_SRC and OTHER_FIO_BIN): the engine
-# built against its tree and run in it. Tools that are missing skip their
-# cases with the reason.
+# fio (Debian unstable's, prepared by make other-fio, or OTHER_FIO_SRC and
+# OTHER_FIO_BIN): the engine built against its tree and run in it. Tools
+# and a second fio that are missing skip their cases with the reason.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 cd "$TOP" || exit 1
 
@@ -371,12 +372,16 @@ fi
 
 # OTHER_FIO_SRC: another fio's source tree (configured in place if it is
 # not), OTHER_FIO_BIN: the fio binary built from it (fio 3.42 built from
-# git, say). Unset: the fio of Debian unstable, built by other-fio.sh.
+# git, say). Unset: the fio of Debian unstable, which make other-fio
+# prepares (make check does, before the tests) in build/other-fio.
 if [ -z "${OTHER_FIO_SRC:-}" ] || [ -z "${OTHER_FIO_BIN:-}" ]; then
-	if OTHER_FIO_SRC=$(scripts/other-fio.sh build/other-fio 2>"$tmp/other.log"); then
-		OTHER_FIO_BIN=$OTHER_FIO_SRC/fio
-	else
-		skip other-fio-smoke "no second fio: $(tail -1 "$tmp/other.log") (or set OTHER_FIO_SRC and OTHER_FIO_BIN)"
+	OTHER_FIO_SRC=$(readlink -f "$TOP/build/other-fio/current")
+	OTHER_FIO_BIN=$OTHER_FIO_SRC/fio
+	if [ ! -x "$OTHER_FIO_BIN" ]; then
+		why="not prepared"
+		[ -s build/other-fio/unavailable ] &&
+			why="its preparation failed: $(tail -1 build/other-fio/unavailable)"
+		skip other-fio-smoke "no second fio: $why (make other-fio, or set OTHER_FIO_SRC and OTHER_FIO_BIN)"
 		exit 0
 	fi
 fi
@@ -411,19 +416,19 @@ for s in iomem per_page; do
 	out=$tmp/verify-$s.out
 	ofio "$out" --name=verify --filename="$f" --size=64m --rw=randrw \
 		--bs=4k --direct=1 --iodepth=32 --verify=crc32c --reg_strategy=$s
-	job_ok "$other-verify-$s" "$out" $?
+	verdict "$other-verify-$s" job_ok "$out" $?
 done
 out=$tmp/sfr.out
 ofio "$out" --name=sfr --filename="$f" --size=32m --rw=write --bs=4k \
 	--iodepth=32 --sync_file_range=write:8 --verify=crc32c
-job_ok "$other-sync-file-range" "$out" $?
+verdict "$other-sync-file-range" job_ok "$out" $?
 
 # end_syncfs (fio 3.42): syncfs(2), run synchronously by the engine.
 if "$OTHER_FIO_BIN" --cmdhelp=end_syncfs 2>&1 | grep -q 'sync of FS'; then
 	out=$tmp/syncfs.out
 	ofio "$out" --name=syncfs --filename="$f" --size=16m --rw=write \
 		--bs=64k --iodepth=8 --end_syncfs=1
-	job_ok "$other-end-syncfs" "$out" $?
+	verdict "$other-end-syncfs" job_ok "$out" $?
 fi
 
 out=$tmp/json.out
@@ -445,5 +450,5 @@ this=$(fio --version)
 out=$tmp/refuse.out
 ENGINE=$TOP/$b/uring_folioreg.so ufio "$out" --name=refuse \
 	--filename=/dev/zero --rw=read --size=1m
-expect_error "$other-engine-refused-by-$this" "$out" $? \
+verdict "$other-engine-refused-by-$this" expect_error "$out" $? \
 	"^uring_folioreg: engine $version built for $other but loaded by $this;"

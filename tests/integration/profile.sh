@@ -5,6 +5,7 @@
 # hugetlb_fast 2m more in io_check_coalesce_buffer than in
 # gup_fast_fallback (Linux 6.18). Off: null, no perf fd. As nobody: null
 # with the reason, on stderr too, and the job runs.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" = 0 ] || { skip profile "needs root (perf_event_open on the kernel, /proc/kallsyms)"; exit 0; }

@@ -19,6 +19,7 @@
 # Every case prints its fio command line; a failure ends with "replay:"
 # and the command to run it again, and the seed and case number replay it
 # here: UFR_RANDOM_SEED=S UFR_RANDOM_ONLY=N TESTS=random_jobs tests/run.sh
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" = 0 ] || { skip random-jobs "needs root (pin counters, hugetlb, pagemap)"; exit 0; }

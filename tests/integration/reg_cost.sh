@@ -4,6 +4,7 @@
 # 4 KiB pages) still runs and prints its figures and its verdict. Whether
 # the verdict is met is make bench's business: it compares wall-clock
 # times, which a loaded machine can push past any bound.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 out=$SCRATCH/reg-cost.out

@@ -2,6 +2,7 @@
 # Registration strategies for real: the pins the kernel holds while a job
 # runs, verify with every strategy (with and without re-registration), and
 # hugetlb pages all given back.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" = 0 ] || { skip strategies "needs root for hugetlb pages and pin counters"; exit 0; }
@@ -13,15 +14,16 @@ hp_reserve 2048 $(( $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 hp_reserve 1048576 $(( $(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages) + 1 )) &&
 	have_1g=1
 
-# pins_while_running NAME EXPECTED ENGINE-OPTIONS...: iodepth=256 x 1 MiB,
-# reading /dev/zero so no I/O pins pages of its own; sample from start to
-# end, however long set-up takes.
+# pins_while_running EXPECTED ENGINE-OPTIONS...: a check: iodepth=256 x
+# 1 MiB, reading /dev/zero so no I/O pins pages of its own, runs, and
+# EXPECTED pins are held at one reading; sampled from start to end,
+# however long set-up takes.
 pins_while_running() {
-	local name=$1 want=$2 out=$SCRATCH/$1.out base got pid
-	shift 2
+	local want=$1 out=$SCRATCH/$CASE.out base got pid
+	shift
 	# Transient pins of other I/O only add: the least reading is the base.
 	base=$( (pins; sleep 0.1; pins; sleep 0.1; pins) | sort -n | head -1)
-	ufio "$out" --name="$name" --filename=/dev/zero --rw=read --bs=1m \
+	ufio "$out" --name="$CASE" --filename=/dev/zero --rw=read --bs=1m \
 		--iodepth=256 --size=1g --time_based --runtime=5 "$@" &
 	pid=$!
 	# Set-up (faulting in a fresh 1 GiB page in a VM) can take seconds,
@@ -34,22 +36,20 @@ pins_while_running() {
 		got="$got $(( $(pins) - base ))"
 	done
 	wait $pid
-	job_ok "$name-run" "$out" $? >/dev/null || { job_ok "$name-run" "$out" 1; return; }
-	if [[ " $got " == *" $want "* ]]; then
-		pass "$name"
-	else
-		fail "$name" "kernel holds$got pins while the job runs, want $want"
-	fi
+	job_ok "$out" $? || { WHY="the run: $WHY" && return 1; }
+	[[ " $got " == *" $want "* ]] && return 0
+	WHY="kernel holds$got pins while the job runs, want $want"
+	return 1
 }
 
 free0=$(hp_total_free)
-pins_while_running pins-per-page 65536 --reg_strategy=per_page
-pins_while_running pins-hugetlb-fast-2m 256 --reg_strategy=hugetlb_fast --reg_folio=2m
-pins_while_running pins-coalesced-2m 128 --reg_strategy=coalesced --reg_folio=2m
-pins_while_running pins-coalesced-thp 128 --reg_strategy=coalesced --reg_folio=thp
-pins_while_running pins-per-page-each 65536 --reg_strategy=per_page --reg_mode=each
+verdict pins-per-page pins_while_running 65536 --reg_strategy=per_page
+verdict pins-hugetlb-fast-2m pins_while_running 256 --reg_strategy=hugetlb_fast --reg_folio=2m
+verdict pins-coalesced-2m pins_while_running 128 --reg_strategy=coalesced --reg_folio=2m
+verdict pins-coalesced-thp pins_while_running 128 --reg_strategy=coalesced --reg_folio=thp
+verdict pins-per-page-each pins_while_running 65536 --reg_strategy=per_page --reg_mode=each
 if [ $have_1g = 1 ]; then
-	pins_while_running pins-coalesced-1g 1 --reg_strategy=coalesced --reg_folio=1g
+	verdict pins-coalesced-1g pins_while_running 1 --reg_strategy=coalesced --reg_folio=1g
 else
 	skip pins-coalesced-1g "no 1 GiB hugetlb page could be reserved"
 fi
@@ -78,7 +78,7 @@ for st in $strategies; do
 						--verify=crc32c --reg_strategy=$st \
 						--rereg_interval=$rereg --thread=$thread \
 						"${extra[@]}"
-					job_ok "$name" "$SCRATCH/$name.out" $?
+					verdict "$name" job_ok "$SCRATCH/$name.out" $?
 				done
 			done
 		done

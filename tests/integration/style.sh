@@ -1,6 +1,7 @@
 #!/bin/bash
 # The code style the tree promises: kernel style by .clang-format, a
 # cppcheck-clean and -Wall -Wextra clean build, shellcheck-clean scripts.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 cd "$TOP" || exit 1
 
@@ -12,7 +13,7 @@ fi
 
 # A from-scratch build of our objects prints no warning.
 tmp=$(mktemp -d)
-if out=$(make -s BUILD="$tmp" FIO_SRC="$TOP/build/fio-src" \
+if out=$(make -s BUILD="$tmp" FIO_SRC="$FIO_SRC" \
 	ENGINE="$tmp/uring_folioreg.so" "$tmp/uring_folioreg.so" 2>&1) &&
 	! echo "$out" | grep -q 'warning:'; then
 	pass build-warning-free

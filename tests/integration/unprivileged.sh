@@ -2,6 +2,7 @@
 # An unprivileged user: the privileged reads (pagemap frame numbers,
 # kpageflags, stat_refresh) degrade cleanly: figures computed from the
 # plan, bvecs_observed null, the job itself fine.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1 || ! command -v runuser >/dev/null; then

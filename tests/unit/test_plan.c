@@ -7,29 +7,23 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit_helpers.h"
+
 #include "ufr_layout.h"
 
-#define KIB (1ul << 10)
-#define MIB (1ul << 20)
-#define GIB (1ul << 30)
-#define MULTI UFR_RULES_MULTI_FOLIO
-
-static struct ufr_plan plan_of(enum ufr_strategy s, unsigned int n, size_t bs,
-			       size_t align, size_t folio)
+/* The plan for @p, which the planner must accept. */
+static struct ufr_plan plan_of(struct ufr_plan_params p)
 {
-	struct ufr_plan_params p = {
-		.strategy = s,
-		.nr_bufs = n,
-		.buf_bytes = bs,
-		.align = align,
-		.folio_bytes = folio,
-	};
 	struct ufr_plan plan;
 	struct ufr_err err;
 
 	assert_int_equal(ufr_plan_make(&p, &plan, &err), 0);
 	return plan;
 }
+
+/* PLAN(.strategy = ..., .nr_bufs = ..., ...): the plan for those
+ * parameters, the rest 0. */
+#define PLAN(...) plan_of((struct ufr_plan_params){ __VA_ARGS__ })
 
 static void test_range_bvecs(void **state)
 {
@@ -87,25 +81,29 @@ static void test_acceptance_bvecs(void **state)
 	struct ufr_plan p;
 
 	(void)state;
-	p = plan_of(UFR_STRAT_PER_PAGE, 256, MIB, 0, 4096);
+	p = PLAN(.strategy = UFR_STRAT_PER_PAGE, .nr_bufs = 256,
+		 .buf_bytes = MIB, .folio_bytes = 4096);
 	assert_int_equal(p.seg.bvecs, 65536);
 	assert_int_equal(p.nr_regions, 256);
 	ufr_plan_free(&p);
 
-	p = plan_of(UFR_STRAT_HUGETLB_FAST, 256, MIB, 0, 2 * MIB);
+	p = PLAN(.strategy = UFR_STRAT_HUGETLB_FAST, .nr_bufs = 256,
+		 .buf_bytes = MIB, .folio_bytes = 2 * MIB);
 	assert_int_equal(p.seg.bvecs, 256);
 	assert_int_equal(p.seg.folios, 128);
 	assert_int_equal(p.seg.straddling, 0);
 	assert_int_equal(p.backing_bytes, 256 * MIB);
 	ufr_plan_free(&p);
 
-	p = plan_of(UFR_STRAT_COALESCED, 256, MIB, 0, 2 * MIB);
+	p = PLAN(.strategy = UFR_STRAT_COALESCED, .nr_bufs = 256,
+		 .buf_bytes = MIB, .folio_bytes = 2 * MIB);
 	assert_int_equal(p.seg.bvecs, 128);
 	assert_int_equal(p.nr_regions, 1);
 	assert_int_equal(p.regions[0].len, 256 * MIB);
 	ufr_plan_free(&p);
 
-	p = plan_of(UFR_STRAT_COALESCED, 256, MIB, 0, GIB);
+	p = PLAN(.strategy = UFR_STRAT_COALESCED, .nr_bufs = 256,
+		 .buf_bytes = MIB, .folio_bytes = GIB);
 	assert_int_equal(p.seg.bvecs, 1);
 	assert_int_equal(p.backing_bytes, GIB);
 	ufr_plan_free(&p);
@@ -118,7 +116,8 @@ static void test_hugetlb_fast_packs_and_never_straddles(void **state)
 
 	(void)state;
 	/* 3 x 600 KiB fit a 2 MiB folio with 512 bytes of mem_align. */
-	p = plan_of(UFR_STRAT_HUGETLB_FAST, 7, 600 * KIB, 512, 2 * MIB);
+	p = PLAN(.strategy = UFR_STRAT_HUGETLB_FAST, .nr_bufs = 7,
+		 .buf_bytes = 600 * KIB, .align = 512, .folio_bytes = 2 * MIB);
 	assert_int_equal(p.bufs[0].off, 512);
 	assert_int_equal(p.bufs[2].off, 512 + 2 * 600 * KIB);
 	assert_int_equal(p.bufs[3].off, 2 * MIB + 512);
@@ -131,7 +130,8 @@ static void test_hugetlb_fast_packs_and_never_straddles(void **state)
 	ufr_plan_free(&p);
 
 	/* bs equal to the folio: one buffer per folio. */
-	p = plan_of(UFR_STRAT_HUGETLB_FAST, 4, 2 * MIB, 0, 2 * MIB);
+	p = PLAN(.strategy = UFR_STRAT_HUGETLB_FAST, .nr_bufs = 4,
+		 .buf_bytes = 2 * MIB, .folio_bytes = 2 * MIB);
 	assert_int_equal(p.bufs[3].off, 6 * MIB);
 	assert_int_equal(p.seg.bvecs, 4);
 	ufr_plan_free(&p);
@@ -165,7 +165,8 @@ static void test_coalesced_splits_at_1g(void **state)
 
 	(void)state;
 	/* 3 GiB of 1 MiB buffers: three full 1 GiB regions. */
-	p = plan_of(UFR_STRAT_COALESCED, 3072, MIB, 0, 2 * MIB);
+	p = PLAN(.strategy = UFR_STRAT_COALESCED, .nr_bufs = 3072,
+		 .buf_bytes = MIB, .folio_bytes = 2 * MIB);
 	assert_int_equal(p.nr_regions, 3);
 	for (i = 0; i < 3; i++) {
 		assert_true(p.regions[i].len <= GIB);
@@ -176,7 +177,8 @@ static void test_coalesced_splits_at_1g(void **state)
 	ufr_plan_free(&p);
 
 	/* bs not dividing 1 GiB: regions hold whole buffers only. */
-	p = plan_of(UFR_STRAT_COALESCED, 3000, 768 * KIB, 0, 2 * MIB);
+	p = PLAN(.strategy = UFR_STRAT_COALESCED, .nr_bufs = 3000,
+		 .buf_bytes = 768 * KIB, .folio_bytes = 2 * MIB);
 	for (i = 0; i < p.nr_regions; i++)
 		assert_true(p.regions[i].len <= GIB);
 	for (i = 0; i < 3000; i++) {
@@ -194,7 +196,8 @@ static void test_coalesced_partial_folios(void **state)
 
 	(void)state;
 	/* 3 x 1 MiB at mem_align 4 KiB: head and tail folios partial. */
-	p = plan_of(UFR_STRAT_COALESCED, 3, MIB, 4096, 2 * MIB);
+	p = PLAN(.strategy = UFR_STRAT_COALESCED, .nr_bufs = 3,
+		 .buf_bytes = MIB, .align = 4096, .folio_bytes = 2 * MIB);
 	assert_int_equal(p.regions[0].off, 4096);
 	assert_int_equal(p.seg.bvecs, 2);
 	assert_int_equal(p.seg.straddling, 1); /* the buffer at 1 MiB + 4 KiB */
@@ -207,7 +210,8 @@ static void test_per_page_matches_fio_layout(void **state)
 	struct ufr_plan p;
 
 	(void)state;
-	p = plan_of(UFR_STRAT_PER_PAGE, 4, 6 * KIB, 512, 4096);
+	p = PLAN(.strategy = UFR_STRAT_PER_PAGE, .nr_bufs = 4,
+		 .buf_bytes = 6 * KIB, .align = 512, .folio_bytes = 4096);
 	assert_int_equal(p.bufs[1].off, 512 + 6 * KIB);
 	/* 6 KiB at offset 512: 2 pages; at 6.5 KiB: 3 pages (crosses two) */
 	assert_int_equal(p.regions[0].bvecs, 2);

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The pagemap walk (ufr_inspect_buffers) on the real kernel's memory, 4 KiB
+ * pages, hugetlb, THP and a mix, checked against what the kernel really
+ * pins on registration (FOLL_PIN counters). */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "unit_helpers.h"
+
+static void test_small_pages(void **state)
+{
+	char *mem = map_small(8 * 64 * KIB);
+	struct ufr_segments seg;
+	struct iovec iov[8];
+
+	(void)state;
+	make_iovecs(iov, 8, mem, 64 * KIB);
+	inspect(iov, 8, &seg);
+	assert_int_equal(seg.pages, 128);
+	assert_int_equal(seg.bvecs, 128);
+	assert_int_equal(seg.folios, 128);
+	assert_int_equal(seg.straddling, 8);
+	assert_int_equal(seg.min_folio_bytes, 4 * KIB);
+	assert_int_equal(seg.max_folio_bytes, 4 * KIB);
+	/* An unaligned buffer pins every page it touches. */
+	iov[0].iov_base = mem + 100;
+	iov[0].iov_len = 4 * KIB;
+	inspect(iov, 1, &seg);
+	assert_int_equal(seg.pages, 2);
+	assert_int_equal(seg.bvecs, 2);
+	munmap(mem, 8 * 64 * KIB);
+}
+
+static void test_pins_small_pages(void **state)
+{
+	char *mem = map_small(8 * 64 * KIB);
+	struct ufr_segments seg;
+	struct iovec iov[8];
+
+	(void)state;
+	make_iovecs(iov, 8, mem, 64 * KIB);
+	inspect(iov, 8, &seg);
+	assert_int_equal(seg.bvecs, 128);
+	check_pins(iov, 8, (int64_t)seg.bvecs);
+	munmap(mem, 8 * 64 * KIB);
+}
+
+static void test_not_faulted(void **state)
+{
+	struct ufr_segments seg;
+	struct iovec iov;
+	void *p;
+
+	(void)state;
+	p = mmap(NULL, 64 * KIB, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(p != MAP_FAILED);
+	iov.iov_base = p;
+	iov.iov_len = 64 * KIB;
+	seg.from_pagemap = true;
+	assert_int_equal(ufr_inspect_buffers(&iov, 1, MULTI, &seg, NULL),
+			 geteuid() ? -EACCES : -EFAULT);
+	assert_false(seg.from_pagemap);
+	/* Read faults map the zero page, which pinning for write replaces. */
+	assert_int_equal(madvise(p, 64 * KIB, MADV_NOHUGEPAGE), 0);
+	assert_int_equal(madvise(p, 64 * KIB, MADV_POPULATE_READ), 0);
+	assert_int_equal(ufr_inspect_buffers(&iov, 1, MULTI, &seg, NULL),
+			 geteuid() ? -EACCES : -EFAULT);
+	/* Written, they are the task's own. */
+	populate(p, 64 * KIB, 4 * KIB);
+	assert_int_equal(ufr_inspect_buffers(&iov, 1, MULTI, &seg, NULL),
+			 geteuid() ? -EACCES : 0);
+	munmap(p, 64 * KIB);
+}
+
+static int huge_2m_x2(void **state)
+{
+	return huge_setup(state, 2 * MIB, 2);
+}
+
+static void test_hugetlb_2m(void **state)
+{
+	struct huge *h = huge_or_skip(state);
+	struct ufr_segments seg;
+	struct iovec iov;
+
+	iov.iov_base = h->addr;
+	iov.iov_len = 4 * MIB;
+	inspect(&iov, 1, &seg);
+	assert_int_equal(seg.pages, 1024);
+	assert_int_equal(seg.bvecs, 2);
+	assert_int_equal(seg.folios, 2);
+	assert_int_equal(seg.straddling, 1);
+	assert_int_equal(seg.min_folio_bytes, 2 * MIB);
+	assert_int_equal(seg.max_folio_bytes, 2 * MIB);
+
+	/* Head run from mid-folio, across the boundary into the next. */
+	iov.iov_base = (char *)h->addr + 3 * MIB / 2;
+	iov.iov_len = MIB;
+	inspect(&iov, 1, &seg);
+	assert_int_equal(seg.pages, 256);
+	assert_int_equal(seg.bvecs, 2);
+	assert_int_equal(seg.folios, 2);
+	assert_int_equal(seg.straddling, 1);
+
+	/* Eight buffers inside one folio: eight bvecs, one folio. */
+	{
+		struct iovec v[8];
+
+		make_iovecs(v, 8, h->addr, 256 * KIB);
+		inspect(v, 8, &seg);
+		assert_int_equal(seg.bvecs, 8);
+		assert_int_equal(seg.folios, 1);
+		assert_int_equal(seg.straddling, 0);
+	}
+}
+
+static void test_pins_hugetlb(void **state)
+{
+	struct huge *h = huge_or_skip(state);
+	struct ufr_segments seg;
+	struct iovec iov;
+
+	iov.iov_base = h->addr;
+	iov.iov_len = 4 * MIB;
+	inspect(&iov, 1, &seg);
+	assert_int_equal(seg.bvecs, 2);
+	check_pins(&iov, 1, (int64_t)seg.bvecs);
+}
+
+/* A buffer from the end of a 2 MiB folio into 4 KiB pages: the folios
+ * differ in size, so the kernel keeps one bvec, and one pin, per page. */
+static void test_pins_mixed(void **state)
+{
+	struct huge *h = huge_or_skip(state);
+	char *second = (char *)h->addr + 2 * MIB;
+	struct ufr_segments seg;
+	struct iovec iov;
+
+	assert_true(mmap(second, 2 * MIB, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+			 0) == second);
+	assert_int_equal(madvise(second, 2 * MIB, MADV_NOHUGEPAGE), 0);
+	populate(second, 2 * MIB, 4 * KIB);
+	iov.iov_base = second - 64 * KIB;
+	iov.iov_len = 128 * KIB;
+	inspect(&iov, 1, &seg);
+	assert_int_equal(seg.pages, 32);
+	assert_int_equal(seg.bvecs, 32);
+	assert_int_equal(seg.folios, 17);
+	assert_int_equal(seg.min_folio_bytes, 4 * KIB);
+	assert_int_equal(seg.max_folio_bytes, 2 * MIB);
+	check_pins(&iov, 1, 32);
+}
+
+static void test_thp(void **state)
+{
+	size_t len = 4 * MIB;
+	struct ufr_segments seg;
+	struct iovec iov;
+	char *p, *aligned;
+
+	(void)state;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	assert_true(p != MAP_FAILED);
+	aligned = (char *)(((uintptr_t)p + 2 * MIB - 1) & ~(2 * MIB - 1));
+	/* THP is "madvise" here: ask before the first touch. */
+	if (madvise(aligned, 2 * MIB, MADV_HUGEPAGE)) {
+		munmap(p, len);
+		print_message("skip: MADV_HUGEPAGE: %s\n", strerror(errno));
+		skip();
+	}
+	populate(aligned, 2 * MIB, 4 * KIB);
+	iov.iov_base = aligned;
+	iov.iov_len = 2 * MIB;
+	inspect(&iov, 1, &seg);
+	if (seg.max_folio_bytes < 2 * MIB) {
+		munmap(p, len);
+		print_message("skip: no THP given, largest folio %" PRIu64
+			      " KiB\n",
+			      seg.max_folio_bytes >> 10);
+		skip();
+	}
+	assert_int_equal(seg.pages, 512);
+	assert_int_equal(seg.bvecs, 1);
+	assert_int_equal(seg.folios, 1);
+	assert_int_equal(seg.straddling, 0);
+	check_pins(&iov, 1, 1);
+	munmap(p, len);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_small_pages),
+		cmocka_unit_test(test_pins_small_pages),
+		cmocka_unit_test(test_not_faulted),
+		cmocka_unit_test_setup_teardown(test_hugetlb_2m, huge_2m_x2,
+						huge_teardown),
+		cmocka_unit_test_setup_teardown(test_pins_hugetlb, huge_2m_x2,
+						huge_teardown),
+		cmocka_unit_test_setup_teardown(test_pins_mixed, huge_2m_x2,
+						huge_teardown),
+		cmocka_unit_test(test_thp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

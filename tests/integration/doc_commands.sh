@@ -2,6 +2,7 @@
 # Every command README.md and the man page show is run by a test: this
 # one runs the cheap ones and the man page's examples verbatim, and checks
 # that the others are run by the test its rule names (doc_commands.py).
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 command -v python3 >/dev/null || { skip doc-commands "no python3"; exit 0; }

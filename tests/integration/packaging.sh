@@ -245,6 +245,13 @@ deb=$tmp/deb
 src=$deb/uring-folioreg-$version
 mkdir -p "$deb"
 deb_missing=$(dpkg-checkbuilddeps 2>&1 | sed -n 's/.*Unmet build dependencies: //p')
+# README's "apt-get build-dep ./", simulated: apt resolves the build
+# dependencies from debian/control (installing them is make deps' work).
+if apt-get -s build-dep ./ >"$tmp/build-dep.log" 2>&1; then
+	pass apt-build-dep-resolves
+else
+	fail apt-build-dep-resolves "apt-get -s build-dep ./: $(grep -m2 '^E:' "$tmp/build-dep.log" | tr '\n' ' ')"
+fi
 offline=""
 unshare -n true 2>/dev/null && offline="unshare -n"
 if deb_case deb-build-twice-offline; then
@@ -278,6 +285,17 @@ fi
 debfile=$(ls "$deb"/fio-engine-uring-folioreg_"$version"-*.deb 2>/dev/null | head -1)
 dsc=$(ls "$deb"/uring-folioreg_"$version"-*.dsc 2>/dev/null | head -1)
 if [ -n "$debfile" ]; then
+	# README's "apt-get install ../fio-engine-uring-folioreg_*.deb",
+	# simulated: apt takes the package with this machine's fio and removes
+	# nothing.
+	if ! apt-get -s install "$debfile" >"$tmp/apt-install.log" 2>&1; then
+		fail apt-install-deb "apt-get -s install: $(grep -m2 '^E:' "$tmp/apt-install.log" | tr '\n' ' ')"
+	elif ! grep -q '^Inst fio-engine-uring-folioreg ' "$tmp/apt-install.log" ||
+		grep -q '^Remv ' "$tmp/apt-install.log"; then
+		fail apt-install-deb "$(grep -E '^(Inst|Remv) ' "$tmp/apt-install.log" | tr '\n' ' ')"
+	else
+		pass apt-install-deb
+	fi
 	# The Depends on fio: any Debian revision, security update or binNMU of
 	# the upstream version it was built against, and no other. Checked
 	# relation by relation with dpkg --compare-versions, not by apt.

@@ -4,7 +4,7 @@
     compare.py run MATRIX --out DIR [--reps N] [--client HOST] ...
     compare.py table DIR            Markdown tables; DIR/results.csv
     compare.py plot DIR             PNG plots with gnuplot
-    compare.py diff DIR_A DIR_B     B against A, figure by figure, a verdict each
+    compare.py diff DIR_A DIR_B     B against A, a verdict per figure
 
 MATRIX is one of (compare.py run --help says what each measures):
   strategies  examples/compare.fio, one case per strategy
@@ -563,7 +563,20 @@ def load_set(d):
     except OSError:
         die("%s has no runs.json; make it with: compare.py run" % d)
     if isinstance(doc, list):
-        doc = {"runs": doc, "provenance": None, "workload": None}
+        doc = {"runs": doc, "provenance": lab_provenance(d),
+               "workload": None}
+        # The lab keeps its failed cases in cases.json.
+        try:
+            with open(os.path.join(d, "cases.json")) as f:
+                cases = json.load(f)
+        except (OSError, ValueError):
+            cases = []
+        doc["runs"] += [
+            {"matrix": c["matrix"], "case": c["case"], "rep": 1, "env": {},
+             "status": "failed", "rc": c.get("rc"), "why": c.get("why"),
+             "error": error_line(c.get("why") or "")}
+            for c in cases if isinstance(c, dict) and
+            c.get("status", "ok") != "ok" and "case" in c]
     for run in doc["runs"]:
         if "rep" not in run:
             # Older kits named scaling's repeats CASE-rN.
@@ -573,6 +586,39 @@ def load_set(d):
             else:
                 run["rep"] = 1
     return doc["runs"], doc.get("provenance"), doc.get("workload")
+
+
+def lab_provenance(d):
+    """The kernel lab's provenance.json (scripts/lab/lab.py) as this kit
+    records its own, where a results directory has one."""
+    try:
+        with open(os.path.join(d, "provenance.json")) as f:
+            p = json.load(f)
+        k = p["kernel"]
+        return {
+            "date": p.get("date", "?"),
+            "command": "lab.py --matrix %s, kit %s" % (
+                p.get("matrix"), " ".join(p.get("kit_args") or []) or "-"),
+            "where": "a QEMU guest (%s) of the kernel lab" % p.get("accel"),
+            "kernel": {"release": "%s (%s)" % (k.get("release"),
+                                               k.get("package")),
+                       "machine": "", "cmdline": p.get("guest_cmdline")
+                       or ""},
+            "cpu": {"model": "%s on %s" % (p.get("cpu_model"),
+                                           p.get("host_cpu_model")),
+                    "count": int(p.get("guest_cpus") or 0),
+                    "usable": int(p.get("guest_cpus") or 0)},
+            "virtualisation": "QEMU %s" % p.get("accel"),
+            "loadavg": "?",
+            "hugetlb": {s: {"nr": int(n), "free": None} for s, n in
+                        (p.get("hugepages") or {}).items()},
+            "thp": {"enabled": bracketed(p.get("thp") or "?"),
+                    "defrag": "?", "sizes": {}},
+            "fio": p.get("fio") or "?",
+            "engine": [(p.get("engine") or {}).get("version") or "?"],
+            "python": "-", "reps": 1}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def load_rows(d):
@@ -660,15 +706,17 @@ def provenance_lines(prov, versions=()):
         return ["provenance: not recorded (a results directory of an older "
                 "compare.py or of the kernel lab: see its provenance.json)"]
     k, c = prov["kernel"], prov["cpu"]
-    hp = ", ".join("%s %d (%d free)" % (s, v["nr"], v["free"])
+    hp = ", ".join("%s %d (%s free)" % (s, v["nr"], "?" if v["free"] is None
+                                        else v["free"])
                    for s, v in prov["hugetlb"].items()) or "none"
     thp = prov["thp"]
     engines = sorted({v for v, _ in versions if v} | set(prov["engine"]))
     cmdline = k["cmdline"] if len(k["cmdline"]) <= 100 else \
-        k["cmdline"][:100] + "... (all of it in runs.json)"
+        k["cmdline"][:100] + "... (all of it in %s)" % (
+            "provenance.json" if "lab" in prov["where"] else "runs.json")
     return [
-        "kernel: Linux %s %s, cmdline: %s" % (k["release"], k["machine"],
-                                             cmdline),
+        "kernel: Linux %s, cmdline: %s" % (
+            " ".join(x for x in (k["release"], k["machine"]) if x), cmdline),
         "machine: %s, %d CPUs (%d usable), virtualisation: %s, load %s" %
         (c["model"], c["count"], c["usable"], prov["virtualisation"],
          " ".join(prov["loadavg"].split()[:3])),
@@ -809,9 +857,10 @@ def table(args):
         print()
         for r in mrows:
             for f in r["failures"]:
-                print("FAILED: %s-%s rep %s: %s: %s" %
+                why, err = f.get("why") or "failed", f.get("error") or "-"
+                print("FAILED: %s-%s rep %s: %s" %
                       (matrix, r["case"], f.get("rep", "?"),
-                       f.get("why", "failed"), f.get("error") or "-"))
+                       why if err in why else why + ": " + err))
         print("unit: what one registration figure is per: io_u, one "
               "buffer of each I/O unit; region, one coalesced region "
               "holding many (buffers = regions)")
@@ -836,7 +885,7 @@ def ratio_line(rows):
     a, b = pick("per_page"), pick("hugetlb_fast")
     if not (a and b):
         return
-    if abstats:
+    if abstats and min(len(a), len(b)) > 1:
         # median(per_page) / median(hugetlb_fast), with its interval
         r = abstats.ratio(b, a)
         times, ci = abstats.fmt_ratio(r)
@@ -1051,7 +1100,7 @@ def diff(args):
             if min(r.n_a, r.n_b) < 2 and verdict not in ("same", "n/a"):
                 # One run a side: its "interval" is a point, and any
                 # difference would read as significant.
-                ci, verdict = "(1 run: none)", "differs, 1 run: no verdict"
+                ci, verdict = "none (1 run)", "differs, 1 run: no verdict"
 
             if key.startswith("per_buffer"):
                 head = head.replace("unit", ra["unit"])

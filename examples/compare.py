@@ -1,50 +1,80 @@
 #!/usr/bin/env python3
 """Compare io_uring buffer registration strategies with uring_folioreg.
 
-    compare.py run MATRIX --out DIR [--client HOST] [--engine PATH] ...
-    compare.py table DIR            Markdown table; DIR/results.csv
+    compare.py run MATRIX --out DIR [--reps N] [--client HOST] ...
+    compare.py table DIR            Markdown tables; DIR/results.csv
     compare.py plot DIR             PNG plots with gnuplot
-    compare.py diff DIR_A DIR_B     two result sets side by side, with ratios
+    compare.py diff DIR_A DIR_B     B against A, a verdict per figure
 
-MATRIX is one of:
-  strategies  examples/compare.fio, one run per strategy
+MATRIX is one of (compare.py run --help says what each measures):
+  strategies  examples/compare.fio, one case per strategy
   rfc         examples/rfc-hugetlb-fast.fio (the hugetlb fast-path RFC)
   scaling     examples/scaling.fio over buffer counts and block sizes
-  demo        strategies, then a short scaling sweep (what make demo runs)
+  demo        strategies, then a scaling sweep (what make demo runs)
 
-Each run is one fio invocation on a job file of its own in DIR/jobs: the
-one section of an example job file that the case names, with the [global]
+Each case runs --reps times (in rounds: every case once, then again), each
+run one fio invocation on a job file of its own in DIR/jobs: the one
+section of an example job file that the case names, with the [global]
 sections before it, and the ${UFR_*} variables filled in. fio runs that
 file whole, locally or with --client (a fio --client ignores --section,
 so the file holds the one job: both ways run exactly that job). fio's
-JSON goes to DIR/json. With --client the runs go to a fio --server there:
-the engine's figures are then read from the block the server prints, as
-fio's client JSON cannot carry them. Only the Python standard library,
-fio, and (for plots) gnuplot are needed.
+JSON goes to DIR/json, its messages to DIR/logs. A run that fails is
+recorded as failed (fio's exit status, the engine's one 'uring_folioreg:'
+line) and the others go on; run then exits 3. DIR/runs.json holds every
+run and the provenance: kernel, its command line, fio and engine
+versions, CPU, virtualisation, hugetlb pools, THP settings, date and this
+command line. Tables and plots show each figure's median over the repeats
+with its 95 % percentile-bootstrap interval (scripts/lab/abstats.py).
+With --client the runs go to a fio --server there: the engine's figures
+are then read from the block the server prints, as fio's client JSON
+cannot carry them. Only the Python standard library, fio, and (for
+plots) gnuplot are needed.
 """
 
 import argparse
 import csv
+import datetime
+import glob
 import json
 import os
+import platform
 import re
+import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(TOP, "examples")
+# The statistics: scripts/lab/abstats.py of the source tree, or a copy
+# beside this file.
+for _d in (os.path.join(TOP, "scripts", "lab"), EXAMPLES):
+    if os.path.exists(os.path.join(_d, "abstats.py")):
+        sys.path.insert(0, _d)
+        break
+try:
+    import abstats
+except ImportError:     # an installed kit without it: medians only
+    abstats = None
+
+EXIT_FAILED_RUNS = 3
+
+# What a figure is registered per: coalesced registers regions, which
+# hold many io_u buffers; the other strategies one buffer per io_u.
+UNIT = {"coalesced": "region", "none": "-"}
 
 COLUMNS = [
     # (key, header, unit)
     ("case", "case", ""),
     ("strategy", "strategy", ""),
     ("folio", "folio", ""),
-    ("buffers", "buffers", ""),
+    ("buffers", "registered", ""),
+    ("unit", "unit", ""),
     ("reg_total_us", "reg total", "us"),
-    ("per_buffer_mean_ns", "per-buffer mean", "ns"),
-    ("per_buffer_p99_ns", "per-buffer p99", "ns"),
+    ("per_buffer_mean_ns", "reg mean per unit", "ns"),
+    ("per_buffer_p99_ns", "reg p99 per unit", "ns"),
     ("unreg_us", "unreg", "us"),
     ("bvecs", "bvecs", ""),
     ("bvecs_observed", "bvecs observed", ""),
@@ -53,11 +83,18 @@ COLUMNS = [
     ("bw_mib_s", "bandwidth", "MiB/s"),
     ("cpu_pct", "CPU usr+sys", "%"),
 ]
+# Figures: a value per run, shown as a median with its interval.
+FIGURES = [c for c in COLUMNS
+           if c[0] not in ("case", "strategy", "folio", "unit")]
 
 
 def die(msg):
     print("compare: " + msg, file=sys.stderr)
     sys.exit(1)
+
+
+def warn(msg):
+    print("compare: " + msg, file=sys.stderr)
 
 
 # ---- the matrices ----------------------------------------------------
@@ -95,10 +132,8 @@ def scaling_runs(args):
             for st in args.scaling_strategies.split(","):
                 env = {"UFR_COUNT": str(count), "UFR_BS": bs,
                        "UFR_STRATEGY": st}
-                for rep in range(1, args.scaling_reps + 1):
-                    runs.append(("scaling", "%s-%s-%d-r%d" %
-                                 (st, bs, count, rep), "scaling.fio",
-                                 "scaling", env))
+                runs.append(("scaling", "%s-%s-%d" % (st, bs, count),
+                             "scaling.fio", "scaling", env))
     return runs
 
 
@@ -108,6 +143,35 @@ def demo_runs(args):
 
 MATRICES = {"strategies": strategies_runs, "rfc": rfc_runs,
             "scaling": scaling_runs, "demo": demo_runs}
+
+MATRIX_HELP = """matrices (each case runs --reps times; every table cell and plot point
+is the median of the repeats with its 95 % interval):
+  strategies  examples/compare.fio: one case per strategy (per_page,
+              coalesced-thp, coalesced-2m, hugetlb_fast-2m, iomem-mmaphuge,
+              iomem, none), each random 1 MiB O_DIRECT writes to --file
+              (--size, --depth, --runtime), every buffer's registration
+              timed (reg_mode=each). Measures registration time (total and
+              per buffer or region), unregistration, bio_vecs built and
+              pinned, segments per I/O, IOPS, bandwidth and CPU.
+              2 MiB hugetlb pages needed: --depth / 2 + 1.
+  rfc         examples/rfc-hugetlb-fast.fio: the workload of the io_uring
+              hugetlb fast-path RFC (--numjobs jobs, group_reporting) on
+              iomem=mmaphuge (as the RFC ran fio), hugetlb_fast, coalesced
+              and per_page. Measures the same as strategies: whether the
+              per-buffer registration time falls and bandwidth stays.
+              2 MiB hugetlb pages needed: --numjobs x (--depth / 2 + 1).
+  scaling     examples/scaling.fio: registration alone (reg_mode=batch,
+              one call) of COUNT buffers of BS on each of
+              --scaling-strategies, for COUNT in --scaling-counts and BS
+              in --scaling-bs while COUNT x BS <= --scaling-budget; reads
+              one block of /dev/zero. Measures the time per registered
+              buffer (coalesced: per region) against the count; no I/O
+              figures.
+  demo        strategies, then scaling (what make demo runs).
+
+a run that fails (fio exits non-zero, e.g. too few hugetlb pages) is
+recorded as failed with fio's exit status and the engine's one
+'uring_folioreg:' line; the other runs go on and run exits 3."""
 
 
 # ---- running -----------------------------------------------------------
@@ -154,28 +218,158 @@ def fmt_secs(s):
     return "%dm%02ds" % (s // 60, s % 60)
 
 
+def error_line(text):
+    """The engine's one error line ('uring_folioreg: ...', maybe behind a
+    client's prefix), else fio's last 'fio:' line or last line."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for ln in lines:
+        m = re.search(r"(?:^|\s)(uring_folioreg: .*)$", ln)
+        if m:
+            return m.group(1)
+    fio = [ln for ln in lines if re.search(r"(?:^|\s)fio: ", ln)]
+    return (fio or lines or [""])[-1][:300]
+
+
+def job_result(out):
+    """fio's document at OUT and the engine's figures, or why there are
+    none: (doc, figures, why)."""
+    try:
+        doc, pre = load_json(out)
+    except (OSError, ValueError) as e:
+        return None, None, "no fio JSON (%s)" % e
+    jobs = doc.get("jobs") or doc.get("client_stats") or []
+    if not jobs:
+        return doc, None, "no job in fio's JSON"
+    if jobs[0].get("error"):
+        return doc, None, "job error %s" % jobs[0]["error"]
+    u = engine_figures(doc, pre)
+    return doc, u, None if u else "no uring_folioreg figures"
+
+
+def read(path, default=""):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+def bracketed(s):
+    """The chosen one of a sysfs mode list: 'always [madvise] never'."""
+    m = re.search(r"\[([^\]]+)\]", s)
+    return m.group(1) if m else s
+
+
+def virtualisation():
+    """The hypervisor and the container, as systemd-detect-virt names
+    them; without it, the CPU's hypervisor flag."""
+    found = []
+    if shutil.which("systemd-detect-virt"):
+        for kind in ("vm", "container"):
+            p = subprocess.run(["systemd-detect-virt", "--" + kind],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+            if p.stdout.strip() not in ("", "none"):
+                found.append("%s (%s)" % (p.stdout.strip(), kind))
+    flags = re.search(r"^flags\s*:(.*)$", read("/proc/cpuinfo"), re.M)
+    if not any(f.endswith("(vm)") for f in found) and flags and \
+            "hypervisor" in flags.group(1).split():
+        found.insert(0, "a hypervisor (cpuinfo flag)")
+    return ", ".join(found) or "none"
+
+
+def provenance(args):
+    """What the figures depend on, of the machine running compare.py."""
+    cpu = re.search(r"^model name\s*:\s*(.*)$", read("/proc/cpuinfo"), re.M)
+    hugetlb = {}
+    for d in sorted(glob.glob("/sys/kernel/mm/hugepages/hugepages-*kB")):
+        hugetlb[d.rsplit("-", 1)[1]] = {
+            "nr": int(read(d + "/nr_hugepages", "0")),
+            "free": int(read(d + "/free_hugepages", "0"))}
+    thp_dir = "/sys/kernel/mm/transparent_hugepage"
+    sizes = {}
+    for d in glob.glob(thp_dir + "/hugepages-*kB"):
+        sizes[d.rsplit("-", 1)[1]] = bracketed(read(d + "/enabled", "?"))
+    try:
+        fio = subprocess.run([args.fio, "--version"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+        fio = fio.stdout.strip()
+    except OSError as e:
+        fio = "unknown (%s)" % e
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    uname = platform.uname()
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"),
+        "command": shlex.join([os.path.basename(sys.argv[0])] +
+                              sys.argv[1:]),
+        "host": uname.node,
+        "where": "fio server %s (what follows is of the machine running "
+                 "compare.py)" % args.client if args.client else "local",
+        "kernel": {"release": uname.release, "version": uname.version,
+                   "machine": uname.machine,
+                   "cmdline": read("/proc/cmdline")},
+        "cpu": {"model": cpu.group(1) if cpu else uname.processor,
+                "count": os.cpu_count(), "usable": usable},
+        "virtualisation": virtualisation(),
+        "loadavg": read("/proc/loadavg"),
+        "hugetlb": hugetlb,
+        "thp": {"enabled": bracketed(read(thp_dir + "/enabled", "absent")),
+                "defrag": bracketed(read(thp_dir + "/defrag", "absent")),
+                "sizes": dict(sorted(sizes.items(),
+                                     key=lambda kv: int(kv[0][:-2])))},
+        "fio": fio,
+        "engine": [],
+        "python": platform.python_version(),
+        "reps": args.reps,
+    }
+
+
 def run_matrix(args):
-    runs = MATRICES[args.matrix](args)
-    if not runs:
+    cases = MATRICES[args.matrix](args)
+    if not cases:
         die("the %s matrix is empty with these settings" % args.matrix)
+    if args.reps < 1:
+        die("--reps must be 1 or more")
     for d in ("jobs", "json", "logs"):
         os.makedirs(os.path.join(args.out, d), exist_ok=True)
     engine = os.path.abspath(args.engine)
+    prov = provenance(args)
+    workload = {k: getattr(args, k) for k in (
+        "matrix", "size", "depth", "numjobs", "runtime", "scaling_counts",
+        "scaling_bs", "scaling_strategies", "scaling_budget")}
     meta = []
-    start = time.monotonic()
-    for i, (matrix, case, jobfile, section, env) in enumerate(runs, 1):
+
+    def save():
+        with open(os.path.join(args.out, "runs.json"), "w") as f:
+            json.dump({"format": 2, "provenance": prov,
+                       "workload": workload, "runs": meta}, f, indent=1)
+
+    jobs = []
+    for matrix, case, jobfile, section, env in cases:
         env = dict(env, UFR_ENGINE=engine)
         name = "%s-%s" % (matrix, case)
-        job = os.path.join(args.out, "jobs", name + ".fio")
-        with open(job, "w") as f:
+        with open(os.path.join(args.out, "jobs", name + ".fio"), "w") as f:
             f.write(single_job(jobfile, section, env))
+        jobs.append((matrix, case, section, env, name))
+    # Rounds, every case once in each: a drift of the machine (another
+    # load, the page cache) spreads over all cases alike.
+    runs = [(rep, j) for rep in range(1, args.reps + 1) for j in jobs]
+    start = time.monotonic()
+    failed = 0
+    for i, (rep, (matrix, case, section, env, name)) in enumerate(runs, 1):
+        job = os.path.join(args.out, "jobs", name + ".fio")
         elapsed = time.monotonic() - start
         eta = elapsed / (i - 1) * (len(runs) - i + 1) if i > 1 else 0
-        print("[%d/%d] %-34s elapsed %s, eta %s" %
-              (i, len(runs), name, fmt_secs(elapsed),
+        print("[%d/%d] %-34s rep %d/%d, elapsed %s, eta %s" %
+              (i, len(runs), name, rep, args.reps, fmt_secs(elapsed),
                fmt_secs(eta) if i > 1 else "?"), file=sys.stderr)
-        out = os.path.join(args.out, "json", name + ".json")
-        log = os.path.join(args.out, "logs", name + ".log")
+        base = "%s-r%d" % (name, rep)
+        out = os.path.join(args.out, "json", base + ".json")
+        log = os.path.join(args.out, "logs", base + ".log")
         cmd = [args.fio]
         if args.client:
             # The server prints the engine's block only for normal output.
@@ -185,30 +379,53 @@ def run_matrix(args):
             cmd += ["--output-format=json", "--output=" + out]
         cmd.append(job)
         with open(log, "w") as lf:
-            p = subprocess.run(cmd, stdout=subprocess.PIPE,
-                               stderr=lf, text=True)
+            try:
+                p = subprocess.run(cmd, stdout=subprocess.PIPE,
+                                   stderr=lf, text=True)
+            except OSError as e:
+                die("cannot run %s: %s" % (args.fio, e))
         if args.client:
             with open(out, "w") as f:
                 f.write(p.stdout)
-        if p.returncode:
-            with open(log) as lf:
-                tail = lf.read()[-800:]
-            die("%s failed (fio exit %d); see %s:\n%s" %
-                (name, p.returncode, log, tail))
-        meta.append({"matrix": matrix, "case": case, "json": name + ".json",
-                     "section": section, "env": env,
-                     "client": args.client or ""})
-    with open(os.path.join(args.out, "runs.json"), "w") as f:
-        json.dump(meta, f, indent=1)
-    print("compare: %d runs in %s, results in %s" %
-          (len(runs), fmt_secs(time.monotonic() - start), args.out),
-          file=sys.stderr)
+        entry = {"matrix": matrix, "case": case, "rep": rep,
+                 "json": base + ".json", "log": base + ".log",
+                 "section": section, "env": env,
+                 "client": args.client or "", "rc": p.returncode,
+                 "status": "ok"}
+        doc, u, why = job_result(out) if not p.returncode else \
+            (None, None, "fio exit %d" % p.returncode)
+        if why:
+            failed += 1
+            text = read(log) + "\n" + (p.stdout if args.client else "")
+            entry.update(status="failed", why=why, error=error_line(text))
+            print("[%d/%d] %s rep %d FAILED (%s): %s" %
+                  (i, len(runs), name, rep, why, entry["error"]),
+                  file=sys.stderr)
+        else:
+            if u.get("version") and u["version"] not in prov["engine"]:
+                prov["engine"].append(u["version"])
+            if args.client and doc.get("fio version"):
+                # The server's fio ran the job.
+                prov["fio"] = doc["fio version"]
+        meta.append(entry)
+        save()
+    prov["finished"] = datetime.datetime.now(
+        datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    save()
+    print("compare: %d runs (%d cases x %d reps) in %s, results in %s" %
+          (len(runs), len(jobs), args.reps,
+           fmt_secs(time.monotonic() - start), args.out), file=sys.stderr)
+    if failed:
+        print("compare: %d of %d runs FAILED (see the table, or runs.json)"
+              % (failed, len(runs)), file=sys.stderr)
+        sys.exit(EXIT_FAILED_RUNS)
 
 
 # ---- reading results -----------------------------------------------------
 
 BLOCK_RE = {
-    "head": re.compile(r"uring_folioreg \S+: strategy=(\S+), folio=(\d+)KiB"),
+    "head": re.compile(r"uring_folioreg (\S+): strategy=(\S+), "
+                       r"folio=(\d+)KiB"),
     "reg": re.compile(r"reg\s+: mode=(\w+), calls=(\d+), buffers=(\d+), "
                       r"bytes=(\d+), total_ns=(\d+), unreg_ns=(\d+)"),
     "perbuf": re.compile(r"per buf : \(ns\) min=(\S+), mean=(\S+), "
@@ -239,8 +456,9 @@ def from_block(text):
             return None
         pb = m["perbuf"].groups()
         blocks.append({
-            "strategy": m["head"].group(1),
-            "folio_bytes": int(m["head"].group(2)) << 10,
+            "version": m["head"].group(1),
+            "strategy": m["head"].group(2),
+            "folio_bytes": int(m["head"].group(3)) << 10,
             "buffers": int(m["reg"].group(3)),
             "total_ns": int(m["reg"].group(5)),
             "unreg_ns": int(m["reg"].group(6)),
@@ -266,6 +484,7 @@ def from_block(text):
         return sum(b[k] * b["buffers"] for b in blocks) / n
     one = len(blocks) == 1
     return {
+        "version": blocks[0]["version"],
         "strategy": blocks[0]["strategy"],
         "folio_bytes": blocks[0]["folio_bytes"],
         "reg": {"buffers": total("buffers"), "total_ns": total("total_ns"),
@@ -286,6 +505,11 @@ def load_json(path):
     return json.loads(text[at:]), text[:at]
 
 
+def engine_figures(doc, pre):
+    jobs = doc.get("jobs") or doc.get("client_stats") or []
+    return jobs and (jobs[0].get("uring_folioreg") or from_block(pre))
+
+
 def folio_name(n):
     if not n:
         return "-"
@@ -304,14 +528,15 @@ def row_of(run, doc, pre):
     if want and job.get("jobname") != want:
         die("%s: fio ran job '%s', not [%s]" %
             (run["json"], job.get("jobname"), want))
-    u = job.get("uring_folioreg") or from_block(pre)
+    u = engine_figures(doc, pre)
     if not u:
         die("%s: no uring_folioreg figures" % run["json"])
     reg, seg = u["reg"], u["segments"]
     ddir = "write" if job["write"]["io_bytes"] else "read"
+    io = run["matrix"] != "scaling"
     return {
-        "matrix": run["matrix"], "case": run["case"],
         "strategy": u["strategy"], "folio": folio_name(u["folio_bytes"]),
+        "unit": UNIT.get(u["strategy"], "io_u"),
         "buffers": reg["buffers"],
         "reg_total_us": reg["total_ns"] / 1000,
         "per_buffer_mean_ns": reg["per_buffer_ns"]["mean"],
@@ -319,57 +544,253 @@ def row_of(run, doc, pre):
         "unreg_us": reg["unreg_ns"] / 1000,
         "bvecs": seg["bvecs"], "bvecs_observed": seg["bvecs_observed"],
         "per_io_segments": seg["per_io_mean"],
-        "iops": job[ddir]["iops"], "bw_mib_s": job[ddir]["bw"] / 1024,
-        "cpu_pct": job["usr_cpu"] + job["sys_cpu"],
-        "rep": run["case"].rsplit("-r", 1)[0] if run["matrix"] == "scaling"
-        else run["case"],
-        "count": int(run["env"].get("UFR_COUNT", reg["buffers"])),
-        "bs": run["env"].get("UFR_BS", ""),
+        # A registration-only run does too little I/O for I/O figures.
+        "iops": job[ddir]["iops"] if io else None,
+        "bw_mib_s": job[ddir]["bw"] / 1024 if io else None,
+        "cpu_pct": job["usr_cpu"] + job["sys_cpu"] if io else None,
+        "version": u.get("version"), "fio": doc.get("fio version"),
     }
 
 
-def load_rows(d):
+def load_set(d):
+    """runs.json of a results directory: (runs, provenance, workload).
+    A list is the format of older kits and of the lab (scripts/lab):
+    every run succeeded, provenance elsewhere (the lab's
+    provenance.json)."""
     try:
         with open(os.path.join(d, "runs.json")) as f:
-            runs = json.load(f)
+            doc = json.load(f)
     except OSError:
         die("%s has no runs.json; make it with: compare.py run" % d)
-    rows = []
+    if isinstance(doc, list):
+        doc = {"runs": doc, "provenance": lab_provenance(d),
+               "workload": None}
+        # The lab keeps its failed cases in cases.json.
+        try:
+            with open(os.path.join(d, "cases.json")) as f:
+                cases = json.load(f)
+        except (OSError, ValueError):
+            cases = []
+        doc["runs"] += [
+            {"matrix": c["matrix"], "case": c["case"], "rep": 1, "env": {},
+             "status": "failed", "rc": c.get("rc"), "why": c.get("why"),
+             "error": error_line(c.get("why") or "")}
+            for c in cases if isinstance(c, dict) and
+            c.get("status", "ok") != "ok" and "case" in c]
+    for run in doc["runs"]:
+        if "rep" not in run:
+            # Older kits named scaling's repeats CASE-rN.
+            m = re.fullmatch(r"(.*)-r(\d+)", run["case"])
+            if run["matrix"] == "scaling" and m:
+                run["case"], run["rep"] = m.group(1), int(m.group(2))
+            else:
+                run["rep"] = 1
+    return doc["runs"], doc.get("provenance"), doc.get("workload")
+
+
+def lab_provenance(d):
+    """The kernel lab's provenance.json (scripts/lab/lab.py) as this kit
+    records its own, where a results directory has one."""
+    try:
+        with open(os.path.join(d, "provenance.json")) as f:
+            p = json.load(f)
+        k = p["kernel"]
+        return {
+            "date": p.get("date", "?"),
+            "command": "lab.py --matrix %s, kit %s" % (
+                p.get("matrix"), " ".join(p.get("kit_args") or []) or "-"),
+            "where": "a QEMU guest (%s) of the kernel lab" % p.get("accel"),
+            "kernel": {"release": "%s (%s)" % (k.get("release"),
+                                               k.get("package")),
+                       "machine": "", "cmdline": p.get("guest_cmdline")
+                       or ""},
+            "cpu": {"model": "%s on %s" % (p.get("cpu_model"),
+                                           p.get("host_cpu_model")),
+                    "count": int(p.get("guest_cpus") or 0),
+                    "usable": int(p.get("guest_cpus") or 0)},
+            "virtualisation": "QEMU %s" % p.get("accel"),
+            "loadavg": "?",
+            "hugetlb": {s: {"nr": int(n), "free": None} for s, n in
+                        (p.get("hugepages") or {}).items()},
+            "thp": {"enabled": bracketed(p.get("thp") or "?"),
+                    "defrag": "?", "sizes": {}},
+            "fio": p.get("fio") or "?",
+            "engine": [(p.get("engine") or {}).get("version") or "?"],
+            "python": "-", "reps": 1}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def load_rows(d):
+    """One row per case, in the order of the runs: its runs' figures as
+    lists (figure key -> [value per successful run]), its failures."""
+    runs, _, _ = load_set(d)
+    rows = {}
     for run in runs:
-        doc, pre = load_json(os.path.join(d, "json", run["json"]))
-        rows.append(row_of(run, doc, pre))
-    return merge_reps(rows)
+        key = (run["matrix"], run["case"])
+        if key not in rows:
+            rows[key] = {"matrix": run["matrix"], "case": run["case"],
+                         "strategy": "-", "folio": "-", "unit": "-",
+                         "count": int(run["env"].get("UFR_COUNT", 0)),
+                         "bs": run["env"].get("UFR_BS", ""),
+                         "env": run["env"], "section": run.get("section"),
+                         "runs": 0, "failures": [], "versions": set(),
+                         "figures": {k: [] for k, _, _ in FIGURES}}
+        r = rows[key]
+        r["runs"] += 1
+        if run.get("status", "ok") != "ok":
+            r["failures"].append(run)
+            continue
+        try:
+            doc, pre = load_json(os.path.join(d, "json", run["json"]))
+        except (OSError, ValueError) as e:
+            r["failures"].append(dict(run, why="unreadable JSON: %s" % e,
+                                      error=""))
+            continue
+        one = row_of(run, doc, pre)
+        for k in ("strategy", "folio", "unit"):
+            r[k] = one[k]
+        r["versions"].add((one["version"], one["fio"]))
+        for k in r["figures"]:
+            r["figures"][k].append(one[k])
+    for r in rows.values():
+        r["ok"] = r["runs"] - len(r["failures"])
+        r["stats"] = {k: stat(v) for k, v in r["figures"].items()}
+        if not r["count"] and r["stats"]["buffers"]:
+            r["count"] = r["stats"]["buffers"].median or 0
+    return list(rows.values())
 
 
-def median(vals):
-    vals = sorted(v for v in vals if v is not None)
-    return vals[(len(vals) - 1) // 2] if vals else None
+class Stat:
+    """The median of a figure's repeats and its 95 % interval (lo, hi),
+    whole numbers kept whole where every repeat gave one."""
+
+    def __init__(self, vals):
+        vals = [v for v in vals if v is not None]
+        self.n = len(vals)
+        if abstats:
+            m = abstats.median_interval(vals)
+            self.median, self.lo, self.hi = m.median, m.lo, m.hi
+        else:
+            self.median = statistics.median(vals) if vals else None
+            self.lo = self.hi = None
+        if vals and all(isinstance(v, int) for v in vals):
+            self.median, self.lo, self.hi = (
+                int(x) if isinstance(x, float) and x.is_integer() else x
+                for x in (self.median, self.lo, self.hi))
+
+    def spread(self):
+        """Whether the interval says more than the median."""
+        return self.lo is not None and not self.lo == self.hi == self.median
 
 
-def merge_reps(rows):
-    """One row per scaling point, each figure the median of its runs; a
-    registration-only run does too little I/O for I/O figures."""
-    out, groups = [], {}
+def stat(vals):
+    s = Stat(vals)
+    return s if s.n else None
+
+
+# ---- provenance and workload, as text ------------------------------------
+
+def mode_groups(sizes):
+    """{'64kB': 'never', ...} as 'never: 8kB-64kB, ...; inherit: 2048kB'."""
+    by = {}
+    for size, mode in sizes.items():
+        by.setdefault(mode, []).append(size)
+    return "; ".join("%s %s" % (mode, ",".join(s)) for mode, s in by.items()
+                     if mode != "?")
+
+
+def provenance_lines(prov, versions=()):
+    """A few lines saying where and on what the figures were measured."""
+    if not prov:
+        return ["provenance: not recorded (a results directory of an older "
+                "compare.py or of the kernel lab: see its provenance.json)"]
+    k, c = prov["kernel"], prov["cpu"]
+    hp = ", ".join("%s %d (%s free)" % (s, v["nr"], "?" if v["free"] is None
+                                        else v["free"])
+                   for s, v in prov["hugetlb"].items()) or "none"
+    thp = prov["thp"]
+    engines = sorted({v for v, _ in versions if v} | set(prov["engine"]))
+    cmdline = k["cmdline"] if len(k["cmdline"]) <= 100 else \
+        k["cmdline"][:100] + "... (all of it in %s)" % (
+            "provenance.json" if "lab" in prov["where"] else "runs.json")
+    return [
+        "kernel: Linux %s, cmdline: %s" % (
+            " ".join(x for x in (k["release"], k["machine"]) if x), cmdline),
+        "machine: %s, %d CPUs (%d usable), virtualisation: %s, load %s" %
+        (c["model"], c["count"], c["usable"], prov["virtualisation"],
+         " ".join(prov["loadavg"].split()[:3])),
+        "memory: hugetlb %s; THP %s, defrag %s, mTHP %s" %
+        (hp, thp["enabled"], thp["defrag"], mode_groups(thp["sizes"])
+         or "none"),
+        "software: %s, uring_folioreg %s, Python %s; %s; %s" %
+        (prov["fio"], ", ".join(engines) or "unknown", prov["python"],
+         "run on this machine" if prov["where"] == "local" else
+         "run on " + prov["where"], prov["date"]),
+        "command: " + prov["command"],
+    ]
+
+
+FLAGS_LEFT_OUT = ("ioengine", "filename")
+# The job option each variable of the example job files sets.
+ENV_OPTION = {"UFR_SIZE": "size", "UFR_DEPTH": "iodepth",
+              "UFR_NUMJOBS": "numjobs", "UFR_RUNTIME": "runtime",
+              "UFR_BS": "bs", "UFR_COUNT": "iodepth",
+              "UFR_STRATEGY": "reg_strategy"}
+
+
+def job_options(d, run):
+    """The options of a case's job file (DIR/jobs), without the engine's
+    path and the scratch file's: what the case ran. Without the file, the
+    variables it was made with."""
+    path = os.path.join(d, "jobs", "%s-%s.fio" % (run["matrix"], run["case"]))
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return {ENV_OPTION.get(k, k): v for k, v in run["env"].items()
+                if k not in ("UFR_ENGINE", "UFR_FILE")}
+    opts = {}
+    for line in text.splitlines():
+        line = line.split(";", 1)[0].split("#", 1)[0].strip()
+        if not line or line.startswith("["):
+            continue
+        k, _, v = line.partition("=")
+        if k.strip() not in FLAGS_LEFT_OUT:
+            opts[k.strip()] = v.strip()
+    return opts
+
+
+WORKLOAD_SHOWN = ("rw", "bs", "size", "iodepth", "numjobs", "runtime",
+                  "direct", "reg_mode")
+
+
+def workload_line(d, rows, reps):
+    """The job options of ROWS' cases, each value once."""
+    vals = {}
     for r in rows:
-        if r["matrix"] != "scaling":
-            out.append(r)
-            continue
-        if r["rep"] not in groups:
-            groups[r["rep"]] = []
-            out.append(groups[r["rep"]])
-        groups[r["rep"]].append(r)
-    merged = []
-    for r in out:
-        if isinstance(r, dict):
-            merged.append(r)
-            continue
-        m = dict(r[0], case=r[0]["rep"])
-        for k, v in m.items():
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                m[k] = median(x[k] for x in r)
-        m.update(iops=None, bw_mib_s=None, cpu_pct=None)
-        merged.append(m)
-    return merged
+        for k, v in job_options(d, r).items():
+            vals.setdefault(k, [])
+            if v not in vals[k]:
+                vals[k].append(v)
+    shown = ["%s=%s" % (k, ",".join(vals[k])) for k in WORKLOAD_SHOWN
+             if k in vals]
+    return "workload: %s; %s" % (" ".join(shown) or "-", reps)
+
+
+def reps_text(rows):
+    n = sorted({r["runs"] for r in rows})
+    return "%s repeat%s per case" % ("/".join(map(str, n)),
+                                     "" if n == [1] else "s")
+
+
+STATS_NOTE = ("cells: median of the repeats [95 %% percentile-bootstrap "
+              "interval of the median, %d resamples, seed %d] "
+              "(scripts/lab/abstats.py); one value where every repeat "
+              "agreed" % (abstats.RESAMPLES, abstats.SEED) if abstats else
+              "cells: median of the repeats (no interval: abstats.py, "
+              "from the source tree's scripts/lab, is not beside "
+              "compare.py)")
 
 
 # ---- table ------------------------------------------------------------
@@ -382,23 +803,71 @@ def cell(v):
     return str(v)
 
 
+def stat_cell(s):
+    if s is None:
+        return "-"
+    if not s.spread():
+        return cell(s.median)
+    return "%s [%s, %s]" % (cell(s.median), cell(s.lo), cell(s.hi))
+
+
+def value(r, key):
+    """A row's cell: its median (and interval) or its label."""
+    if key in r["stats"]:
+        return stat_cell(r["stats"][key])
+    return cell(r[key])
+
+
+def reps_cell(r):
+    if not r["failures"]:
+        return str(r["runs"])
+    return "%s %d/%d" % ("FAILED" if not r["ok"] else "failed",
+                         r["ok"], r["runs"])
+
+
 def table(args):
     rows = load_rows(args.dir)
+    _, prov, _ = load_set(args.dir)
     with open(os.path.join(args.dir, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["matrix"] + [k for k, _, _ in COLUMNS] + ["bs"])
+        head = ["matrix", "case", "status", "reps_ok", "reps", "strategy",
+                "folio", "unit"]
+        for k, _, _ in FIGURES:
+            head += [k, k + "_lo", k + "_hi"]
+        w.writerow(head + ["bs"])
         for r in rows:
-            w.writerow([r["matrix"]] + [r[k] for k, _, _ in COLUMNS] +
-                       [r["bs"]])
+            line = [r["matrix"], r["case"],
+                    "ok" if not r["failures"] else
+                    "failed" if not r["ok"] else "partly failed",
+                    r["ok"], r["runs"], r["strategy"], r["folio"], r["unit"]]
+            for k, _, _ in FIGURES:
+                s = r["stats"][k]
+                line += [s.median, s.lo, s.hi] if s else ["", "", ""]
+            w.writerow(line + [r["bs"]])
+    versions = set().union(*(r["versions"] for r in rows))
     for matrix in dict.fromkeys(r["matrix"] for r in rows):
         mrows = [r for r in rows if r["matrix"] == matrix]
         print("\n### %s\n" % matrix)
         print("| " + " | ".join(h + (" (%s)" % u if u else "")
-                                for _, h, u in COLUMNS) + " |")
-        print("|" + " --- |" * len(COLUMNS))
+                                for _, h, u in COLUMNS) + " | reps |")
+        print("|" + " --- |" * (len(COLUMNS) + 1))
         for r in mrows:
-            print("| " + " | ".join(cell(r[k]) for k, _, _ in COLUMNS) +
-                  " |")
+            print("| " + " | ".join(value(r, k) for k, _, _ in COLUMNS) +
+                  " | " + reps_cell(r) + " |")
+        print()
+        for r in mrows:
+            for f in r["failures"]:
+                why, err = f.get("why") or "failed", f.get("error") or "-"
+                print("FAILED: %s-%s rep %s: %s" %
+                      (matrix, r["case"], f.get("rep", "?"),
+                       why if err in why else why + ": " + err))
+        print("unit: what one registration figure is per: io_u, one "
+              "buffer of each I/O unit; region, one coalesced region "
+              "holding many (buffers = regions)")
+        print(STATS_NOTE)
+        print(workload_line(args.dir, mrows, reps_text(mrows)))
+        for line in provenance_lines(prov, versions):
+            print(line)
     ratio_line(rows)
     print("\ncompare: CSV in %s" % os.path.join(args.dir, "results.csv"))
 
@@ -407,12 +876,24 @@ def ratio_line(rows):
     """per_page against hugetlb_fast at 256 x 1 MiB, when both ran."""
     def pick(st):
         for r in rows:
-            if r["strategy"] == st and r["buffers"] == 256 and \
-                    r["bs"] in ("", "1m") and r["per_buffer_mean_ns"]:
-                return r["per_buffer_mean_ns"]
+            if r["strategy"] == st and r["stats"]["buffers"] and \
+                    r["stats"]["buffers"].median == 256 and \
+                    r["bs"] in ("", "1m") and \
+                    r["stats"]["per_buffer_mean_ns"]:
+                return r["figures"]["per_buffer_mean_ns"]
         return None
     a, b = pick("per_page"), pick("hugetlb_fast")
-    if a and b:
+    if not (a and b):
+        return
+    if abstats and min(len(a), len(b)) > 1:
+        # median(per_page) / median(hugetlb_fast), with its interval
+        r = abstats.ratio(b, a)
+        times, ci = abstats.fmt_ratio(r)
+        print("\nPer-buffer registration, 256 x 1 MiB: per_page %.0f ns, "
+              "hugetlb_fast %.0f ns: %sx, 95 %% interval %s" %
+              (r.median_b, r.median_a, times, ci))
+    else:
+        a, b = statistics.median(a), statistics.median(b)
         print("\nPer-buffer registration, 256 x 1 MiB: per_page %.0f ns, "
               "hugetlb_fast %.0f ns: %.1fx" % (a, b, a / b))
 
@@ -425,12 +906,37 @@ def gnuplot(script, cwd):
     subprocess.run(["gnuplot"], input=script, text=True, cwd=cwd, check=True)
 
 
+def gp_str(s):
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"').replace(
+        "\n", "\\n")
+
+
+def plot_title(title, d, rows, prov):
+    """A title, and under it what the figures were measured on."""
+    engines = sorted({v for r in rows for v, _ in r["versions"] if v})
+    sub = "Linux %s, %s, uring_folioreg %s" % (
+        prov["kernel"]["release"], prov["fio"],
+        ",".join(engines) or "?") if prov else "provenance not recorded"
+    work = workload_line(d, rows, "")[len("workload: "):].rstrip("; ")
+    stats = "%s: median%s" % (reps_text(rows), ", bars: 95 % interval"
+                              if abstats else "")
+    return "set title %s\n" % gp_str("\n".join((title, sub, work, stats)))
+
+
 def plot(args):
-    rows = load_rows(args.dir)
+    rows = [r for r in load_rows(args.dir) if r["ok"]]
+    _, prov, _ = load_set(args.dir)
     d = os.path.abspath(args.dir)
     made = []
-    style = ("set terminal pngcairo noenhanced size 1000,640 font 'DejaVu Sans,12'\n"
-             "set grid\nset key outside right top\n")
+    style = ("set terminal pngcairo noenhanced size 1000,700 "
+             "font 'DejaVu Sans,11'\nset grid\nset tmargin 6\n")
+
+    def lohi(s):
+        if s is None:
+            return 0, 0, 0
+        m = s.median
+        return m, s.lo if s.lo is not None else m, \
+            s.hi if s.hi is not None else m
 
     scal = [r for r in rows if r["matrix"] == "scaling"]
     if scal:
@@ -439,99 +945,278 @@ def plot(args):
         for st, bs in series:
             fn = "scaling-%s-%s.dat" % (st, bs)
             with open(os.path.join(d, fn), "w") as f:
-                f.write("# buffers per_buffer_ns\n")
+                f.write("# buffers per_unit_ns lo hi\n")
                 for r in sorted((r for r in scal if r["strategy"] == st and
                                  r["bs"] == bs), key=lambda r: r["count"]):
-                    f.write("%d %f\n" % (r["count"], r["per_buffer_mean_ns"]))
-            plots.append("'%s' using 1:2 with linespoints lw 2 "
-                         "title '%s, bs=%s'" % (fn, st, bs))
-        gnuplot(style + "set output 'reg-scaling.png'\n"
-                "set title 'Registration time per buffer against buffer "
-                "count (reg_mode=batch)'\n"
-                "set logscale xy\nset xlabel 'registered buffers'\n"
-                "set ylabel 'time per buffer (ns)'\n"
+                    f.write("%d %f %f %f\n" % (
+                        (r["count"],) +
+                        lohi(r["stats"]["per_buffer_mean_ns"])))
+            plots.append("'%s' using 1:2:3:4 with yerrorlines lw 2 "
+                         "title '%s %s%s'" %
+                         (fn, st, bs, " (per region)"
+                          if UNIT.get(st) == "region" else ""))
+        gnuplot(style + "set output 'reg-scaling.png'\n" +
+                plot_title("Registration time per buffer against buffer "
+                           "count (reg_mode=batch)", d, scal, prov) +
+                "set key below horizontal\n"
+                "set logscale xy\nset xlabel 'registered buffers (count)'\n"
+                "set ylabel 'time per registered unit (ns, log)'\n"
                 "plot " + ", \\\n  ".join(plots) + "\n", d)
         made.append("reg-scaling.png")
 
     strat = [r for r in rows if r["matrix"] != "scaling"]
     if strat:
+        one = len({r["matrix"] for r in strat}) == 1
         with open(os.path.join(d, "strategies.dat"), "w") as f:
-            f.write("# case bvecs bw_mib_s\n")
-            one = len({r["matrix"] for r in strat}) == 1
+            f.write("# case bvecs lo hi bw lo hi reg_ns lo hi reg_note "
+                    "bvecs_note case_and_unit\n")
             for r in strat:
                 label = r["case"] if one else r["matrix"] + "-" + r["case"]
-                f.write("%s %d %f\n" % (label, r["bvecs"], r["bw_mib_s"]))
-        bars = ("set style data histograms\nset style fill solid 0.8 "
-                "border -1\nset boxwidth 0.8\nset xtics rotate by -30\n"
-                "set key off\nset bmargin 8\n")
-        gnuplot(style + bars + "set output 'bvecs.png'\n"
-                "set title 'bio_vecs the kernel built for the registered "
-                "buffers'\nset logscale y\nset yrange [0.5:*]\n"
-                "set ylabel 'bio_vecs (log)'\n"
-                "plot 'strategies.dat' using 2:xtic(1) lc rgb '#3060a0'\n", d)
-        gnuplot(style + bars + "set output 'bandwidth.png'\n"
-                "set title 'Bandwidth per strategy'\nset yrange [0:*]\n"
-                "set ylabel 'bandwidth (MiB/s)'\n"
-                "plot 'strategies.dat' using 3:xtic(1) lc rgb '#a05030'\n",
-                d)
-        made += ["bvecs.png", "bandwidth.png"]
+                unit_label = label + (
+                    " (per region)" if UNIT.get(r["strategy"]) == "region"
+                    else "")
+                st = r["stats"]
+                reg = lohi(st["per_buffer_mean_ns"])
+                note = "0: nothing registered" if not reg[0] else ""
+                f.write("%s %s %s %s %s %s %s\n" % (
+                    gp_str(label),
+                    " ".join("%f" % x for x in lohi(st["bvecs"])),
+                    " ".join("%f" % x for x in lohi(st["bw_mib_s"])),
+                    " ".join("%f" % x for x in reg),
+                    gp_str(note if note else ""),
+                    gp_str("0: none" if not lohi(st["bvecs"])[0] else ""),
+                    gp_str(unit_label)))
+        bars = ("set style data histograms\n"
+                "set style histogram errorbars gap 1 lw 1\n"
+                "set style fill solid 0.8 border -1\nset boxwidth 0.8\n"
+                "set xtics rotate by -30\nset key off\nset bmargin 9\n"
+                "set xlabel 'case'\n")
+
+        def bar_plot(png, title, ylabel, col, color, key=None, note=None,
+                     xtic=1):
+            """Columns COL..COL+2 of strategies.dat as bars with error bars;
+            with KEY (a figure) on a log axis, where a zero has no place:
+            its bar is left out and column NOTE's words stand at the foot
+            of its slot instead."""
+            axis = "set yrange [0:*]\n"
+            foot = ""
+            if key:
+                low = min([x for x in (lohi(r["stats"][key])[1]
+                                       for r in strat) if x > 0] or [1])
+                axis = "set logscale y\nset yrange [%g:*]\n" % (low / 4)
+                foot = ", '' using 0:(%g):%d with labels rotate by 90 " \
+                    "left offset 0,0.5 tc rgb '#303030'" % (low / 3, note)
+            gnuplot(style + bars + "set output '%s'\n" % png +
+                    plot_title(title, d, strat, prov) + axis +
+                    "set ylabel '%s'\n" % ylabel +
+                    "plot 'strategies.dat' using %d:%d:%d:xtic(%d) "
+                    "lc rgb '%s'" % (col, col + 1, col + 2, xtic, color) +
+                    foot + "\n", d)
+            made.append(png)
+        bar_plot("registration.png", "Registration time per registered "
+                 "unit (reg_mode=each)", "time per buffer or region (ns, "
+                 "log)", 8, "#308050", "per_buffer_mean_ns", 11, 13)
+        bar_plot("bvecs.png", "bio_vecs the kernel built for the "
+                 "registered buffers", "bio_vecs (count, log)", 2,
+                 "#3060a0", "bvecs", 12)
+        bar_plot("bandwidth.png", "Bandwidth per strategy",
+                 "bandwidth (MiB/s)", 5, "#a05030")
     for m in made:
         print(os.path.join(args.dir, m))
 
 
 # ---- two result sets --------------------------------------------------
 
+def workload_differences(a, b, rows_a, rows_b, common):
+    """Lines saying how the workloads of A and B differ, case by case,
+    option by option (the job files each case ran)."""
+    diffs = {}
+    for key in common:
+        oa, ob = job_options(a, rows_a[key]), job_options(b, rows_b[key])
+        for opt in sorted(set(oa) | set(ob)):
+            if oa.get(opt) != ob.get(opt):
+                d = diffs.setdefault((opt, oa.get(opt), ob.get(opt)), [])
+                d.append("%s-%s" % key)
+    return ["%s: %s (A) against %s (B), in %s" %
+            (opt, va if va is not None else "unset",
+             vb if vb is not None else "unset",
+             ", ".join(cases) if len(cases) <= 3 else
+             "%d cases" % len(cases))
+            for (opt, va, vb), cases in diffs.items()]
+
+
 def diff(args):
+    if not abstats:
+        die("diff needs abstats.py (scripts/lab/abstats.py of the source "
+            "tree) beside compare.py")
     a = {(r["matrix"], r["case"]): r for r in load_rows(args.a)}
     b = {(r["matrix"], r["case"]): r for r in load_rows(args.b)}
-    keys = [k for k in a if k in b]
-    if not keys:
+    common = [k for k in a if k in b]
+    only_a = [k for k in a if k not in b]
+    only_b = [k for k in b if k not in a]
+    for side, keys in (("A", only_a), ("B", only_b)):
+        if keys:
+            print("only in %s (%s): %s" % (
+                side, args.a if side == "A" else args.b,
+                ", ".join("%s-%s" % k for k in keys)))
+    if not common:
         die("the two result sets have no case in common")
-    metrics = [c for c in COLUMNS if c[0] not in
-               ("case", "strategy", "folio", "buffers")]
-    print("B / A per metric: %s (A) and %s (B)\n" % (args.a, args.b))
-    print("| case | metric | A | B | B/A |")
-    print("| --- | --- | --- | --- | --- |")
-    for k in keys:
+    differ = workload_differences(args.a, args.b, a, b, common)
+    if differ:
+        for line in differ:
+            print("workload differs: " + line)
+        if not args.allow_mismatch:
+            die("the two result sets ran different workloads (above); "
+                "compare like with like, or pass --allow-mismatch")
+        warn("WARNING: comparing different workloads (--allow-mismatch)")
+    for side, d in (("A", args.a), ("B", args.b)):
+        _, prov, _ = load_set(d)
+        rows = list((a if side == "A" else b).values())
+        versions = set().union(*(r["versions"] for r in rows))
+        print("\n%s: %s, %s" % (side, d, reps_text(rows)))
+        for line in provenance_lines(prov, versions):
+            print("  " + line)
+    metrics = [c for c in FIGURES if c[0] != "buffers"]
+    print("\nB / A per figure: the ratio of the medians, its 95 %% "
+          "percentile-bootstrap interval (%d resamples, seed %d, "
+          "scripts/lab/abstats.py) and the verdict: same when the "
+          "interval contains 1, else lower or higher\n" %
+          (abstats.RESAMPLES, abstats.SEED))
+    print("| case | metric | A | B | B/A | 95% CI | verdict |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for k in common:
+        ra, rb = a[k], b[k]
+        for side, r in (("A", ra), ("B", rb)):
+            if r["failures"]:
+                print("| %s-%s | runs failed in %s | %d of %d | | | | |" %
+                      (k[0], k[1], side, len(r["failures"]), r["runs"]))
         for key, head, unit in metrics:
-            va, vb = a[k][key], b[k][key]
-            r = "%.3f" % (vb / va) if va and vb is not None else "-"
-            print("| %s-%s | %s%s | %s | %s | %s |" %
+            fa, fb = ra["figures"][key], rb["figures"][key]
+            if all(v is None for v in fa + fb):
+                continue
+            r = abstats.ratio(fa, fb)
+            times, ci = abstats.fmt_ratio(r)
+            verdict = r.verdict
+            if min(r.n_a, r.n_b) < 2 and verdict not in ("same", "n/a"):
+                # One run a side: its "interval" is a point, and any
+                # difference would read as significant.
+                ci, verdict = "none (1 run)", "differs, 1 run: no verdict"
+
+            if key.startswith("per_buffer"):
+                head = head.replace("unit", ra["unit"])
+            print("| %s-%s | %s%s | %s | %s | %s | %s | %s |" %
                   (k[0], k[1], head, " (%s)" % unit if unit else "",
-                   cell(va), cell(vb), r))
+                   abstats.fmt_num(r.median_a), abstats.fmt_num(r.median_b),
+                   times, ci, verdict))
+
+
+# ---- options -------------------------------------------------------------
+
+class HelpFormat(argparse.ArgumentDefaultsHelpFormatter,
+                 argparse.RawDescriptionHelpFormatter):
+    """Every option's default in its help (none where it has none), and
+    the descriptions as written."""
+
+    def _get_help_string(self, action):
+        if action.required:
+            return action.help
+        if not action.option_strings or \
+                action.default is argparse.SUPPRESS:
+            return super()._get_help_string(action)
+        if action.default is None:
+            return action.help + " (default: unset)"
+        if action.default is False:
+            return action.help + " (default: off)"
+        return super()._get_help_string(action)
+
+
+class DeprecatedReps(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        warn("%s is deprecated: use --reps (every matrix repeats)" %
+             option_string)
+        namespace.reps = values
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=HelpFormat)
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    r = sub.add_parser(
+        "run", help="run a matrix of jobs, each case --reps times",
+        description="Run MATRIX into --out: each case --reps times, each "
+        "run one fio job; records every run and the provenance in "
+        "OUT/runs.json.", epilog=MATRIX_HELP, formatter_class=HelpFormat)
+    r.add_argument("matrix", choices=sorted(MATRICES),
+                   help="what to run (below)")
+    r.add_argument("--out", required=True,
+                   help="results directory (made; runs.json, jobs/, json/, "
+                   "logs/)")
+    r.add_argument("--reps", type=int, default=3,
+                   help="runs per case; tables show their median and its "
+                   "95 %% interval")
+    r.add_argument("--scaling-reps", type=int, dest="reps",
+                   action=DeprecatedReps, default=argparse.SUPPRESS,
+                   help="deprecated alias of --reps (default: as --reps)")
+    r.add_argument("--fio", default="fio", help="the fio to run")
+    r.add_argument("--client",
+                   help="run on a fio --server there (fio's syntax, e.g. "
+                   "ip:10.0.0.2,8765); the engine and --file paths are the "
+                   "server's")
+    r.add_argument("--file", default="/tmp/uring_folioreg-compare.dat",
+                   help="scratch file for the I/O (needs no device)")
+    r.add_argument("--size", default="512m",
+                   help="bytes of --file the I/O covers (k, m, g)")
+    r.add_argument("--depth", type=int, default=64,
+                   help="iodepth: buffers registered per job")
+    r.add_argument("--numjobs", type=int, default=2,
+                   help="jobs of the rfc matrix")
+    r.add_argument("--runtime", type=int, default=4,
+                   help="seconds of I/O per run (strategies, rfc)")
+    r.add_argument("--scaling-counts",
+                   default="16,64,256,1024,4096,16384",
+                   help="buffer counts of the scaling matrix")
+    r.add_argument("--scaling-bs", default="4k,64k,1m,2m",
+                   help="buffer sizes of the scaling matrix")
+    r.add_argument("--scaling-strategies", default="per_page,hugetlb_fast",
+                   help="strategies of the scaling matrix")
+    r.add_argument("--scaling-budget", default="1g",
+                   help="largest count x bs to register (scaling)")
+    r.add_argument("--engine", help="the engine the jobs load",
+                   default=os.path.join(TOP, "uring_folioreg.so"))
+    for name, summary, desc in (
+            ("table", "print Markdown tables, write DIR/results.csv",
+             "One Markdown table per matrix of DIR: a row per case, each "
+             "figure the median of its repeats with its 95 % percentile-"
+             "bootstrap interval, failed runs marked; under each, the "
+             "workload and the provenance. Writes DIR/results.csv (each "
+             "figure with _lo and _hi)."),
+            ("plot", "draw PNG plots with gnuplot",
+             "PNG plots into DIR: reg-scaling.png (scaling), "
+             "registration.png, bvecs.png and bandwidth.png (the others); "
+             "medians with 95 % interval bars, the kernel, fio, engine, "
+             "workload and repeats in the title.")):
+        sub.add_parser(name, formatter_class=HelpFormat, help=summary,
+                       description=desc).add_argument(
+            "dir", help="a results directory (compare.py run --out)")
+    dfp = sub.add_parser(
+        "diff", formatter_class=HelpFormat,
+        help="B against A, figure by figure, with a verdict",
+        description="B against A for every figure of every case both ran: "
+        "the ratio of the medians with its 95 % bootstrap interval and a "
+        "verdict (same when the interval contains 1, lower, higher). "
+        "Refuses two sets whose job options differ (other than the engine "
+        "and scratch file paths) unless --allow-mismatch; lists the cases "
+        "only one side has.")
+    dfp.add_argument("a", help="results directory A (the baseline)")
+    dfp.add_argument("b", help="results directory B")
+    dfp.add_argument("--allow-mismatch", action="store_true",
+                     help="compare even when the workloads differ (each "
+                     "difference is still printed)")
+    return p
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    sub = p.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("run", help="run a matrix of jobs")
-    r.add_argument("matrix", choices=sorted(MATRICES))
-    r.add_argument("--out", required=True, help="results directory")
-    r.add_argument("--engine", default=os.path.join(TOP, "uring_folioreg.so"))
-    r.add_argument("--fio", default="fio")
-    r.add_argument("--client", help="run on a fio --server there")
-    r.add_argument("--file", default="/tmp/uring_folioreg-compare.dat",
-                   help="scratch file for the I/O (needs no device)")
-    r.add_argument("--size", default="512m")
-    r.add_argument("--depth", type=int, default=64)
-    r.add_argument("--numjobs", type=int, default=2)
-    r.add_argument("--runtime", type=int, default=4)
-    r.add_argument("--scaling-counts",
-                   default="16,64,256,1024,4096,16384")
-    r.add_argument("--scaling-bs", default="4k,64k,1m,2m")
-    r.add_argument("--scaling-strategies", default="per_page,hugetlb_fast")
-    r.add_argument("--scaling-reps", type=int, default=3,
-                   help="runs per scaling point; the median is kept")
-    r.add_argument("--scaling-budget", default="1g",
-                   help="largest count x bs to register")
-    t = sub.add_parser("table", help="print the table, write results.csv")
-    t.add_argument("dir")
-    g = sub.add_parser("plot", help="draw PNG plots with gnuplot")
-    g.add_argument("dir")
-    dfp = sub.add_parser("diff", help="two result sets side by side")
-    dfp.add_argument("a")
-    dfp.add_argument("b")
-    args = p.parse_args()
+    args = parser().parse_args()
     {"run": run_matrix, "table": table, "plot": plot, "diff": diff}[
         args.cmd](args)
 

@@ -2,8 +2,8 @@
 bootstrap confidence interval, and a verdict from it.
 
 Pure standard library, no state: scripts/lab/ab.py uses it on the
-per-boot figures of two kernels; compare.py's diff may import it for any
-two sets of repeated runs.
+per-boot figures of two kernels, examples/compare.py on the repeats of
+its runs (the interval of each figure in its tables, and its diff).
 
 ratio(a, b) -> Ratio(median_a, median_b, ratio, lo, hi, verdict)
 
@@ -15,6 +15,13 @@ ratio(a, b) -> Ratio(median_a, median_b, ratio, lo, hi, verdict)
            lo and hi are the (1-level)/2 and (1+level)/2 quantiles.
   verdict  "same" when the interval contains 1, else "lower" (B below A)
            or "higher".
+
+median_interval(xs) -> Median(median, lo, hi, n)
+
+  the median of one set of figures and the percentile bootstrap interval
+  of that median, drawn as above (len(xs) values with replacement, the
+  same seed). With one figure the interval is that figure; with few
+  (3 to 5) it spans most of their range.
 
 Figures that are not numbers (None: a metric a run did not report) are
 left out; with no figure on one side the verdict is "n/a". Zero medians:
@@ -31,6 +38,7 @@ RESAMPLES = 4000
 LEVEL = 0.95
 
 Ratio = namedtuple("Ratio", "median_a median_b ratio lo hi verdict n_a n_b")
+Median = namedtuple("Median", "median lo hi n")
 
 
 def _ratio(mb, ma):
@@ -54,6 +62,19 @@ def clean(xs):
             if x is not None and not (isinstance(x, float) and math.isnan(x))]
 
 
+def _resample(rng, xs):
+    return [xs[rng.randrange(len(xs))] for _ in range(len(xs))]
+
+
+def _bootstrap(draw, resamples, level, seed):
+    """The (1-level)/2 and (1+level)/2 quantiles of RESAMPLES values of
+    draw(rng), rng a random.Random(seed)."""
+    rng = random.Random(seed)
+    draws = sorted(draw(rng) for _ in range(resamples))
+    return (_quantile(draws, (1 - level) / 2),
+            _quantile(draws, (1 + level) / 2))
+
+
 def ratio(a, b, resamples=RESAMPLES, level=LEVEL, seed=SEED):
     a, b = clean(a), clean(b)
     if not a or not b:
@@ -61,18 +82,26 @@ def ratio(a, b, resamples=RESAMPLES, level=LEVEL, seed=SEED):
                      statistics.median(b) if b else None,
                      None, None, None, "n/a", len(a), len(b))
     ma, mb = statistics.median(a), statistics.median(b)
-    r = _ratio(mb, ma)
-    rng = random.Random(seed)
-    draws = []
-    na, nb = len(a), len(b)
-    for _ in range(resamples):
-        sa = statistics.median([a[rng.randrange(na)] for _ in range(na)])
-        sb = statistics.median([b[rng.randrange(nb)] for _ in range(nb)])
-        draws.append(_ratio(sb, sa))
-    draws.sort()
-    lo = _quantile(draws, (1 - level) / 2)
-    hi = _quantile(draws, (1 + level) / 2)
-    return Ratio(ma, mb, r, lo, hi, verdict(lo, hi), na, nb)
+
+    def draw(rng):
+        sa = statistics.median(_resample(rng, a))
+        return _ratio(statistics.median(_resample(rng, b)), sa)
+    lo, hi = _bootstrap(draw, resamples, level, seed)
+    return Ratio(ma, mb, _ratio(mb, ma), lo, hi, verdict(lo, hi),
+                 len(a), len(b))
+
+
+def median_interval(xs, resamples=RESAMPLES, level=LEVEL, seed=SEED):
+    xs = clean(xs)
+    if not xs:
+        return Median(None, None, None, 0)
+    if min(xs) == max(xs):
+        # Every draw is that value: no need to draw.
+        return Median(xs[0], xs[0], xs[0], len(xs))
+    lo, hi = _bootstrap(
+        lambda rng: statistics.median(_resample(rng, xs)),
+        resamples, level, seed)
+    return Median(statistics.median(xs), lo, hi, len(xs))
 
 
 def verdict(lo, hi):

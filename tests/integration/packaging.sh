@@ -104,6 +104,9 @@ check_install() {
 		why="$why the installed compare.py's --engine default is not $so;"
 	[ "$(head -1 "$dest$docdir/examples/compare.py")" = '#!/usr/bin/python3' ] ||
 		why="$why the installed compare.py's interpreter is not /usr/bin/python3;"
+	# ... and its statistics: intervals, not medians alone.
+	(cd "$dest$docdir/examples" && python3 -c 'import compare; assert compare.abstats') \
+		>/dev/null 2>&1 || why="$why the installed compare.py finds no abstats.py;"
 	for f in $(cd examples && find . -type f ! -path '*/__pycache__/*'); do
 		[ -f "$dest$docdir/examples/${f#./}" ] ||
 			why="$why no examples/${f#./};"

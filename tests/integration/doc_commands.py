@@ -265,9 +265,13 @@ def main():
                     "tests/integration/doc_commands.py" if rule is None
                     else rule(cmd))
         man = os.path.join(TOP, "man", "uring_folioreg.7")
+        # The examples read as one shell session: a variable set in one
+        # (E=...) holds in the next.
+        env = ""
         for i, block in enumerate(man_blocks(man, "EXAMPLES"), 1):
             verdict(f"man EXAMPLES {i}: {block.split(chr(10))[0][:50]}",
-                    run_man_example(block))
+                    run_man_example(env + block))
+            env += "".join(re.findall(r"^[A-Z]\w*=.*\n", block, re.M))
             with open(HP, "w") as f:
                 f.write(saved)
         blocks = man_blocks(man, "SYNOPSIS")

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -29,7 +28,7 @@ int ufr_err_set(struct ufr_err *err, int errnum, const char *fmt, ...)
 	vsnprintf(err->msg + sizeof(prefix) - 1,
 		  sizeof(err->msg) - sizeof(prefix) + 1, fmt, ap);
 	va_end(ap);
-	return -abs(errnum);
+	return errnum;
 }
 
 const char *ufr_strategy_name(enum ufr_strategy s)
@@ -58,7 +57,7 @@ bool ufr_fio_version_ok(const char *running, const char *built,
 		return true;
 
 	ufr_err_set(
-		err, EINVAL,
+		err, -EINVAL,
 		"engine %s built for %s but loaded by %s; struct layouts differ, so it will not run. Rebuild it against this fio: make deps && make clean && make (Debian's fio), or make clean && make FIO_SRC=<source tree of %s>",
 		UFR_VERSION, built, running ? running : "an unknown fio",
 		running ? running : "this fio");
@@ -77,19 +76,19 @@ int ufr_dio_check(int fd, const char *name, const unsigned long long *bs,
 		return 0;
 	if (!st.stx_dio_offset_align)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"direct=1: filename=%s does not support O_DIRECT; use direct=0 or another file system",
 			name);
 	for (i = 0; i < nr; i++) {
 		if (bs[i] % st.stx_dio_offset_align)
 			return ufr_err_set(
-				err, EINVAL,
+				err, -EINVAL,
 				"bs=%llu: O_DIRECT on filename=%s needs sizes and offsets in multiples of %u bytes; use such a bs (or direct=0)",
 				bs[i], name, st.stx_dio_offset_align);
 	}
 	if (st.stx_dio_mem_align && mem_align % st.stx_dio_mem_align)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"mem_align=%zu: O_DIRECT on filename=%s needs buffers aligned to %u bytes; use a multiple of %u",
 			mem_align, name, st.stx_dio_mem_align,
 			st.stx_dio_mem_align);
@@ -124,7 +123,7 @@ int ufr_iopoll_check(int fd, const char *name, struct ufr_err *err)
 	if (val[0] != '0')
 		return 0;
 	return ufr_err_set(
-		err, EOPNOTSUPP,
+		err, -EOPNOTSUPP,
 		"hipri: filename=%s is on a block device without poll queues (%s is 0); give the device poll queues (e.g. nvme.poll_queues=N) or drop hipri",
 		name, path);
 }
@@ -244,7 +243,7 @@ int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
 	thp_setting(path, val, sizeof(val));
 	if (!val[0])
 		return ufr_err_set(
-			err, EOPNOTSUPP,
+			err, -EOPNOTSUPP,
 			"reg_folio=%s: this kernel has no anonymous %zu KiB THP (%s is missing; multi-size THP came with Linux 6.8); use reg_folio=thp, 2m or 1g",
 			ufr_folio_name(folio), kb, path);
 	own_on = mthp_on(val, top);
@@ -280,18 +279,19 @@ int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
 		return 0;
 	if (!largelen)
 		return ufr_err_set(
-			err, EOPNOTSUPP,
+			err, -EOPNOTSUPP,
 			"reg_folio=%s: anonymous %zu KiB THP is off (hugepages-%zukB/enabled is %s, top-level enabled is %s), so the kernel would not hand out %zu KiB folios; enable it: %s",
 			ufr_folio_name(folio), kb, kb, val, top[0] ? top : "?",
 			kb, fix);
 	return ufr_err_set(
-		err, EOPNOTSUPP,
+		err, -EOPNOTSUPP,
 		"reg_folio=%s: the kernel would not hand out %zu KiB folios: hugepages-%zukB/enabled is %s and larger sizes, which a fault tries first, are enabled: %s (top-level enabled is %s); write: %s",
 		ufr_folio_name(folio), kb, kb, val, larger, top[0] ? top : "?",
 		fix);
 }
 
-/* Hugetlb pages of the folio size that hugetlb_fast would need. */
+/* Hugetlb pages of the folio size that hugetlb_fast would need, or the
+ * negative errno of a plan that cannot be made. */
 static long hugetlb_fast_need(const struct ufr_config *c, enum ufr_folio folio)
 {
 	struct ufr_plan_params p = {
@@ -303,10 +303,10 @@ static long hugetlb_fast_need(const struct ufr_config *c, enum ufr_folio folio)
 	};
 	struct ufr_plan plan;
 	struct ufr_err err;
-	long need;
+	long need = ufr_plan_make(&p, &plan, &err);
 
-	if (ufr_plan_make(&p, &plan, &err))
-		return -1;
+	if (need)
+		return need;
 	need = plan.backing_bytes / p.folio_bytes;
 	ufr_plan_free(&plan);
 	return need;
@@ -337,7 +337,7 @@ static void resolve_auto(struct ufr_config *c)
 static int bad_folio(const struct ufr_config *c, const char *fix,
 		     struct ufr_err *err)
 {
-	return ufr_err_set(err, EINVAL, "reg_folio=%s: reg_strategy=%s %s",
+	return ufr_err_set(err, -EINVAL, "reg_folio=%s: reg_strategy=%s %s",
 			   ufr_folio_name(c->folio),
 			   ufr_strategy_name(c->strategy), fix);
 }
@@ -349,20 +349,20 @@ int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err)
 
 	if (own && c->fio_mem_set)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"iomem=: reg_strategy=%s allocates its own buffer memory, so iomem= cannot apply; drop iomem= or use reg_strategy=iomem",
 			ufr_strategy_name(c->strategy));
 	if (c->rereg && c->strategy == UFR_STRAT_NONE)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"rereg_interval: reg_strategy=none registers no buffers, so there is nothing to re-register; drop rereg_interval or choose a strategy");
 	if (c->mode == UFR_REG_EACH && c->strategy == UFR_STRAT_NONE)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"reg_mode=each: reg_strategy=none registers no buffers, so there is nothing to register one by one; drop reg_mode or choose a strategy");
 	if (c->numa_node < -1)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"reg_numa_node=%d: not a node; give a node number (see numactl -H) or -1 to leave placement alone",
 			c->numa_node);
 	if (c->numa_node >= 0) {
@@ -371,7 +371,7 @@ int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err)
 			return ret;
 		if (!own)
 			return ufr_err_set(
-				err, EINVAL,
+				err, -EINVAL,
 				"reg_numa_node=%d: reg_strategy=%s runs on fio's memory; place it with numa_mem_policy=bind:%d instead",
 				c->numa_node, ufr_strategy_name(c->strategy),
 				c->numa_node);

@@ -63,17 +63,17 @@ static int check_params(const struct ufr_plan_params *p, struct ufr_err *err)
 
 	if (!p->nr_bufs || !p->buf_bytes || !p->folio_bytes)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"reg_strategy=%s: nothing to place (iodepth=%u, bs=%zu)",
 			name, p->nr_bufs, p->buf_bytes);
 	if (p->nr_bufs > UFR_MAX_BUFFERS)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"iodepth=%u: reg_strategy=%s registers one buffer per io_u and the kernel takes at most %u; lower iodepth to %u or use reg_strategy=coalesced",
 			p->nr_bufs, name, UFR_MAX_BUFFERS, UFR_MAX_BUFFERS);
 	if (p->align + p->buf_bytes > UFR_MAX_REGION_BYTES)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"bs=%zu: one buffer would be a region over 1 GiB, which the kernel refuses; lower bs",
 			p->buf_bytes);
 	return 0;
@@ -114,7 +114,7 @@ static int plan_in_folio(const struct ufr_plan_params *p, struct ufr_plan *plan,
 
 	if (p->align + p->buf_bytes > p->folio_bytes)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"bs=%zu: hugetlb_fast places each buffer inside one folio, and with mem_align=%zu it does not fit a %zu KiB folio; use reg_folio=1g or a smaller bs",
 			p->buf_bytes, p->align, p->folio_bytes >> 10);
 	per_folio = (p->folio_bytes - p->align) / p->buf_bytes;
@@ -224,7 +224,7 @@ int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 	}
 	if (ret == -ENOMEM)
 		ret = ufr_err_set(
-			err, ENOMEM,
+			err, -ENOMEM,
 			"reg_strategy=%s: no memory to plan %u buffers",
 			ufr_strategy_name(p->strategy), p->nr_bufs);
 	if (ret) {

@@ -60,7 +60,7 @@ static int map_hugetlb(struct ufr_backing *b, size_t len, size_t page,
 		if (errno == ENOMEM)
 			return ufr_hugetlb_shortage(err, what, page, need);
 		return ufr_err_set(
-			err, errno,
+			err, -errno,
 			"reg_folio: mmap of %zu bytes of %zu KiB hugetlb pages failed: %s",
 			len, page >> 10, strerror(errno));
 	}
@@ -81,7 +81,7 @@ static int map_anon(struct ufr_backing *b, size_t len, size_t align, int advice,
 	if (b->map == MAP_FAILED) {
 		b->map = NULL;
 		return ufr_err_set(
-			err, errno,
+			err, -errno,
 			"buffer memory: mmap of %zu bytes failed: %s; lower iodepth or bs",
 			len, strerror(errno));
 	}
@@ -109,7 +109,7 @@ static int hugetlb_fault_failed(struct ufr_err *err, int numa_node, size_t page,
 		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
 					    need);
 	return ufr_err_set(
-		err, ENOMEM,
+		err, -ENOMEM,
 		"%s: faulting in %lu hugetlb pages of %zu KiB failed although %ld are free: a hugetlb cgroup limit keeps them from this job; raise it (hugetlb.%s.limit_in_bytes or hugetlb.%s.max of the job's cgroup)",
 		hugetlb_option(page), need, page >> 10, free,
 		page >> 30 ? "1GB" : "2MB", page >> 30 ? "1GB" : "2MB");
@@ -127,7 +127,7 @@ int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 	len = (len + fbytes - 1) / fbytes * fbytes;
 	if (folio == UFR_FOLIO_THP && !ufr_thp_enabled())
 		return ufr_err_set(
-			err, EOPNOTSUPP,
+			err, -EOPNOTSUPP,
 			"reg_folio=thp: transparent hugepages are off (/sys/kernel/mm/transparent_hugepage/enabled is never); enable them: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");
 
 	if (hugetlb)
@@ -214,21 +214,21 @@ int ufr_hugetlb_shortage(struct ufr_err *err, const char *what,
 
 	if (total < 0)
 		return ufr_err_set(
-			err, ENOMEM,
+			err, -ENOMEM,
 			"%s: this kernel has no %zu KiB hugetlb pages; use another page size",
 			what, page_bytes >> 10);
 	if (free < 0)
 		free = avail = 0;
 	if (avail == free)
 		return ufr_err_set(
-			err, ENOMEM,
+			err, -ENOMEM,
 			"%s: needs %lu hugetlb pages of %zu KiB, %ld are free; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
 			what, need, page_bytes >> 10, free,
 			total + (need > (unsigned long)avail ? need - avail :
 							       need),
 			page_bytes >> 10);
 	return ufr_err_set(
-		err, ENOMEM,
+		err, -ENOMEM,
 		"%s: needs %lu hugetlb pages of %zu KiB, %ld are free but %ld of them are reserved by other mappings; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
 		what, need, page_bytes >> 10, free, free - avail,
 		total + (need > (unsigned long)avail ? need - avail : need),
@@ -241,13 +241,13 @@ int ufr_numa_check_node(int node, struct ufr_err *err)
 
 	if (numa_available() < 0)
 		return ufr_err_set(
-			err, ENODEV,
+			err, -ENODEV,
 			"reg_numa_node=%d: this kernel has no NUMA support; use reg_numa_node=-1",
 			node);
 	if (node < 0 || node > numa_max_node() || node >= UFR_MAX_NODES ||
 	    numa_node_size64(node, &free) <= 0)
 		return ufr_err_set(
-			err, ENODEV,
+			err, -ENODEV,
 			"reg_numa_node=%d: no such node with memory (nodes 0-%d exist; see numactl -H); use one of them or -1",
 			node, numa_max_node());
 	return 0;
@@ -259,13 +259,14 @@ int ufr_numa_bind(void *addr, size_t len, int node, struct ufr_err *err)
 	long ret;
 
 	if (!mask)
-		return ufr_err_set(err, ENOMEM, "reg_numa_node: out of memory");
+		return ufr_err_set(err, -ENOMEM,
+				   "reg_numa_node: out of memory");
 	numa_bitmask_setbit(mask, node);
 	ret = mbind(addr, len, MPOL_BIND, mask->maskp, mask->size + 1, 0);
 	numa_free_nodemask(mask);
 	if (ret)
 		return ufr_err_set(
-			err, errno,
+			err, -errno,
 			"reg_numa_node=%d: binding the buffer memory failed: %s",
 			node, strerror(errno));
 	return 0;
@@ -275,7 +276,7 @@ int ufr_numa_hugetlb_shortage(struct ufr_err *err, int node, size_t page,
 			      unsigned long need)
 {
 	return ufr_err_set(
-		err, ENOMEM,
+		err, -ENOMEM,
 		"reg_numa_node=%d: node %d has fewer than %lu free hugetlb pages of %zu KiB; reserve them there: echo %lu > /sys/devices/system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages",
 		node, node, need, page >> 10, need, node, page >> 10);
 }
@@ -343,7 +344,8 @@ int ufr_bufset_map(struct ufr_bufset *s, const struct ufr_config *c,
 	if (ret)
 		return ret;
 	if (alloc_index(s, p->nr_bufs, p->nr_regions))
-		return ufr_err_set(err, ENOMEM, "buffer memory: out of memory");
+		return ufr_err_set(err, -ENOMEM,
+				   "buffer memory: out of memory");
 	for (i = 0; i < p->nr_regions; i++) {
 		s->iov[i].iov_base = (char *)s->mem.addr + p->regions[i].off;
 		s->iov[i].iov_len = p->regions[i].len;

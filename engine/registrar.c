@@ -210,7 +210,7 @@ int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err)
 	*out = NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		return ufr_err_set(err, ENOMEM, "reg_profile: out of memory");
+		return ufr_err_set(err, -ENOMEM, "reg_profile: out of memory");
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
 	attr.type = PERF_TYPE_SOFTWARE;
@@ -225,36 +225,36 @@ int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err)
 	p->fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1,
 			PERF_FLAG_FD_CLOEXEC);
 	if (p->fd < 0) {
-		ret = errno;
+		ret = -errno;
 		free(p);
-		if (ret == EACCES || ret == EPERM)
+		if (ret == -EACCES || ret == -EPERM)
 			return ufr_err_set(
 				err, ret,
 				"reg_profile: kernel sampling is not allowed (%s, %s); run as root (or with CAP_PERFMON), or allow it: echo 1 > /proc/sys/kernel/perf_event_paranoid",
-				strerror(ret), paranoid_hint());
+				strerror(-ret), paranoid_hint());
 		return ufr_err_set(
 			err, ret,
 			"reg_profile: perf_event_open of the cpu-clock failed: %s; this kernel needs CONFIG_PERF_EVENTS",
-			strerror(ret));
+			strerror(-ret));
 	}
 	p->page = (size_t)sysconf(_SC_PAGESIZE);
 	p->ring_len = p->page * (1 + PROFILE_RING_PAGES);
 	p->ring = mmap(NULL, p->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		       p->fd, 0);
 	if (p->ring == MAP_FAILED) {
-		ret = errno;
+		ret = -errno;
 		p->ring = NULL;
 		ufr_profiler_close(p);
 		return ufr_err_set(
 			err, ret,
 			"reg_profile: mapping the sample buffer failed: %s; raise /proc/sys/kernel/perf_event_mlock_kb",
-			strerror(ret));
+			strerror(-ret));
 	}
 	ret = load_kallsyms(p);
 	if (ret) {
 		ufr_profiler_close(p);
 		return ufr_err_set(
-			err, -ret,
+			err, ret,
 			"reg_profile: the kernel's symbol addresses cannot be read (/proc/kallsyms shows %s); run as root with kernel.kptr_restrict 0 or 1",
 			ret == -EACCES ? "zeros" : "nothing");
 	}
@@ -345,24 +345,24 @@ static int explain(int ret, const char *what, unsigned int n, uint64_t bytes,
 	if (ret == -ENOMEM && !getrlimit(RLIMIT_MEMLOCK, &rl) &&
 	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < bytes)
 		return ufr_err_set(
-			err, ENOMEM,
+			err, -ENOMEM,
 			"%s: registering %u buffers pins %llu bytes but RLIMIT_MEMLOCK is %llu bytes; raise it: ulimit -l unlimited (or ulimit -l %llu)",
 			what, n, (unsigned long long)bytes,
 			(unsigned long long)rl.rlim_cur,
 			(unsigned long long)(bytes + 1023) / 1024);
 	if (ret == -ENOMEM)
 		return ufr_err_set(
-			err, ENOMEM,
+			err, -ENOMEM,
 			"%s: registering %u buffers (%llu bytes): out of memory to pin them; lower iodepth or bs",
 			what, n, (unsigned long long)bytes);
 	if (ret == -EINVAL && n > 16384)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"%s: %u buffers: the kernel registers at most 16384; lower iodepth",
 			what, n);
 	if (ret == -EFAULT)
 		return ufr_err_set(
-			err, EFAULT,
+			err, -EFAULT,
 			"%s: the buffer memory cannot be pinned (not anonymous, shmem or hugetlb memory?); use another iomem= or reg_strategy=",
 			what);
 	return ufr_err_set(err, ret, "%s: registering %u buffers failed: %s",

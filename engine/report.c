@@ -38,7 +38,7 @@ int ufr_stats_path_check(const char *path, struct ufr_err *err)
 
 	if (!path[0])
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"reg_stats=: no path given; give a file to write the figures to, or drop reg_stats");
 	/* Create it and take it away again, or open what is there. */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -54,7 +54,7 @@ int ufr_stats_path_check(const char *path, struct ufr_err *err)
 		return 0;
 	}
 	return ufr_err_set(
-		err, errno,
+		err, -errno,
 		"reg_stats=%s: cannot be written (%s); point reg_stats at a writable path",
 		path, strerror(errno));
 }

@@ -483,7 +483,7 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	if (o->fixedbufs_set && !o->fixedbufs) {
 		if (!ufr_strategy_uses_fio_memory(c->strategy))
 			return ufr_err_set(
-				err, EINVAL,
+				err, -EINVAL,
 				"fixedbufs=0: reg_strategy=%s registers its buffers; drop fixedbufs=0, or use reg_strategy=none",
 				ufr_strategy_name(c->strategy));
 		c->strategy = UFR_STRAT_NONE;
@@ -514,13 +514,13 @@ static int ufr_io_uring_options(struct thread_data *td, struct ufr_job *j,
 		j->vecs = calloc(td->o.iodepth, sizeof(*j->vecs));
 		if (!j->vecs)
 			return ufr_err_set(
-				err, ENOMEM,
+				err, -ENOMEM,
 				"nonvectored=0: no memory for %u iovecs",
 				td->o.iodepth);
 	}
 	if (fio_cmdprio_init(td, &j->cmdprio, &o->cmdprio_options))
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"cmdprio: the priority options were refused (fio says why above); fix cmdprio_percentage, cmdprio_class, cmdprio or cmdprio_bssplit");
 	return 0;
 }
@@ -534,7 +534,7 @@ static int ufr_check_uncached(struct fio_file *f, struct ufr_err *err)
 
 	if (preadv2(f->fd, &v, 1, 0, RWF_DONTCACHE) < 0 && errno == EOPNOTSUPP)
 		return ufr_err_set(
-			err, EOPNOTSUPP,
+			err, -EOPNOTSUPP,
 			"uncached=1: filename=%s: this kernel or file system does not do uncached buffered I/O (RWF_DONTCACHE: Linux 6.14 and later, on file systems that support it); drop uncached",
 			f->file_name);
 	return 0;
@@ -558,20 +558,20 @@ static int ufr_init(struct thread_data *td)
 		j->pending = calloc(td->o.iodepth, sizeof(*j->pending));
 	if (!j || !j->pending) {
 		ret = ufr_err_set(
-			&err, ENOMEM,
+			&err, -ENOMEM,
 			"%s: no memory for the engine's state of %u I/Os; lower iodepth",
 			td->o.name, td->o.iodepth);
 		goto fail;
 	}
 	if (o->rereg_usec > UFR_REREG_MAX_USEC) {
 		ret = ufr_err_set(
-			&err, EINVAL,
+			&err, -EINVAL,
 			"rereg_interval: not a time from 0 to 1h (a negative value?); give e.g. rereg_interval=200ms, or 0 for off");
 		goto fail;
 	}
 	if (strlen(td->o.name) >= sizeof(j->r.jobname)) {
 		ret = ufr_err_set(
-			&err, ENAMETOOLONG,
+			&err, -ENAMETOOLONG,
 			"name=: a job name of %zu bytes; give it a name under %zu bytes",
 			strlen(td->o.name), sizeof(j->r.jobname));
 		goto fail;
@@ -652,7 +652,7 @@ static int ufr_fio_memory_failed(struct thread_data *td)
 
 	if (!mmaphuge && td->o.mem_type != MEM_SHMHUGE) {
 		ufr_err_set(
-			&err, ENOMEM,
+			&err, -ENOMEM,
 			"buffer memory: fio could not allocate %llu bytes (error above); lower iodepth or bs",
 			(unsigned long long)td->orig_buffer_size);
 		return ufr_fail(td, &err, ENOMEM);
@@ -697,7 +697,7 @@ static int ufr_adopt_fio_buffers(struct thread_data *td, struct ufr_job *j,
 	int i, ret;
 
 	if (!bufs)
-		return ufr_err_set(err, ENOMEM,
+		return ufr_err_set(err, -ENOMEM,
 				   "%s: no memory to index %u buffers",
 				   td->o.name, td->o.iodepth);
 	io_u_qiter(&td->io_u_all, io_u, i)
@@ -706,7 +706,7 @@ static int ufr_adopt_fio_buffers(struct thread_data *td, struct ufr_job *j,
 				   td_max_bs(td));
 	free(bufs);
 	if (ret)
-		return ufr_err_set(err, ENOMEM,
+		return ufr_err_set(err, -ENOMEM,
 				   "%s: no memory to index %u buffers",
 				   td->o.name, td->o.iodepth);
 	ret = ufr_prefault(td->orig_buffer, td->orig_buffer_size, true);
@@ -735,7 +735,7 @@ static int ufr_inspect(struct thread_data *td, struct ufr_job *j,
 			       ufr_folio_bytes(j->cfg.folio);
 
 	if (ufr_bufset_segments(&j->bufs, folio, j->rules.rules, &j->seg))
-		return ufr_err_set(err, ENOMEM,
+		return ufr_err_set(err, -ENOMEM,
 				   "%s: no memory to inspect the buffers",
 				   td->o.name);
 	j->r.numa_known =
@@ -852,7 +852,7 @@ static int ufr_open_file(struct thread_data *td, struct fio_file *f)
 	if (td_trim(td) && f->filetype != FIO_TYPE_FILE &&
 	    f->filetype != FIO_TYPE_BLOCK) {
 		ufr_err_set(
-			&err, EOPNOTSUPP,
+			&err, -EOPNOTSUPP,
 			"filename=%s: trim needs a block device or a regular file (punched holes); change rw= or filename=",
 			f->file_name);
 		return ufr_fail(td, &err, EOPNOTSUPP);
@@ -1112,7 +1112,7 @@ static void ufr_io_error(struct ufr_job *j, struct io_u *io_u, int error)
 	    (j->ring.setup_flags & IORING_SETUP_IOPOLL)) {
 		j->said_hipri = true;
 		ufr_err_set(
-			&err, error,
+			&err, -error,
 			"hipri: filename=%s does not support polled I/O (it needs a block device with poll queues, e.g. nvme.poll_queues=N); drop hipri",
 			io_u->file->file_name);
 		log_err("%s\n", err.msg);

@@ -28,7 +28,7 @@ struct ufr_err {
 };
 
 /* Format the message (the "uring_folioreg: " prefix is added) and return
- * -@errnum (a positive errno), so callers can "return ufr_err_set(...)". */
+ * @errnum, a negative errno, so callers can "return ufr_err_set(...)". */
 int ufr_err_set(struct ufr_err *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -370,15 +370,12 @@ static int explain(int ret, const char *what, unsigned int n, uint64_t bytes,
 }
 
 static int register_each(struct io_uring *ring, const struct iovec *iov,
-			 unsigned int n, struct ufr_reg_timing *t)
+			 unsigned int n, struct ufr_reg_timing *t,
+			 uint64_t *per_buffer_ns)
 {
 	uint64_t start, end;
 	unsigned int i;
 	int ret;
-
-	t->per_buffer_ns = calloc(n, sizeof(*t->per_buffer_ns));
-	if (!t->per_buffer_ns)
-		return -ENOMEM;
 
 	prof_on();
 	start = now_ns();
@@ -399,7 +396,8 @@ static int register_each(struct io_uring *ring, const struct iovec *iov,
 		prof_off();
 		if (ret < 0)
 			goto unwind;
-		t->per_buffer_ns[i] = end - start;
+		if (per_buffer_ns)
+			per_buffer_ns[i] = end - start;
 		t->total_ns += end - start;
 		t->calls++;
 	}
@@ -413,7 +411,8 @@ unwind:
 
 int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
 		 enum ufr_reg_mode mode, const char *what,
-		 struct ufr_reg_timing *t, struct ufr_err *err)
+		 struct ufr_reg_timing *t, uint64_t *per_buffer_ns,
+		 struct ufr_err *err)
 {
 	uint64_t bytes = 0, start, end;
 	unsigned int i;
@@ -424,7 +423,7 @@ int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
 	memset(t, 0, sizeof(*t));
 
 	if (mode == UFR_REG_EACH) {
-		ret = register_each(ring, iov, n, t);
+		ret = register_each(ring, iov, n, t, per_buffer_ns);
 	} else {
 		prof_on();
 		start = now_ns();
@@ -436,12 +435,11 @@ int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
 	}
 	if (cur_prof)
 		profile_drain(cur_prof);
-	if (ret < 0) {
-		ufr_reg_timing_free(t);
+	if (ret < 0)
 		return explain(ret, what, n, bytes, err);
-	}
 	t->buffers = n;
 	t->bytes = bytes;
+	t->samples = mode == UFR_REG_EACH && per_buffer_ns ? n : 0;
 	return 0;
 }
 
@@ -581,7 +579,8 @@ static const char *observe_failed(int ret)
 int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 			  unsigned int n, enum ufr_reg_mode mode,
 			  const char *what, struct ufr_reg_timing *t,
-			  struct ufr_observation *obs, struct ufr_err *err)
+			  uint64_t *per_buffer_ns, struct ufr_observation *obs,
+			  struct ufr_err *err)
 {
 	int64_t expect = (int64_t)pages_pinned(iov, n), d_acq, d_held;
 	int64_t last_acq = -1, last_held = -1;
@@ -594,7 +593,8 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 	for (;;) {
 		obs->attempts++;
 		seen = pins_quiet(&before);
-		ret = ufr_register(ring, iov, n, mode, what, t, err);
+		ret = ufr_register(ring, iov, n, mode, what, t, per_buffer_ns,
+				   err);
 		if (ret)
 			break;
 		if (!seen)
@@ -612,11 +612,11 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 			seen = -EAGAIN;
 		}
 		if (seen != -EAGAIN || obs->attempts == OBSERVE_ATTEMPTS) {
-			obs->note = observe_failed(seen);
+			snprintf(obs->note, sizeof(obs->note), "%s",
+				 observe_failed(seen));
 			break;
 		}
 		/* Disturbed: give the pins back and measure again. */
-		ufr_reg_timing_free(t);
 		ret = unregister_locked(ring, NULL);
 		if (ret) {
 			ret = ufr_err_set(
@@ -628,12 +628,6 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 	}
 	unlock();
 	return ret;
-}
-
-void ufr_reg_timing_free(struct ufr_reg_timing *t)
-{
-	free(t->per_buffer_ns);
-	t->per_buffer_ns = NULL;
 }
 
 static uint64_t coarse_ns(void)
@@ -667,11 +661,10 @@ int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
 			"rereg_interval: unregistering the buffers failed: %s",
 			strerror(-ret));
 	}
-	ret = ufr_register(ring, iov, n, mode, what, &t, err);
+	ret = ufr_register(ring, iov, n, mode, what, &t, NULL, err);
 	unlock();
 	if (ret)
 		return ret;
-	ufr_reg_timing_free(&t);
 	r->count++;
 	r->total_ns += t.total_ns;
 	if (t.total_ns > r->max_ns)

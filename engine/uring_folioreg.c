@@ -73,6 +73,7 @@ struct ufr_job {
 
 	struct ufr_bufset bufs;
 	struct ufr_reg_timing reg;
+	uint64_t *samples; /* reg_mode=each: each buffer's time */
 	struct ufr_rereg rereg;
 
 	/* what the kernel built, and what each I/O spans of it */
@@ -456,7 +457,7 @@ static void ufr_free_job(struct ufr_job *j)
 	ufr_profiler_close(j->prof);
 	fio_cmdprio_cleanup(&j->cmdprio);
 	free(j->vecs);
-	ufr_reg_timing_free(&j->reg);
+	free(j->samples);
 	ufr_bufset_free(&j->bufs);
 	free(j->pending);
 	free(j);
@@ -809,12 +810,21 @@ static int ufr_post_init(struct thread_data *td)
 	} else {
 		ufr_place_io_us(td, j);
 	}
+	if (j->cfg.mode == UFR_REG_EACH) {
+		j->samples = calloc(j->bufs.nr_iov, sizeof(*j->samples));
+		if (!j->samples) {
+			ufr_err_set(&err, -ENOMEM,
+				    "reg_mode=each: no memory for %u times",
+				    j->bufs.nr_iov);
+			return ufr_fail(td, &err, ENOMEM);
+		}
+	}
 	ufr_rules_probe(&j->rules);
 	ufr_profile_start(td, j);
 	ret = ufr_register_observed(&j->ring.ring, j->bufs.iov, j->bufs.nr_iov,
 				    j->cfg.mode,
 				    ufr_strategy_name(j->cfg.strategy), &j->reg,
-				    &j->obs, &err);
+				    j->samples, &j->obs, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
 	j->bufs_registered = true;
@@ -1190,7 +1200,7 @@ static void ufr_report_job(struct thread_data *td, struct ufr_job *j)
 	r->bytes = j->reg.bytes;
 	r->total_ns = j->reg.total_ns;
 	r->unreg_ns = j->reg.unreg_ns;
-	r->nr_samples = j->reg.per_buffer_ns ? j->reg.buffers : 0;
+	r->nr_samples = j->reg.samples;
 	r->pages = j->seg.pages;
 	r->bvecs = j->seg.bvecs;
 	r->folios = j->seg.folios;
@@ -1216,8 +1226,7 @@ static void ufr_report_job(struct thread_data *td, struct ufr_job *j)
 	r->bvecs_observed = j->fixed_bufs ? j->obs.held : -1;
 	snprintf(r->observed_note, sizeof(r->observed_note), "%s",
 		 !j->fixed_bufs ? "reg_strategy=none registers nothing" :
-		 j->obs.note	? j->obs.note :
-				  "");
+				  j->obs.note);
 	if (j->fixed_bufs) {
 		snprintf(r->rules, sizeof(r->rules), "%s",
 			 ufr_rules_name(j->rules.rules));
@@ -1230,7 +1239,7 @@ static void ufr_report_job(struct thread_data *td, struct ufr_job *j)
 		 j->cfg.mode == UFR_REG_EACH ? "each" : "batch");
 	ufr_ring_flag_names(j->ring.setup_flags, r->ring_flags,
 			    sizeof(r->ring_flags));
-	ufr_fio_report_job(td, r, j->reg.per_buffer_ns);
+	ufr_fio_report_job(td, r, j->samples);
 }
 
 static void ufr_cleanup(struct thread_data *td)

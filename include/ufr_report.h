@@ -21,7 +21,6 @@ struct ufr_dist {
 };
 
 #define UFR_MAX_NOTES 4
-#define UFR_NOTE_LEN 240
 /* A path that can be opened is shorter than PATH_MAX; names are refused
  * at init when they do not fit, so neither is ever cut short. */
 #define UFR_NAME_LEN 4096

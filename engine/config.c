@@ -182,19 +182,6 @@ size_t ufr_folio_bytes(enum ufr_folio folio)
 	}
 }
 
-bool ufr_thp_enabled(void)
-{
-	char buf[128] = "";
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return buf[0] && !strstr(buf, "[never]");
-}
-
 #define THP_SYSFS "/sys/kernel/mm/transparent_hugepage"
 
 /* The bracketed word of a THP "enabled" file, or "" when unreadable. */
@@ -215,6 +202,14 @@ static void thp_setting(const char *path, char *out, size_t len)
 		memcpy(out, a + 1, b - a - 1);
 		out[b - a - 1] = '\0';
 	}
+}
+
+bool ufr_thp_enabled(void)
+{
+	char val[16];
+
+	thp_setting(THP_SYSFS "/enabled", val, sizeof(val));
+	return val[0] && strcmp(val, "never");
 }
 
 /* Whether a per-size setting hands folios to a MADV_HUGEPAGE mapping. */

@@ -171,6 +171,15 @@ struct entry {
 	bool have_dist;
 };
 
+/* A distribution of some buffers only would be wrong: none at all. */
+static void entry_drop_samples(struct entry *e)
+{
+	free(e->samples);
+	e->samples = NULL;
+	e->nr_samples = 0;
+	e->have_dist = false;
+}
+
 static void entry_add_samples(struct entry *e, const uint64_t *s, size_t n)
 {
 	uint64_t *ns;
@@ -179,11 +188,7 @@ static void entry_add_samples(struct entry *e, const uint64_t *s, size_t n)
 		return;
 	ns = realloc(e->samples, (e->nr_samples + n) * sizeof(*ns));
 	if (!ns) {
-		/* A distribution of some buffers only would be wrong. */
-		free(e->samples);
-		e->samples = NULL;
-		e->nr_samples = 0;
-		e->have_dist = false;
+		entry_drop_samples(e);
 		ufr_report_note(
 			&e->sum,
 			"per-buffer min, p50, p99 and max left out: no memory to gather the samples");
@@ -203,17 +208,13 @@ static void entry_add(struct entry *e, struct thread_data *td)
 	if (!r || !r->used)
 		return;
 	/* Jobs with and without per-buffer samples: no distribution. */
-	partial = e->sum.used && e->have_dist != (r->nr_samples > 0);
+	partial = e->sum.used && e->have_dist != (r->reg.samples > 0);
 	ufr_report_merge(&e->sum, r);
-	if (partial) {
-		free(e->samples);
-		e->samples = NULL;
-		e->nr_samples = 0;
-		e->have_dist = false;
-	} else {
+	if (partial)
+		entry_drop_samples(e);
+	else
 		entry_add_samples(e, ufr_shared_samples(td->thread_number),
-				  r->nr_samples);
-	}
+				  r->reg.samples);
 }
 
 /*
@@ -413,10 +414,10 @@ void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 
 	if (slot) {
 		*slot = *r;
-		if (s && samples && r->nr_samples <= UFR_MAX_SAMPLES)
-			memcpy(s, samples, r->nr_samples * sizeof(*s));
+		if (s && samples && r->reg.samples <= UFR_MAX_SAMPLES)
+			memcpy(s, samples, r->reg.samples * sizeof(*s));
 		else
-			slot->nr_samples = 0;
+			slot->reg.samples = 0;
 	}
 	if (!is_backend)
 		return;
@@ -426,7 +427,7 @@ void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 	 * the client prints as it comes. Only for normal output (the server
 	 * parses the client's command line): text would break its JSON.
 	 */
-	entry_add_samples(&one, samples, r->nr_samples);
+	entry_add_samples(&one, samples, r->reg.samples);
 	text = output_format & FIO_OUTPUT_NORMAL ?
 		       entry_render(&one, ufr_report_text) :
 		       NULL;

@@ -210,7 +210,6 @@ int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 	if (ret)
 		return ret;
 
-	plan->folio_bytes = p->folio_bytes;
 	switch (p->strategy) {
 	case UFR_STRAT_HUGETLB_FAST:
 		ret = plan_in_folio(p, plan, err);

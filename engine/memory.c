@@ -123,7 +123,6 @@ int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 	int ret;
 
 	memset(b, 0, sizeof(*b));
-	b->folio = folio;
 	len = (len + fbytes - 1) / fbytes * fbytes;
 	if (folio == UFR_FOLIO_THP && !ufr_thp_enabled())
 		return ufr_err_set(

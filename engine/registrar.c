@@ -16,11 +16,11 @@
 
 #include "ufr_reg.h"
 
-static inline uint64_t now_ns(void)
+static inline uint64_t now_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
@@ -267,7 +267,7 @@ void ufr_profiler_attach(struct ufr_profiler *p)
 	cur_prof = p;
 }
 
-static int fn_cmp(const void *a, const void *b)
+int ufr_profile_fn_cmp(const void *a, const void *b)
 {
 	const struct ufr_profile_fn *x = a, *y = b;
 
@@ -297,10 +297,11 @@ void ufr_profiler_summary(struct ufr_profiler *p, struct ufr_profile_summary *s)
 			s->top[k].samples += cand.samples;
 		} else if (s->nr_top < UFR_PROFILE_TOP) {
 			s->top[s->nr_top++] = cand;
-		} else if (fn_cmp(&cand, &s->top[UFR_PROFILE_TOP - 1]) < 0) {
+		} else if (ufr_profile_fn_cmp(
+				   &cand, &s->top[UFR_PROFILE_TOP - 1]) < 0) {
 			s->top[UFR_PROFILE_TOP - 1] = cand;
 		}
-		qsort(s->top, s->nr_top, sizeof(s->top[0]), fn_cmp);
+		qsort(s->top, s->nr_top, sizeof(s->top[0]), ufr_profile_fn_cmp);
 	}
 }
 
@@ -378,9 +379,9 @@ static int register_each(struct io_uring *ring, const struct iovec *iov,
 	int ret;
 
 	prof_on();
-	start = now_ns();
+	start = now_ns(CLOCK_MONOTONIC);
 	ret = io_uring_register_buffers_sparse(ring, n);
-	end = now_ns();
+	end = now_ns(CLOCK_MONOTONIC);
 	prof_off();
 	if (ret)
 		return ret;
@@ -389,10 +390,10 @@ static int register_each(struct io_uring *ring, const struct iovec *iov,
 
 	for (i = 0; i < n; i++) {
 		prof_on();
-		start = now_ns();
+		start = now_ns(CLOCK_MONOTONIC);
 		ret = io_uring_register_buffers_update_tag(ring, i, &iov[i],
 							   NULL, 1);
-		end = now_ns();
+		end = now_ns(CLOCK_MONOTONIC);
 		prof_off();
 		if (ret < 0)
 			goto unwind;
@@ -426,9 +427,9 @@ int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
 		ret = register_each(ring, iov, n, t, per_buffer_ns);
 	} else {
 		prof_on();
-		start = now_ns();
+		start = now_ns(CLOCK_MONOTONIC);
 		ret = io_uring_register_buffers(ring, iov, n);
-		end = now_ns();
+		end = now_ns(CLOCK_MONOTONIC);
 		prof_off();
 		t->total_ns = end - start;
 		t->calls = 1;
@@ -483,9 +484,9 @@ static int unregister_locked(struct io_uring *ring, struct ufr_reg_timing *t)
 	uint64_t start, end;
 	int ret;
 
-	start = now_ns();
+	start = now_ns(CLOCK_MONOTONIC);
 	ret = io_uring_unregister_buffers(ring);
-	end = now_ns();
+	end = now_ns(CLOCK_MONOTONIC);
 	if (!ret && t)
 		t->unreg_ns = end - start;
 	return ret;
@@ -630,19 +631,11 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 	return ret;
 }
 
-static uint64_t coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 void ufr_rereg_start(struct ufr_rereg *r, uint64_t interval_ns)
 {
 	memset(r, 0, sizeof(*r));
 	r->interval_ns = interval_ns;
-	r->next_ns = coarse_ns() + interval_ns;
+	r->next_ns = now_ns(CLOCK_MONOTONIC_COARSE) + interval_ns;
 }
 
 int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
@@ -669,6 +662,6 @@ int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
 	r->total_ns += t.total_ns;
 	if (t.total_ns > r->max_ns)
 		r->max_ns = t.total_ns;
-	r->next_ns = coarse_ns() + r->interval_ns;
+	r->next_ns = now_ns(CLOCK_MONOTONIC_COARSE) + r->interval_ns;
 	return 0;
 }

@@ -68,18 +68,8 @@ struct ufr_job {
 	unsigned int cq_head;
 	unsigned int nr_events;
 
-	/* per-I/O segments, next to the other fields completions touch */
-	uint64_t ios, io_segs, io_segs_max;
-
 	struct ufr_bufset bufs;
-	struct ufr_reg_timing reg;
 	uint64_t *samples; /* reg_mode=each: each buffer's time */
-	struct ufr_rereg rereg;
-
-	/* what the kernel built, and what each I/O spans of it */
-	struct ufr_rules_found rules;
-	struct ufr_segments seg;
-	struct ufr_observation obs;
 	struct ufr_profiler *prof; /* reg_profile=1 and allowed */
 
 	/* fio's io_uring options: priorities, flags, vectored commands */
@@ -88,7 +78,7 @@ struct ufr_job {
 	unsigned int force_async, nr_prepped;
 	struct iovec *vecs; /* nonvectored=0 without fixed buffers */
 
-	/* the figures filled where they are measured (notes, NUMA, ...) */
+	/* the job's figures, each filled where it is measured */
 	struct ufr_report r;
 };
 
@@ -467,8 +457,10 @@ static void ufr_free_job(struct ufr_job *j)
 static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 			 struct ufr_err *err)
 {
+	static const char none[] = "reg_strategy=none registers nothing";
 	struct ufr_options *o = td->eo;
 	struct ufr_config *c = &j->cfg;
+	struct ufr_report *r = &j->r;
 	int ret;
 
 	c->strategy = o->strategy;
@@ -496,6 +488,20 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 		ufr_note(td, j, "reg_strategy=auto chose %s on %s folios (%s)",
 			 ufr_strategy_name(c->strategy),
 			 ufr_folio_name(c->folio), c->auto_reason);
+	snprintf(r->strategy, sizeof(r->strategy), "%s",
+		 ufr_strategy_name(c->strategy));
+	snprintf(r->mode, sizeof(r->mode), "%s",
+		 c->mode == UFR_REG_EACH ? "each" : "batch");
+	r->numa_requested = c->numa_node;
+	/* Until registration measures them: no pins seen, no profile. */
+	r->obs.held = -1;
+	if (c->strategy == UFR_STRAT_NONE) {
+		snprintf(r->obs.note, sizeof(r->obs.note), "%s", none);
+		snprintf(r->profile_note, sizeof(r->profile_note), "%s", none);
+	} else if (!o->reg_profile) {
+		snprintf(r->profile_note, sizeof(r->profile_note),
+			 "reg_profile=0");
+	}
 	if (ufr_strategy_uses_fio_memory(c->strategy))
 		return 0;
 	return ufr_bufset_plan(&j->bufs, c, err);
@@ -577,6 +583,8 @@ static int ufr_init(struct thread_data *td)
 			strlen(td->o.name), sizeof(j->r.jobname));
 		goto fail;
 	}
+	j->r.used = true;
+	j->r.groupid = td->groupid;
 	snprintf(j->r.jobname, sizeof(j->r.jobname), "%s", td->o.name);
 	if (o->reg_stats) {
 		ret = ufr_stats_path_check(o->reg_stats, &err);
@@ -600,6 +608,8 @@ static int ufr_init(struct thread_data *td)
 	ret = ufr_ring_init(&j->ring, &ro, &err);
 	if (ret)
 		goto fail;
+	ufr_ring_flag_names(j->ring.setup_flags, j->r.ring_flags,
+			    sizeof(j->r.ring_flags));
 	if (j->fixed_files) {
 		ret = ufr_ring_files_init(&j->ring, td->o.nr_files, &err);
 		if (ret) {
@@ -695,19 +705,17 @@ static int ufr_adopt_fio_buffers(struct thread_data *td, struct ufr_job *j,
 {
 	void **bufs = calloc(td->o.iodepth, sizeof(*bufs));
 	struct io_u *io_u;
-	int i, ret;
+	int i, ret = -ENOMEM;
 
-	if (!bufs)
-		return ufr_err_set(err, -ENOMEM,
-				   "%s: no memory to index %u buffers",
-				   td->o.name, td->o.iodepth);
-	io_u_qiter(&td->io_u_all, io_u, i)
-		bufs[io_u->index] = io_u->buf;
-	ret = ufr_bufset_from_bufs(&j->bufs, bufs, td->o.iodepth,
-				   td_max_bs(td));
-	free(bufs);
+	if (bufs) {
+		io_u_qiter(&td->io_u_all, io_u, i)
+			bufs[io_u->index] = io_u->buf;
+		ret = ufr_bufset_from_bufs(&j->bufs, bufs, td->o.iodepth,
+					   td_max_bs(td));
+		free(bufs);
+	}
 	if (ret)
-		return ufr_err_set(err, -ENOMEM,
+		return ufr_err_set(err, ret,
 				   "%s: no memory to index %u buffers",
 				   td->o.name, td->o.iodepth);
 	ret = ufr_prefault(td->orig_buffer, td->orig_buffer_size, true);
@@ -735,26 +743,27 @@ static int ufr_inspect(struct thread_data *td, struct ufr_job *j,
 			       ufr_fio_folio_bytes(td) :
 			       ufr_folio_bytes(j->cfg.folio);
 
-	if (ufr_bufset_segments(&j->bufs, folio, j->rules.rules, &j->seg))
+	if (ufr_bufset_segments(&j->bufs, folio, j->r.rules.rules, &j->r.seg))
 		return ufr_err_set(err, -ENOMEM,
 				   "%s: no memory to inspect the buffers",
 				   td->o.name);
 	j->r.numa_known =
 		!ufr_bufset_pages_by_node(&j->bufs, j->r.pages_by_node);
 	/* THP is a request, not a promise: say when it was not met. */
-	if (j->seg.from_pagemap && j->seg.min_folio_bytes < folio)
+	if (j->r.seg.from_pagemap && j->r.seg.min_folio_bytes < folio)
 		ufr_note(td, j,
 			 "asked for %zu KiB folios, got %llu to %llu KiB ones",
 			 folio >> 10,
-			 (unsigned long long)j->seg.min_folio_bytes >> 10,
-			 (unsigned long long)j->seg.max_folio_bytes >> 10);
+			 (unsigned long long)j->r.seg.min_folio_bytes >> 10,
+			 (unsigned long long)j->r.seg.max_folio_bytes >> 10);
 	/* Both figures stay; the difference is a finding, not noise. */
-	if (j->obs.held >= 0 && (uint64_t)j->obs.held != j->seg.bvecs)
+	if (j->r.obs.held >= 0 && (uint64_t)j->r.obs.held != j->r.seg.bvecs)
 		ufr_note(
 			td, j,
 			"the kernel holds %lld pins where %s rules (%s) predict %llu bio_vecs: this kernel coalesces differently",
-			(long long)j->obs.held, ufr_rules_name(j->rules.rules),
-			j->rules.how, (unsigned long long)j->seg.bvecs);
+			(long long)j->r.obs.held,
+			ufr_rules_name(j->r.rules.rules), j->r.rules.how,
+			(unsigned long long)j->r.seg.bvecs);
 	return 0;
 }
 
@@ -769,11 +778,8 @@ static void ufr_profile_start(struct thread_data *td, struct ufr_job *j)
 	struct ufr_options *o = td->eo;
 	struct ufr_err err;
 
-	if (!o->reg_profile) {
-		snprintf(j->r.profile_note, sizeof(j->r.profile_note),
-			 "reg_profile=0");
+	if (!o->reg_profile)
 		return;
-	}
 	if (ufr_profiler_open(&j->prof, &err)) {
 		snprintf(j->r.profile_note, sizeof(j->r.profile_note), "%.*s",
 			 (int)sizeof(j->r.profile_note) - 1,
@@ -819,19 +825,19 @@ static int ufr_post_init(struct thread_data *td)
 			return ufr_fail(td, &err, ENOMEM);
 		}
 	}
-	ufr_rules_probe(&j->rules);
+	ufr_rules_probe(&j->r.rules);
 	ufr_profile_start(td, j);
 	ret = ufr_register_observed(&j->ring.ring, j->bufs.iov, j->bufs.nr_iov,
 				    j->cfg.mode,
-				    ufr_strategy_name(j->cfg.strategy), &j->reg,
-				    j->samples, &j->obs, &err);
+				    ufr_strategy_name(j->cfg.strategy),
+				    &j->r.reg, j->samples, &j->r.obs, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
 	j->bufs_registered = true;
 	ret = ufr_inspect(td, j, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
-	ufr_rereg_start(&j->rereg, o->rereg_usec * 1000);
+	ufr_rereg_start(&j->r.rereg, o->rereg_usec * 1000);
 	return 0;
 }
 
@@ -875,23 +881,16 @@ static int ufr_open_file(struct thread_data *td, struct fio_file *f)
 	if ((td->o.odirect && ufr_check_dio(td, f, &err)) ||
 	    ((j->rw_flags & RWF_DONTCACHE) && ufr_check_uncached(f, &err)) ||
 	    ((j->ring.setup_flags & IORING_SETUP_IOPOLL) &&
-	     ufr_iopoll_check(f->fd, f->file_name, &err))) {
-		if (generic_close_file(td, f))
-			log_err("uring_folioreg: closing %s failed\n",
-				f->file_name);
-		return ufr_fail(td, &err, EINVAL);
-	}
-	if (!j->fixed_files)
+	     ufr_iopoll_check(f->fd, f->file_name, &err)))
+		ret = -EINVAL;
+	else if (j->fixed_files)
+		ret = ufr_ring_file_set(&j->ring, f->fileno, f->fd,
+					f->file_name, &err);
+	if (!ret)
 		return 0;
-
-	ret = ufr_ring_file_set(&j->ring, f->fileno, f->fd, f->file_name, &err);
-	if (ret) {
-		if (generic_close_file(td, f))
-			log_err("uring_folioreg: closing %s failed\n",
-				f->file_name);
-		return ufr_fail(td, &err, -ret);
-	}
-	return 0;
+	if (generic_close_file(td, f))
+		log_err("uring_folioreg: closing %s failed\n", f->file_name);
+	return ufr_fail(td, &err, -ret);
 }
 
 static int ufr_close_file(struct thread_data *td, struct fio_file *f)
@@ -1006,7 +1005,7 @@ static void ufr_rereg(struct thread_data *td, struct ufr_job *j)
 
 	ret = ufr_ring_wait_ready(&j->ring, j->nr_events + j->inflight);
 	if (!ret)
-		ret = ufr_rereg_run(&j->rereg, &j->ring.ring, j->bufs.iov,
+		ret = ufr_rereg_run(&j->r.rereg, &j->ring.ring, j->bufs.iov,
 				    j->bufs.nr_iov, j->cfg.mode,
 				    ufr_strategy_name(j->cfg.strategy), &err);
 	else
@@ -1065,7 +1064,7 @@ static int ufr_commit(struct thread_data *td)
 	if (!nr)
 		return 0;
 
-	if (ufr_unlikely(ufr_rereg_due(&j->rereg)) && j->bufs_registered)
+	if (ufr_unlikely(ufr_rereg_due(&j->r.rereg)) && j->bufs_registered)
 		ufr_rereg(td, j);
 	ret = ufr_ring_submit(&j->ring, nr);
 	if (ret < 0) {
@@ -1143,10 +1142,10 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
 						io_u->xfer_buflen,
 						j->bufs.io_shift[io_u->index]);
 
-		j->ios++;
-		j->io_segs += segs;
-		if (segs > j->io_segs_max)
-			j->io_segs_max = segs;
+		j->r.io.ios++;
+		j->r.io.segs += segs;
+		if (segs > j->r.io.max)
+			j->r.io.max = segs;
 	}
 #endif
 	if (cqe->res < 0)
@@ -1166,7 +1165,7 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
  */
 static void ufr_unregister_job(struct thread_data *td, struct ufr_job *j)
 {
-	int ret = ufr_unregister(&j->ring.ring, &j->reg);
+	int ret = ufr_unregister(&j->ring.ring, &j->r.reg);
 
 	j->bufs_registered = false;
 	if (ret)
@@ -1185,63 +1184,6 @@ static void ufr_io_u_free(struct thread_data *td, struct io_u *io_u)
 		ufr_unregister_job(td, j);
 }
 
-static void ufr_report_job(struct thread_data *td, struct ufr_job *j)
-{
-	struct ufr_report *r = &j->r;
-
-	r->used = true;
-	r->stats = td->o.stats;
-	r->group_reporting = td->o.group_reporting;
-	r->groupid = td->groupid;
-	r->numa_requested = j->cfg.numa_node;
-	r->registered = j->fixed_bufs;
-	r->calls = j->reg.calls;
-	r->buffers = j->reg.buffers;
-	r->bytes = j->reg.bytes;
-	r->total_ns = j->reg.total_ns;
-	r->unreg_ns = j->reg.unreg_ns;
-	r->nr_samples = j->reg.samples;
-	r->pages = j->seg.pages;
-	r->bvecs = j->seg.bvecs;
-	r->folios = j->seg.folios;
-	r->straddling = j->seg.straddling;
-	r->from_pagemap = j->seg.from_pagemap;
-	r->ios = j->ios;
-	r->io_segs = j->io_segs;
-	r->io_segs_max = j->io_segs_max;
-	r->rereg_count = j->rereg.count;
-	r->rereg_total_ns = j->rereg.total_ns;
-	r->rereg_max_ns = j->rereg.max_ns;
-	if (j->prof) {
-		ufr_profiler_summary(j->prof, &r->profile);
-		r->profiled = true;
-	} else if (!j->fixed_bufs) {
-		snprintf(r->profile_note, sizeof(r->profile_note),
-			 "reg_strategy=none registers nothing");
-	} else if (!r->profile_note[0]) {
-		snprintf(r->profile_note, sizeof(r->profile_note),
-			 "reg_profile=0");
-	}
-	r->folio_bytes = j->seg.max_folio_bytes;
-	r->bvecs_observed = j->fixed_bufs ? j->obs.held : -1;
-	snprintf(r->observed_note, sizeof(r->observed_note), "%s",
-		 !j->fixed_bufs ? "reg_strategy=none registers nothing" :
-				  j->obs.note);
-	if (j->fixed_bufs) {
-		snprintf(r->rules, sizeof(r->rules), "%s",
-			 ufr_rules_name(j->rules.rules));
-		snprintf(r->rules_how, sizeof(r->rules_how), "%s",
-			 j->rules.how);
-	}
-	snprintf(r->strategy, sizeof(r->strategy), "%s",
-		 ufr_strategy_name(j->cfg.strategy));
-	snprintf(r->mode, sizeof(r->mode), "%s",
-		 j->cfg.mode == UFR_REG_EACH ? "each" : "batch");
-	ufr_ring_flag_names(j->ring.setup_flags, r->ring_flags,
-			    sizeof(r->ring_flags));
-	ufr_fio_report_job(td, r, j->samples);
-}
-
 static void ufr_cleanup(struct thread_data *td)
 {
 	struct ufr_job *j = td->io_ops_data;
@@ -1252,7 +1194,11 @@ static void ufr_cleanup(struct thread_data *td)
 	if (j->bufs_registered)
 		ufr_unregister_job(td, j);
 	ufr_ring_exit(&j->ring);
-	ufr_report_job(td, j);
+	if (j->prof) {
+		ufr_profiler_summary(j->prof, &j->r.profile);
+		j->r.profiled = true;
+	}
+	ufr_fio_report_job(td, &j->r, j->samples);
 	ufr_free_job(j);
 	td->io_ops_data = NULL;
 }

@@ -38,7 +38,6 @@ struct ufr_backing {
 	size_t len;
 	void *map; /* what mmap returned, for munmap */
 	size_t map_len;
-	enum ufr_folio folio;
 };
 
 /*

@@ -64,6 +64,9 @@ struct ufr_profile_summary {
 	struct ufr_profile_fn top[UFR_PROFILE_TOP];
 };
 
+/* qsort order of a top: most samples first, then by name. */
+int ufr_profile_fn_cmp(const void *a, const void *b);
+
 struct ufr_profiler;
 
 /*

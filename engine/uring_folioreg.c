@@ -40,6 +40,18 @@
 #define UFR_IS_SYNCFS(ddir) 0
 #endif
 
+/*
+ * Strategies on fio's memory (iomem, none) leave the buffers to fio. Since
+ * fio 3.34 (FIO_IOOPS_VERSION 32), FIO_SKIPPABLE_IOMEM_ALLOC has fio use
+ * its own allocator when the job sets iomem=, and our hooks otherwise;
+ * it is an enum constant, so the version tells whether it is there.
+ */
+#if FIO_IOOPS_VERSION >= 32
+#define UFR_FLAG_IOMEM FIO_SKIPPABLE_IOMEM_ALLOC
+#else
+#define UFR_FLAG_IOMEM 0
+#endif
+
 /* Linux 6.14's uncached buffered I/O; glibc 2.36 does not know it. */
 #ifndef RWF_DONTCACHE
 #define RWF_DONTCACHE 0x00000080
@@ -80,6 +92,9 @@ struct ufr_job {
 
 	/* the job's figures, each filled where it is measured */
 	struct ufr_report r;
+#if !UFR_FLAG_IOMEM
+	struct ioengine_ops ops, *own_ops; /* fio 3.33, fio's memory */
+#endif
 };
 
 /*
@@ -397,8 +412,6 @@ static struct fio_option ufr_options[] = {
 	},
 };
 
-static struct ioengine_ops ufr_ops_fio_mem;
-
 /* Print @err once and fail the job with @errnum. */
 static int ufr_fail(struct thread_data *td, const struct ufr_err *err,
 		    int errnum)
@@ -406,20 +419,6 @@ static int ufr_fail(struct thread_data *td, const struct ufr_err *err,
 	log_err("%s\n", err->msg);
 	td_verror(td, errnum, "uring_folioreg");
 	return 1;
-}
-
-/*
- * fio refuses iomem= when the engine has memory hooks, so a job whose
- * strategy runs on fio's allocator switches to a copy of the ops without
- * them. fio fills dlhandle and flags after loading; carry them over.
- */
-static void ufr_use_fio_memory(struct thread_data *td)
-{
-	__atomic_store_n(&ufr_ops_fio_mem.dlhandle, td->io_ops->dlhandle,
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&ufr_ops_fio_mem.flags, td->io_ops->flags,
-			 __ATOMIC_RELAXED);
-	td->io_ops = &ufr_ops_fio_mem;
 }
 
 /*
@@ -602,8 +601,6 @@ static int ufr_init(struct thread_data *td)
 	ret = ufr_io_uring_options(td, j, &err);
 	if (ret)
 		goto fail;
-	if (ufr_strategy_uses_fio_memory(j->cfg.strategy))
-		ufr_use_fio_memory(td);
 
 	ret = ufr_ring_init(&j->ring, &ro, &err);
 	if (ret)
@@ -617,6 +614,17 @@ static int ufr_init(struct thread_data *td)
 			goto fail;
 		}
 	}
+#if !UFR_FLAG_IOMEM
+	/* fio 3.33 refuses iomem= when the engine has memory hooks: a job on
+	 * fio's memory runs on a copy of the ops without them. */
+	if (ufr_strategy_uses_fio_memory(j->cfg.strategy)) {
+		j->own_ops = td->io_ops;
+		j->ops = *td->io_ops;
+		j->ops.iomem_alloc = NULL;
+		j->ops.iomem_free = NULL;
+		td->io_ops = &j->ops;
+	}
+#endif
 	td->io_ops_data = j;
 	return 0;
 fail:
@@ -630,7 +638,7 @@ fail:
  * own layout (write buffers are filled at init) from the page-aligned
  * start: mem_align + iodepth * max_bs. Our memory is folio-aligned, so
  * that is all it must cover; the slack would cost a whole extra hugetlb
- * folio.
+ * folio. Strategies on fio's memory get fio's default, iomem=malloc.
  */
 static int ufr_iomem_alloc(struct thread_data *td, size_t size)
 {
@@ -639,7 +647,10 @@ static int ufr_iomem_alloc(struct thread_data *td, size_t size)
 	struct ufr_err err;
 	int ret;
 
-	(void)size;
+	if (ufr_strategy_uses_fio_memory(j->cfg.strategy)) {
+		td->orig_buffer = malloc(size);
+		return !td->orig_buffer;
+	}
 	ret = ufr_bufset_map(&j->bufs, &j->cfg, span, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
@@ -651,7 +662,9 @@ static void ufr_iomem_free(struct thread_data *td)
 {
 	struct ufr_job *j = td->io_ops_data;
 
-	if (j)
+	if (j && ufr_strategy_uses_fio_memory(j->cfg.strategy))
+		free(td->orig_buffer);
+	else if (j)
 		ufr_backing_unmap(&j->bufs.mem);
 }
 
@@ -727,21 +740,17 @@ static int ufr_adopt_fio_buffers(struct thread_data *td, struct ufr_job *j,
 	return 0;
 }
 
-/* The folio size fio's own memory is on, for prediction without pagemap. */
-static size_t ufr_fio_folio_bytes(struct thread_data *td)
-{
-	if (td->o.mem_type == MEM_MMAPHUGE || td->o.mem_type == MEM_SHMHUGE)
-		return td->o.hugepage_size;
-	return UFR_PAGE_BYTES;
-}
-
 /* What the kernel built, under its rules, and where the pages are. */
 static int ufr_inspect(struct thread_data *td, struct ufr_job *j,
 		       struct ufr_err *err)
 {
-	size_t folio = ufr_strategy_uses_fio_memory(j->cfg.strategy) ?
-			       ufr_fio_folio_bytes(td) :
-			       ufr_folio_bytes(j->cfg.folio);
+	bool huge = td->o.mem_type == MEM_MMAPHUGE ||
+		    td->o.mem_type == MEM_SHMHUGE;
+	/* fio's own memory: its hugepage size, or 4 KiB pages. */
+	size_t folio = !ufr_strategy_uses_fio_memory(j->cfg.strategy) ?
+			       ufr_folio_bytes(j->cfg.folio) :
+		       huge ? td->o.hugepage_size :
+			      UFR_PAGE_BYTES;
 
 	if (ufr_bufset_segments(&j->bufs, folio, j->r.rules.rules, &j->r.seg))
 		return ufr_err_set(err, -ENOMEM,
@@ -1199,29 +1208,34 @@ static void ufr_cleanup(struct thread_data *td)
 		j->r.profiled = true;
 	}
 	ufr_fio_report_job(td, &j->r, j->samples);
+#if !UFR_FLAG_IOMEM
+	if (td->io_ops == &j->ops)
+		td->io_ops = j->own_ops; /* fio reads it after cleanup */
+#endif
 	ufr_free_job(j);
 	td->io_ops_data = NULL;
 }
 
-#define UFR_OPS_COMMON                                                        \
-	.name = "uring_folioreg", .version = FIO_IOOPS_VERSION,               \
-	.flags = FIO_ASYNCIO_SYNC_TRIM | FIO_NO_OFFLOAD | FIO_MEMALIGN |      \
-		 FIO_ASYNCIO_SETS_ISSUE_TIME | UFR_FLAG_SYNCFS,               \
-	.init = ufr_init, .post_init = ufr_post_init, .queue = ufr_queue,     \
-	.commit = ufr_commit, .getevents = ufr_getevents, .event = ufr_event, \
-	.cleanup = ufr_cleanup, .io_u_free = ufr_io_u_free,                   \
-	.open_file = ufr_open_file, .close_file = ufr_close_file,             \
-	.get_file_size = generic_get_file_size, .options = ufr_options,       \
-	.option_struct_size = sizeof(struct ufr_options)
-
 static struct ioengine_ops ufr_ops = {
-	UFR_OPS_COMMON,
+	.name = "uring_folioreg",
+	.version = FIO_IOOPS_VERSION,
+	.flags = FIO_ASYNCIO_SYNC_TRIM | FIO_NO_OFFLOAD | FIO_MEMALIGN |
+		 FIO_ASYNCIO_SETS_ISSUE_TIME | UFR_FLAG_SYNCFS | UFR_FLAG_IOMEM,
+	.init = ufr_init,
+	.post_init = ufr_post_init,
+	.queue = ufr_queue,
+	.commit = ufr_commit,
+	.getevents = ufr_getevents,
+	.event = ufr_event,
+	.cleanup = ufr_cleanup,
+	.io_u_free = ufr_io_u_free,
+	.open_file = ufr_open_file,
+	.close_file = ufr_close_file,
+	.get_file_size = generic_get_file_size,
 	.iomem_alloc = ufr_iomem_alloc,
 	.iomem_free = ufr_iomem_free,
-};
-
-static struct ioengine_ops ufr_ops_fio_mem = {
-	UFR_OPS_COMMON,
+	.options = ufr_options,
+	.option_struct_size = sizeof(struct ufr_options),
 };
 
 static bool ufr_version_ok;

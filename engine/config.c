@@ -33,21 +33,16 @@ int ufr_err_set(struct ufr_err *err, int errnum, const char *fmt, ...)
 
 const char *ufr_strategy_name(enum ufr_strategy s)
 {
-	switch (s) {
-	case UFR_STRAT_IOMEM:
-		return "iomem";
-	case UFR_STRAT_NONE:
-		return "none";
-	case UFR_STRAT_PER_PAGE:
-		return "per_page";
-	case UFR_STRAT_COALESCED:
-		return "coalesced";
-	case UFR_STRAT_HUGETLB_FAST:
-		return "hugetlb_fast";
-	case UFR_STRAT_AUTO:
-		return "auto";
-	}
-	return "?";
+	static const char *const names[] = {
+		[UFR_STRAT_IOMEM] = "iomem",
+		[UFR_STRAT_NONE] = "none",
+		[UFR_STRAT_PER_PAGE] = "per_page",
+		[UFR_STRAT_COALESCED] = "coalesced",
+		[UFR_STRAT_HUGETLB_FAST] = "hugetlb_fast",
+		[UFR_STRAT_AUTO] = "auto",
+	};
+
+	return s <= UFR_STRAT_AUTO ? names[s] : "?";
 }
 
 bool ufr_fio_version_ok(const char *running, const char *built,
@@ -169,16 +164,10 @@ size_t ufr_folio_bytes(enum ufr_folio folio)
 		return 2u << 20;
 	case UFR_FOLIO_1G:
 		return 1u << 30;
-	case UFR_FOLIO_16K:
-	case UFR_FOLIO_32K:
-	case UFR_FOLIO_64K:
-	case UFR_FOLIO_128K:
-	case UFR_FOLIO_256K:
-	case UFR_FOLIO_512K:
-	case UFR_FOLIO_1M:
-		return (size_t)16384 << (folio - UFR_FOLIO_16K);
 	default:
-		return 4096;
+		return ufr_folio_is_mthp(folio) ?
+			       (size_t)16384 << (folio - UFR_FOLIO_16K) :
+			       4096;
 	}
 }
 

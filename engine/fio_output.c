@@ -113,40 +113,37 @@ static FILE *ufr_outwrap(FILE *orig, ufr_amend_fn amend)
  * process (or thread) leaves its report where the parent prints it.
  * Sample space is reserved, not committed: only what jobs write is used.
  */
-struct shared {
-	struct ufr_report reports[UFR_MAX_JOBS];
-};
-
-static struct shared *shared;
+static struct ufr_report *reports;
 static uint64_t *samples;
 
 static int ufr_shared_init(void)
 {
+	size_t rlen = UFR_MAX_JOBS * sizeof(*reports);
 	size_t slen = (size_t)UFR_MAX_JOBS * UFR_MAX_SAMPLES * sizeof(*samples);
 	void *p;
 
-	if (shared)
+	if (reports)
 		return 0;
-	p = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+	p = mmap(NULL, rlen, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	samples = mmap(NULL, slen, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (samples == MAP_FAILED) {
-		munmap(p, sizeof(*shared));
+		munmap(p, rlen);
 		samples = NULL;
 		return -errno;
 	}
-	shared = p;
+	reports = p;
 	return 0;
 }
 
 static struct ufr_report *ufr_shared_report(unsigned int nr)
 {
-	if (!shared || !nr || nr > UFR_MAX_JOBS)
+	if (!reports || !nr || nr > UFR_MAX_JOBS)
 		return NULL;
-	return &shared->reports[nr - 1];
+	return &reports[nr - 1];
 }
 
 static uint64_t *ufr_shared_samples(unsigned int nr)

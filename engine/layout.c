@@ -13,15 +13,13 @@
 
 const char *ufr_rules_name(enum ufr_rules rules)
 {
-	switch (rules) {
-	case UFR_RULES_MULTI_FOLIO:
-		return "multi_folio";
-	case UFR_RULES_SINGLE_FOLIO:
-		return "single_folio";
-	case UFR_RULES_PER_PAGE:
-		return "per_page";
-	}
-	return "?";
+	static const char *const names[] = {
+		[UFR_RULES_MULTI_FOLIO] = "multi_folio",
+		[UFR_RULES_SINGLE_FOLIO] = "single_folio",
+		[UFR_RULES_PER_PAGE] = "per_page",
+	};
+
+	return rules <= UFR_RULES_PER_PAGE ? names[rules] : "?";
 }
 
 enum ufr_rules ufr_rules_for_release(const char *release)

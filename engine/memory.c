@@ -104,7 +104,11 @@ static int hugetlb_fault_failed(struct ufr_err *err, int numa_node, size_t page,
 	long free = ufr_hugetlb_count(page, "free_hugepages");
 
 	if (numa_node >= 0)
-		return ufr_numa_hugetlb_shortage(err, numa_node, page, need);
+		return ufr_err_set(
+			err, -ENOMEM,
+			"reg_numa_node=%d: node %d has fewer than %lu free hugetlb pages of %zu KiB; reserve them there: echo %lu > /sys/devices/system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages",
+			numa_node, numa_node, need, page >> 10, need, numa_node,
+			page >> 10);
 	if (ufr_hugetlb_available(page) < (long)need)
 		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
 					    need);
@@ -210,6 +214,7 @@ int ufr_hugetlb_shortage(struct ufr_err *err, const char *what,
 	long total = ufr_hugetlb_count(page_bytes, "nr_hugepages");
 	long free = ufr_hugetlb_count(page_bytes, "free_hugepages");
 	long avail = ufr_hugetlb_available(page_bytes);
+	char resv[80] = "";
 
 	if (total < 0)
 		return ufr_err_set(
@@ -218,18 +223,14 @@ int ufr_hugetlb_shortage(struct ufr_err *err, const char *what,
 			what, page_bytes >> 10);
 	if (free < 0)
 		free = avail = 0;
-	if (avail == free)
-		return ufr_err_set(
-			err, -ENOMEM,
-			"%s: needs %lu hugetlb pages of %zu KiB, %ld are free; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
-			what, need, page_bytes >> 10, free,
-			total + (need > (unsigned long)avail ? need - avail :
-							       need),
-			page_bytes >> 10);
+	if (avail != free)
+		snprintf(resv, sizeof(resv),
+			 " but %ld of them are reserved by other mappings",
+			 free - avail);
 	return ufr_err_set(
 		err, -ENOMEM,
-		"%s: needs %lu hugetlb pages of %zu KiB, %ld are free but %ld of them are reserved by other mappings; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
-		what, need, page_bytes >> 10, free, free - avail,
+		"%s: needs %lu hugetlb pages of %zu KiB, %ld are free%s; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
+		what, need, page_bytes >> 10, free, resv,
 		total + (need > (unsigned long)avail ? need - avail : need),
 		page_bytes >> 10);
 }
@@ -271,17 +272,10 @@ int ufr_numa_bind(void *addr, size_t len, int node, struct ufr_err *err)
 	return 0;
 }
 
-int ufr_numa_hugetlb_shortage(struct ufr_err *err, int node, size_t page,
-			      unsigned long need)
-{
-	return ufr_err_set(
-		err, -ENOMEM,
-		"reg_numa_node=%d: node %d has fewer than %lu free hugetlb pages of %zu KiB; reserve them there: echo %lu > /sys/devices/system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages",
-		node, node, need, page >> 10, need, node, page >> 10);
-}
-
-int ufr_numa_pages_by_node(void *addr, size_t len,
-			   uint64_t pages[UFR_MAX_NODES])
+/* The 4 KiB pages of [addr, addr + len) on each node: move_pages(2) in
+ * query mode. */
+static int numa_pages_by_node(void *addr, size_t len,
+			      uint64_t pages[UFR_MAX_NODES])
 {
 	enum { BATCH = 4096 };
 	void *ptrs[BATCH];
@@ -385,8 +379,8 @@ int ufr_bufset_pages_by_node(const struct ufr_bufset *s,
 		uintptr_t a = (uintptr_t)s->iov[i].iov_base & ~4095ul;
 		uintptr_t e = (uintptr_t)s->iov[i].iov_base + s->iov[i].iov_len;
 
-		ret = ufr_numa_pages_by_node((void *)a,
-					     (e - a + 4095) & ~4095ul, part);
+		ret = numa_pages_by_node((void *)a, (e - a + 4095) & ~4095ul,
+					 part);
 		if (ret)
 			return ret;
 		for (k = 0; k < UFR_MAX_NODES; k++)
@@ -403,9 +397,5 @@ void ufr_bufset_free(struct ufr_bufset *s)
 	free(s->buf_index);
 	free(s->buf_iov);
 	free(s->io_shift);
-	s->io_shift = NULL;
-	s->iov = NULL;
-	s->buf_index = NULL;
-	s->buf_iov = NULL;
-	s->nr_iov = 0;
+	memset(s, 0, sizeof(*s));
 }

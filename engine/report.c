@@ -60,8 +60,8 @@ int ufr_stats_path_check(const char *path, struct ufr_err *err)
 }
 
 /* Two jobs' tops, by name; what fell off either list stays off. */
-static void profile_merge(struct ufr_profile_summary *sum,
-			  const struct ufr_profile_summary *r)
+static void top_merge(struct ufr_profile_summary *sum,
+		      const struct ufr_profile_summary *r)
 {
 	struct ufr_profile_fn all[2 * UFR_PROFILE_TOP];
 	unsigned int n = sum->nr_top, i, k;
@@ -79,10 +79,6 @@ static void profile_merge(struct ufr_profile_summary *sum,
 	qsort(all, n, sizeof(all[0]), ufr_profile_fn_cmp);
 	sum->nr_top = n < UFR_PROFILE_TOP ? n : UFR_PROFILE_TOP;
 	memcpy(sum->top, all, sum->nr_top * sizeof(all[0]));
-	sum->samples += r->samples;
-	sum->outside += r->outside;
-	sum->lost += r->lost;
-	sum->calls += r->calls;
 }
 
 /*
@@ -110,7 +106,6 @@ enum kind {
 	K_KNOWN, /* int64_t; -1: unknown (null, "-") */
 	K_NAME, /* char[]; "": null, "-" */
 	K_TEXT, /* char[]; "": null, "" */
-	K_BOOL,
 	K_SOURCE, /* bool from_pagemap: "pagemap" or "plan" */
 	K_RULES, /* struct ufr_rules_found: the name; null until probed */
 	K_MEAN, /* struct ufr_io_segs: segments per I/O */
@@ -129,8 +124,7 @@ enum merge {
 
 struct field {
 	enum sect sect;
-	const char *json;
-	const char *text;
+	const char *json, *text;
 	size_t off, size;
 	enum kind kind;
 	enum merge merge;
@@ -172,8 +166,11 @@ static const struct field fields[] = {
 	F(S_NONE, NULL, NULL, io.ios, K_U64, M_SUM),
 	F(S_NONE, NULL, NULL, io.segs, K_U64, M_SUM),
 	F(S_NONE, NULL, NULL, reg.samples, K_U64, M_SUM),
-	F(S_NONE, NULL, NULL, numa_known, K_BOOL, M_AND),
 	F(S_NONE, NULL, NULL, profile_note, K_TEXT, M_NOTE),
+	F(S_NONE, NULL, NULL, profile.samples, K_U64, M_SUM),
+	F(S_NONE, NULL, NULL, profile.outside, K_U64, M_SUM),
+	F(S_NONE, NULL, NULL, profile.lost, K_U64, M_SUM),
+	F(S_NONE, NULL, NULL, profile.calls, K_U64, M_SUM),
 };
 
 #define FIELDS_END (fields + sizeof(fields) / sizeof(fields[0]))
@@ -183,6 +180,7 @@ static void merge_field(void *sum, const void *r, const struct field *fd)
 	uint64_t *s = sum;
 	const uint64_t *v = r;
 	int64_t *k = sum;
+	const int64_t *rk = r;
 
 	switch (fd->merge) {
 	case M_FIRST:
@@ -194,9 +192,7 @@ static void merge_field(void *sum, const void *r, const struct field *fd)
 		*s = *v > *s ? *v : *s;
 		break;
 	case M_KNOWN:
-		*k = *k < 0 || *(const int64_t *)r < 0 ?
-			     -1 :
-			     *k + *(const int64_t *)r;
+		*k = *k < 0 || *rk < 0 ? -1 : *k + *rk;
 		break;
 	case M_SAME:
 		if (fd->kind == K_NAME && strcmp(sum, r))
@@ -226,14 +222,13 @@ void ufr_report_merge(struct ufr_report *sum, const struct ufr_report *r)
 	for (fd = fields; fd < FIELDS_END; fd++)
 		merge_field((char *)sum + fd->off, (const char *)r + fd->off,
 			    fd);
+	sum->numa_known &= r->numa_known;
 	for (i = 0; i < UFR_MAX_NODES; i++)
 		sum->pages_by_node[i] += r->pages_by_node[i];
 	for (i = 0; i < r->nr_notes; i++)
 		ufr_report_note(sum, "%s", r->notes[i]);
-	if (sum->profiled && r->profiled)
-		profile_merge(&sum->profile, &r->profile);
-	else if (r->profiled)
-		sum->profile = r->profile;
+	/* A job without a profile has an empty one. */
+	top_merge(&sum->profile, &r->profile);
 	sum->profiled |= r->profiled;
 }
 
@@ -308,7 +303,7 @@ static void put_str(FILE *f, const char *s, bool json, const char *empty)
 /* numa: the node asked for, and where the pages are. */
 static void put_numa(FILE *f, const struct ufr_report *r, bool json)
 {
-	bool first = true;
+	const char *sep = json ? "{ " : " ";
 	int i;
 
 	fprintf(f,
@@ -322,15 +317,12 @@ static void put_numa(FILE *f, const struct ufr_report *r, bool json)
 	for (i = 0; i < UFR_MAX_NODES; i++) {
 		if (!r->pages_by_node[i])
 			continue;
-		if (json)
-			fprintf(f, "%s\"%d\" : %" PRIu64, first ? "{ " : ", ",
-				i, r->pages_by_node[i]);
-		else
-			fprintf(f, " %d=%" PRIu64, i, r->pages_by_node[i]);
-		first = false;
+		fprintf(f, json ? "%s\"%d\" : %" PRIu64 : "%s%d=%" PRIu64, sep,
+			i, r->pages_by_node[i]);
+		sep = json ? ", " : " ";
 	}
 	if (json)
-		fputs(first ? "{} }" : " } }", f);
+		fputs(sep[0] == '{' ? "{} }" : " } }", f);
 	else
 		fputs(r->numa_known ? ")" : " unknown)", f);
 }
@@ -373,8 +365,6 @@ static void put_value(FILE *f, const struct ufr_report *r,
 		break;
 	case K_NUMA:
 		put_numa(f, r, json);
-		break;
-	case K_BOOL:
 		break;
 	}
 }
@@ -562,30 +552,9 @@ char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
 	return memstream_done(f, &buf);
 }
 
-struct growbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct growbuf *b, const char *s, size_t n)
+static void put(FILE *out, const char *s, size_t n)
 {
-	char *np;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		np = realloc(b->p, b->cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	fwrite(s, 1, n, out);
 }
 
 static const char *line_end(const char *s, const char *end)
@@ -606,7 +575,7 @@ static size_t indent_of(const char *text, const char *at)
 }
 
 /* @member, each line indented as fio indents its siblings, then ",\n". */
-static void put_indented(struct growbuf *out, const char *member, size_t indent)
+static void put_indented(FILE *out, const char *member, size_t indent)
 {
 	static const char spaces[] = "                                ";
 	const char *l = member, *nl;
@@ -627,7 +596,7 @@ static void put_indented(struct growbuf *out, const char *member, size_t indent)
 
 /* A JSON document: after each "jobname" member line, the job's object. */
 static bool splice_json(const char *text, size_t len, const char *const *json,
-			size_t njobs, struct growbuf *out)
+			size_t njobs, FILE *out)
 {
 	static const char key[] = "\"jobname\" : ";
 	const char *end = text + len, *p = text, *hit;
@@ -651,8 +620,7 @@ static bool splice_json(const char *text, size_t len, const char *const *json,
 /* Normal output: a job's block runs from its "name: (groupid=" line to
  * the next one, or to the blank line before "Run status group". */
 static bool splice_normal(const char *text, size_t len,
-			  const char *const *normal, size_t njobs,
-			  struct growbuf *out)
+			  const char *const *normal, size_t njobs, FILE *out)
 {
 	const char *end = text + len, *p = text, *line;
 	bool found = false;
@@ -697,19 +665,19 @@ static bool splice_normal(const char *text, size_t len,
 char *ufr_splice_report(const char *text, size_t len, const char *const *json,
 			const char *const *normal, size_t njobs, size_t *outlen)
 {
-	struct growbuf out = { 0 };
+	char *buf = NULL;
+	FILE *out = open_memstream(&buf, outlen);
 	bool done;
 
-	done = splice_json(text, len, json, njobs, &out);
+	if (!out)
+		return NULL;
+	/* Neither writes anything before it knows the text is its kind. */
+	done = splice_json(text, len, json, njobs, out) ||
+	       splice_normal(text, len, normal, njobs, out);
+	buf = memstream_done(out, &buf);
 	if (!done) {
-		free(out.p);
-		out = (struct growbuf){ 0 };
-		done = splice_normal(text, len, normal, njobs, &out);
-	}
-	if (!done || out.oom) {
-		free(out.p);
+		free(buf);
 		return NULL;
 	}
-	*outlen = out.len;
-	return out.p;
+	return buf;
 }

@@ -12,10 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ufr_config.h"
-#include "ufr_inspect.h"
-#include "ufr_layout.h"
-#include "ufr_reg.h"
+#include "ufr_inspect.h" /* and through it every earlier stage's */
 
 /* min, mean, p50, p99, max of a set of samples (nanoseconds). */
 struct ufr_dist {
@@ -33,13 +30,11 @@ struct ufr_io_segs {
 };
 
 /*
- * One job's figures, the "uring_folioreg" object of SPEC.md, as fio's
- * struct thread_stat: the job holds one, and each stage writes its
- * figures into it where it measures them. Plain data, so it can live in
- * memory shared by fio's parent and its job processes. The job's name and
- * reg_stats path are copied whole: fio frees its options before the
- * parent writes reg_stats at exit. report.c's field table says how each
- * scalar figure is rendered and summed.
+ * One job's figures (README: What it reports), as fio's thread_stat: the
+ * job holds one, each stage fills its part where it measures. Plain data,
+ * for memory shared by fio's parent and the job processes; name and path
+ * copied whole, as fio frees its options before the parent writes
+ * reg_stats. report.c's field table renders and sums each scalar.
  */
 struct ufr_report {
 	bool used;
@@ -85,7 +80,7 @@ void ufr_report_merge(struct ufr_report *sum, const struct ufr_report *r);
 void ufr_dist_of(uint64_t *samples, size_t n, struct ufr_dist *d);
 
 /*
- * The report as the JSON member "uring_folioreg" : {...} (SPEC.md field
+ * The report as the JSON member "uring_folioreg" : {...} (README's field
  * names; null where a figure does not exist), and as the labelled block
  * of normal output. @d is the per-buffer distribution, NULL with
  * reg_mode=batch (then only the mean is known). malloc'd strings, NULL

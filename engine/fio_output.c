@@ -2,11 +2,11 @@
 /*
  * Getting each job's figures into fio's output: the one file that does.
  *
- * Jobs leave their report in memory shared with fio's parent (mapped when
- * fio loads the engine, before it forks). The parent's output stream is
- * wrapped so that fio's final report gets the figures spliced in where it
- * is written (normal and JSON), and reg_stats files are written when the
- * parent exits. A server (fio --server) cannot amend its client's report,
+ * Jobs leave their struct ufr_report (plain data) and per-buffer times in
+ * memory shared with fio's parent (mapped when fio loads the engine,
+ * before it forks). The parent's output stream is wrapped so that fio's
+ * final report gets the figures spliced in where it is written (normal
+ * and JSON), and reg_stats files are written when the parent exits. A server (fio --server) cannot amend its client's report,
  * so its jobs print their block as text, which the client shows.
  *
  * What it relies on in fio (3.33 to 3.42):

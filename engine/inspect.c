@@ -437,8 +437,12 @@ static int rules_of_probe(int64_t held, int64_t pages)
 	return -1;
 }
 
-static void probe(struct ufr_rules_found *out)
+static struct ufr_rules_found probed;
+
+/* Find the rules into probed; once per process. */
+static void probe(void)
 {
+	struct ufr_rules_found *out = &probed;
 	struct ufr_backing mem;
 	const char *why;
 	size_t folio = 0;
@@ -481,18 +485,11 @@ static void probe(struct ufr_rules_found *out)
 			 "kernel version %s: no probe, %s", u.release, why);
 }
 
-static struct ufr_rules_found probed;
-
-static void probe_once(void)
-{
-	probe(&probed);
-}
-
 void ufr_rules_probe(struct ufr_rules_found *out)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	pthread_once(&once, probe_once);
+	pthread_once(&once, probe);
 	*out = probed;
 }
 

@@ -186,19 +186,17 @@ static void profile_drain(struct ufr_profiler *p)
 	__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
 }
 
-static const char *paranoid_hint(void)
+static int paranoid_level(void)
 {
-	static __thread char hint[96];
-	int level = 99;
 	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	int level = 99;
 
 	if (f) {
 		if (fscanf(f, "%d", &level) != 1)
 			level = 99;
 		fclose(f);
 	}
-	snprintf(hint, sizeof(hint), "perf_event_paranoid is %d", level);
-	return hint;
+	return level;
 }
 
 int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err)
@@ -230,8 +228,8 @@ int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err)
 		if (ret == -EACCES || ret == -EPERM)
 			return ufr_err_set(
 				err, ret,
-				"reg_profile: kernel sampling is not allowed (%s, %s); run as root (or with CAP_PERFMON), or allow it: echo 1 > /proc/sys/kernel/perf_event_paranoid",
-				strerror(-ret), paranoid_hint());
+				"reg_profile: kernel sampling is not allowed (%s, perf_event_paranoid is %d); run as root (or with CAP_PERFMON), or allow it: echo 1 > /proc/sys/kernel/perf_event_paranoid",
+				strerror(-ret), paranoid_level());
 		return ufr_err_set(
 			err, ret,
 			"reg_profile: perf_event_open of the cpu-clock failed: %s; this kernel needs CONFIG_PERF_EVENTS",

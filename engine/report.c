@@ -270,11 +270,6 @@ void ufr_dist_of(uint64_t *samples, size_t n, struct ufr_dist *d)
  * writer: the contract has null fields, which fio's json.c cannot express.
  */
 
-static void json_u64(FILE *f, const char *name, uint64_t v, bool last)
-{
-	fprintf(f, "\"%s\" : %" PRIu64 "%s", name, v, last ? "" : ", ");
-}
-
 void ufr_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -441,13 +436,12 @@ static void json_profile(FILE *f, const struct ufr_report *r)
 		fprintf(f, "null");
 		return;
 	}
-	fprintf(f, "{ ");
-	json_u64(f, "samples", p->samples, false);
-	json_u64(f, "outside", p->outside, false);
-	json_u64(f, "lost", p->lost, false);
-	json_u64(f, "register_calls", p->calls, false);
-	json_u64(f, "period_ns", UFR_PROFILE_PERIOD_NS, false);
-	fprintf(f, "\"top\" : [");
+	fprintf(f,
+		"{ \"samples\" : %" PRIu64 ", \"outside\" : %" PRIu64
+		", \"lost\" : %" PRIu64 ", \"register_calls\" : %" PRIu64
+		", \"period_ns\" : %d, \"top\" : [",
+		p->samples, p->outside, p->lost, p->calls,
+		UFR_PROFILE_PERIOD_NS);
 	for (i = 0; i < p->nr_top; i++) {
 		fprintf(f, "%s{ \"function\" : ",
 			i ? ",\n        " : "\n        ");

@@ -58,7 +58,6 @@
 #endif
 
 #define UFR_EXPORT __attribute__((visibility("default")))
-#define ufr_unlikely(x) __builtin_expect(!!(x), 0)
 
 /* Weak: a fio that exports no version string is refused, not crashed. */
 extern const char fio_version_string[] __attribute__((weak));
@@ -92,9 +91,6 @@ struct ufr_job {
 
 	/* the job's figures, each filled where it is measured */
 	struct ufr_report r;
-#if !UFR_FLAG_IOMEM
-	struct ioengine_ops ops, *own_ops; /* fio 3.33, fio's memory */
-#endif
 };
 
 /*
@@ -412,6 +408,25 @@ static struct fio_option ufr_options[] = {
 	},
 };
 
+#if !UFR_FLAG_IOMEM
+/*
+ * fio 3.33 refuses iomem= when the engine has memory hooks: jobs on fio's
+ * memory run on this copy of ufr_ops without them, made in fio's parent
+ * (get_ioengine), which reads it too. fio fills dlhandle and flags after
+ * loading; carry them over.
+ */
+static struct ioengine_ops ufr_ops_fio_mem;
+
+static void ufr_use_fio_memory(struct thread_data *td)
+{
+	__atomic_store_n(&ufr_ops_fio_mem.dlhandle, td->io_ops->dlhandle,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&ufr_ops_fio_mem.flags, td->io_ops->flags,
+			 __ATOMIC_RELAXED);
+	td->io_ops = &ufr_ops_fio_mem;
+}
+#endif
+
 /* Print @err once and fail the job with @errnum. */
 static int ufr_fail(struct thread_data *td, const struct ufr_err *err,
 		    int errnum)
@@ -601,6 +616,10 @@ static int ufr_init(struct thread_data *td)
 	ret = ufr_io_uring_options(td, j, &err);
 	if (ret)
 		goto fail;
+#if !UFR_FLAG_IOMEM
+	if (ufr_strategy_uses_fio_memory(j->cfg.strategy))
+		ufr_use_fio_memory(td);
+#endif
 
 	ret = ufr_ring_init(&j->ring, &ro, &err);
 	if (ret)
@@ -614,17 +633,6 @@ static int ufr_init(struct thread_data *td)
 			goto fail;
 		}
 	}
-#if !UFR_FLAG_IOMEM
-	/* fio 3.33 refuses iomem= when the engine has memory hooks: a job on
-	 * fio's memory runs on a copy of the ops without them. */
-	if (ufr_strategy_uses_fio_memory(j->cfg.strategy)) {
-		j->own_ops = td->io_ops;
-		j->ops = *td->io_ops;
-		j->ops.iomem_alloc = NULL;
-		j->ops.iomem_free = NULL;
-		td->io_ops = &j->ops;
-	}
-#endif
 	td->io_ops_data = j;
 	return 0;
 fail:
@@ -1073,7 +1081,8 @@ static int ufr_commit(struct thread_data *td)
 	if (!nr)
 		return 0;
 
-	if (ufr_unlikely(ufr_rereg_due(&j->r.rereg)) && j->bufs_registered)
+	if (__builtin_expect(ufr_rereg_due(&j->r.rereg), 0) &&
+	    j->bufs_registered)
 		ufr_rereg(td, j);
 	ret = ufr_ring_submit(&j->ring, nr);
 	if (ret < 0) {
@@ -1208,10 +1217,6 @@ static void ufr_cleanup(struct thread_data *td)
 		j->r.profiled = true;
 	}
 	ufr_fio_report_job(td, &j->r, j->samples);
-#if !UFR_FLAG_IOMEM
-	if (td->io_ops == &j->ops)
-		td->io_ops = j->own_ops; /* fio reads it after cleanup */
-#endif
 	ufr_free_job(j);
 	td->io_ops_data = NULL;
 }
@@ -1262,6 +1267,11 @@ UFR_EXPORT void get_ioengine(struct ioengine_ops **ops)
 	*ops = ufr_version_ok ? &ufr_ops : NULL;
 	if (!ufr_version_ok)
 		return;
+#if !UFR_FLAG_IOMEM
+	ufr_ops_fio_mem = ufr_ops;
+	ufr_ops_fio_mem.iomem_alloc = NULL;
+	ufr_ops_fio_mem.iomem_free = NULL;
+#endif
 	ufr_fio_report_setup();
 	if (ufr_reg_lock_init())
 		log_err("uring_folioreg: no shared memory for the registration lock; bvecs_observed may be disturbed by other jobs\n");

@@ -329,7 +329,7 @@ static void put_value(FILE *f, const struct ufr_report *r,
 	const void *v = (const char *)r + fd->off;
 	const struct ufr_io_segs *io = v;
 	const struct ufr_rules_found *rules = v;
-	int64_t known = *(const int64_t *)v;
+	const int64_t *known = v; /* read only as what its kind says */
 
 	switch (fd->kind) {
 	case K_U64:
@@ -339,8 +339,8 @@ static void put_value(FILE *f, const struct ufr_report *r,
 				(!json && fd->kind == K_KIB ? 10 : 0));
 		break;
 	case K_KNOWN:
-		if (known >= 0)
-			fprintf(f, "%" PRId64, known);
+		if (*known >= 0)
+			fprintf(f, "%" PRId64, *known);
 		else
 			fputs(json ? "null" : "-", f);
 		break;

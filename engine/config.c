@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -29,26 +28,21 @@ int ufr_err_set(struct ufr_err *err, int errnum, const char *fmt, ...)
 	vsnprintf(err->msg + sizeof(prefix) - 1,
 		  sizeof(err->msg) - sizeof(prefix) + 1, fmt, ap);
 	va_end(ap);
-	return -abs(errnum);
+	return errnum;
 }
 
 const char *ufr_strategy_name(enum ufr_strategy s)
 {
-	switch (s) {
-	case UFR_STRAT_IOMEM:
-		return "iomem";
-	case UFR_STRAT_NONE:
-		return "none";
-	case UFR_STRAT_PER_PAGE:
-		return "per_page";
-	case UFR_STRAT_COALESCED:
-		return "coalesced";
-	case UFR_STRAT_HUGETLB_FAST:
-		return "hugetlb_fast";
-	case UFR_STRAT_AUTO:
-		return "auto";
-	}
-	return "?";
+	static const char *const names[] = {
+		[UFR_STRAT_IOMEM] = "iomem",
+		[UFR_STRAT_NONE] = "none",
+		[UFR_STRAT_PER_PAGE] = "per_page",
+		[UFR_STRAT_COALESCED] = "coalesced",
+		[UFR_STRAT_HUGETLB_FAST] = "hugetlb_fast",
+		[UFR_STRAT_AUTO] = "auto",
+	};
+
+	return s <= UFR_STRAT_AUTO ? names[s] : "?";
 }
 
 bool ufr_fio_version_ok(const char *running, const char *built,
@@ -58,7 +52,7 @@ bool ufr_fio_version_ok(const char *running, const char *built,
 		return true;
 
 	ufr_err_set(
-		err, EINVAL,
+		err, -EINVAL,
 		"engine %s built for %s but loaded by %s; struct layouts differ, so it will not run. Rebuild it against this fio: make deps && make clean && make (Debian's fio), or make clean && make FIO_SRC=<source tree of %s>",
 		UFR_VERSION, built, running ? running : "an unknown fio",
 		running ? running : "this fio");
@@ -77,19 +71,19 @@ int ufr_dio_check(int fd, const char *name, const unsigned long long *bs,
 		return 0;
 	if (!st.stx_dio_offset_align)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"direct=1: filename=%s does not support O_DIRECT; use direct=0 or another file system",
 			name);
 	for (i = 0; i < nr; i++) {
 		if (bs[i] % st.stx_dio_offset_align)
 			return ufr_err_set(
-				err, EINVAL,
+				err, -EINVAL,
 				"bs=%llu: O_DIRECT on filename=%s needs sizes and offsets in multiples of %u bytes; use such a bs (or direct=0)",
 				bs[i], name, st.stx_dio_offset_align);
 	}
 	if (st.stx_dio_mem_align && mem_align % st.stx_dio_mem_align)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"mem_align=%zu: O_DIRECT on filename=%s needs buffers aligned to %u bytes; use a multiple of %u",
 			mem_align, name, st.stx_dio_mem_align,
 			st.stx_dio_mem_align);
@@ -124,7 +118,7 @@ int ufr_iopoll_check(int fd, const char *name, struct ufr_err *err)
 	if (val[0] != '0')
 		return 0;
 	return ufr_err_set(
-		err, EOPNOTSUPP,
+		err, -EOPNOTSUPP,
 		"hipri: filename=%s is on a block device without poll queues (%s is 0); give the device poll queues (e.g. nvme.poll_queues=N) or drop hipri",
 		name, path);
 }
@@ -170,30 +164,11 @@ size_t ufr_folio_bytes(enum ufr_folio folio)
 		return 2u << 20;
 	case UFR_FOLIO_1G:
 		return 1u << 30;
-	case UFR_FOLIO_16K:
-	case UFR_FOLIO_32K:
-	case UFR_FOLIO_64K:
-	case UFR_FOLIO_128K:
-	case UFR_FOLIO_256K:
-	case UFR_FOLIO_512K:
-	case UFR_FOLIO_1M:
-		return (size_t)16384 << (folio - UFR_FOLIO_16K);
 	default:
-		return 4096;
+		return ufr_folio_is_mthp(folio) ?
+			       (size_t)16384 << (folio - UFR_FOLIO_16K) :
+			       4096;
 	}
-}
-
-bool ufr_thp_enabled(void)
-{
-	char buf[128] = "";
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return buf[0] && !strstr(buf, "[never]");
 }
 
 #define THP_SYSFS "/sys/kernel/mm/transparent_hugepage"
@@ -216,6 +191,14 @@ static void thp_setting(const char *path, char *out, size_t len)
 		memcpy(out, a + 1, b - a - 1);
 		out[b - a - 1] = '\0';
 	}
+}
+
+bool ufr_thp_enabled(void)
+{
+	char val[16];
+
+	thp_setting(THP_SYSFS "/enabled", val, sizeof(val));
+	return val[0] && strcmp(val, "never");
 }
 
 /* Whether a per-size setting hands folios to a MADV_HUGEPAGE mapping. */
@@ -244,7 +227,7 @@ int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
 	thp_setting(path, val, sizeof(val));
 	if (!val[0])
 		return ufr_err_set(
-			err, EOPNOTSUPP,
+			err, -EOPNOTSUPP,
 			"reg_folio=%s: this kernel has no anonymous %zu KiB THP (%s is missing; multi-size THP came with Linux 6.8); use reg_folio=thp, 2m or 1g",
 			ufr_folio_name(folio), kb, path);
 	own_on = mthp_on(val, top);
@@ -280,18 +263,19 @@ int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
 		return 0;
 	if (!largelen)
 		return ufr_err_set(
-			err, EOPNOTSUPP,
+			err, -EOPNOTSUPP,
 			"reg_folio=%s: anonymous %zu KiB THP is off (hugepages-%zukB/enabled is %s, top-level enabled is %s), so the kernel would not hand out %zu KiB folios; enable it: %s",
 			ufr_folio_name(folio), kb, kb, val, top[0] ? top : "?",
 			kb, fix);
 	return ufr_err_set(
-		err, EOPNOTSUPP,
+		err, -EOPNOTSUPP,
 		"reg_folio=%s: the kernel would not hand out %zu KiB folios: hugepages-%zukB/enabled is %s and larger sizes, which a fault tries first, are enabled: %s (top-level enabled is %s); write: %s",
 		ufr_folio_name(folio), kb, kb, val, larger, top[0] ? top : "?",
 		fix);
 }
 
-/* Hugetlb pages of the folio size that hugetlb_fast would need. */
+/* Hugetlb pages of the folio size that hugetlb_fast would need, or the
+ * negative errno of a plan that cannot be made. */
 static long hugetlb_fast_need(const struct ufr_config *c, enum ufr_folio folio)
 {
 	struct ufr_plan_params p = {
@@ -303,10 +287,10 @@ static long hugetlb_fast_need(const struct ufr_config *c, enum ufr_folio folio)
 	};
 	struct ufr_plan plan;
 	struct ufr_err err;
-	long need;
+	long need = ufr_plan_make(&p, &plan, &err);
 
-	if (ufr_plan_make(&p, &plan, &err))
-		return -1;
+	if (need)
+		return need;
 	need = plan.backing_bytes / p.folio_bytes;
 	ufr_plan_free(&plan);
 	return need;
@@ -337,7 +321,7 @@ static void resolve_auto(struct ufr_config *c)
 static int bad_folio(const struct ufr_config *c, const char *fix,
 		     struct ufr_err *err)
 {
-	return ufr_err_set(err, EINVAL, "reg_folio=%s: reg_strategy=%s %s",
+	return ufr_err_set(err, -EINVAL, "reg_folio=%s: reg_strategy=%s %s",
 			   ufr_folio_name(c->folio),
 			   ufr_strategy_name(c->strategy), fix);
 }
@@ -349,20 +333,20 @@ int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err)
 
 	if (own && c->fio_mem_set)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"iomem=: reg_strategy=%s allocates its own buffer memory, so iomem= cannot apply; drop iomem= or use reg_strategy=iomem",
 			ufr_strategy_name(c->strategy));
 	if (c->rereg && c->strategy == UFR_STRAT_NONE)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"rereg_interval: reg_strategy=none registers no buffers, so there is nothing to re-register; drop rereg_interval or choose a strategy");
 	if (c->mode == UFR_REG_EACH && c->strategy == UFR_STRAT_NONE)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"reg_mode=each: reg_strategy=none registers no buffers, so there is nothing to register one by one; drop reg_mode or choose a strategy");
 	if (c->numa_node < -1)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"reg_numa_node=%d: not a node; give a node number (see numactl -H) or -1 to leave placement alone",
 			c->numa_node);
 	if (c->numa_node >= 0) {
@@ -371,7 +355,7 @@ int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err)
 			return ret;
 		if (!own)
 			return ufr_err_set(
-				err, EINVAL,
+				err, -EINVAL,
 				"reg_numa_node=%d: reg_strategy=%s runs on fio's memory; place it with numa_mem_policy=bind:%d instead",
 				c->numa_node, ufr_strategy_name(c->strategy),
 				c->numa_node);

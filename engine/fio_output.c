@@ -2,11 +2,11 @@
 /*
  * Getting each job's figures into fio's output: the one file that does.
  *
- * Jobs leave their report in memory shared with fio's parent (mapped when
- * fio loads the engine, before it forks). The parent's output stream is
- * wrapped so that fio's final report gets the figures spliced in where it
- * is written (normal and JSON), and reg_stats files are written when the
- * parent exits. A server (fio --server) cannot amend its client's report,
+ * Jobs leave their struct ufr_report (plain data) and per-buffer times in
+ * memory shared with fio's parent (mapped when fio loads the engine,
+ * before it forks). The parent's output stream is wrapped so that fio's
+ * final report gets the figures spliced in where it is written (normal
+ * and JSON), and reg_stats files are written when the parent exits. A server (fio --server) cannot amend its client's report,
  * so its jobs print their block as text, which the client shows.
  *
  * What it relies on in fio (3.33 to 3.42):
@@ -113,40 +113,37 @@ static FILE *ufr_outwrap(FILE *orig, ufr_amend_fn amend)
  * process (or thread) leaves its report where the parent prints it.
  * Sample space is reserved, not committed: only what jobs write is used.
  */
-struct shared {
-	struct ufr_report reports[UFR_MAX_JOBS];
-};
-
-static struct shared *shared;
+static struct ufr_report *reports;
 static uint64_t *samples;
 
 static int ufr_shared_init(void)
 {
+	size_t rlen = UFR_MAX_JOBS * sizeof(*reports);
 	size_t slen = (size_t)UFR_MAX_JOBS * UFR_MAX_SAMPLES * sizeof(*samples);
 	void *p;
 
-	if (shared)
+	if (reports)
 		return 0;
-	p = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+	p = mmap(NULL, rlen, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	samples = mmap(NULL, slen, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (samples == MAP_FAILED) {
-		munmap(p, sizeof(*shared));
+		munmap(p, rlen);
 		samples = NULL;
 		return -errno;
 	}
-	shared = p;
+	reports = p;
 	return 0;
 }
 
 static struct ufr_report *ufr_shared_report(unsigned int nr)
 {
-	if (!shared || !nr || nr > UFR_MAX_JOBS)
+	if (!reports || !nr || nr > UFR_MAX_JOBS)
 		return NULL;
-	return &shared->reports[nr - 1];
+	return &reports[nr - 1];
 }
 
 static uint64_t *ufr_shared_samples(unsigned int nr)
@@ -171,6 +168,15 @@ struct entry {
 	bool have_dist;
 };
 
+/* A distribution of some buffers only would be wrong: none at all. */
+static void entry_drop_samples(struct entry *e)
+{
+	free(e->samples);
+	e->samples = NULL;
+	e->nr_samples = 0;
+	e->have_dist = false;
+}
+
 static void entry_add_samples(struct entry *e, const uint64_t *s, size_t n)
 {
 	uint64_t *ns;
@@ -179,11 +185,7 @@ static void entry_add_samples(struct entry *e, const uint64_t *s, size_t n)
 		return;
 	ns = realloc(e->samples, (e->nr_samples + n) * sizeof(*ns));
 	if (!ns) {
-		/* A distribution of some buffers only would be wrong. */
-		free(e->samples);
-		e->samples = NULL;
-		e->nr_samples = 0;
-		e->have_dist = false;
+		entry_drop_samples(e);
 		ufr_report_note(
 			&e->sum,
 			"per-buffer min, p50, p99 and max left out: no memory to gather the samples");
@@ -203,17 +205,13 @@ static void entry_add(struct entry *e, struct thread_data *td)
 	if (!r || !r->used)
 		return;
 	/* Jobs with and without per-buffer samples: no distribution. */
-	partial = e->sum.used && e->have_dist != (r->nr_samples > 0);
+	partial = e->sum.used && e->have_dist != (r->reg.samples > 0);
 	ufr_report_merge(&e->sum, r);
-	if (partial) {
-		free(e->samples);
-		e->samples = NULL;
-		e->nr_samples = 0;
-		e->have_dist = false;
-	} else {
+	if (partial)
+		entry_drop_samples(e);
+	else
 		entry_add_samples(e, ufr_shared_samples(td->thread_number),
-				  r->nr_samples);
-	}
+				  r->reg.samples);
 }
 
 /*
@@ -413,10 +411,10 @@ void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 
 	if (slot) {
 		*slot = *r;
-		if (s && samples && r->nr_samples <= UFR_MAX_SAMPLES)
-			memcpy(s, samples, r->nr_samples * sizeof(*s));
+		if (s && samples && r->reg.samples <= UFR_MAX_SAMPLES)
+			memcpy(s, samples, r->reg.samples * sizeof(*s));
 		else
-			slot->nr_samples = 0;
+			slot->reg.samples = 0;
 	}
 	if (!is_backend)
 		return;
@@ -426,7 +424,7 @@ void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 	 * the client prints as it comes. Only for normal output (the server
 	 * parses the client's command line): text would break its JSON.
 	 */
-	entry_add_samples(&one, samples, r->nr_samples);
+	entry_add_samples(&one, samples, r->reg.samples);
 	text = output_format & FIO_OUTPUT_NORMAL ?
 		       entry_render(&one, ufr_report_text) :
 		       NULL;

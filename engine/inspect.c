@@ -399,15 +399,15 @@ static int probe_memory(struct ufr_backing *b, size_t *folio)
 	return ret;
 }
 
-/* Pins held by the probe's two buffers: one folio, then two. */
+/* Pins held by the probe's two buffers (one folio, then two) in @obs;
+ * NULL, or why there is no figure. */
 static const char *probe_pins(struct ufr_backing *b, size_t folio,
-			      int64_t *held)
+			      struct ufr_observation *obs)
 {
 	struct iovec iov[2] = {
 		{ .iov_base = b->addr, .iov_len = folio },
 		{ .iov_base = b->addr, .iov_len = 2 * folio },
 	};
-	struct ufr_observation obs;
 	struct ufr_reg_timing t;
 	struct io_uring ring;
 	struct ufr_err err;
@@ -416,16 +416,13 @@ static const char *probe_pins(struct ufr_backing *b, size_t folio,
 	if (io_uring_queue_init(2, &ring, 0))
 		return "no io_uring ring for it";
 	ret = ufr_register_observed(&ring, iov, 2, UFR_REG_BATCH,
-				    "the rules probe", &t, &obs, &err);
-	if (!ret) {
+				    "the rules probe", &t, NULL, obs, &err);
+	if (!ret)
 		ufr_unregister(&ring, &t);
-		ufr_reg_timing_free(&t);
-	}
 	io_uring_queue_exit(&ring);
-	*held = obs.held;
 	if (ret)
 		return "registering its buffers failed";
-	return obs.held < 0 ? obs.note : NULL;
+	return obs->held < 0 ? obs->note : NULL;
 }
 
 /* The rules whose pins held the probe's @held, or -1. */
@@ -440,12 +437,16 @@ static int rules_of_probe(int64_t held, int64_t pages)
 	return -1;
 }
 
-static void probe(struct ufr_rules_found *out)
+static struct ufr_rules_found probed;
+
+/* Find the rules into probed; once per process. */
+static void probe(void)
 {
+	struct ufr_rules_found *out = &probed;
 	struct ufr_backing mem;
 	const char *why;
 	size_t folio = 0;
-	int64_t held = -1;
+	struct ufr_observation obs = { .held = -1 };
 	struct utsname u;
 	int ret, rules = -1;
 
@@ -455,10 +456,10 @@ static void probe(struct ufr_rules_found *out)
 			      "no two large folios to be had (THP off and no free 2 MiB hugetlb pages)" :
 			      "the folio layout cannot be read without root";
 	else
-		why = probe_pins(&mem, folio, &held);
+		why = probe_pins(&mem, folio, &obs);
 	ufr_backing_unmap(&mem);
 	if (!why) {
-		rules = rules_of_probe(held, folio / 4096);
+		rules = rules_of_probe(obs.held, folio / 4096);
 		why = "its pins match no known rules";
 	}
 	if (rules >= 0) {
@@ -467,35 +468,28 @@ static void probe(struct ufr_rules_found *out)
 			out->how, sizeof(out->how),
 			"probe: buffers over 1 and 2 folios of %zu KiB kept %" PRId64
 			" pins",
-			folio >> 10, held);
+			folio >> 10, obs.held);
 		return;
 	}
 	if (uname(&u))
 		snprintf(u.release, sizeof(u.release), "?");
 	out->rules = ufr_rules_for_release(u.release);
-	if (held >= 0)
+	if (obs.held >= 0)
 		snprintf(
 			out->how, sizeof(out->how),
 			"kernel version %s: the probe over 1 and 2 folios of %zu KiB kept %" PRId64
 			" pins, which match no known rules",
-			u.release, folio >> 10, held);
+			u.release, folio >> 10, obs.held);
 	else
 		snprintf(out->how, sizeof(out->how),
 			 "kernel version %s: no probe, %s", u.release, why);
-}
-
-static struct ufr_rules_found probed;
-
-static void probe_once(void)
-{
-	probe(&probed);
 }
 
 void ufr_rules_probe(struct ufr_rules_found *out)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	pthread_once(&once, probe_once);
+	pthread_once(&once, probe);
 	*out = probed;
 }
 

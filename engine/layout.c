@@ -13,15 +13,13 @@
 
 const char *ufr_rules_name(enum ufr_rules rules)
 {
-	switch (rules) {
-	case UFR_RULES_MULTI_FOLIO:
-		return "multi_folio";
-	case UFR_RULES_SINGLE_FOLIO:
-		return "single_folio";
-	case UFR_RULES_PER_PAGE:
-		return "per_page";
-	}
-	return "?";
+	static const char *const names[] = {
+		[UFR_RULES_MULTI_FOLIO] = "multi_folio",
+		[UFR_RULES_SINGLE_FOLIO] = "single_folio",
+		[UFR_RULES_PER_PAGE] = "per_page",
+	};
+
+	return rules <= UFR_RULES_PER_PAGE ? names[rules] : "?";
 }
 
 enum ufr_rules ufr_rules_for_release(const char *release)
@@ -63,17 +61,17 @@ static int check_params(const struct ufr_plan_params *p, struct ufr_err *err)
 
 	if (!p->nr_bufs || !p->buf_bytes || !p->folio_bytes)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"reg_strategy=%s: nothing to place (iodepth=%u, bs=%zu)",
 			name, p->nr_bufs, p->buf_bytes);
 	if (p->nr_bufs > UFR_MAX_BUFFERS)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"iodepth=%u: reg_strategy=%s registers one buffer per io_u and the kernel takes at most %u; lower iodepth to %u or use reg_strategy=coalesced",
 			p->nr_bufs, name, UFR_MAX_BUFFERS, UFR_MAX_BUFFERS);
 	if (p->align + p->buf_bytes > UFR_MAX_REGION_BYTES)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"bs=%zu: one buffer would be a region over 1 GiB, which the kernel refuses; lower bs",
 			p->buf_bytes);
 	return 0;
@@ -114,7 +112,7 @@ static int plan_in_folio(const struct ufr_plan_params *p, struct ufr_plan *plan,
 
 	if (p->align + p->buf_bytes > p->folio_bytes)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"bs=%zu: hugetlb_fast places each buffer inside one folio, and with mem_align=%zu it does not fit a %zu KiB folio; use reg_folio=1g or a smaller bs",
 			p->buf_bytes, p->align, p->folio_bytes >> 10);
 	per_folio = (p->folio_bytes - p->align) / p->buf_bytes;
@@ -210,7 +208,6 @@ int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 	if (ret)
 		return ret;
 
-	plan->folio_bytes = p->folio_bytes;
 	switch (p->strategy) {
 	case UFR_STRAT_HUGETLB_FAST:
 		ret = plan_in_folio(p, plan, err);
@@ -224,7 +221,7 @@ int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 	}
 	if (ret == -ENOMEM)
 		ret = ufr_err_set(
-			err, ENOMEM,
+			err, -ENOMEM,
 			"reg_strategy=%s: no memory to plan %u buffers",
 			ufr_strategy_name(p->strategy), p->nr_bufs);
 	if (ret) {

@@ -60,7 +60,7 @@ static int map_hugetlb(struct ufr_backing *b, size_t len, size_t page,
 		if (errno == ENOMEM)
 			return ufr_hugetlb_shortage(err, what, page, need);
 		return ufr_err_set(
-			err, errno,
+			err, -errno,
 			"reg_folio: mmap of %zu bytes of %zu KiB hugetlb pages failed: %s",
 			len, page >> 10, strerror(errno));
 	}
@@ -81,7 +81,7 @@ static int map_anon(struct ufr_backing *b, size_t len, size_t align, int advice,
 	if (b->map == MAP_FAILED) {
 		b->map = NULL;
 		return ufr_err_set(
-			err, errno,
+			err, -errno,
 			"buffer memory: mmap of %zu bytes failed: %s; lower iodepth or bs",
 			len, strerror(errno));
 	}
@@ -104,12 +104,16 @@ static int hugetlb_fault_failed(struct ufr_err *err, int numa_node, size_t page,
 	long free = ufr_hugetlb_count(page, "free_hugepages");
 
 	if (numa_node >= 0)
-		return ufr_numa_hugetlb_shortage(err, numa_node, page, need);
+		return ufr_err_set(
+			err, -ENOMEM,
+			"reg_numa_node=%d: node %d has fewer than %lu free hugetlb pages of %zu KiB; reserve them there: echo %lu > /sys/devices/system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages",
+			numa_node, numa_node, need, page >> 10, need, numa_node,
+			page >> 10);
 	if (ufr_hugetlb_available(page) < (long)need)
 		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
 					    need);
 	return ufr_err_set(
-		err, ENOMEM,
+		err, -ENOMEM,
 		"%s: faulting in %lu hugetlb pages of %zu KiB failed although %ld are free: a hugetlb cgroup limit keeps them from this job; raise it (hugetlb.%s.limit_in_bytes or hugetlb.%s.max of the job's cgroup)",
 		hugetlb_option(page), need, page >> 10, free,
 		page >> 30 ? "1GB" : "2MB", page >> 30 ? "1GB" : "2MB");
@@ -123,11 +127,10 @@ int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 	int ret;
 
 	memset(b, 0, sizeof(*b));
-	b->folio = folio;
 	len = (len + fbytes - 1) / fbytes * fbytes;
 	if (folio == UFR_FOLIO_THP && !ufr_thp_enabled())
 		return ufr_err_set(
-			err, EOPNOTSUPP,
+			err, -EOPNOTSUPP,
 			"reg_folio=thp: transparent hugepages are off (/sys/kernel/mm/transparent_hugepage/enabled is never); enable them: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");
 
 	if (hugetlb)
@@ -211,26 +214,23 @@ int ufr_hugetlb_shortage(struct ufr_err *err, const char *what,
 	long total = ufr_hugetlb_count(page_bytes, "nr_hugepages");
 	long free = ufr_hugetlb_count(page_bytes, "free_hugepages");
 	long avail = ufr_hugetlb_available(page_bytes);
+	char resv[80] = "";
 
 	if (total < 0)
 		return ufr_err_set(
-			err, ENOMEM,
+			err, -ENOMEM,
 			"%s: this kernel has no %zu KiB hugetlb pages; use another page size",
 			what, page_bytes >> 10);
 	if (free < 0)
 		free = avail = 0;
-	if (avail == free)
-		return ufr_err_set(
-			err, ENOMEM,
-			"%s: needs %lu hugetlb pages of %zu KiB, %ld are free; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
-			what, need, page_bytes >> 10, free,
-			total + (need > (unsigned long)avail ? need - avail :
-							       need),
-			page_bytes >> 10);
+	if (avail != free)
+		snprintf(resv, sizeof(resv),
+			 " but %ld of them are reserved by other mappings",
+			 free - avail);
 	return ufr_err_set(
-		err, ENOMEM,
-		"%s: needs %lu hugetlb pages of %zu KiB, %ld are free but %ld of them are reserved by other mappings; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
-		what, need, page_bytes >> 10, free, free - avail,
+		err, -ENOMEM,
+		"%s: needs %lu hugetlb pages of %zu KiB, %ld are free%s; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
+		what, need, page_bytes >> 10, free, resv,
 		total + (need > (unsigned long)avail ? need - avail : need),
 		page_bytes >> 10);
 }
@@ -241,13 +241,13 @@ int ufr_numa_check_node(int node, struct ufr_err *err)
 
 	if (numa_available() < 0)
 		return ufr_err_set(
-			err, ENODEV,
+			err, -ENODEV,
 			"reg_numa_node=%d: this kernel has no NUMA support; use reg_numa_node=-1",
 			node);
 	if (node < 0 || node > numa_max_node() || node >= UFR_MAX_NODES ||
 	    numa_node_size64(node, &free) <= 0)
 		return ufr_err_set(
-			err, ENODEV,
+			err, -ENODEV,
 			"reg_numa_node=%d: no such node with memory (nodes 0-%d exist; see numactl -H); use one of them or -1",
 			node, numa_max_node());
 	return 0;
@@ -259,29 +259,23 @@ int ufr_numa_bind(void *addr, size_t len, int node, struct ufr_err *err)
 	long ret;
 
 	if (!mask)
-		return ufr_err_set(err, ENOMEM, "reg_numa_node: out of memory");
+		return ufr_err_set(err, -ENOMEM,
+				   "reg_numa_node: out of memory");
 	numa_bitmask_setbit(mask, node);
 	ret = mbind(addr, len, MPOL_BIND, mask->maskp, mask->size + 1, 0);
 	numa_free_nodemask(mask);
 	if (ret)
 		return ufr_err_set(
-			err, errno,
+			err, -errno,
 			"reg_numa_node=%d: binding the buffer memory failed: %s",
 			node, strerror(errno));
 	return 0;
 }
 
-int ufr_numa_hugetlb_shortage(struct ufr_err *err, int node, size_t page,
-			      unsigned long need)
-{
-	return ufr_err_set(
-		err, ENOMEM,
-		"reg_numa_node=%d: node %d has fewer than %lu free hugetlb pages of %zu KiB; reserve them there: echo %lu > /sys/devices/system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages",
-		node, node, need, page >> 10, need, node, page >> 10);
-}
-
-int ufr_numa_pages_by_node(void *addr, size_t len,
-			   uint64_t pages[UFR_MAX_NODES])
+/* The 4 KiB pages of [addr, addr + len) on each node: move_pages(2) in
+ * query mode. */
+static int numa_pages_by_node(void *addr, size_t len,
+			      uint64_t pages[UFR_MAX_NODES])
 {
 	enum { BATCH = 4096 };
 	void *ptrs[BATCH];
@@ -343,7 +337,8 @@ int ufr_bufset_map(struct ufr_bufset *s, const struct ufr_config *c,
 	if (ret)
 		return ret;
 	if (alloc_index(s, p->nr_bufs, p->nr_regions))
-		return ufr_err_set(err, ENOMEM, "buffer memory: out of memory");
+		return ufr_err_set(err, -ENOMEM,
+				   "buffer memory: out of memory");
 	for (i = 0; i < p->nr_regions; i++) {
 		s->iov[i].iov_base = (char *)s->mem.addr + p->regions[i].off;
 		s->iov[i].iov_len = p->regions[i].len;
@@ -384,8 +379,8 @@ int ufr_bufset_pages_by_node(const struct ufr_bufset *s,
 		uintptr_t a = (uintptr_t)s->iov[i].iov_base & ~4095ul;
 		uintptr_t e = (uintptr_t)s->iov[i].iov_base + s->iov[i].iov_len;
 
-		ret = ufr_numa_pages_by_node((void *)a,
-					     (e - a + 4095) & ~4095ul, part);
+		ret = numa_pages_by_node((void *)a, (e - a + 4095) & ~4095ul,
+					 part);
 		if (ret)
 			return ret;
 		for (k = 0; k < UFR_MAX_NODES; k++)
@@ -402,9 +397,5 @@ void ufr_bufset_free(struct ufr_bufset *s)
 	free(s->buf_index);
 	free(s->buf_iov);
 	free(s->io_shift);
-	s->io_shift = NULL;
-	s->iov = NULL;
-	s->buf_index = NULL;
-	s->buf_iov = NULL;
-	s->nr_iov = 0;
+	memset(s, 0, sizeof(*s));
 }

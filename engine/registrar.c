@@ -16,11 +16,11 @@
 
 #include "ufr_reg.h"
 
-static inline uint64_t now_ns(void)
+static inline uint64_t now_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
@@ -186,19 +186,17 @@ static void profile_drain(struct ufr_profiler *p)
 	__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
 }
 
-static const char *paranoid_hint(void)
+static int paranoid_level(void)
 {
-	static __thread char hint[96];
-	int level = 99;
 	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	int level = 99;
 
 	if (f) {
 		if (fscanf(f, "%d", &level) != 1)
 			level = 99;
 		fclose(f);
 	}
-	snprintf(hint, sizeof(hint), "perf_event_paranoid is %d", level);
-	return hint;
+	return level;
 }
 
 int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err)
@@ -210,7 +208,7 @@ int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err)
 	*out = NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		return ufr_err_set(err, ENOMEM, "reg_profile: out of memory");
+		return ufr_err_set(err, -ENOMEM, "reg_profile: out of memory");
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
 	attr.type = PERF_TYPE_SOFTWARE;
@@ -225,36 +223,36 @@ int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err)
 	p->fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1,
 			PERF_FLAG_FD_CLOEXEC);
 	if (p->fd < 0) {
-		ret = errno;
+		ret = -errno;
 		free(p);
-		if (ret == EACCES || ret == EPERM)
+		if (ret == -EACCES || ret == -EPERM)
 			return ufr_err_set(
 				err, ret,
-				"reg_profile: kernel sampling is not allowed (%s, %s); run as root (or with CAP_PERFMON), or allow it: echo 1 > /proc/sys/kernel/perf_event_paranoid",
-				strerror(ret), paranoid_hint());
+				"reg_profile: kernel sampling is not allowed (%s, perf_event_paranoid is %d); run as root (or with CAP_PERFMON), or allow it: echo 1 > /proc/sys/kernel/perf_event_paranoid",
+				strerror(-ret), paranoid_level());
 		return ufr_err_set(
 			err, ret,
 			"reg_profile: perf_event_open of the cpu-clock failed: %s; this kernel needs CONFIG_PERF_EVENTS",
-			strerror(ret));
+			strerror(-ret));
 	}
 	p->page = (size_t)sysconf(_SC_PAGESIZE);
 	p->ring_len = p->page * (1 + PROFILE_RING_PAGES);
 	p->ring = mmap(NULL, p->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		       p->fd, 0);
 	if (p->ring == MAP_FAILED) {
-		ret = errno;
+		ret = -errno;
 		p->ring = NULL;
 		ufr_profiler_close(p);
 		return ufr_err_set(
 			err, ret,
 			"reg_profile: mapping the sample buffer failed: %s; raise /proc/sys/kernel/perf_event_mlock_kb",
-			strerror(ret));
+			strerror(-ret));
 	}
 	ret = load_kallsyms(p);
 	if (ret) {
 		ufr_profiler_close(p);
 		return ufr_err_set(
-			err, -ret,
+			err, ret,
 			"reg_profile: the kernel's symbol addresses cannot be read (/proc/kallsyms shows %s); run as root with kernel.kptr_restrict 0 or 1",
 			ret == -EACCES ? "zeros" : "nothing");
 	}
@@ -267,7 +265,7 @@ void ufr_profiler_attach(struct ufr_profiler *p)
 	cur_prof = p;
 }
 
-static int fn_cmp(const void *a, const void *b)
+int ufr_profile_fn_cmp(const void *a, const void *b)
 {
 	const struct ufr_profile_fn *x = a, *y = b;
 
@@ -297,10 +295,11 @@ void ufr_profiler_summary(struct ufr_profiler *p, struct ufr_profile_summary *s)
 			s->top[k].samples += cand.samples;
 		} else if (s->nr_top < UFR_PROFILE_TOP) {
 			s->top[s->nr_top++] = cand;
-		} else if (fn_cmp(&cand, &s->top[UFR_PROFILE_TOP - 1]) < 0) {
+		} else if (ufr_profile_fn_cmp(
+				   &cand, &s->top[UFR_PROFILE_TOP - 1]) < 0) {
 			s->top[UFR_PROFILE_TOP - 1] = cand;
 		}
-		qsort(s->top, s->nr_top, sizeof(s->top[0]), fn_cmp);
+		qsort(s->top, s->nr_top, sizeof(s->top[0]), ufr_profile_fn_cmp);
 	}
 }
 
@@ -345,24 +344,24 @@ static int explain(int ret, const char *what, unsigned int n, uint64_t bytes,
 	if (ret == -ENOMEM && !getrlimit(RLIMIT_MEMLOCK, &rl) &&
 	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < bytes)
 		return ufr_err_set(
-			err, ENOMEM,
+			err, -ENOMEM,
 			"%s: registering %u buffers pins %llu bytes but RLIMIT_MEMLOCK is %llu bytes; raise it: ulimit -l unlimited (or ulimit -l %llu)",
 			what, n, (unsigned long long)bytes,
 			(unsigned long long)rl.rlim_cur,
 			(unsigned long long)(bytes + 1023) / 1024);
 	if (ret == -ENOMEM)
 		return ufr_err_set(
-			err, ENOMEM,
+			err, -ENOMEM,
 			"%s: registering %u buffers (%llu bytes): out of memory to pin them; lower iodepth or bs",
 			what, n, (unsigned long long)bytes);
 	if (ret == -EINVAL && n > 16384)
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"%s: %u buffers: the kernel registers at most 16384; lower iodepth",
 			what, n);
 	if (ret == -EFAULT)
 		return ufr_err_set(
-			err, EFAULT,
+			err, -EFAULT,
 			"%s: the buffer memory cannot be pinned (not anonymous, shmem or hugetlb memory?); use another iomem= or reg_strategy=",
 			what);
 	return ufr_err_set(err, ret, "%s: registering %u buffers failed: %s",
@@ -370,20 +369,17 @@ static int explain(int ret, const char *what, unsigned int n, uint64_t bytes,
 }
 
 static int register_each(struct io_uring *ring, const struct iovec *iov,
-			 unsigned int n, struct ufr_reg_timing *t)
+			 unsigned int n, struct ufr_reg_timing *t,
+			 uint64_t *per_buffer_ns)
 {
 	uint64_t start, end;
 	unsigned int i;
 	int ret;
 
-	t->per_buffer_ns = calloc(n, sizeof(*t->per_buffer_ns));
-	if (!t->per_buffer_ns)
-		return -ENOMEM;
-
 	prof_on();
-	start = now_ns();
+	start = now_ns(CLOCK_MONOTONIC);
 	ret = io_uring_register_buffers_sparse(ring, n);
-	end = now_ns();
+	end = now_ns(CLOCK_MONOTONIC);
 	prof_off();
 	if (ret)
 		return ret;
@@ -392,14 +388,15 @@ static int register_each(struct io_uring *ring, const struct iovec *iov,
 
 	for (i = 0; i < n; i++) {
 		prof_on();
-		start = now_ns();
+		start = now_ns(CLOCK_MONOTONIC);
 		ret = io_uring_register_buffers_update_tag(ring, i, &iov[i],
 							   NULL, 1);
-		end = now_ns();
+		end = now_ns(CLOCK_MONOTONIC);
 		prof_off();
 		if (ret < 0)
 			goto unwind;
-		t->per_buffer_ns[i] = end - start;
+		if (per_buffer_ns)
+			per_buffer_ns[i] = end - start;
 		t->total_ns += end - start;
 		t->calls++;
 	}
@@ -413,7 +410,8 @@ unwind:
 
 int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
 		 enum ufr_reg_mode mode, const char *what,
-		 struct ufr_reg_timing *t, struct ufr_err *err)
+		 struct ufr_reg_timing *t, uint64_t *per_buffer_ns,
+		 struct ufr_err *err)
 {
 	uint64_t bytes = 0, start, end;
 	unsigned int i;
@@ -424,24 +422,23 @@ int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
 	memset(t, 0, sizeof(*t));
 
 	if (mode == UFR_REG_EACH) {
-		ret = register_each(ring, iov, n, t);
+		ret = register_each(ring, iov, n, t, per_buffer_ns);
 	} else {
 		prof_on();
-		start = now_ns();
+		start = now_ns(CLOCK_MONOTONIC);
 		ret = io_uring_register_buffers(ring, iov, n);
-		end = now_ns();
+		end = now_ns(CLOCK_MONOTONIC);
 		prof_off();
 		t->total_ns = end - start;
 		t->calls = 1;
 	}
 	if (cur_prof)
 		profile_drain(cur_prof);
-	if (ret < 0) {
-		ufr_reg_timing_free(t);
+	if (ret < 0)
 		return explain(ret, what, n, bytes, err);
-	}
 	t->buffers = n;
 	t->bytes = bytes;
+	t->samples = mode == UFR_REG_EACH && per_buffer_ns ? n : 0;
 	return 0;
 }
 
@@ -485,9 +482,9 @@ static int unregister_locked(struct io_uring *ring, struct ufr_reg_timing *t)
 	uint64_t start, end;
 	int ret;
 
-	start = now_ns();
+	start = now_ns(CLOCK_MONOTONIC);
 	ret = io_uring_unregister_buffers(ring);
-	end = now_ns();
+	end = now_ns(CLOCK_MONOTONIC);
 	if (!ret && t)
 		t->unreg_ns = end - start;
 	return ret;
@@ -581,7 +578,8 @@ static const char *observe_failed(int ret)
 int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 			  unsigned int n, enum ufr_reg_mode mode,
 			  const char *what, struct ufr_reg_timing *t,
-			  struct ufr_observation *obs, struct ufr_err *err)
+			  uint64_t *per_buffer_ns, struct ufr_observation *obs,
+			  struct ufr_err *err)
 {
 	int64_t expect = (int64_t)pages_pinned(iov, n), d_acq, d_held;
 	int64_t last_acq = -1, last_held = -1;
@@ -594,7 +592,8 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 	for (;;) {
 		obs->attempts++;
 		seen = pins_quiet(&before);
-		ret = ufr_register(ring, iov, n, mode, what, t, err);
+		ret = ufr_register(ring, iov, n, mode, what, t, per_buffer_ns,
+				   err);
 		if (ret)
 			break;
 		if (!seen)
@@ -612,11 +611,11 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 			seen = -EAGAIN;
 		}
 		if (seen != -EAGAIN || obs->attempts == OBSERVE_ATTEMPTS) {
-			obs->note = observe_failed(seen);
+			snprintf(obs->note, sizeof(obs->note), "%s",
+				 observe_failed(seen));
 			break;
 		}
 		/* Disturbed: give the pins back and measure again. */
-		ufr_reg_timing_free(t);
 		ret = unregister_locked(ring, NULL);
 		if (ret) {
 			ret = ufr_err_set(
@@ -630,25 +629,11 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 	return ret;
 }
 
-void ufr_reg_timing_free(struct ufr_reg_timing *t)
-{
-	free(t->per_buffer_ns);
-	t->per_buffer_ns = NULL;
-}
-
-static uint64_t coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 void ufr_rereg_start(struct ufr_rereg *r, uint64_t interval_ns)
 {
 	memset(r, 0, sizeof(*r));
 	r->interval_ns = interval_ns;
-	r->next_ns = coarse_ns() + interval_ns;
+	r->next_ns = now_ns(CLOCK_MONOTONIC_COARSE) + interval_ns;
 }
 
 int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
@@ -667,15 +652,14 @@ int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
 			"rereg_interval: unregistering the buffers failed: %s",
 			strerror(-ret));
 	}
-	ret = ufr_register(ring, iov, n, mode, what, &t, err);
+	ret = ufr_register(ring, iov, n, mode, what, &t, NULL, err);
 	unlock();
 	if (ret)
 		return ret;
-	ufr_reg_timing_free(&t);
 	r->count++;
 	r->total_ns += t.total_ns;
 	if (t.total_ns > r->max_ns)
 		r->max_ns = t.total_ns;
-	r->next_ns = coarse_ns() + r->interval_ns;
+	r->next_ns = now_ns(CLOCK_MONOTONIC_COARSE) + r->interval_ns;
 	return 0;
 }

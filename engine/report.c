@@ -38,7 +38,7 @@ int ufr_stats_path_check(const char *path, struct ufr_err *err)
 
 	if (!path[0])
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"reg_stats=: no path given; give a file to write the figures to, or drop reg_stats");
 	/* Create it and take it away again, or open what is there. */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -54,23 +54,14 @@ int ufr_stats_path_check(const char *path, struct ufr_err *err)
 		return 0;
 	}
 	return ufr_err_set(
-		err, errno,
+		err, -errno,
 		"reg_stats=%s: cannot be written (%s); point reg_stats at a writable path",
 		path, strerror(errno));
 }
 
-static int fn_cmp(const void *a, const void *b)
-{
-	const struct ufr_profile_fn *x = a, *y = b;
-
-	if (x->samples != y->samples)
-		return x->samples < y->samples ? 1 : -1;
-	return strcmp(x->function, y->function);
-}
-
 /* Two jobs' tops, by name; what fell off either list stays off. */
-static void profile_merge(struct ufr_profile_summary *sum,
-			  const struct ufr_profile_summary *r)
+static void top_merge(struct ufr_profile_summary *sum,
+		      const struct ufr_profile_summary *r)
 {
 	struct ufr_profile_fn all[2 * UFR_PROFILE_TOP];
 	unsigned int n = sum->nr_top, i, k;
@@ -85,72 +76,160 @@ static void profile_merge(struct ufr_profile_summary *sum,
 		else
 			all[n++] = r->top[i];
 	}
-	qsort(all, n, sizeof(all[0]), fn_cmp);
+	qsort(all, n, sizeof(all[0]), ufr_profile_fn_cmp);
 	sum->nr_top = n < UFR_PROFILE_TOP ? n : UFR_PROFILE_TOP;
 	memcpy(sum->top, all, sum->nr_top * sizeof(all[0]));
-	sum->samples += r->samples;
-	sum->outside += r->outside;
-	sum->lost += r->lost;
-	sum->calls += r->calls;
+}
+
+/*
+ * Every scalar figure once: its JSON section and name, its text (a
+ * template of its value, with what goes before and after it on its line;
+ * NULL: not in the text block), where it is in struct ufr_report, and how
+ * a group sums it. Both renderers and the merge walk this table; what is
+ * not one scalar (pages by node, the per-buffer distribution, the
+ * profile, notes) is written by hand around it. A new figure is a member
+ * of the struct, the line that measures it, and a row here.
+ */
+enum sect {
+	S_TOP, /* the object itself; text: the first line */
+	S_REG,
+	S_SEG, /* "segments", its first JSON line */
+	S_IO, /* its second JSON line; text: the rest of the segments line */
+	S_RULES, /* "segments"."rules" */
+	S_REREG,
+	S_NONE, /* summed, rendered by hand or not at all */
+};
+
+enum kind {
+	K_U64,
+	K_KIB, /* uint64_t bytes; KiB in the text */
+	K_KNOWN, /* int64_t; -1: unknown (null, "-") */
+	K_NAME, /* char[]; "": null, "-" */
+	K_TEXT, /* char[]; "": null, "" */
+	K_SOURCE, /* bool from_pagemap: "pagemap" or "plan" */
+	K_RULES, /* struct ufr_rules_found: the name; null until probed */
+	K_MEAN, /* struct ufr_io_segs: segments per I/O */
+	K_NUMA, /* int requested, and the pages by node */
+};
+
+enum merge {
+	M_FIRST, /* the group's first job's */
+	M_SUM,
+	M_MAX,
+	M_KNOWN, /* the sum; unknown if a part is: a partial sum is no sum */
+	M_SAME, /* the jobs' common value, else "mixed" (numbers: 0) */
+	M_AND,
+	M_NOTE, /* the first one given */
+};
+
+struct field {
+	enum sect sect;
+	const char *json, *text;
+	size_t off, size;
+	enum kind kind;
+	enum merge merge;
+};
+
+#define F(sect, json, text, member, kind, merge)                              \
+	{                                                                     \
+		sect, json, text, offsetof(struct ufr_report, member),        \
+			sizeof(((struct ufr_report *)0)->member), kind, merge \
+	}
+
+static const struct field fields[] = {
+	F(S_TOP, "strategy", "strategy=%s", strategy, K_NAME, M_SAME),
+	F(S_TOP, "folio_bytes", ", folio=%sKiB", seg.max_folio_bytes, K_KIB,
+	  M_SAME),
+	F(S_TOP, "numa", ", numa=%s", numa_requested, K_NUMA, M_FIRST),
+	F(S_TOP, "ring_flags", ", ring=%s", ring_flags, K_NAME, M_SAME),
+	F(S_REG, "mode", "mode=%s", mode, K_NAME, M_FIRST),
+	F(S_REG, "calls", ", calls=%s", reg.calls, K_U64, M_SUM),
+	F(S_REG, "buffers", ", buffers=%s", reg.buffers, K_U64, M_SUM),
+	F(S_REG, "bytes", ", bytes=%s", reg.bytes, K_U64, M_SUM),
+	F(S_REG, "total_ns", ", total_ns=%s", reg.total_ns, K_U64, M_SUM),
+	F(S_REG, "unreg_ns", ", unreg_ns=%s", reg.unreg_ns, K_U64, M_SUM),
+	F(S_SEG, "pages", "pages=%s", seg.pages, K_U64, M_SUM),
+	F(S_SEG, "bvecs", ", bvecs=%s", seg.bvecs, K_U64, M_SUM),
+	F(S_SEG, "source", " (from %s)", seg.from_pagemap, K_SOURCE, M_AND),
+	F(S_SEG, "bvecs_observed", ", bvecs_observed=%s", obs.held, K_KNOWN,
+	  M_KNOWN),
+	F(S_SEG, "observed_note", NULL, obs.note, K_TEXT, M_NOTE),
+	F(S_SEG, "folios", ", folios=%s", seg.folios, K_U64, M_SUM),
+	F(S_SEG, "straddling", ", straddling=%s", seg.straddling, K_U64, M_SUM),
+	F(S_IO, "per_io_mean", ", per_io mean=%s", io, K_MEAN, M_FIRST),
+	F(S_IO, "per_io_max", " max=%s", io.max, K_U64, M_MAX),
+	F(S_RULES, "name", "%s", rules, K_RULES, M_FIRST),
+	F(S_RULES, "how", " (%s)", rules.how, K_TEXT, M_FIRST),
+	F(S_REREG, "count", "count=%s", rereg.count, K_U64, M_SUM),
+	F(S_REREG, "total_ns", ", total_ns=%s", rereg.total_ns, K_U64, M_SUM),
+	F(S_REREG, "max_ns", ", max_ns=%s", rereg.max_ns, K_U64, M_MAX),
+	F(S_NONE, NULL, NULL, io.ios, K_U64, M_SUM),
+	F(S_NONE, NULL, NULL, io.segs, K_U64, M_SUM),
+	F(S_NONE, NULL, NULL, reg.samples, K_U64, M_SUM),
+	F(S_NONE, NULL, NULL, profile_note, K_TEXT, M_NOTE),
+	F(S_NONE, NULL, NULL, profile.samples, K_U64, M_SUM),
+	F(S_NONE, NULL, NULL, profile.outside, K_U64, M_SUM),
+	F(S_NONE, NULL, NULL, profile.lost, K_U64, M_SUM),
+	F(S_NONE, NULL, NULL, profile.calls, K_U64, M_SUM),
+};
+
+#define FIELDS_END (fields + sizeof(fields) / sizeof(fields[0]))
+
+static void merge_field(void *sum, const void *r, const struct field *fd)
+{
+	uint64_t *s = sum;
+	const uint64_t *v = r;
+	int64_t *k = sum;
+	const int64_t *rk = r;
+
+	switch (fd->merge) {
+	case M_FIRST:
+		break;
+	case M_SUM:
+		*s += *v;
+		break;
+	case M_MAX:
+		*s = *v > *s ? *v : *s;
+		break;
+	case M_KNOWN:
+		*k = *k < 0 || *rk < 0 ? -1 : *k + *rk;
+		break;
+	case M_SAME:
+		if (fd->kind == K_NAME && strcmp(sum, r))
+			strcpy(sum, "mixed");
+		else if (fd->kind != K_NAME && *s != *v)
+			*s = 0;
+		break;
+	case M_AND:
+		*(bool *)sum &= *(const bool *)r;
+		break;
+	case M_NOTE:
+		if (!*(char *)sum)
+			memcpy(sum, r, fd->size);
+		break;
+	}
 }
 
 void ufr_report_merge(struct ufr_report *sum, const struct ufr_report *r)
 {
-	int i;
-
-	unsigned int k;
+	const struct field *fd;
+	unsigned int i;
 
 	if (!sum->used) {
 		*sum = *r;
 		return;
 	}
+	for (fd = fields; fd < FIELDS_END; fd++)
+		merge_field((char *)sum + fd->off, (const char *)r + fd->off,
+			    fd);
 	sum->numa_known &= r->numa_known;
 	for (i = 0; i < UFR_MAX_NODES; i++)
 		sum->pages_by_node[i] += r->pages_by_node[i];
-	sum->calls += r->calls;
-	sum->buffers += r->buffers;
-	sum->bytes += r->bytes;
-	sum->total_ns += r->total_ns;
-	sum->unreg_ns += r->unreg_ns;
-	sum->nr_samples += r->nr_samples;
-	sum->pages += r->pages;
-	sum->bvecs += r->bvecs;
-	sum->folios += r->folios;
-	/* A sum with one unknown part is unknown, not partial. */
-	if (sum->bvecs_observed < 0 || r->bvecs_observed < 0)
-		sum->bvecs_observed = -1;
-	else
-		sum->bvecs_observed += r->bvecs_observed;
-	if (!sum->observed_note[0])
-		memcpy(sum->observed_note, r->observed_note,
-		       sizeof(sum->observed_note));
-	for (k = 0; k < r->nr_notes; k++)
-		ufr_report_note(sum, "%s", r->notes[k]);
-	sum->straddling += r->straddling;
-	sum->from_pagemap &= r->from_pagemap;
-	sum->ios += r->ios;
-	sum->io_segs += r->io_segs;
-	if (r->io_segs_max > sum->io_segs_max)
-		sum->io_segs_max = r->io_segs_max;
-	if (sum->profiled && r->profiled)
-		profile_merge(&sum->profile, &r->profile);
-	else if (r->profiled)
-		sum->profile = r->profile;
+	for (i = 0; i < r->nr_notes; i++)
+		ufr_report_note(sum, "%s", r->notes[i]);
+	/* A job without a profile has an empty one. */
+	top_merge(&sum->profile, &r->profile);
 	sum->profiled |= r->profiled;
-	if (!sum->profile_note[0])
-		memcpy(sum->profile_note, r->profile_note,
-		       sizeof(sum->profile_note));
-	sum->rereg_count += r->rereg_count;
-	sum->rereg_total_ns += r->rereg_total_ns;
-	if (r->rereg_max_ns > sum->rereg_max_ns)
-		sum->rereg_max_ns = r->rereg_max_ns;
-	/* Jobs of one group may differ; say so rather than pick one. */
-	if (strcmp(sum->strategy, r->strategy))
-		strcpy(sum->strategy, "mixed");
-	if (sum->folio_bytes != r->folio_bytes)
-		sum->folio_bytes = 0;
-	if (strcmp(sum->ring_flags, r->ring_flags))
-		strcpy(sum->ring_flags, "mixed");
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -187,22 +266,9 @@ void ufr_dist_of(uint64_t *samples, size_t n, struct ufr_dist *d)
 }
 
 /*
- * The report rendered for people and for programs. Our own small writer:
- * the contract has null fields, which fio's JSON helpers cannot express.
+ * The report rendered for people and for programs. Our own small JSON
+ * writer: the contract has null fields, which fio's json.c cannot express.
  */
-
-static void json_u64(FILE *f, const char *name, uint64_t v, bool last)
-{
-	fprintf(f, "\"%s\" : %" PRIu64 "%s", name, v, last ? "" : ", ");
-}
-
-static void json_opt(FILE *f, const char *name, const uint64_t *v, bool last)
-{
-	if (v)
-		json_u64(f, name, *v, last);
-	else
-		fprintf(f, "\"%s\" : null%s", name, last ? "" : ", ");
-}
 
 void ufr_json_string(FILE *f, const char *s)
 {
@@ -220,18 +286,139 @@ void ufr_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void json_str_or_null(FILE *f, const char *name, const char *v)
+/* A string: JSON null or @empty in the text when there is none. */
+static void put_str(FILE *f, const char *s, bool json, const char *empty)
 {
-	fprintf(f, "\"%s\" : ", name);
-	if (v && v[0])
-		ufr_json_string(f, v);
+	if (json && s[0])
+		ufr_json_string(f, s);
 	else
-		fprintf(f, "null");
+		fputs(json ? "null" : s[0] ? s : empty, f);
 }
 
-static uint64_t buffer_mean(const struct ufr_report *r)
+/* numa: the node asked for, and where the pages are. */
+static void put_numa(FILE *f, const struct ufr_report *r, bool json)
 {
-	return r->buffers ? r->total_ns / r->buffers : 0;
+	const char *sep = json ? "{ " : " ";
+	int i;
+
+	fprintf(f,
+		json ? "{ \"requested\" : %d, \"pages_by_node\" : " :
+		       "%d (pages by node:",
+		r->numa_requested);
+	if (json && !r->numa_known) {
+		fputs("null }", f);
+		return;
+	}
+	for (i = 0; i < UFR_MAX_NODES; i++) {
+		if (!r->pages_by_node[i])
+			continue;
+		fprintf(f, json ? "%s\"%d\" : %" PRIu64 : "%s%d=%" PRIu64, sep,
+			i, r->pages_by_node[i]);
+		sep = json ? ", " : " ";
+	}
+	if (json)
+		fputs(sep[0] == '{' ? "{} }" : " } }", f);
+	else
+		fputs(r->numa_known ? ")" : " unknown)", f);
+}
+
+/* One figure's value, for JSON (null where unknown) or the text ("-"). */
+static void put_value(FILE *f, const struct ufr_report *r,
+		      const struct field *fd, bool json)
+{
+	const void *v = (const char *)r + fd->off;
+	const struct ufr_io_segs *io = v;
+	const struct ufr_rules_found *rules = v;
+	const int64_t *known = v; /* read only as what its kind says */
+
+	switch (fd->kind) {
+	case K_U64:
+	case K_KIB:
+		fprintf(f, "%" PRIu64,
+			*(const uint64_t *)v >>
+				(!json && fd->kind == K_KIB ? 10 : 0));
+		break;
+	case K_KNOWN:
+		if (*known >= 0)
+			fprintf(f, "%" PRId64, *known);
+		else
+			fputs(json ? "null" : "-", f);
+		break;
+	case K_NAME:
+	case K_TEXT:
+		put_str(f, v, json, fd->kind == K_NAME ? "-" : "");
+		break;
+	case K_SOURCE:
+		put_str(f, *(const bool *)v ? "pagemap" : "plan", json, "");
+		break;
+	case K_RULES:
+		put_str(f, rules->how[0] ? ufr_rules_name(rules->rules) : "",
+			json, "-");
+		break;
+	case K_MEAN:
+		fprintf(f, "%.3f", io->ios ? (double)io->segs / io->ios : 0.0);
+		break;
+	case K_NUMA:
+		put_numa(f, r, json);
+		break;
+	}
+}
+
+/* The figures of one section as JSON members, @sep between them. */
+static void json_rows(FILE *f, const struct ufr_report *r, enum sect sect,
+		      const char *sep)
+{
+	const struct field *fd;
+	bool first = true;
+
+	for (fd = fields; fd < FIELDS_END; fd++) {
+		if (fd->sect != sect)
+			continue;
+		fprintf(f, "%s\"%s\" : ", first ? "" : sep, fd->json);
+		put_value(f, r, fd, true);
+		first = false;
+	}
+}
+
+/* The figures of one section on the text block's line. */
+static void text_rows(FILE *f, const struct ufr_report *r, enum sect sect)
+{
+	const struct field *fd;
+	const char *at;
+
+	for (fd = fields; fd < FIELDS_END; fd++) {
+		if (fd->sect != sect || !fd->text)
+			continue;
+		at = strstr(fd->text, "%s");
+		fwrite(fd->text, 1, at - fd->text, f);
+		put_value(f, r, fd, false);
+		fputs(at + 2, f);
+	}
+}
+
+/*
+ * reg.per_buffer_ns: with @d (reg_mode=each) the distribution, without it
+ * the mean alone (total / buffers), the others unknown.
+ */
+static void put_dist(FILE *f, const struct ufr_report *r,
+		     const struct ufr_dist *d, bool json)
+{
+	static const char *const names[] = { "min", "mean", "p50", "p99",
+					     "max" };
+	uint64_t v[] = { d ? d->min : 0, d ? d->mean : 0, d ? d->p50 : 0,
+			 d ? d->p99 : 0, d ? d->max : 0 };
+	unsigned int i;
+
+	if (!d && r->reg.buffers)
+		v[1] = r->reg.total_ns / r->reg.buffers;
+	for (i = 0; i < 5; i++) {
+		fprintf(f, json ? "%s\"%s\" : " : "%s%s=", i ? ", " : "",
+			names[i]);
+		if (d || (i == 1 && r->reg.buffers))
+			fprintf(f, "%" PRIu64, v[i]);
+		else
+			fputs(json ? "null" : "-", f);
+	}
 }
 
 static double share(uint64_t n, uint64_t of)
@@ -249,13 +436,12 @@ static void json_profile(FILE *f, const struct ufr_report *r)
 		fprintf(f, "null");
 		return;
 	}
-	fprintf(f, "{ ");
-	json_u64(f, "samples", p->samples, false);
-	json_u64(f, "outside", p->outside, false);
-	json_u64(f, "lost", p->lost, false);
-	json_u64(f, "register_calls", p->calls, false);
-	json_u64(f, "period_ns", UFR_PROFILE_PERIOD_NS, false);
-	fprintf(f, "\"top\" : [");
+	fprintf(f,
+		"{ \"samples\" : %" PRIu64 ", \"outside\" : %" PRIu64
+		", \"lost\" : %" PRIu64 ", \"register_calls\" : %" PRIu64
+		", \"period_ns\" : %d, \"top\" : [",
+		p->samples, p->outside, p->lost, p->calls,
+		UFR_PROFILE_PERIOD_NS);
 	for (i = 0; i < p->nr_top; i++) {
 		fprintf(f, "%s{ \"function\" : ",
 			i ? ",\n        " : "\n        ");
@@ -267,109 +453,56 @@ static void json_profile(FILE *f, const struct ufr_report *r)
 	fprintf(f, "%s] }", p->nr_top ? " " : "");
 }
 
+/* Close an open_memstream: its text, or NULL if writing it failed. */
+static char *memstream_done(FILE *f, char **buf)
+{
+	if (fclose(f)) {
+		free(*buf);
+		return NULL;
+	}
+	return *buf;
+}
+
 char *ufr_report_json(const struct ufr_report *r, const struct ufr_dist *d)
 {
-	uint64_t mean = d ? d->mean : buffer_mean(r);
 	char *buf = NULL;
 	size_t len = 0;
-	bool first = true;
 	FILE *f;
 	int i;
 
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	fprintf(f, "\"uring_folioreg\" : {\n");
-	fprintf(f, "  \"version\" : \"%s\",\n", UFR_VERSION);
-	fprintf(f, "  \"strategy\" : \"%s\",\n", r->strategy);
-	fprintf(f, "  \"folio_bytes\" : %" PRIu64 ",\n", r->folio_bytes);
-	fprintf(f, "  \"numa\" : { \"requested\" : %d, \"pages_by_node\" : ",
-		r->numa_requested);
-	if (r->numa_known) {
-		fprintf(f, "{");
-		for (i = 0; i < UFR_MAX_NODES; i++) {
-			if (!r->pages_by_node[i])
-				continue;
-			fprintf(f, "%s\"%d\" : %" PRIu64, first ? " " : ", ", i,
-				r->pages_by_node[i]);
-			first = false;
-		}
-		fprintf(f, "%s}", first ? "" : " ");
-	} else {
-		fprintf(f, "null");
-	}
-	fprintf(f, " },\n  ");
-	json_str_or_null(f, "ring_flags", r->ring_flags);
-	fprintf(f, ",\n");
-
-	fprintf(f, "  \"reg\" : { \"mode\" : \"%s\", ", r->mode);
-	json_u64(f, "calls", r->calls, false);
-	json_u64(f, "buffers", r->buffers, false);
-	json_u64(f, "bytes", r->bytes, false);
-	json_u64(f, "total_ns", r->total_ns, false);
-	json_u64(f, "unreg_ns", r->unreg_ns, false);
-	fprintf(f, "\n    \"per_buffer_ns\" : { ");
-	json_opt(f, "min", d ? &d->min : NULL, false);
-	json_opt(f, "mean", r->buffers ? &mean : NULL, false);
-	json_opt(f, "p50", d ? &d->p50 : NULL, false);
-	json_opt(f, "p99", d ? &d->p99 : NULL, false);
-	json_opt(f, "max", d ? &d->max : NULL, true);
+	fprintf(f, "\"uring_folioreg\" : {\n  \"version\" : \"%s\",\n  ",
+		UFR_VERSION);
+	json_rows(f, r, S_TOP, ",\n  ");
+	fprintf(f, ",\n  \"reg\" : { ");
+	json_rows(f, r, S_REG, ", ");
+	fprintf(f, ", \n    \"per_buffer_ns\" : { ");
+	put_dist(f, r, d, true);
 	fprintf(f, " },\n    \"profile\" : ");
 	json_profile(f, r);
-	fprintf(f, ",\n    ");
-	json_str_or_null(f, "profile_note", r->profiled ? "" : r->profile_note);
-	fprintf(f, " },\n");
-
-	fprintf(f, "  \"segments\" : { ");
-	json_u64(f, "pages", r->pages, false);
-	json_u64(f, "bvecs", r->bvecs, false);
-	if (r->bvecs_observed >= 0)
-		fprintf(f, "\"bvecs_observed\" : %" PRId64 ", ",
-			r->bvecs_observed);
-	else
-		fprintf(f, "\"bvecs_observed\" : null, ");
-	json_str_or_null(f, "observed_note", r->observed_note);
-	fprintf(f, ", ");
-	json_u64(f, "folios", r->folios, false);
-	json_u64(f, "straddling", r->straddling, false);
-	fprintf(f, "\n    \"per_io_mean\" : %.3f, ",
-		r->ios ? (double)r->io_segs / r->ios : 0.0);
-	json_u64(f, "per_io_max", r->io_segs_max, false);
-	fprintf(f, "\"source\" : \"%s\",\n    \"rules\" : { ",
-		r->from_pagemap ? "pagemap" : "plan");
-	json_str_or_null(f, "name", r->rules);
-	fprintf(f, ", ");
-	json_str_or_null(f, "how", r->rules_how);
-	fprintf(f, " } },\n");
-
-	fprintf(f, "  \"rereg\" : { ");
-	json_u64(f, "count", r->rereg_count, false);
-	json_u64(f, "total_ns", r->rereg_total_ns, false);
-	json_u64(f, "max_ns", r->rereg_max_ns, true);
+	fprintf(f, ",\n    \"profile_note\" : ");
+	put_str(f, r->profiled ? "" : r->profile_note, true, "");
+	fprintf(f, " },\n  \"segments\" : { ");
+	json_rows(f, r, S_SEG, ", ");
+	fprintf(f, ", \n    ");
+	json_rows(f, r, S_IO, ", ");
+	fprintf(f, ",\n    \"rules\" : { ");
+	json_rows(f, r, S_RULES, ", ");
+	fprintf(f, " } },\n  \"rereg\" : { ");
+	json_rows(f, r, S_REREG, ", ");
 	fprintf(f, " },\n  \"notes\" : [");
 	for (i = 0; i < (int)r->nr_notes; i++) {
 		fprintf(f, "%s", i ? ", " : " ");
 		ufr_json_string(f, r->notes[i]);
 	}
 	fprintf(f, "%s]\n}", r->nr_notes ? " " : "");
-	if (fclose(f)) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-static void text_opt(FILE *f, const char *name, const uint64_t *v)
-{
-	if (v)
-		fprintf(f, "%s=%" PRIu64, name, *v);
-	else
-		fprintf(f, "%s=-", name);
+	return memstream_done(f, &buf);
 }
 
 char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
 {
-	uint64_t mean = d ? d->mean : buffer_mean(r);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -378,51 +511,20 @@ char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	fprintf(f,
-		"  uring_folioreg %s: strategy=%s, folio=%" PRIu64
-		"KiB, numa=%d (pages by node:",
-		UFR_VERSION, r->strategy, r->folio_bytes >> 10,
-		r->numa_requested);
-	for (i = 0; i < UFR_MAX_NODES; i++)
-		if (r->pages_by_node[i])
-			fprintf(f, " %d=%" PRIu64, i, r->pages_by_node[i]);
-	fprintf(f, "%s), ring=%s\n", r->numa_known ? "" : " unknown",
-		r->ring_flags[0] ? r->ring_flags : "-");
-	fprintf(f,
-		"    reg     : mode=%s, calls=%" PRIu64 ", buffers=%" PRIu64
-		", bytes=%" PRIu64 ", total_ns=%" PRIu64 ", unreg_ns=%" PRIu64
-		"\n",
-		r->mode, r->calls, r->buffers, r->bytes, r->total_ns,
-		r->unreg_ns);
-	fprintf(f, "    per buf : (ns) ");
-	text_opt(f, "min", d ? &d->min : NULL);
-	fprintf(f, ", ");
-	text_opt(f, "mean", r->buffers ? &mean : NULL);
-	fprintf(f, ", ");
-	text_opt(f, "p50", d ? &d->p50 : NULL);
-	fprintf(f, ", ");
-	text_opt(f, "p99", d ? &d->p99 : NULL);
-	fprintf(f, ", ");
-	text_opt(f, "max", d ? &d->max : NULL);
-	fprintf(f,
-		"\n    segments: pages=%" PRIu64 ", bvecs=%" PRIu64
-		" (from %s), bvecs_observed=",
-		r->pages, r->bvecs, r->from_pagemap ? "pagemap" : "plan");
-	if (r->bvecs_observed >= 0)
-		fprintf(f, "%" PRId64, r->bvecs_observed);
-	else
-		fprintf(f, "-");
-	fprintf(f,
-		", folios=%" PRIu64 ", straddling=%" PRIu64
-		", per_io mean=%.3f max=%" PRIu64 "\n",
-		r->folios, r->straddling,
-		r->ios ? (double)r->io_segs / r->ios : 0.0, r->io_segs_max);
-	fprintf(f, "    rules   : %s (%s)\n", r->rules[0] ? r->rules : "-",
-		r->rules_how);
-	fprintf(f,
-		"    rereg   : count=%" PRIu64 ", total_ns=%" PRIu64
-		", max_ns=%" PRIu64 "\n",
-		r->rereg_count, r->rereg_total_ns, r->rereg_max_ns);
+	fprintf(f, "  uring_folioreg %s: ", UFR_VERSION);
+	text_rows(f, r, S_TOP);
+	fprintf(f, "\n    reg     : ");
+	text_rows(f, r, S_REG);
+	fprintf(f, "\n    per buf : (ns) ");
+	put_dist(f, r, d, false);
+	fprintf(f, "\n    segments: ");
+	text_rows(f, r, S_SEG);
+	text_rows(f, r, S_IO);
+	fprintf(f, "\n    rules   : ");
+	text_rows(f, r, S_RULES);
+	fprintf(f, "\n    rereg   : ");
+	text_rows(f, r, S_REREG);
+	fprintf(f, "\n");
 	if (r->profiled) {
 		fprintf(f,
 			"    profile : samples=%" PRIu64
@@ -437,42 +539,16 @@ char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
 	} else if (r->profile_note[0]) {
 		fprintf(f, "    profile : - (%s)\n", r->profile_note);
 	}
-	if (r->observed_note[0])
-		fprintf(f, "    note    : bvecs_observed: %s\n",
-			r->observed_note);
+	if (r->obs.note[0])
+		fprintf(f, "    note    : bvecs_observed: %s\n", r->obs.note);
 	for (i = 0; i < (int)r->nr_notes; i++)
 		fprintf(f, "    note    : %s\n", r->notes[i]);
-	if (fclose(f)) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return memstream_done(f, &buf);
 }
 
-struct growbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct growbuf *b, const char *s, size_t n)
+static void put(FILE *out, const char *s, size_t n)
 {
-	char *np;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		np = realloc(b->p, b->cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	fwrite(s, 1, n, out);
 }
 
 static const char *line_end(const char *s, const char *end)
@@ -493,7 +569,7 @@ static size_t indent_of(const char *text, const char *at)
 }
 
 /* @member, each line indented as fio indents its siblings, then ",\n". */
-static void put_indented(struct growbuf *out, const char *member, size_t indent)
+static void put_indented(FILE *out, const char *member, size_t indent)
 {
 	static const char spaces[] = "                                ";
 	const char *l = member, *nl;
@@ -514,7 +590,7 @@ static void put_indented(struct growbuf *out, const char *member, size_t indent)
 
 /* A JSON document: after each "jobname" member line, the job's object. */
 static bool splice_json(const char *text, size_t len, const char *const *json,
-			size_t njobs, struct growbuf *out)
+			size_t njobs, FILE *out)
 {
 	static const char key[] = "\"jobname\" : ";
 	const char *end = text + len, *p = text, *hit;
@@ -538,8 +614,7 @@ static bool splice_json(const char *text, size_t len, const char *const *json,
 /* Normal output: a job's block runs from its "name: (groupid=" line to
  * the next one, or to the blank line before "Run status group". */
 static bool splice_normal(const char *text, size_t len,
-			  const char *const *normal, size_t njobs,
-			  struct growbuf *out)
+			  const char *const *normal, size_t njobs, FILE *out)
 {
 	const char *end = text + len, *p = text, *line;
 	bool found = false;
@@ -584,19 +659,19 @@ static bool splice_normal(const char *text, size_t len,
 char *ufr_splice_report(const char *text, size_t len, const char *const *json,
 			const char *const *normal, size_t njobs, size_t *outlen)
 {
-	struct growbuf out = { 0 };
+	char *buf = NULL;
+	FILE *out = open_memstream(&buf, outlen);
 	bool done;
 
-	done = splice_json(text, len, json, njobs, &out);
+	if (!out)
+		return NULL;
+	/* Neither writes anything before it knows the text is its kind. */
+	done = splice_json(text, len, json, njobs, out) ||
+	       splice_normal(text, len, normal, njobs, out);
+	buf = memstream_done(out, &buf);
 	if (!done) {
-		free(out.p);
-		out = (struct growbuf){ 0 };
-		done = splice_normal(text, len, normal, njobs, &out);
-	}
-	if (!done || out.oom) {
-		free(out.p);
+		free(buf);
 		return NULL;
 	}
-	*outlen = out.len;
-	return out.p;
+	return buf;
 }

@@ -63,16 +63,16 @@ int ufr_ring_init(struct ufr_ring *r, const struct ufr_ring_opts *o,
 	}
 	if (ret == -EPERM)
 		return ufr_err_set(
-			err, EPERM,
+			err, -EPERM,
 			"io_uring_setup: not permitted (kernel.io_uring_disabled is set, or io_uring_group excludes this user); allow it: sysctl -w kernel.io_uring_disabled=0");
 	if (ret == -ENOMEM)
 		return ufr_err_set(
-			err, ENOMEM,
+			err, -ENOMEM,
 			"io_uring_setup: iodepth=%u: out of memory for the rings; lower iodepth",
 			o->depth);
 	if (ret == -ENOSYS)
 		return ufr_err_set(
-			err, ENOSYS,
+			err, -ENOSYS,
 			"io_uring_setup: this kernel has no io_uring; use Linux 5.19 or newer");
 	if (ret < 0)
 		return ufr_err_set(err, ret, "io_uring_setup: iodepth=%u: %s",
@@ -179,7 +179,7 @@ int ufr_ring_files_init(struct ufr_ring *r, unsigned int nr,
 
 	if (ret)
 		return ufr_err_set(
-			err, -ret,
+			err, ret,
 			"registerfiles: a table of %u files: %s; drop registerfiles",
 			nr, strerror(-ret));
 	return 0;
@@ -191,7 +191,7 @@ int ufr_ring_file_set(struct ufr_ring *r, unsigned int slot, int fd,
 	int ret = io_uring_register_files_update(&r->ring, slot, &fd, 1);
 
 	if (ret < 0)
-		return ufr_err_set(err, -ret,
+		return ufr_err_set(err, ret,
 				   "registerfiles: %s: %s; drop registerfiles",
 				   name, strerror(-ret));
 	return 0;

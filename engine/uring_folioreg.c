@@ -40,13 +40,24 @@
 #define UFR_IS_SYNCFS(ddir) 0
 #endif
 
+/*
+ * Strategies on fio's memory (iomem, none) leave the buffers to fio. Since
+ * fio 3.34 (FIO_IOOPS_VERSION 32), FIO_SKIPPABLE_IOMEM_ALLOC has fio use
+ * its own allocator when the job sets iomem=, and our hooks otherwise;
+ * it is an enum constant, so the version tells whether it is there.
+ */
+#if FIO_IOOPS_VERSION >= 32
+#define UFR_FLAG_IOMEM FIO_SKIPPABLE_IOMEM_ALLOC
+#else
+#define UFR_FLAG_IOMEM 0
+#endif
+
 /* Linux 6.14's uncached buffered I/O; glibc 2.36 does not know it. */
 #ifndef RWF_DONTCACHE
 #define RWF_DONTCACHE 0x00000080
 #endif
 
 #define UFR_EXPORT __attribute__((visibility("default")))
-#define ufr_unlikely(x) __builtin_expect(!!(x), 0)
 
 /* Weak: a fio that exports no version string is refused, not crashed. */
 extern const char fio_version_string[] __attribute__((weak));
@@ -68,17 +79,8 @@ struct ufr_job {
 	unsigned int cq_head;
 	unsigned int nr_events;
 
-	/* per-I/O segments, next to the other fields completions touch */
-	uint64_t ios, io_segs, io_segs_max;
-
 	struct ufr_bufset bufs;
-	struct ufr_reg_timing reg;
-	struct ufr_rereg rereg;
-
-	/* what the kernel built, and what each I/O spans of it */
-	struct ufr_rules_found rules;
-	struct ufr_segments seg;
-	struct ufr_observation obs;
+	uint64_t *samples; /* reg_mode=each: each buffer's time */
 	struct ufr_profiler *prof; /* reg_profile=1 and allowed */
 
 	/* fio's io_uring options: priorities, flags, vectored commands */
@@ -87,7 +89,7 @@ struct ufr_job {
 	unsigned int force_async, nr_prepped;
 	struct iovec *vecs; /* nonvectored=0 without fixed buffers */
 
-	/* the figures filled where they are measured (notes, NUMA, ...) */
+	/* the job's figures, each filled where it is measured */
 	struct ufr_report r;
 };
 
@@ -406,7 +408,24 @@ static struct fio_option ufr_options[] = {
 	},
 };
 
+#if !UFR_FLAG_IOMEM
+/*
+ * fio 3.33 refuses iomem= when the engine has memory hooks: jobs on fio's
+ * memory run on this copy of ufr_ops without them, made in fio's parent
+ * (get_ioengine), which reads it too. fio fills dlhandle and flags after
+ * loading; carry them over.
+ */
 static struct ioengine_ops ufr_ops_fio_mem;
+
+static void ufr_use_fio_memory(struct thread_data *td)
+{
+	__atomic_store_n(&ufr_ops_fio_mem.dlhandle, td->io_ops->dlhandle,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&ufr_ops_fio_mem.flags, td->io_ops->flags,
+			 __ATOMIC_RELAXED);
+	td->io_ops = &ufr_ops_fio_mem;
+}
+#endif
 
 /* Print @err once and fail the job with @errnum. */
 static int ufr_fail(struct thread_data *td, const struct ufr_err *err,
@@ -415,20 +434,6 @@ static int ufr_fail(struct thread_data *td, const struct ufr_err *err,
 	log_err("%s\n", err->msg);
 	td_verror(td, errnum, "uring_folioreg");
 	return 1;
-}
-
-/*
- * fio refuses iomem= when the engine has memory hooks, so a job whose
- * strategy runs on fio's allocator switches to a copy of the ops without
- * them. fio fills dlhandle and flags after loading; carry them over.
- */
-static void ufr_use_fio_memory(struct thread_data *td)
-{
-	__atomic_store_n(&ufr_ops_fio_mem.dlhandle, td->io_ops->dlhandle,
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&ufr_ops_fio_mem.flags, td->io_ops->flags,
-			 __ATOMIC_RELAXED);
-	td->io_ops = &ufr_ops_fio_mem;
 }
 
 /*
@@ -456,7 +461,7 @@ static void ufr_free_job(struct ufr_job *j)
 	ufr_profiler_close(j->prof);
 	fio_cmdprio_cleanup(&j->cmdprio);
 	free(j->vecs);
-	ufr_reg_timing_free(&j->reg);
+	free(j->samples);
 	ufr_bufset_free(&j->bufs);
 	free(j->pending);
 	free(j);
@@ -466,8 +471,10 @@ static void ufr_free_job(struct ufr_job *j)
 static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 			 struct ufr_err *err)
 {
+	static const char none[] = "reg_strategy=none registers nothing";
 	struct ufr_options *o = td->eo;
 	struct ufr_config *c = &j->cfg;
+	struct ufr_report *r = &j->r;
 	int ret;
 
 	c->strategy = o->strategy;
@@ -483,7 +490,7 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	if (o->fixedbufs_set && !o->fixedbufs) {
 		if (!ufr_strategy_uses_fio_memory(c->strategy))
 			return ufr_err_set(
-				err, EINVAL,
+				err, -EINVAL,
 				"fixedbufs=0: reg_strategy=%s registers its buffers; drop fixedbufs=0, or use reg_strategy=none",
 				ufr_strategy_name(c->strategy));
 		c->strategy = UFR_STRAT_NONE;
@@ -495,6 +502,20 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 		ufr_note(td, j, "reg_strategy=auto chose %s on %s folios (%s)",
 			 ufr_strategy_name(c->strategy),
 			 ufr_folio_name(c->folio), c->auto_reason);
+	snprintf(r->strategy, sizeof(r->strategy), "%s",
+		 ufr_strategy_name(c->strategy));
+	snprintf(r->mode, sizeof(r->mode), "%s",
+		 c->mode == UFR_REG_EACH ? "each" : "batch");
+	r->numa_requested = c->numa_node;
+	/* Until registration measures them: no pins seen, no profile. */
+	r->obs.held = -1;
+	if (c->strategy == UFR_STRAT_NONE) {
+		snprintf(r->obs.note, sizeof(r->obs.note), "%s", none);
+		snprintf(r->profile_note, sizeof(r->profile_note), "%s", none);
+	} else if (!o->reg_profile) {
+		snprintf(r->profile_note, sizeof(r->profile_note),
+			 "reg_profile=0");
+	}
 	if (ufr_strategy_uses_fio_memory(c->strategy))
 		return 0;
 	return ufr_bufset_plan(&j->bufs, c, err);
@@ -514,13 +535,13 @@ static int ufr_io_uring_options(struct thread_data *td, struct ufr_job *j,
 		j->vecs = calloc(td->o.iodepth, sizeof(*j->vecs));
 		if (!j->vecs)
 			return ufr_err_set(
-				err, ENOMEM,
+				err, -ENOMEM,
 				"nonvectored=0: no memory for %u iovecs",
 				td->o.iodepth);
 	}
 	if (fio_cmdprio_init(td, &j->cmdprio, &o->cmdprio_options))
 		return ufr_err_set(
-			err, EINVAL,
+			err, -EINVAL,
 			"cmdprio: the priority options were refused (fio says why above); fix cmdprio_percentage, cmdprio_class, cmdprio or cmdprio_bssplit");
 	return 0;
 }
@@ -534,7 +555,7 @@ static int ufr_check_uncached(struct fio_file *f, struct ufr_err *err)
 
 	if (preadv2(f->fd, &v, 1, 0, RWF_DONTCACHE) < 0 && errno == EOPNOTSUPP)
 		return ufr_err_set(
-			err, EOPNOTSUPP,
+			err, -EOPNOTSUPP,
 			"uncached=1: filename=%s: this kernel or file system does not do uncached buffered I/O (RWF_DONTCACHE: Linux 6.14 and later, on file systems that support it); drop uncached",
 			f->file_name);
 	return 0;
@@ -558,24 +579,26 @@ static int ufr_init(struct thread_data *td)
 		j->pending = calloc(td->o.iodepth, sizeof(*j->pending));
 	if (!j || !j->pending) {
 		ret = ufr_err_set(
-			&err, ENOMEM,
+			&err, -ENOMEM,
 			"%s: no memory for the engine's state of %u I/Os; lower iodepth",
 			td->o.name, td->o.iodepth);
 		goto fail;
 	}
 	if (o->rereg_usec > UFR_REREG_MAX_USEC) {
 		ret = ufr_err_set(
-			&err, EINVAL,
+			&err, -EINVAL,
 			"rereg_interval: not a time from 0 to 1h (a negative value?); give e.g. rereg_interval=200ms, or 0 for off");
 		goto fail;
 	}
 	if (strlen(td->o.name) >= sizeof(j->r.jobname)) {
 		ret = ufr_err_set(
-			&err, ENAMETOOLONG,
+			&err, -ENAMETOOLONG,
 			"name=: a job name of %zu bytes; give it a name under %zu bytes",
 			strlen(td->o.name), sizeof(j->r.jobname));
 		goto fail;
 	}
+	j->r.used = true;
+	j->r.groupid = td->groupid;
 	snprintf(j->r.jobname, sizeof(j->r.jobname), "%s", td->o.name);
 	if (o->reg_stats) {
 		ret = ufr_stats_path_check(o->reg_stats, &err);
@@ -593,12 +616,16 @@ static int ufr_init(struct thread_data *td)
 	ret = ufr_io_uring_options(td, j, &err);
 	if (ret)
 		goto fail;
+#if !UFR_FLAG_IOMEM
 	if (ufr_strategy_uses_fio_memory(j->cfg.strategy))
 		ufr_use_fio_memory(td);
+#endif
 
 	ret = ufr_ring_init(&j->ring, &ro, &err);
 	if (ret)
 		goto fail;
+	ufr_ring_flag_names(j->ring.setup_flags, j->r.ring_flags,
+			    sizeof(j->r.ring_flags));
 	if (j->fixed_files) {
 		ret = ufr_ring_files_init(&j->ring, td->o.nr_files, &err);
 		if (ret) {
@@ -619,7 +646,7 @@ fail:
  * own layout (write buffers are filled at init) from the page-aligned
  * start: mem_align + iodepth * max_bs. Our memory is folio-aligned, so
  * that is all it must cover; the slack would cost a whole extra hugetlb
- * folio.
+ * folio. Strategies on fio's memory get fio's default, iomem=malloc.
  */
 static int ufr_iomem_alloc(struct thread_data *td, size_t size)
 {
@@ -628,7 +655,10 @@ static int ufr_iomem_alloc(struct thread_data *td, size_t size)
 	struct ufr_err err;
 	int ret;
 
-	(void)size;
+	if (ufr_strategy_uses_fio_memory(j->cfg.strategy)) {
+		td->orig_buffer = malloc(size);
+		return !td->orig_buffer;
+	}
 	ret = ufr_bufset_map(&j->bufs, &j->cfg, span, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
@@ -640,7 +670,9 @@ static void ufr_iomem_free(struct thread_data *td)
 {
 	struct ufr_job *j = td->io_ops_data;
 
-	if (j)
+	if (j && ufr_strategy_uses_fio_memory(j->cfg.strategy))
+		free(td->orig_buffer);
+	else if (j)
 		ufr_backing_unmap(&j->bufs.mem);
 }
 
@@ -652,7 +684,7 @@ static int ufr_fio_memory_failed(struct thread_data *td)
 
 	if (!mmaphuge && td->o.mem_type != MEM_SHMHUGE) {
 		ufr_err_set(
-			&err, ENOMEM,
+			&err, -ENOMEM,
 			"buffer memory: fio could not allocate %llu bytes (error above); lower iodepth or bs",
 			(unsigned long long)td->orig_buffer_size);
 		return ufr_fail(td, &err, ENOMEM);
@@ -694,19 +726,17 @@ static int ufr_adopt_fio_buffers(struct thread_data *td, struct ufr_job *j,
 {
 	void **bufs = calloc(td->o.iodepth, sizeof(*bufs));
 	struct io_u *io_u;
-	int i, ret;
+	int i, ret = -ENOMEM;
 
-	if (!bufs)
-		return ufr_err_set(err, ENOMEM,
-				   "%s: no memory to index %u buffers",
-				   td->o.name, td->o.iodepth);
-	io_u_qiter(&td->io_u_all, io_u, i)
-		bufs[io_u->index] = io_u->buf;
-	ret = ufr_bufset_from_bufs(&j->bufs, bufs, td->o.iodepth,
-				   td_max_bs(td));
-	free(bufs);
+	if (bufs) {
+		io_u_qiter(&td->io_u_all, io_u, i)
+			bufs[io_u->index] = io_u->buf;
+		ret = ufr_bufset_from_bufs(&j->bufs, bufs, td->o.iodepth,
+					   td_max_bs(td));
+		free(bufs);
+	}
 	if (ret)
-		return ufr_err_set(err, ENOMEM,
+		return ufr_err_set(err, ret,
 				   "%s: no memory to index %u buffers",
 				   td->o.name, td->o.iodepth);
 	ret = ufr_prefault(td->orig_buffer, td->orig_buffer_size, true);
@@ -718,42 +748,39 @@ static int ufr_adopt_fio_buffers(struct thread_data *td, struct ufr_job *j,
 	return 0;
 }
 
-/* The folio size fio's own memory is on, for prediction without pagemap. */
-static size_t ufr_fio_folio_bytes(struct thread_data *td)
-{
-	if (td->o.mem_type == MEM_MMAPHUGE || td->o.mem_type == MEM_SHMHUGE)
-		return td->o.hugepage_size;
-	return UFR_PAGE_BYTES;
-}
-
 /* What the kernel built, under its rules, and where the pages are. */
 static int ufr_inspect(struct thread_data *td, struct ufr_job *j,
 		       struct ufr_err *err)
 {
-	size_t folio = ufr_strategy_uses_fio_memory(j->cfg.strategy) ?
-			       ufr_fio_folio_bytes(td) :
-			       ufr_folio_bytes(j->cfg.folio);
+	bool huge = td->o.mem_type == MEM_MMAPHUGE ||
+		    td->o.mem_type == MEM_SHMHUGE;
+	/* fio's own memory: its hugepage size, or 4 KiB pages. */
+	size_t folio = !ufr_strategy_uses_fio_memory(j->cfg.strategy) ?
+			       ufr_folio_bytes(j->cfg.folio) :
+		       huge ? td->o.hugepage_size :
+			      UFR_PAGE_BYTES;
 
-	if (ufr_bufset_segments(&j->bufs, folio, j->rules.rules, &j->seg))
-		return ufr_err_set(err, ENOMEM,
+	if (ufr_bufset_segments(&j->bufs, folio, j->r.rules.rules, &j->r.seg))
+		return ufr_err_set(err, -ENOMEM,
 				   "%s: no memory to inspect the buffers",
 				   td->o.name);
 	j->r.numa_known =
 		!ufr_bufset_pages_by_node(&j->bufs, j->r.pages_by_node);
 	/* THP is a request, not a promise: say when it was not met. */
-	if (j->seg.from_pagemap && j->seg.min_folio_bytes < folio)
+	if (j->r.seg.from_pagemap && j->r.seg.min_folio_bytes < folio)
 		ufr_note(td, j,
 			 "asked for %zu KiB folios, got %llu to %llu KiB ones",
 			 folio >> 10,
-			 (unsigned long long)j->seg.min_folio_bytes >> 10,
-			 (unsigned long long)j->seg.max_folio_bytes >> 10);
+			 (unsigned long long)j->r.seg.min_folio_bytes >> 10,
+			 (unsigned long long)j->r.seg.max_folio_bytes >> 10);
 	/* Both figures stay; the difference is a finding, not noise. */
-	if (j->obs.held >= 0 && (uint64_t)j->obs.held != j->seg.bvecs)
+	if (j->r.obs.held >= 0 && (uint64_t)j->r.obs.held != j->r.seg.bvecs)
 		ufr_note(
 			td, j,
 			"the kernel holds %lld pins where %s rules (%s) predict %llu bio_vecs: this kernel coalesces differently",
-			(long long)j->obs.held, ufr_rules_name(j->rules.rules),
-			j->rules.how, (unsigned long long)j->seg.bvecs);
+			(long long)j->r.obs.held,
+			ufr_rules_name(j->r.rules.rules), j->r.rules.how,
+			(unsigned long long)j->r.seg.bvecs);
 	return 0;
 }
 
@@ -768,11 +795,8 @@ static void ufr_profile_start(struct thread_data *td, struct ufr_job *j)
 	struct ufr_options *o = td->eo;
 	struct ufr_err err;
 
-	if (!o->reg_profile) {
-		snprintf(j->r.profile_note, sizeof(j->r.profile_note),
-			 "reg_profile=0");
+	if (!o->reg_profile)
 		return;
-	}
 	if (ufr_profiler_open(&j->prof, &err)) {
 		snprintf(j->r.profile_note, sizeof(j->r.profile_note), "%.*s",
 			 (int)sizeof(j->r.profile_note) - 1,
@@ -809,19 +833,28 @@ static int ufr_post_init(struct thread_data *td)
 	} else {
 		ufr_place_io_us(td, j);
 	}
-	ufr_rules_probe(&j->rules);
+	if (j->cfg.mode == UFR_REG_EACH) {
+		j->samples = calloc(j->bufs.nr_iov, sizeof(*j->samples));
+		if (!j->samples) {
+			ufr_err_set(&err, -ENOMEM,
+				    "reg_mode=each: no memory for %u times",
+				    j->bufs.nr_iov);
+			return ufr_fail(td, &err, ENOMEM);
+		}
+	}
+	ufr_rules_probe(&j->r.rules);
 	ufr_profile_start(td, j);
 	ret = ufr_register_observed(&j->ring.ring, j->bufs.iov, j->bufs.nr_iov,
 				    j->cfg.mode,
-				    ufr_strategy_name(j->cfg.strategy), &j->reg,
-				    &j->obs, &err);
+				    ufr_strategy_name(j->cfg.strategy),
+				    &j->r.reg, j->samples, &j->r.obs, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
 	j->bufs_registered = true;
 	ret = ufr_inspect(td, j, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
-	ufr_rereg_start(&j->rereg, o->rereg_usec * 1000);
+	ufr_rereg_start(&j->r.rereg, o->rereg_usec * 1000);
 	return 0;
 }
 
@@ -852,7 +885,7 @@ static int ufr_open_file(struct thread_data *td, struct fio_file *f)
 	if (td_trim(td) && f->filetype != FIO_TYPE_FILE &&
 	    f->filetype != FIO_TYPE_BLOCK) {
 		ufr_err_set(
-			&err, EOPNOTSUPP,
+			&err, -EOPNOTSUPP,
 			"filename=%s: trim needs a block device or a regular file (punched holes); change rw= or filename=",
 			f->file_name);
 		return ufr_fail(td, &err, EOPNOTSUPP);
@@ -865,23 +898,16 @@ static int ufr_open_file(struct thread_data *td, struct fio_file *f)
 	if ((td->o.odirect && ufr_check_dio(td, f, &err)) ||
 	    ((j->rw_flags & RWF_DONTCACHE) && ufr_check_uncached(f, &err)) ||
 	    ((j->ring.setup_flags & IORING_SETUP_IOPOLL) &&
-	     ufr_iopoll_check(f->fd, f->file_name, &err))) {
-		if (generic_close_file(td, f))
-			log_err("uring_folioreg: closing %s failed\n",
-				f->file_name);
-		return ufr_fail(td, &err, EINVAL);
-	}
-	if (!j->fixed_files)
+	     ufr_iopoll_check(f->fd, f->file_name, &err)))
+		ret = -EINVAL;
+	else if (j->fixed_files)
+		ret = ufr_ring_file_set(&j->ring, f->fileno, f->fd,
+					f->file_name, &err);
+	if (!ret)
 		return 0;
-
-	ret = ufr_ring_file_set(&j->ring, f->fileno, f->fd, f->file_name, &err);
-	if (ret) {
-		if (generic_close_file(td, f))
-			log_err("uring_folioreg: closing %s failed\n",
-				f->file_name);
-		return ufr_fail(td, &err, -ret);
-	}
-	return 0;
+	if (generic_close_file(td, f))
+		log_err("uring_folioreg: closing %s failed\n", f->file_name);
+	return ufr_fail(td, &err, -ret);
 }
 
 static int ufr_close_file(struct thread_data *td, struct fio_file *f)
@@ -996,7 +1022,7 @@ static void ufr_rereg(struct thread_data *td, struct ufr_job *j)
 
 	ret = ufr_ring_wait_ready(&j->ring, j->nr_events + j->inflight);
 	if (!ret)
-		ret = ufr_rereg_run(&j->rereg, &j->ring.ring, j->bufs.iov,
+		ret = ufr_rereg_run(&j->r.rereg, &j->ring.ring, j->bufs.iov,
 				    j->bufs.nr_iov, j->cfg.mode,
 				    ufr_strategy_name(j->cfg.strategy), &err);
 	else
@@ -1055,7 +1081,8 @@ static int ufr_commit(struct thread_data *td)
 	if (!nr)
 		return 0;
 
-	if (ufr_unlikely(ufr_rereg_due(&j->rereg)) && j->bufs_registered)
+	if (__builtin_expect(ufr_rereg_due(&j->r.rereg), 0) &&
+	    j->bufs_registered)
 		ufr_rereg(td, j);
 	ret = ufr_ring_submit(&j->ring, nr);
 	if (ret < 0) {
@@ -1112,7 +1139,7 @@ static void ufr_io_error(struct ufr_job *j, struct io_u *io_u, int error)
 	    (j->ring.setup_flags & IORING_SETUP_IOPOLL)) {
 		j->said_hipri = true;
 		ufr_err_set(
-			&err, error,
+			&err, -error,
 			"hipri: filename=%s does not support polled I/O (it needs a block device with poll queues, e.g. nvme.poll_queues=N); drop hipri",
 			io_u->file->file_name);
 		log_err("%s\n", err.msg);
@@ -1133,10 +1160,10 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
 						io_u->xfer_buflen,
 						j->bufs.io_shift[io_u->index]);
 
-		j->ios++;
-		j->io_segs += segs;
-		if (segs > j->io_segs_max)
-			j->io_segs_max = segs;
+		j->r.io.ios++;
+		j->r.io.segs += segs;
+		if (segs > j->r.io.max)
+			j->r.io.max = segs;
 	}
 #endif
 	if (cqe->res < 0)
@@ -1156,7 +1183,7 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
  */
 static void ufr_unregister_job(struct thread_data *td, struct ufr_job *j)
 {
-	int ret = ufr_unregister(&j->ring.ring, &j->reg);
+	int ret = ufr_unregister(&j->ring.ring, &j->r.reg);
 
 	j->bufs_registered = false;
 	if (ret)
@@ -1175,64 +1202,6 @@ static void ufr_io_u_free(struct thread_data *td, struct io_u *io_u)
 		ufr_unregister_job(td, j);
 }
 
-static void ufr_report_job(struct thread_data *td, struct ufr_job *j)
-{
-	struct ufr_report *r = &j->r;
-
-	r->used = true;
-	r->stats = td->o.stats;
-	r->group_reporting = td->o.group_reporting;
-	r->groupid = td->groupid;
-	r->numa_requested = j->cfg.numa_node;
-	r->registered = j->fixed_bufs;
-	r->calls = j->reg.calls;
-	r->buffers = j->reg.buffers;
-	r->bytes = j->reg.bytes;
-	r->total_ns = j->reg.total_ns;
-	r->unreg_ns = j->reg.unreg_ns;
-	r->nr_samples = j->reg.per_buffer_ns ? j->reg.buffers : 0;
-	r->pages = j->seg.pages;
-	r->bvecs = j->seg.bvecs;
-	r->folios = j->seg.folios;
-	r->straddling = j->seg.straddling;
-	r->from_pagemap = j->seg.from_pagemap;
-	r->ios = j->ios;
-	r->io_segs = j->io_segs;
-	r->io_segs_max = j->io_segs_max;
-	r->rereg_count = j->rereg.count;
-	r->rereg_total_ns = j->rereg.total_ns;
-	r->rereg_max_ns = j->rereg.max_ns;
-	if (j->prof) {
-		ufr_profiler_summary(j->prof, &r->profile);
-		r->profiled = true;
-	} else if (!j->fixed_bufs) {
-		snprintf(r->profile_note, sizeof(r->profile_note),
-			 "reg_strategy=none registers nothing");
-	} else if (!r->profile_note[0]) {
-		snprintf(r->profile_note, sizeof(r->profile_note),
-			 "reg_profile=0");
-	}
-	r->folio_bytes = j->seg.max_folio_bytes;
-	r->bvecs_observed = j->fixed_bufs ? j->obs.held : -1;
-	snprintf(r->observed_note, sizeof(r->observed_note), "%s",
-		 !j->fixed_bufs ? "reg_strategy=none registers nothing" :
-		 j->obs.note	? j->obs.note :
-				  "");
-	if (j->fixed_bufs) {
-		snprintf(r->rules, sizeof(r->rules), "%s",
-			 ufr_rules_name(j->rules.rules));
-		snprintf(r->rules_how, sizeof(r->rules_how), "%s",
-			 j->rules.how);
-	}
-	snprintf(r->strategy, sizeof(r->strategy), "%s",
-		 ufr_strategy_name(j->cfg.strategy));
-	snprintf(r->mode, sizeof(r->mode), "%s",
-		 j->cfg.mode == UFR_REG_EACH ? "each" : "batch");
-	ufr_ring_flag_names(j->ring.setup_flags, r->ring_flags,
-			    sizeof(r->ring_flags));
-	ufr_fio_report_job(td, r, j->reg.per_buffer_ns);
-}
-
 static void ufr_cleanup(struct thread_data *td)
 {
 	struct ufr_job *j = td->io_ops_data;
@@ -1243,30 +1212,35 @@ static void ufr_cleanup(struct thread_data *td)
 	if (j->bufs_registered)
 		ufr_unregister_job(td, j);
 	ufr_ring_exit(&j->ring);
-	ufr_report_job(td, j);
+	if (j->prof) {
+		ufr_profiler_summary(j->prof, &j->r.profile);
+		j->r.profiled = true;
+	}
+	ufr_fio_report_job(td, &j->r, j->samples);
 	ufr_free_job(j);
 	td->io_ops_data = NULL;
 }
 
-#define UFR_OPS_COMMON                                                        \
-	.name = "uring_folioreg", .version = FIO_IOOPS_VERSION,               \
-	.flags = FIO_ASYNCIO_SYNC_TRIM | FIO_NO_OFFLOAD | FIO_MEMALIGN |      \
-		 FIO_ASYNCIO_SETS_ISSUE_TIME | UFR_FLAG_SYNCFS,               \
-	.init = ufr_init, .post_init = ufr_post_init, .queue = ufr_queue,     \
-	.commit = ufr_commit, .getevents = ufr_getevents, .event = ufr_event, \
-	.cleanup = ufr_cleanup, .io_u_free = ufr_io_u_free,                   \
-	.open_file = ufr_open_file, .close_file = ufr_close_file,             \
-	.get_file_size = generic_get_file_size, .options = ufr_options,       \
-	.option_struct_size = sizeof(struct ufr_options)
-
 static struct ioengine_ops ufr_ops = {
-	UFR_OPS_COMMON,
+	.name = "uring_folioreg",
+	.version = FIO_IOOPS_VERSION,
+	.flags = FIO_ASYNCIO_SYNC_TRIM | FIO_NO_OFFLOAD | FIO_MEMALIGN |
+		 FIO_ASYNCIO_SETS_ISSUE_TIME | UFR_FLAG_SYNCFS | UFR_FLAG_IOMEM,
+	.init = ufr_init,
+	.post_init = ufr_post_init,
+	.queue = ufr_queue,
+	.commit = ufr_commit,
+	.getevents = ufr_getevents,
+	.event = ufr_event,
+	.cleanup = ufr_cleanup,
+	.io_u_free = ufr_io_u_free,
+	.open_file = ufr_open_file,
+	.close_file = ufr_close_file,
+	.get_file_size = generic_get_file_size,
 	.iomem_alloc = ufr_iomem_alloc,
 	.iomem_free = ufr_iomem_free,
-};
-
-static struct ioengine_ops ufr_ops_fio_mem = {
-	UFR_OPS_COMMON,
+	.options = ufr_options,
+	.option_struct_size = sizeof(struct ufr_options),
 };
 
 static bool ufr_version_ok;
@@ -1293,6 +1267,11 @@ UFR_EXPORT void get_ioengine(struct ioengine_ops **ops)
 	*ops = ufr_version_ok ? &ufr_ops : NULL;
 	if (!ufr_version_ok)
 		return;
+#if !UFR_FLAG_IOMEM
+	ufr_ops_fio_mem = ufr_ops;
+	ufr_ops_fio_mem.iomem_alloc = NULL;
+	ufr_ops_fio_mem.iomem_free = NULL;
+#endif
 	ufr_fio_report_setup();
 	if (ufr_reg_lock_init())
 		log_err("uring_folioreg: no shared memory for the registration lock; bvecs_observed may be disturbed by other jobs\n");

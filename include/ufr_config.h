@@ -27,8 +27,11 @@ struct ufr_err {
 	char msg[512];
 };
 
+/* A note for the user about a figure or the run, in the job's report. */
+#define UFR_NOTE_LEN 240
+
 /* Format the message (the "uring_folioreg: " prefix is added) and return
- * -@errnum (a positive errno), so callers can "return ufr_err_set(...)". */
+ * @errnum, a negative errno, so callers can "return ufr_err_set(...)". */
 int ufr_err_set(struct ufr_err *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

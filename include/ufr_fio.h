@@ -41,7 +41,7 @@ struct ufr_options {
 /* In fio's parent, as each job loads the engine. */
 void ufr_fio_report_setup(void);
 /* At the end of a job: leave its figures for the parent (or, under
- * fio --server, print them). @samples: r->nr_samples per-buffer times. */
+ * fio --server, print them). @samples: r->reg.samples per-buffer times. */
 void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 			const uint64_t *samples);
 

@@ -46,7 +46,7 @@ struct ufr_segments {
 	uint64_t pages; /* base pages spanned by all buffers */
 	uint64_t bvecs; /* bio_vecs the kernel builds for all buffers */
 	uint64_t folios; /* distinct folios the buffers touch */
-	uint32_t straddling; /* buffers that span more than one folio */
+	uint64_t straddling; /* buffers that span more than one folio */
 	uint64_t min_folio_bytes, max_folio_bytes; /* of the folios seen */
 	bool from_pagemap; /* true: real PFNs and flags were read */
 };
@@ -84,7 +84,6 @@ struct ufr_plan_buf {
 };
 
 struct ufr_plan {
-	size_t folio_bytes;
 	size_t backing_bytes; /* a whole number of folios */
 	unsigned int nr_regions;
 	unsigned int nr_bufs;

@@ -38,7 +38,6 @@ struct ufr_backing {
 	size_t len;
 	void *map; /* what mmap returned, for munmap */
 	size_t map_len;
-	enum ufr_folio folio;
 };
 
 /*
@@ -77,17 +76,6 @@ int ufr_numa_check_node(int node, struct ufr_err *err);
 
 /* Bind [addr, addr + len) to @node before it is faulted in. */
 int ufr_numa_bind(void *addr, size_t len, int node, struct ufr_err *err);
-
-/* Explain a hugetlb fault failure on a bound node. Returns -ENOMEM. */
-int ufr_numa_hugetlb_shortage(struct ufr_err *err, int node, size_t page,
-			      unsigned long need);
-
-/*
- * Count the 4 KiB pages of [addr, addr + len) on each node (move_pages(2)
- * in query mode) into @pages[UFR_MAX_NODES]. Returns 0 or -errno.
- */
-int ufr_numa_pages_by_node(void *addr, size_t len,
-			   uint64_t pages[UFR_MAX_NODES]);
 
 /*
  * A job's I/O buffers: where each io_u's buffer is, and the regions that

@@ -18,22 +18,24 @@
 
 /* What registration cost; the clock runs around the register calls only. */
 struct ufr_reg_timing {
-	unsigned int calls;
-	unsigned int buffers;
+	uint64_t calls;
+	uint64_t buffers;
 	uint64_t bytes;
 	uint64_t total_ns;
 	uint64_t unreg_ns;
-	uint64_t *per_buffer_ns; /* UFR_REG_EACH: one per buffer */
+	uint64_t samples; /* per-buffer times kept: @buffers or 0 */
 };
 
 /*
- * Register @n buffers as fixed buffers 0..n-1 of @ring. On failure nothing
- * stays registered and @err says why and what to do; @what names the
- * strategy in that message.
+ * Register @n buffers as fixed buffers 0..n-1 of @ring. With UFR_REG_EACH
+ * and @per_buffer_ns (room for @n), each buffer's time goes there. On
+ * failure nothing stays registered and @err says why and what to do;
+ * @what names the strategy in that message.
  */
 int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
 		 enum ufr_reg_mode mode, const char *what,
-		 struct ufr_reg_timing *t, struct ufr_err *err);
+		 struct ufr_reg_timing *t, uint64_t *per_buffer_ns,
+		 struct ufr_err *err);
 
 /*
  * reg_profile: where the kernel spends a job's register calls. A
@@ -61,6 +63,9 @@ struct ufr_profile_summary {
 	unsigned int nr_top;
 	struct ufr_profile_fn top[UFR_PROFILE_TOP];
 };
+
+/* qsort order of a top: most samples first, then by name. */
+int ufr_profile_fn_cmp(const void *a, const void *b);
 
 struct ufr_profiler;
 
@@ -101,7 +106,7 @@ static inline int64_t ufr_pins_held(const struct ufr_pins *p)
 /* What a registration left pinned, by the kernel's own counters. */
 struct ufr_observation {
 	int64_t held; /* pins held: the bio_vecs built; -1 when unknown */
-	const char *note; /* why held is -1 */
+	char note[UFR_NOTE_LEN]; /* why held is -1 */
 	unsigned int attempts; /* registrations it took */
 };
 
@@ -124,12 +129,11 @@ int ufr_reg_lock_init(void);
 int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 			  unsigned int n, enum ufr_reg_mode mode,
 			  const char *what, struct ufr_reg_timing *t,
-			  struct ufr_observation *obs, struct ufr_err *err);
+			  uint64_t *per_buffer_ns, struct ufr_observation *obs,
+			  struct ufr_err *err);
 
 /* Unregister (the kernel unpins here) and time it. */
 int ufr_unregister(struct io_uring *ring, struct ufr_reg_timing *t);
-
-void ufr_reg_timing_free(struct ufr_reg_timing *t);
 
 /* Re-registration under load (rereg_interval): when it is due and what it
  * cost. Only the register calls are timed, as for the first one. */

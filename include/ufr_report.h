@@ -12,8 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ufr_config.h"
-#include "ufr_reg.h"
+#include "ufr_inspect.h" /* and through it every earlier stage's */
 
 /* min, mean, p50, p99, max of a set of samples (nanoseconds). */
 struct ufr_dist {
@@ -21,52 +20,50 @@ struct ufr_dist {
 };
 
 #define UFR_MAX_NOTES 4
-#define UFR_NOTE_LEN 240
 /* A path that can be opened is shorter than PATH_MAX; names are refused
  * at init when they do not fit, so neither is ever cut short. */
 #define UFR_NAME_LEN 4096
 
+/* Per completed I/O: the segments its slice spans (io_import_fixed()). */
+struct ufr_io_segs {
+	uint64_t ios, segs, max;
+};
+
 /*
- * One job's figures, the "uring_folioreg" object of SPEC.md. Plain data,
- * so it can live in memory shared by fio's parent and its job processes.
- * The job's name and reg_stats path are copied whole: fio frees its
- * options before the parent writes reg_stats at exit.
+ * One job's figures (README: What it reports), as fio's thread_stat: the
+ * job holds one, each stage fills its part where it measures. Plain data,
+ * for memory shared by fio's parent and the job processes; name and path
+ * copied whole, as fio frees its options before the parent writes
+ * reg_stats. report.c's field table renders and sums each scalar.
  */
 struct ufr_report {
 	bool used;
-	bool stats; /* fio's stats=1: the job has an output entry */
-	bool group_reporting;
 	int groupid;
 	char jobname[UFR_NAME_LEN];
 	char stats_path[UFR_NAME_LEN]; /* reg_stats=, or "" */
 
+	/* config and ring */
 	char strategy[16];
-	uint64_t folio_bytes;
+	char mode[8];
 	int numa_requested;
-	bool numa_known; /* false: where the pages are could not be read */
-	uint64_t pages_by_node[UFR_MAX_NODES];
 	char ring_flags[96]; /* the ring's set-up flags, by name */
 
-	bool registered; /* fixed buffers in use (not "none") */
-	char mode[8];
-	uint64_t calls, buffers, bytes, total_ns, unreg_ns;
-	uint64_t nr_samples; /* per-buffer times kept (reg_mode=each) */
+	/* memory */
+	bool numa_known; /* false: where the pages are could not be read */
+	uint64_t pages_by_node[UFR_MAX_NODES];
 
-	uint64_t pages, bvecs, folios;
-	int64_t bvecs_observed; /* -1: could not be read */
-	char observed_note[UFR_NOTE_LEN]; /* why bvecs_observed is -1 */
-	char rules[16]; /* the kernel's coalescing rules, by name */
-	char rules_how[200]; /* how they were found */
-	uint64_t straddling;
-	bool from_pagemap; /* false: computed from the plan */
-	uint64_t ios, io_segs, io_segs_max;
-
-	uint64_t rereg_count, rereg_total_ns, rereg_max_ns;
-
-	/* reg_profile: the kernel functions the register calls ran in */
+	/* registration */
+	struct ufr_reg_timing reg;
+	struct ufr_observation obs; /* bvecs_observed and why it is null */
+	struct ufr_rereg rereg;
 	bool profiled; /* false: reg.profile is null, profile_note says why */
 	struct ufr_profile_summary profile;
 	char profile_note[UFR_NOTE_LEN];
+
+	/* inspection */
+	struct ufr_rules_found rules; /* how is "" until they are probed */
+	struct ufr_segments seg;
+	struct ufr_io_segs io;
 
 	unsigned int nr_notes; /* what the user should know about the run */
 	char notes[UFR_MAX_NOTES][UFR_NOTE_LEN];
@@ -83,10 +80,11 @@ void ufr_report_merge(struct ufr_report *sum, const struct ufr_report *r);
 void ufr_dist_of(uint64_t *samples, size_t n, struct ufr_dist *d);
 
 /*
- * The report as the JSON member "uring_folioreg" : {...} (SPEC.md field
+ * The report as the JSON member "uring_folioreg" : {...} (README's field
  * names; null where a figure does not exist), and as the labelled block
  * of normal output. @d is the per-buffer distribution, NULL with
- * reg_mode=batch (then only the mean is known). malloc'd strings.
+ * reg_mode=batch (then only the mean is known). malloc'd strings, NULL
+ * when out of memory.
  */
 char *ufr_report_json(const struct ufr_report *r, const struct ufr_dist *d);
 char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d);

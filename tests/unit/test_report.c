@@ -33,24 +33,24 @@ static void test_merge(void **state)
 {
 	struct ufr_report a = { .used = true,
 				.strategy = "per_page",
-				.folio_bytes = 4096,
-				.buffers = 2,
-				.bvecs = 10,
-				.bvecs_observed = 10,
-				.io_segs_max = 3,
-				.rereg_max_ns = 5,
-				.from_pagemap = true };
+				.seg = { .max_folio_bytes = 4096,
+					 .bvecs = 10,
+					 .from_pagemap = true },
+				.reg = { .buffers = 2 },
+				.obs = { .held = 10 },
+				.io = { .max = 3 },
+				.rereg = { .max_ns = 5 } };
 	struct ufr_report b = a, sum = { 0 };
 
 	(void)state;
-	b.io_segs_max = 7;
-	b.bvecs_observed = -1;
+	b.io.max = 7;
+	b.obs.held = -1;
 	ufr_report_merge(&sum, &a);
 	ufr_report_merge(&sum, &b);
-	assert_int_equal(sum.buffers, 4);
-	assert_int_equal(sum.bvecs, 20);
-	assert_int_equal(sum.io_segs_max, 7);
-	assert_int_equal(sum.bvecs_observed, -1);
+	assert_int_equal(sum.reg.buffers, 4);
+	assert_int_equal(sum.seg.bvecs, 20);
+	assert_int_equal(sum.io.max, 7);
+	assert_int_equal(sum.obs.held, -1);
 	assert_string_equal(sum.strategy, "per_page");
 	strcpy(b.strategy, "coalesced");
 	ufr_report_merge(&sum, &b);
@@ -62,9 +62,8 @@ static void test_json_has_nulls_without_dist(void **state)
 	struct ufr_report r = { .used = true,
 				.strategy = "iomem",
 				.mode = "batch",
-				.buffers = 4,
-				.total_ns = 400,
-				.bvecs_observed = -1 };
+				.reg = { .buffers = 4, .total_ns = 400 },
+				.obs = { .held = -1 } };
 	char *j;
 
 	(void)state;

@@ -18,7 +18,7 @@ static void test_err_prefix_and_return(void **state)
 	struct ufr_err err;
 
 	(void)state;
-	assert_int_equal(ufr_err_set(&err, EINVAL, "opt=%d: bad", 3), -EINVAL);
+	assert_int_equal(ufr_err_set(&err, -EINVAL, "opt=%d: bad", 3), -EINVAL);
 	assert_string_equal(err.msg, "uring_folioreg: opt=3: bad");
 	assert_int_equal(ufr_err_set(&err, -ENOMEM, "x"), -ENOMEM);
 }
@@ -31,7 +31,7 @@ static void test_err_truncates(void **state)
 	(void)state;
 	memset(longstr, 'a', sizeof(longstr) - 1);
 	longstr[sizeof(longstr) - 1] = '\0';
-	ufr_err_set(&err, EINVAL, "%s", longstr);
+	ufr_err_set(&err, -EINVAL, "%s", longstr);
 	assert_int_equal(strlen(err.msg), sizeof(err.msg) - 1);
 	assert_memory_equal(err.msg, "uring_folioreg: aaa", 19);
 }

@@ -463,16 +463,11 @@ static char *memstream_done(FILE *f, char **buf)
 	return *buf;
 }
 
-char *ufr_report_json(const struct ufr_report *r, const struct ufr_dist *d)
+static void json_body(FILE *f, const struct ufr_report *r,
+		      const struct ufr_dist *d)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
 	int i;
 
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
 	fprintf(f, "\"uring_folioreg\" : {\n  \"version\" : \"%s\",\n  ",
 		UFR_VERSION);
 	json_rows(f, r, S_TOP, ",\n  ");
@@ -498,19 +493,13 @@ char *ufr_report_json(const struct ufr_report *r, const struct ufr_dist *d)
 		ufr_json_string(f, r->notes[i]);
 	}
 	fprintf(f, "%s]\n}", r->nr_notes ? " " : "");
-	return memstream_done(f, &buf);
 }
 
-char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
+static void text_body(FILE *f, const struct ufr_report *r,
+		      const struct ufr_dist *d)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
 	int i;
 
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
 	fprintf(f, "  uring_folioreg %s: ", UFR_VERSION);
 	text_rows(f, r, S_TOP);
 	fprintf(f, "\n    reg     : ");
@@ -543,7 +532,31 @@ char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
 		fprintf(f, "    note    : bvecs_observed: %s\n", r->obs.note);
 	for (i = 0; i < (int)r->nr_notes; i++)
 		fprintf(f, "    note    : %s\n", r->notes[i]);
+}
+
+/* @body's text in a malloc'd string, or NULL if writing it failed. */
+static char *render(const struct ufr_report *r, const struct ufr_dist *d,
+		    void (*body)(FILE *, const struct ufr_report *,
+				 const struct ufr_dist *))
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	body(f, r, d);
 	return memstream_done(f, &buf);
+}
+
+char *ufr_report_json(const struct ufr_report *r, const struct ufr_dist *d)
+{
+	return render(r, d, json_body);
+}
+
+char *ufr_report_text(const struct ufr_report *r, const struct ufr_dist *d)
+{
+	return render(r, d, text_body);
 }
 
 static void put(FILE *out, const char *s, size_t n)

@@ -203,27 +203,22 @@ fi
 
 # The first kernel's image given as a bzImage path, with a job file of one
 # section as the matrix.
+# lab_global RUNTIME: the [global] section of the small job files below
+# (the guest fills in UFR_ENGINE).
+lab_global() {
+	# shellcheck disable=SC2016
+	printf '[global]\nioengine=external:${UFR_ENGINE}\nfilename=/dev/null\nrw=write\nbs=64k\niodepth=16\nsize=64m\ntime_based\nruntime=%s\n\n' "$1"
+}
 k=${KERNELS%% *}
 kimg=$(jq -r .kernel.sha256 "$OUT/truth/$k/provenance.json" 2>/dev/null)
 kdir=$(grep -l "^sha256=$kimg" "$CACHE"/kernels/*/info 2>/dev/null | head -1)
 if [ -n "$kdir" ]; then
 	mkdir -p "$OUT/bz"
 	cp "${kdir%/info}/vmlinuz" "$OUT/bz/bzImage"
-	cat >"$OUT/bz/one.fio" <<'EOF'
-[global]
-ioengine=external:${UFR_ENGINE}
-filename=/dev/null
-rw=write
-bs=64k
-iodepth=16
-size=64m
-time_based
-runtime=2
-
-[hugetlb_fast-2m]
-reg_strategy=hugetlb_fast
-reg_folio=2m
-EOF
+	{
+		lab_global 2
+		printf '[hugetlb_fast-2m]\nreg_strategy=hugetlb_fast\nreg_folio=2m\n'
+	} >"$OUT/bz/one.fio"
 	"$LAB" --matrix "$OUT/bz/one.fio" --out "$OUT/bz/res" "$OUT/bz/bzImage" \
 		>"$OUT/bz.log" 2>&1
 	d=$OUT/bz/res/bzImage
@@ -248,17 +243,9 @@ fi
 # the panic, the guest boots again and the last case runs.
 if [ -f "$OUT/truth/$k/cases.json" ]; then
 	mkdir -p "$OUT/crash"
-	cat >"$OUT/crash/crash.fio" <<'EOF'
-[global]
-ioengine=external:${UFR_ENGINE}
-filename=/dev/null
-rw=write
-bs=64k
-iodepth=16
-size=64m
-time_based
-runtime=1
-
+	{
+		lab_global 1
+		cat <<'EOF'
 [before]
 reg_strategy=per_page
 
@@ -269,6 +256,7 @@ exec_prerun=sh -c 'echo c >/proc/sysrq-trigger'
 [after]
 reg_strategy=per_page
 EOF
+	} >"$OUT/crash/crash.fio"
 	"$LAB" --matrix "$OUT/crash/crash.fio" --out "$OUT/crash/res" "$k" \
 		>"$OUT/crash.log" 2>&1
 	got=$(jq -r 'map("\(.case)=\(.status)") | join(" ")' \

@@ -108,14 +108,9 @@ cat >"$T/good.patch" <<'EOF'
 +int bb;
  int c;
 EOF
-cat >"$T/bad.patch" <<'EOF'
---- a/io_uring/rsrc.c
-+++ b/io_uring/rsrc.c
-@@ -1,3 +1,3 @@
- int a;
--int b;
-+int bb;
- int c;
+# The good hunk, then one that does not apply.
+cp "$T/good.patch" "$T/bad.patch"
+cat >>"$T/bad.patch" <<'EOF'
 @@ -5,3 +5,3 @@
  int d;
 -int x;

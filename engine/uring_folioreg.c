@@ -119,6 +119,19 @@ static int ufr_sqpoll_cpu_cb(void *data, unsigned long long *val)
 	return 0;
 }
 
+/* One of fio's passthrough options: its name, type, default and help. */
+#define UFR_PASSTHRU(opt, kind, dflt, text)                              \
+	{                                                                \
+		.name = #opt, .lname = #opt, .type = kind,               \
+		.off1 = offsetof(struct ufr_options, opt), .help = text, \
+		.def = dflt, .category = FIO_OPT_C_ENGINE,               \
+		.group = FIO_OPT_G_IOURING,                              \
+	}
+#define UFR_PASSTHRU_BOOL(opt, dflt, text) \
+	UFR_PASSTHRU(opt, FIO_OPT_BOOL, dflt, text)
+#define UFR_PASSTHRU_INT(opt, dflt, text) \
+	UFR_PASSTHRU(opt, FIO_OPT_INT, dflt, text)
+
 static struct fio_option ufr_options[] = {
 	{
 		.name	= "reg_strategy",
@@ -329,6 +342,58 @@ static struct fio_option ufr_options[] = {
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_IOURING,
 	},
+	/*
+	 * fio's NVMe passthrough options (io_uring_cmd only): accepted at
+	 * their defaults, as in fio's io_uring, and refused when set
+	 * (ufr_passthru_option): plain reads and writes have no FUA, PI or
+	 * write modes to give them.
+	 */
+	UFR_PASSTHRU_BOOL(readfua, "0", "Set FUA on every read (io_uring_cmd only)"),
+	UFR_PASSTHRU_BOOL(writefua, "0", "Set FUA on every write (io_uring_cmd only)"),
+	{
+		.name	= "write_mode",
+		.lname	= "Write command",
+		.type	= FIO_OPT_STR,
+		.off1	= offsetof(struct ufr_options, write_mode),
+		.help	= "Write command for writes (io_uring_cmd only)",
+		.def	= "write",
+		.posval = {
+			  { .ival = "write", .oval = 1, .help = "Write" },
+			  { .ival = "uncor", .oval = 2, .help = "Write Uncorrectable" },
+			  { .ival = "zeroes", .oval = 3, .help = "Write Zeroes" },
+			  { .ival = "verify", .oval = 4, .help = "Verify" },
+		},
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "verify_mode",
+		.lname	= "Verify command",
+		.type	= FIO_OPT_STR,
+		.off1	= offsetof(struct ufr_options, verify_mode),
+		.help	= "Command of the verify phase (io_uring_cmd only)",
+		.def	= "read",
+		.posval = {
+			  { .ival = "read", .oval = 1, .help = "Read" },
+			  { .ival = "compare", .oval = 2, .help = "Compare" },
+		},
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	UFR_PASSTHRU_INT(md_per_io_size, "0", "Separate metadata buffer bytes per I/O (io_uring_cmd only)"),
+	UFR_PASSTHRU_BOOL(pi_act, "1", "Protection Information Action bit (io_uring_cmd only)"),
+	{
+		.name	= "pi_chk",
+		.lname	= "pi_chk",
+		.type	= FIO_OPT_STR_STORE,
+		.off1	= offsetof(struct ufr_options, pi_chk),
+		.help	= "Protection Information checks: GUARD,REFTAG,APPTAG (io_uring_cmd only)",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	UFR_PASSTHRU_INT(apptag, "0x1234", "Application Tag of Protection Information (io_uring_cmd only)"),
+	UFR_PASSTHRU_INT(apptag_mask, "0xffff", "Application Tag mask (io_uring_cmd only)"),
+	UFR_PASSTHRU_BOOL(deac, "0", "Deallocate with Write Zeroes (io_uring_cmd only)"),
 	{
 		.name	= "cmd_type",
 		.lname	= "Uring cmd type",
@@ -522,11 +587,39 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 }
 
 /* What fio's io_uring engine does with its own options, done here too. */
+/* The first passthrough option set away from its default, or NULL. */
+static const char *ufr_passthru_option(const struct ufr_options *o)
+{
+	if (o->readfua)
+		return "readfua";
+	if (o->writefua)
+		return "writefua";
+	if (o->write_mode != 1)
+		return "write_mode";
+	if (o->verify_mode != 1)
+		return "verify_mode";
+	if (o->md_per_io_size)
+		return "md_per_io_size";
+	if (!o->pi_act)
+		return "pi_act";
+	if (o->pi_chk && o->pi_chk[0])
+		return "pi_chk";
+	if (o->apptag != 0x1234 || o->apptag_mask != 0xffff)
+		return o->apptag != 0x1234 ? "apptag" : "apptag_mask";
+	return o->deac ? "deac" : NULL;
+}
+
 static int ufr_io_uring_options(struct thread_data *td, struct ufr_job *j,
 				struct ufr_err *err)
 {
 	struct ufr_options *o = td->eo;
+	const char *pt = ufr_passthru_option(o);
 
+	if (pt)
+		return ufr_err_set(
+			err, -EINVAL,
+			"%s: an NVMe passthrough option of fio's io_uring_cmd engine; this engine issues plain reads and writes, which have no FUA, protection information or write modes to set; drop %s (or run ioengine=io_uring_cmd on an NVMe character device)",
+			pt, pt);
 	j->rw_flags = (o->nowait ? RWF_NOWAIT : 0) |
 		      (o->uncached ? RWF_DONTCACHE : 0);
 	j->force_async = o->force_async;

@@ -36,6 +36,10 @@ struct ufr_options {
 	unsigned int force_async;
 	unsigned int cmd_type;
 	struct cmdprio_options cmdprio_options;
+	/* fio's NVMe passthrough options (io_uring_cmd), fio 3.36 on */
+	unsigned int readfua, writefua, write_mode, verify_mode, deac;
+	unsigned int md_per_io_size, pi_act, apptag, apptag_mask;
+	char *pi_chk;
 };
 
 /* In fio's parent, as each job loads the engine. */

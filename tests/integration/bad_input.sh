@@ -191,6 +191,14 @@ row each-without-buffers engine - \
 	'reg_mode=each: reg_strategy=none registers no buffers' -- \
 	"${z[@]}" --bs=4k --reg_strategy=none --reg_mode=each
 
+# fio's NVMe passthrough options: accepted at their defaults, refused set.
+row passthru-readfua engine - \
+	'readfua: an NVMe passthrough option of fio.s io_uring_cmd engine; .*drop readfua' -- \
+	"${z[@]}" --bs=4k --readfua=1
+row passthru-pi-chk engine - \
+	'pi_chk: an NVMe passthrough option of fio.s io_uring_cmd engine; .*drop pi_chk' -- \
+	"${z[@]}" --bs=4k --pi_chk=GUARD,REFTAG
+
 # NUMA.
 row numa-node-missing engine - \
 	'reg_numa_node=5: no such node with memory .*use one of them or -1' -- \

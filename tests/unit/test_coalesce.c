@@ -45,53 +45,56 @@ static void test_bvecs_one_full_folio(void **state)
 	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, 512), 1);
 }
 
-static void test_bvecs_head_mid_tail(void **state)
-{
-	struct ufr_page_info p[32];
-	size_t n;
+/* @nr pages of the folio at @head (of @size pages) from page @idx. */
+struct run {
+	uint64_t head;
+	uint32_t size, idx, nr;
+};
 
-	(void)state;
-	n = add_run(p, 0, 800, 8, 4, 4); /* head run: mid-folio to its end */
-	n = add_run(p, n, 200, 8, 0, 8); /* full middle folio */
-	n = add_run(p, n, 64, 8, 0, 3); /* partial last folio */
-	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 3);
-}
+/* Up to three runs of pages one after the other (a run of no pages ends
+ * them) and the bio_vecs the kernel makes of them. */
+struct layout {
+	struct run runs[3];
+	size_t bvecs;
+};
 
-static void test_bvecs_refused_layouts(void **state)
-{
-	struct ufr_page_info p[32];
-	size_t n;
-
-	(void)state;
-	/* A middle folio not fully covered. */
-	n = add_run(p, 0, 800, 8, 0, 8);
-	n = add_run(p, n, 200, 8, 0, 7);
-	n = add_run(p, n, 64, 8, 0, 3);
-	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), n);
-	/* Folios of different sizes. */
-	n = add_run(p, 0, 800, 8, 0, 8);
-	n = add_run(p, n, 64, 16, 0, 10);
-	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), n);
-	/* A 4 KiB first folio sets the size every later one must have. */
-	n = add_run(p, 0, 799, 1, 0, 1);
-	n = add_run(p, n, 800, 8, 0, 8);
-	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 9);
-	/* The head run stops short of its folio's end. */
-	n = add_run(p, 0, 800, 8, 2, 5);
-	n = add_run(p, n, 200, 8, 0, 8);
-	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 13);
-	/* A later folio entered past its first page. */
-	n = add_run(p, 0, 800, 8, 0, 8);
-	n = add_run(p, n, 200, 8, 1, 7);
-	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 15);
-	/* Re-entering the first folio mid-way (it is mapped twice). */
-	n = add_run(p, 0, 800, 8, 0, 8);
-	n = add_run(p, n, 800, 8, 4, 4);
-	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 12);
+static const struct layout layouts[] = {
+	/* Head run mid-folio to its end, full middle folio, partial last. */
+	{ { { 800, 8, 4, 4 }, { 200, 8, 0, 8 }, { 64, 8, 0, 3 } }, 3 },
+	/* Refused, one bvec per page: a middle folio not fully covered, */
+	{ { { 800, 8, 0, 8 }, { 200, 8, 0, 7 }, { 64, 8, 0, 3 } }, 8 + 7 + 3 },
+	/* folios of different sizes, */
+	{ { { 800, 8, 0, 8 }, { 64, 16, 0, 10 } }, 8 + 10 },
+	/* a 4 KiB first folio, which sets the size every later one must have, */
+	{ { { 799, 1, 0, 1 }, { 800, 8, 0, 8 } }, 9 },
+	/* the head run stopping short of its folio's end, */
+	{ { { 800, 8, 2, 5 }, { 200, 8, 0, 8 } }, 13 },
+	/* a later folio entered past its first page, */
+	{ { { 800, 8, 0, 8 }, { 200, 8, 1, 7 } }, 15 },
+	/* re-entering the first folio mid-way (it is mapped twice)... */
+	{ { { 800, 8, 0, 8 }, { 800, 8, 4, 4 } }, 12 },
 	/* ...but from its first page the kernel takes it as a new folio. */
-	n = add_run(p, 0, 800, 8, 0, 8);
-	n = add_run(p, n, 800, 8, 0, 8);
-	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 2);
+	{ { { 800, 8, 0, 8 }, { 800, 8, 0, 8 } }, 2 },
+	/* One page skipped inside a folio. */
+	{ { { 800, 8, 0, 3 }, { 800, 8, 4, 4 } }, 7 },
+};
+
+static void test_bvecs_layouts(void **state)
+{
+	struct ufr_page_info p[32];
+	const struct run *r;
+	size_t i, n, got;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(layouts); i++) {
+		n = 0;
+		for (r = layouts[i].runs; r < layouts[i].runs + 3 && r->nr; r++)
+			n = add_run(p, n, r->head, r->size, r->idx, r->nr);
+		got = ufr_coalesced_bvecs(MULTI, p, n);
+		if (got != layouts[i].bvecs)
+			print_message("layouts[%zu]\n", i);
+		assert_int_equal(got, layouts[i].bvecs);
+	}
 }
 
 static void test_bvecs_single_page(void **state)
@@ -115,10 +118,6 @@ static void test_bvecs_pfn_gap_in_folio(void **state)
 	p[5].pfn = 807; /* page 5 maps page 7 of the same folio */
 	p[7].pfn = 805;
 	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 8);
-	/* One page skipped inside a folio. */
-	n = add_run(p, 0, 800, 8, 0, 3);
-	n = add_run(p, n, 800, 8, 4, 4);
-	assert_int_equal(ufr_coalesced_bvecs(MULTI, p, n), 7);
 }
 
 int main(void)
@@ -126,8 +125,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bvecs_small_pages),
 		cmocka_unit_test(test_bvecs_one_full_folio),
-		cmocka_unit_test(test_bvecs_head_mid_tail),
-		cmocka_unit_test(test_bvecs_refused_layouts),
+		cmocka_unit_test(test_bvecs_layouts),
 		cmocka_unit_test(test_bvecs_single_page),
 		cmocka_unit_test(test_bvecs_pfn_gap_in_folio),
 	};

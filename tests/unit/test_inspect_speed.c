@@ -50,24 +50,27 @@ static void test_speed_small_pages(void **state)
 	make_iovecs(iov, 256, mem, MIB);
 	ms = inspect_ms(iov, 256, &seg);
 	print_message("inspect 256 x 1 MiB on 4 KiB pages: %.1f ms\n", ms);
-	assert_int_equal(seg.pages, 65536);
-	assert_int_equal(seg.bvecs, 65536);
-	assert_int_equal(seg.folios, 65536);
-	assert_int_equal(seg.straddling, 256);
+	assert_seg_counts(seg, 65536, 65536, 65536, 256);
 	munmap(mem, 256 * MIB);
+}
+
+/* Inspect the first @len bytes of the test's hugetlb memory, timed; the
+ * buffer for what the test checks next. */
+static struct iovec speed_huge(void **state, size_t len, const char *what,
+			       struct ufr_segments *seg)
+{
+	struct iovec iov = huge_iov(state, len);
+	double ms = inspect_ms(&iov, 1, seg);
+
+	print_message("inspect 1 x %s hugetlb: %.1f ms\n", what, ms);
+	return iov;
 }
 
 static void test_speed_hugetlb_2m(void **state)
 {
-	struct huge *h = huge_or_skip(state);
 	struct ufr_segments seg;
-	struct iovec iov;
-	double ms;
 
-	iov.iov_base = h->addr;
-	iov.iov_len = 256 * MIB;
-	ms = inspect_ms(&iov, 1, &seg);
-	print_message("inspect 1 x 256 MiB on 2 MiB hugetlb: %.1f ms\n", ms);
+	speed_huge(state, 256 * MIB, "256 MiB on 2 MiB", &seg);
 	assert_int_equal(seg.pages, 65536);
 	assert_int_equal(seg.bvecs, 128);
 	assert_int_equal(seg.folios, 128);
@@ -75,15 +78,9 @@ static void test_speed_hugetlb_2m(void **state)
 
 static void test_speed_hugetlb_1g(void **state)
 {
-	struct huge *h = huge_or_skip(state);
 	struct ufr_segments seg;
-	struct iovec iov;
-	double ms;
+	struct iovec iov = speed_huge(state, GIB, "1 GiB on 1 GiB", &seg);
 
-	iov.iov_base = h->addr;
-	iov.iov_len = GIB;
-	ms = inspect_ms(&iov, 1, &seg);
-	print_message("inspect 1 x 1 GiB on 1 GiB hugetlb: %.1f ms\n", ms);
 	assert_int_equal(seg.pages, 262144);
 	assert_int_equal(seg.bvecs, 1);
 	assert_int_equal(seg.folios, 1);

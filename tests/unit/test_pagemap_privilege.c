@@ -12,12 +12,6 @@
 
 #include "unit_helpers.h"
 
-static void map_one(struct iovec *iov)
-{
-	iov->iov_base = map_small(64 * KIB);
-	iov->iov_len = 64 * KIB;
-}
-
 /* The child's exit status: the errno ufr_inspect_buffers returned with
  * from_pagemap false, 0 if it wrongly succeeded, 255 if it could not
  * drop privileges. */
@@ -34,59 +28,63 @@ static int child_status(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
-static void child_inspect(const struct iovec *iov)
+/* Inspect 64 KiB of this process's memory in a child that first calls
+ * @drop, which returns non-zero where it cannot drop the privileges; the
+ * child's exit status (child_status). */
+static int inspect_in_child(int (*drop)(void))
 {
 	struct ufr_segments seg;
-	int ret = ufr_inspect_buffers(iov, 1, MULTI, &seg, NULL);
+	struct iovec iov;
+	pid_t pid;
+	int ret;
 
-	_exit(ret < 0 && !seg.from_pagemap ? -ret : 0);
+	iov.iov_base = map_small(64 * KIB);
+	iov.iov_len = 64 * KIB;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		if (drop())
+			_exit(255);
+		ret = ufr_inspect_buffers(&iov, 1, MULTI, &seg, NULL);
+		_exit(ret < 0 && !seg.from_pagemap ? -ret : 0);
+	}
+	ret = child_status(pid);
+	munmap(iov.iov_base, iov.iov_len);
+	return ret;
+}
+
+static int drop_to_nobody(void)
+{
+	return setgid(65534) || setuid(65534);
 }
 
 static void test_unprivileged(void **state)
 {
-	struct iovec iov;
-	pid_t pid;
-	int st;
+	int st = inspect_in_child(drop_to_nobody);
 
 	(void)state;
-	map_one(&iov);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		if (setgid(65534) || setuid(65534))
-			_exit(255);
-		child_inspect(&iov);
-	}
-	st = child_status(pid);
 	assert_true(st == EACCES || st == EPERM);
-	munmap(iov.iov_base, iov.iov_len);
 }
 
 /* Root without CAP_SYS_ADMIN opens both files but reads PFNs as 0. */
-static void test_no_sys_admin(void **state)
+static int drop_sys_admin(void)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
 		.pid = 0,
 	};
 	struct __user_cap_data_struct data[2];
-	struct iovec iov;
-	pid_t pid;
 
+	if (geteuid() || syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[0].effective &= ~(1U << CAP_SYS_ADMIN);
+	return syscall(SYS_capset, &hdr, data) ? -1 : 0;
+}
+
+static void test_no_sys_admin(void **state)
+{
 	(void)state;
-	map_one(&iov);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		if (geteuid() || syscall(SYS_capget, &hdr, data))
-			_exit(255);
-		data[0].effective &= ~(1U << CAP_SYS_ADMIN);
-		if (syscall(SYS_capset, &hdr, data))
-			_exit(255);
-		child_inspect(&iov);
-	}
-	assert_int_equal(child_status(pid), EPERM);
-	munmap(iov.iov_base, iov.iov_len);
+	assert_int_equal(inspect_in_child(drop_sys_admin), EPERM);
 }
 
 int main(void)

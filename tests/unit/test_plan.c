@@ -25,6 +25,20 @@ static struct ufr_plan plan_of(struct ufr_plan_params p)
  * parameters, the rest 0. */
 #define PLAN(...) plan_of((struct ufr_plan_params){ __VA_ARGS__ })
 
+/* The planner must refuse @p with -EINVAL and a message that has @why. */
+static void plan_refused(struct ufr_plan_params p, const char *why)
+{
+	struct ufr_plan plan;
+	struct ufr_err err;
+
+	assert_int_equal(ufr_plan_make(&p, &plan, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, why));
+}
+
+/* REFUSED("why", .strategy = ..., ...): as PLAN, for a refusal. */
+#define REFUSED(why, ...) \
+	plan_refused((struct ufr_plan_params){ __VA_ARGS__ }, why)
+
 static void test_range_bvecs(void **state)
 {
 	(void)state;
@@ -139,23 +153,13 @@ static void test_hugetlb_fast_packs_and_never_straddles(void **state)
 
 static void test_hugetlb_fast_too_big_names_1g(void **state)
 {
-	struct ufr_plan_params prm = {
-		.strategy = UFR_STRAT_HUGETLB_FAST,
-		.nr_bufs = 4,
-		.buf_bytes = 2 * MIB + 1,
-		.folio_bytes = 2 * MIB,
-	};
-	struct ufr_plan p;
-	struct ufr_err err;
-
 	(void)state;
-	assert_int_equal(ufr_plan_make(&prm, &p, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "reg_folio=1g"));
+	REFUSED("reg_folio=1g", .strategy = UFR_STRAT_HUGETLB_FAST,
+		.nr_bufs = 4, .buf_bytes = 2 * MIB + 1, .folio_bytes = 2 * MIB);
 	/* mem_align alone can push a folio-sized buffer over. */
-	prm.buf_bytes = 2 * MIB;
-	prm.align = 512;
-	assert_int_equal(ufr_plan_make(&prm, &p, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "mem_align=512"));
+	REFUSED("mem_align=512", .strategy = UFR_STRAT_HUGETLB_FAST,
+		.nr_bufs = 4, .buf_bytes = 2 * MIB, .align = 512,
+		.folio_bytes = 2 * MIB);
 }
 
 static void test_coalesced_splits_at_1g(void **state)
@@ -222,26 +226,17 @@ static void test_per_page_matches_fio_layout(void **state)
 
 static void test_limits(void **state)
 {
-	struct ufr_plan_params prm = {
-		.strategy = UFR_STRAT_PER_PAGE,
-		.nr_bufs = 16385,
-		.buf_bytes = 4096,
-		.folio_bytes = 4096,
-	};
 	struct ufr_plan p;
-	struct ufr_err err;
 
 	(void)state;
-	assert_int_equal(ufr_plan_make(&prm, &p, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "iodepth=16385"));
-	prm.nr_bufs = 16384;
-	assert_int_equal(ufr_plan_make(&prm, &p, &err), 0);
+	REFUSED("iodepth=16385", .strategy = UFR_STRAT_PER_PAGE,
+		.nr_bufs = 16385, .buf_bytes = 4096, .folio_bytes = 4096);
+	p = PLAN(.strategy = UFR_STRAT_PER_PAGE, .nr_bufs = 16384,
+		 .buf_bytes = 4096, .folio_bytes = 4096);
 	ufr_plan_free(&p);
 
-	prm.nr_bufs = 1;
-	prm.buf_bytes = GIB + 4096;
-	assert_int_equal(ufr_plan_make(&prm, &p, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "over 1 GiB"));
+	REFUSED("over 1 GiB", .strategy = UFR_STRAT_PER_PAGE, .nr_bufs = 1,
+		.buf_bytes = GIB + 4096, .folio_bytes = 4096);
 }
 
 int main(void)

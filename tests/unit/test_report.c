@@ -92,17 +92,25 @@ static const char json_doc[] = "{\n"
 			       "  ]\n"
 			       "}\n";
 
+/* fio's output @doc with two jobs' report, @json or @text, spliced in; its
+ * length as told. */
+static char *splice_two(const char *doc, const char *const *json,
+			const char *const *text)
+{
+	size_t len;
+	char *out = ufr_splice_report(doc, strlen(doc), json, text, 2, &len);
+
+	assert_non_null(out);
+	assert_int_equal(strlen(out), len);
+	return out;
+}
+
 static void test_splice_json(void **state)
 {
 	const char *json[] = { "\"x\" : 1", "\"x\" : 2" };
-	size_t len;
-	char *out;
+	char *out = splice_two(json_doc, json, NULL);
 
 	(void)state;
-	out = ufr_splice_report(json_doc, strlen(json_doc), json, NULL, 2,
-				&len);
-	assert_non_null(out);
-	assert_int_equal(strlen(out), len);
 	assert_non_null(strstr(out, "\"jobname\" : \"a\",\n      \"x\" : 1,\n"
 				    "      \"groupid\" : 0"));
 	assert_non_null(
@@ -121,13 +129,9 @@ static const char normal_doc[] = "a: (groupid=0, jobs=1): err= 0: pid=1: Sat\n"
 static void test_splice_normal(void **state)
 {
 	const char *text[] = { "  A\n", "  B\n" };
-	size_t len;
-	char *out;
+	char *out = splice_two(normal_doc, NULL, text);
 
 	(void)state;
-	out = ufr_splice_report(normal_doc, strlen(normal_doc), NULL, text, 2,
-				&len);
-	assert_non_null(out);
 	assert_string_equal(out, "a: (groupid=0, jobs=1): err= 0: pid=1: Sat\n"
 				 "  read: IOPS=1\n"
 				 "  A\n"

@@ -37,6 +37,29 @@ static int ring_teardown(void **state)
 	return 0;
 }
 
+/* @n buffers of @len bytes back to back in engine-owned 4 KiB pages. */
+static void map_buffers(struct ufr_backing *mem, struct iovec *iov,
+			unsigned int n, size_t len)
+{
+	struct ufr_err err;
+
+	assert_int_equal(ufr_backing_map(mem, n * len, UFR_FOLIO_4K, -1, &err),
+			 0);
+	make_iovecs(iov, n, mem->addr, len);
+}
+
+/* Register @iov in @mode and unregister it again, both without error. */
+static void register_and_back(struct ufr_ring *r, const struct iovec *iov,
+			      unsigned int n, enum ufr_reg_mode mode)
+{
+	struct ufr_reg_timing t;
+	struct ufr_err err;
+
+	assert_int_equal(
+		ufr_register(&r->ring, iov, n, mode, "t", &t, NULL, &err), 0);
+	assert_int_equal(ufr_unregister(&r->ring, &t), 0);
+}
+
 static void test_ring_prefers_cheap_submission(void **state)
 {
 	struct ufr_ring *r = *state;
@@ -101,9 +124,7 @@ static void test_register_batch_and_each(void **state)
 	struct ufr_err err;
 	int mode;
 
-	assert_int_equal(
-		ufr_backing_map(&mem, 8 * 65536, UFR_FOLIO_4K, -1, &err), 0);
-	make_iovecs(iov, 8, mem.addr, 65536);
+	map_buffers(&mem, iov, 8, 65536);
 	for (mode = UFR_REG_BATCH; mode <= UFR_REG_EACH; mode++) {
 		assert_int_equal(ufr_register(&r->ring, iov, 8, mode, "t", &t,
 					      per_buffer_ns, &err),
@@ -133,7 +154,6 @@ static void test_profiler(void **state)
 	struct ufr_profile_summary sum;
 	struct ufr_profiler *p;
 	struct ufr_backing mem;
-	struct ufr_reg_timing t;
 	struct iovec iov[64];
 	struct ufr_err err;
 	unsigned int i;
@@ -146,20 +166,11 @@ static void test_profiler(void **state)
 			strstr(err.msg, "uring_folioreg: reg_profile: "));
 		skip();
 	}
-	assert_int_equal(
-		ufr_backing_map(&mem, 64 * 65536, UFR_FOLIO_4K, -1, &err), 0);
-	make_iovecs(iov, 64, mem.addr, 65536);
+	map_buffers(&mem, iov, 64, 65536);
 	ufr_profiler_attach(p);
-	for (i = 0; i < 20; i++) {
-		assert_int_equal(ufr_register(&r->ring, iov, 64, UFR_REG_BATCH,
-					      "t", &t, NULL, &err),
-				 0);
-		assert_int_equal(ufr_unregister(&r->ring, &t), 0);
-	}
-	assert_int_equal(ufr_register(&r->ring, iov, 64, UFR_REG_EACH, "t", &t,
-				      NULL, &err),
-			 0);
-	assert_int_equal(ufr_unregister(&r->ring, &t), 0);
+	for (i = 0; i < 20; i++)
+		register_and_back(r, iov, 64, UFR_REG_BATCH);
+	register_and_back(r, iov, 64, UFR_REG_EACH);
 	ufr_profiler_summary(p, &sum);
 	assert_int_equal(sum.calls, 20 + 65);
 	assert_int_equal(sum.lost, 0);
@@ -168,10 +179,7 @@ static void test_profiler(void **state)
 		assert_true(sum.top[i - 1].samples >= sum.top[i].samples);
 	ufr_profiler_close(p);
 	/* Detached: a register call is not counted. */
-	assert_int_equal(ufr_register(&r->ring, iov, 64, UFR_REG_BATCH, "t", &t,
-				      NULL, &err),
-			 0);
-	assert_int_equal(ufr_unregister(&r->ring, &t), 0);
+	register_and_back(r, iov, 64, UFR_REG_BATCH);
 	ufr_backing_unmap(&mem);
 }
 
@@ -183,9 +191,7 @@ static void test_register_each_unwinds(void **state)
 	struct iovec iov[4];
 	struct ufr_err err;
 
-	assert_int_equal(
-		ufr_backing_map(&mem, 4 * 4096, UFR_FOLIO_4K, -1, &err), 0);
-	make_iovecs(iov, 4, mem.addr, 4096);
+	map_buffers(&mem, iov, 4, 4096);
 	iov[2].iov_base = NULL; /* buffer 2 cannot be pinned */
 	assert_true(ufr_register(&r->ring, iov, 4, UFR_REG_EACH, "each", &t,
 				 NULL, &err) < 0);
@@ -193,10 +199,7 @@ static void test_register_each_unwinds(void **state)
 	assert_int_equal(t.samples, 0);
 	/* Nothing stayed registered: a new table goes in. */
 	make_iovecs(iov, 4, mem.addr, 4096);
-	assert_int_equal(ufr_register(&r->ring, iov, 4, UFR_REG_BATCH, "b", &t,
-				      NULL, &err),
-			 0);
-	assert_int_equal(ufr_unregister(&r->ring, &t), 0);
+	register_and_back(r, iov, 4, UFR_REG_BATCH);
 	ufr_backing_unmap(&mem);
 }
 
@@ -209,12 +212,11 @@ static void test_register_too_many(void **state)
 	struct ufr_reg_timing t;
 	struct ufr_err err;
 
-	assert_int_equal(ufr_backing_map(&mem, 4096, UFR_FOLIO_4K, -1, &err),
-			 0);
-	for (unsigned int i = 0; i < n; i++) {
-		iov[i].iov_base = mem.addr;
-		iov[i].iov_len = 4096;
-	}
+	assert_non_null(iov);
+	/* One page, n times over. */
+	map_buffers(&mem, iov, 1, 4096);
+	for (unsigned int i = 1; i < n; i++)
+		iov[i] = iov[0];
 	assert_int_equal(ufr_register(&r->ring, iov, n, UFR_REG_BATCH,
 				      "reg_strategy=per_page", &t, NULL, &err),
 			 -EINVAL);

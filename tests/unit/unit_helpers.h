@@ -28,6 +28,7 @@
 #define MIB (1024 * KIB)
 #define GIB (1024 * MIB)
 #define MULTI UFR_RULES_MULTI_FOLIO
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* @n buffers of @len bytes back to back from @base. */
 static inline void make_iovecs(struct iovec *iov, unsigned int n, char *base,
@@ -80,6 +81,16 @@ static inline void inspect(const struct iovec *iov, unsigned int n,
 	assert_int_equal(ret, 0);
 	assert_true(seg->from_pagemap);
 }
+
+/* The walk's counts in @seg: pages, bio_vecs, folios and buffers that
+ * straddle a folio boundary. A macro, so a failure names the caller's line. */
+#define assert_seg_counts(seg, n_pages, n_bvecs, n_folios, n_straddling) \
+	do {                                                             \
+		assert_int_equal((seg).pages, n_pages);                  \
+		assert_int_equal((seg).bvecs, n_bvecs);                  \
+		assert_int_equal((seg).folios, n_folios);                \
+		assert_int_equal((seg).straddling, n_straddling);        \
+	} while (0)
 
 static inline int64_t pins(void)
 {
@@ -217,6 +228,16 @@ static inline struct huge *huge_or_skip(void **state)
 		skip();
 	}
 	return h;
+}
+
+/* The first @len bytes of the test's hugetlb memory as one buffer, or
+ * skip the test where there is none. */
+static inline struct iovec huge_iov(void **state, size_t len)
+{
+	struct huge *h = huge_or_skip(state);
+	struct iovec iov = { .iov_base = h->addr, .iov_len = len };
+
+	return iov;
 }
 
 #endif

@@ -37,9 +37,9 @@ figures() {
 		return 1
 	fi
 	got=$(jq -r '.jobs[0].uring_folioreg |
-		"\(.backing) \(.segments.source) \(.segments.bvecs) \(.segments.bvecs_observed)"' "$out" 2>&1)
-	echo "$CASE: backing source bvecs bvecs_observed: $got"
-	read -r b src n obs <<<"$got"
+		"\(.backing) \(.segments.source) \(.segments.bvecs) \(.segments.bvecs_observed) \(.folio_bytes)"' "$out" 2>&1)
+	echo "$CASE: backing source bvecs bvecs_observed folio_bytes: $got"
+	read -r b src n obs _ <<<"$got"
 	if [ "$b $src" != "$backing pagemap" ] || [ "$n" != "$obs" ]; then
 		WHY="backing source bvecs bvecs_observed: $got"
 		return 1
@@ -52,8 +52,8 @@ verified() {
 	job_ok "$1" "$2" && given_back "$FREE0" "$PINS0"
 }
 
-case_run() { # backing strategy [options...]
-	local backing=$1 st=$2 name=$1-$2 out
+case_run() { # backing strategy[-label] [options...]
+	local backing=$1 st=${2%%-*} name=$1-$2 out
 	shift 2
 	FREE0=$(hp_total_free)
 	PINS0=$(pins)
@@ -73,6 +73,21 @@ free_before=$(cat "$HP/free_hugepages")
 case_run memfd per_page
 case_run memfd coalesced --reg_folio=2m
 case_run memfd hugetlb_fast
+# One 1 GiB hugetlb folio for the whole pool, where one can be had.
+G=/sys/kernel/mm/hugepages/hugepages-1048576kB
+if [ -w "$G/nr_hugepages" ] &&
+	{ [ "$(cat "$G/free_hugepages")" -ge 1 ] ||
+		hp_reserve 1048576 $(($(cat "$G/nr_hugepages") + 1)); }; then
+	g0=$(cat "$G/free_hugepages")
+	case_run memfd coalesced-1g --reg_folio=1g
+	if [ "$(cat "$G/free_hugepages")" = "$g0" ]; then
+		pass memfd-1g-given-back
+	else
+		fail memfd-1g-given-back "1 GiB free_hugepages $g0 before, $(cat "$G/free_hugepages") after"
+	fi
+else
+	skip memfd-coalesced-1g "no free 1 GiB hugetlb page and none can be reserved"
+fi
 case_run hugetlbfs coalesced --reg_hugetlbfs_path="$MNT"
 case_run hugetlbfs hugetlb_fast --reg_hugetlbfs_path="$MNT"
 if [ "$(ls -A "$MNT")" = "" ]; then

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <linux/stat.h>
 
@@ -43,6 +44,17 @@ const char *ufr_strategy_name(enum ufr_strategy s)
 	};
 
 	return s <= UFR_STRAT_AUTO ? names[s] : "?";
+}
+
+const char *ufr_backing_name(enum ufr_backing_kind kind)
+{
+	static const char *const names[] = {
+		[UFR_BACKING_ANON] = "anon",
+		[UFR_BACKING_MEMFD] = "memfd",
+		[UFR_BACKING_HUGETLBFS] = "hugetlbfs",
+	};
+
+	return kind <= UFR_BACKING_HUGETLBFS ? names[kind] : "?";
 }
 
 bool ufr_fio_version_ok(const char *running, const char *built,
@@ -326,10 +338,99 @@ static int bad_folio(const struct ufr_config *c, const char *fix,
 			   ufr_strategy_name(c->strategy), fix);
 }
 
+#define UFR_HUGETLBFS_MAGIC 0x958458f6
+
+long ufr_hugetlbfs_page(const char *path, struct ufr_err *err)
+{
+	struct statfs st;
+
+	if (statfs(path, &st))
+		return ufr_err_set(
+			err, -errno,
+			"reg_hugetlbfs_path=%s: %s; give a directory on a mounted hugetlbfs (mount -t hugetlbfs -o pagesize=2M none DIR)",
+			path, strerror(errno));
+	if ((unsigned long)st.f_type != UFR_HUGETLBFS_MAGIC)
+		return ufr_err_set(
+			err, -EINVAL,
+			"reg_hugetlbfs_path=%s: not on a hugetlbfs mount; give a directory on one (mount -t hugetlbfs -o pagesize=2M none DIR)",
+			path);
+	return (long)st.f_bsize;
+}
+
+/* The folio a shared backing can serve, checked against reg_folio. */
+static int resolve_backing(struct ufr_config *c, struct ufr_err *err)
+{
+	const char *b = ufr_backing_name(c->backing);
+	bool hugetlb_strat = c->strategy == UFR_STRAT_HUGETLB_FAST;
+	long page;
+
+	if (c->backing != UFR_BACKING_HUGETLBFS && c->hugetlbfs_path)
+		return ufr_err_set(
+			err, -EINVAL,
+			"reg_hugetlbfs_path=%s: only reg_backing=hugetlbfs uses it; add reg_backing=hugetlbfs or drop reg_hugetlbfs_path",
+			c->hugetlbfs_path);
+	if (c->backing == UFR_BACKING_ANON)
+		return 0;
+	if (ufr_strategy_uses_fio_memory(c->strategy) ||
+	    c->strategy == UFR_STRAT_AUTO)
+		return ufr_err_set(
+			err, -EINVAL,
+			"reg_backing=%s: reg_strategy=%s %s; use reg_strategy=per_page, coalesced or hugetlb_fast, or drop reg_backing",
+			b, ufr_strategy_name(c->strategy),
+			c->strategy == UFR_STRAT_AUTO ?
+				"chooses its memory itself" :
+				"runs on fio's memory");
+	if (c->backing == UFR_BACKING_MEMFD) {
+		if (ufr_folio_is_thp(c->folio))
+			return ufr_err_set(
+				err, -EINVAL,
+				"reg_folio=%s: reg_backing=memfd serves 4 KiB shmem pages (per_page) or 2 MiB / 1 GiB hugetlb (MFD_HUGETLB), not THP; use reg_folio=2m or 1g, or reg_backing=anon",
+				ufr_folio_name(c->folio));
+		/* coalesced's own default, THP, is anonymous only. */
+		if (c->folio == UFR_FOLIO_DEFAULT &&
+		    c->strategy == UFR_STRAT_COALESCED)
+			c->folio = UFR_FOLIO_2M;
+		return 0;
+	}
+	if (!c->hugetlbfs_path || !c->hugetlbfs_path[0])
+		return ufr_err_set(
+			err, -EINVAL,
+			"reg_backing=hugetlbfs: no directory to put the buffer file in; add reg_hugetlbfs_path=DIR, a directory on a mounted hugetlbfs (mount -t hugetlbfs -o pagesize=2M none DIR)");
+	page = ufr_hugetlbfs_page(c->hugetlbfs_path, err);
+	if (page < 0)
+		return (int)page;
+	if (page != 2l << 20 && page != 1l << 30)
+		return ufr_err_set(
+			err, -EINVAL,
+			"reg_hugetlbfs_path=%s: its page size is %ld KiB; the engine takes 2 MiB or 1 GiB hugetlbfs mounts (mount -o pagesize=2M or 1G)",
+			c->hugetlbfs_path, page >> 10);
+	if (c->folio == UFR_FOLIO_DEFAULT &&
+	    (hugetlb_strat || c->strategy == UFR_STRAT_COALESCED))
+		c->folio = page == 1l << 30 ? UFR_FOLIO_1G : UFR_FOLIO_2M;
+	if (c->folio == UFR_FOLIO_DEFAULT || c->folio == UFR_FOLIO_4K)
+		return ufr_err_set(
+			err, -EINVAL,
+			"reg_backing=hugetlbfs: reg_strategy=%s keeps buffers on 4 KiB pages but %s has %ld KiB pages; use reg_strategy=coalesced or hugetlb_fast, or reg_backing=memfd",
+			ufr_strategy_name(c->strategy), c->hugetlbfs_path,
+			page >> 10);
+	if (ufr_folio_is_thp(c->folio) ||
+	    ufr_folio_bytes(c->folio) != (size_t)page)
+		return ufr_err_set(
+			err, -EINVAL,
+			"reg_folio=%s: %s is a hugetlbfs of %ld KiB pages; drop reg_folio (the mount's size is taken) or mount one with pagesize=%s",
+			ufr_folio_name(c->folio), c->hugetlbfs_path, page >> 10,
+			c->folio == UFR_FOLIO_1G ? "1G" : "2M");
+	return 0;
+}
+
 int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err)
 {
 	bool own = !ufr_strategy_uses_fio_memory(c->strategy);
 	int ret;
+
+	ret = resolve_backing(c, err);
+	if (ret)
+		return ret;
 
 	if (own && c->fio_mem_set)
 		return ufr_err_set(

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <numa.h>
 #include <numaif.h>
@@ -69,6 +70,104 @@ static int map_hugetlb(struct ufr_backing *b, size_t len, size_t page,
 	return 0;
 }
 
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 4u
+#endif
+#define UFR_MFD_HUGE_SHIFT 26
+
+/* A file for a shared backing: a memfd, or an unlinked hugetlbfs file. */
+static int backing_file(enum ufr_backing_kind kind, const char *dir,
+			size_t page, bool hugetlb, struct ufr_err *err)
+{
+	unsigned int flags = MFD_CLOEXEC;
+	char path[4096];
+	int fd;
+
+	if (kind == UFR_BACKING_MEMFD) {
+		if (hugetlb)
+			flags |= MFD_HUGETLB |
+				 (__builtin_ctzl(page) << UFR_MFD_HUGE_SHIFT);
+		fd = memfd_create("uring_folioreg", flags);
+		if (fd < 0)
+			return ufr_err_set(
+				err, -errno,
+				"reg_backing=memfd: memfd_create%s failed: %s; %s",
+				hugetlb ? " with MFD_HUGETLB" : "",
+				strerror(errno),
+				hugetlb ?
+					"this kernel may lack hugetlb memfds; use reg_backing=hugetlbfs or anon" :
+					"use reg_backing=anon");
+		return fd;
+	}
+	if (snprintf(path, sizeof(path), "%s/uring_folioreg.XXXXXX", dir) >=
+	    (int)sizeof(path))
+		return ufr_err_set(
+			err, -ENAMETOOLONG,
+			"reg_hugetlbfs_path=%s: too long; use a shorter path",
+			dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return ufr_err_set(
+			err, -errno,
+			"reg_hugetlbfs_path=%s: creating the buffer file failed: %s; give a directory on a hugetlbfs this job may write",
+			dir, strerror(errno));
+	/* Nothing to leak: the file lives as long as its mapping. */
+	unlink(path);
+	return fd;
+}
+
+static int map_shared(struct ufr_backing *b, size_t len, size_t page,
+		      enum ufr_backing_kind kind, const char *dir,
+		      struct ufr_err *err)
+{
+	const char *name = ufr_backing_name(kind);
+	bool hugetlb = page > 4096;
+	unsigned long need = len / page;
+	int fd, e;
+
+	if (hugetlb && ufr_hugetlb_available(page) < (long)need)
+		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
+					    need);
+	fd = backing_file(kind, dir, page, hugetlb, err);
+	if (fd < 0)
+		return fd;
+	if (ftruncate(fd, (off_t)len)) {
+		e = errno;
+		close(fd);
+		return ufr_err_set(
+			err, -e,
+			"reg_backing=%s: sizing the buffer file to %zu bytes failed: %s; lower iodepth or bs",
+			name, len, strerror(e));
+	}
+	b->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	e = errno;
+	close(fd);
+	if (b->map == MAP_FAILED) {
+		b->map = NULL;
+		/* Shared hugetlb mappings reserve their pages here. */
+		if (hugetlb && e == ENOMEM)
+			return ufr_hugetlb_shortage(err, hugetlb_option(page),
+						    page, need);
+		return ufr_err_set(
+			err, -e,
+			"reg_backing=%s: mmap of %zu bytes failed: %s; lower iodepth or bs, or use reg_backing=anon",
+			name, len, strerror(e));
+	}
+	b->map_len = len;
+	b->addr = b->map;
+	if ((uintptr_t)b->addr & (page - 1)) {
+		ufr_backing_unmap(b);
+		return ufr_err_set(
+			err, -EINVAL,
+			"reg_backing=%s: the kernel mapped the buffer file off a %zu KiB boundary; use reg_backing=anon",
+			name, page >> 10);
+	}
+	/* 4 KiB pages were asked for; shmem THP would change that. */
+	if (!hugetlb)
+		madvise(b->addr, len, MADV_NOHUGEPAGE);
+	return 0;
+}
+
 static int map_anon(struct ufr_backing *b, size_t len, size_t align, int advice,
 		    struct ufr_err *err)
 {
@@ -122,6 +221,14 @@ static int hugetlb_fault_failed(struct ufr_err *err, int numa_node, size_t page,
 int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 		    int numa_node, struct ufr_err *err)
 {
+	return ufr_backing_map_on(b, len, folio, numa_node, UFR_BACKING_ANON,
+				  NULL, err);
+}
+
+int ufr_backing_map_on(struct ufr_backing *b, size_t len, enum ufr_folio folio,
+		       int numa_node, enum ufr_backing_kind kind,
+		       const char *dir, struct ufr_err *err)
+{
 	size_t fbytes = ufr_folio_bytes(folio);
 	int hugetlb = folio == UFR_FOLIO_2M || folio == UFR_FOLIO_1G;
 	int ret;
@@ -133,7 +240,9 @@ int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 			err, -EOPNOTSUPP,
 			"reg_folio=thp: transparent hugepages are off (/sys/kernel/mm/transparent_hugepage/enabled is never); enable them: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");
 
-	if (hugetlb)
+	if (kind != UFR_BACKING_ANON)
+		ret = map_shared(b, len, fbytes, kind, dir, err);
+	else if (hugetlb)
 		ret = map_hugetlb(b, len, fbytes, err);
 	else
 		ret = map_anon(b, len, fbytes,
@@ -333,7 +442,8 @@ int ufr_bufset_map(struct ufr_bufset *s, const struct ufr_config *c,
 	unsigned int i;
 	int ret;
 
-	ret = ufr_backing_map(&s->mem, len, c->folio, c->numa_node, err);
+	ret = ufr_backing_map_on(&s->mem, len, c->folio, c->numa_node,
+				 c->backing, c->hugetlbfs_path, err);
 	if (ret)
 		return ret;
 	if (alloc_index(s, p->nr_bufs, p->nr_regions))

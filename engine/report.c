@@ -140,6 +140,7 @@ static const struct field fields[] = {
 	F(S_TOP, "strategy", "strategy=%s", strategy, K_NAME, M_SAME),
 	F(S_TOP, "folio_bytes", ", folio=%sKiB", seg.max_folio_bytes, K_KIB,
 	  M_SAME),
+	F(S_TOP, "backing", NULL, backing, K_NAME, M_SAME),
 	F(S_TOP, "numa", ", numa=%s", numa_requested, K_NUMA, M_FIRST),
 	F(S_TOP, "ring_flags", ", ring=%s", ring_flags, K_NAME, M_SAME),
 	F(S_REG, "mode", "mode=%s", mode, K_NAME, M_FIRST),

@@ -203,6 +203,33 @@ static struct fio_option ufr_options[] = {
 		.group = FIO_OPT_G_IOURING,
 	},
 	{
+		.name = "reg_backing",
+		.lname = "Buffer memory backing",
+		.type = FIO_OPT_STR,
+		.off1 = offsetof(struct ufr_options, backing),
+		.help = "Where per_page, coalesced and hugetlb_fast put their buffers",
+		.def = "anon",
+		.posval = {
+			{ .ival = "anon", .oval = UFR_BACKING_ANON,
+			  .help = "Anonymous private mappings" },
+			{ .ival = "memfd", .oval = UFR_BACKING_MEMFD,
+			  .help = "memfd_create, MAP_SHARED: shmem 4 KiB pages, or hugetlb with reg_folio=2m/1g" },
+			{ .ival = "hugetlbfs", .oval = UFR_BACKING_HUGETLBFS,
+			  .help = "An unlinked file in reg_hugetlbfs_path, MAP_SHARED, on the mount's page size" },
+		},
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "reg_hugetlbfs_path",
+		.lname = "Hugetlbfs directory",
+		.type = FIO_OPT_STR_STORE,
+		.off1 = offsetof(struct ufr_options, hugetlbfs_path),
+		.help = "A directory on a mounted hugetlbfs for reg_backing=hugetlbfs",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
 		.name = "reg_mode",
 		.lname = "Registration mode",
 		.type = FIO_OPT_STR,
@@ -544,6 +571,8 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 
 	c->strategy = o->strategy;
 	c->folio = o->folio;
+	c->backing = o->backing;
+	c->hugetlbfs_path = o->hugetlbfs_path;
 	c->mode = o->mode;
 	c->numa_node = o->numa_node;
 	c->nr_bufs = td->o.iodepth;
@@ -571,6 +600,9 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 		 ufr_strategy_name(c->strategy));
 	snprintf(r->mode, sizeof(r->mode), "%s",
 		 c->mode == UFR_REG_EACH ? "each" : "batch");
+	if (!ufr_strategy_uses_fio_memory(c->strategy))
+		snprintf(r->backing, sizeof(r->backing), "%s",
+			 ufr_backing_name(c->backing));
 	r->numa_requested = c->numa_node;
 	/* Until registration measures them: no pins seen, no profile. */
 	r->obs.held = -1;
@@ -941,6 +973,14 @@ static int ufr_post_init(struct thread_data *td)
 				    j->cfg.mode,
 				    ufr_strategy_name(j->cfg.strategy),
 				    &j->r.reg, j->samples, &j->r.obs, &err);
+	if (ret && j->cfg.backing != UFR_BACKING_ANON && ret != -ENOMEM)
+		ufr_err_set(
+			&err, ret,
+			"reg_backing=%s: the kernel refused to pin the buffer memory for registration (%s: %s); use reg_backing=anon, or a kernel that pins %s memory long-term",
+			ufr_backing_name(j->cfg.backing), strerrorname_np(-ret),
+			strerror(-ret),
+			j->cfg.backing == UFR_BACKING_MEMFD ? "shmem" :
+							      "hugetlbfs");
 	if (ret)
 		return ufr_fail(td, &err, -ret);
 	j->bufs_registered = true;

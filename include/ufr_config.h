@@ -98,6 +98,15 @@ static inline bool ufr_folio_is_thp(enum ufr_folio folio)
  */
 int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err);
 
+/* Where the engine's own buffer memory lives (option reg_backing). */
+enum ufr_backing_kind {
+	UFR_BACKING_ANON, /* anonymous private mappings */
+	UFR_BACKING_MEMFD, /* memfd_create: shmem, or hugetlb with 2m/1g */
+	UFR_BACKING_HUGETLBFS, /* an unlinked file on a hugetlbfs mount */
+};
+
+const char *ufr_backing_name(enum ufr_backing_kind kind);
+
 /* How buffers are registered (option reg_mode). */
 enum ufr_reg_mode {
 	UFR_REG_BATCH, /* one IORING_REGISTER_BUFFERS for every buffer */
@@ -115,12 +124,20 @@ struct ufr_config {
 	size_t align; /* mem_align */
 	bool fio_mem_set; /* iomem= was given */
 	bool rereg; /* rereg_interval= was given */
+	enum ufr_backing_kind backing;
+	const char *hugetlbfs_path; /* reg_hugetlbfs_path=, or NULL */
 	const char *auto_reason; /* why auto chose what it chose */
 };
 
 /*
+ * The page size of the hugetlbfs mounted on @path (statfs f_bsize), or
+ * -EINVAL with one line when @path is no hugetlbfs mount.
+ */
+long ufr_hugetlbfs_page(const char *path, struct ufr_err *err);
+
+/*
  * Check the combination, pick the folio size where it was left to the
- * strategy, and resolve reg_strategy=auto against what this machine can
+ * strategy (or, on hugetlbfs, to the mount), and resolve reg_strategy=auto against what this machine can
  * serve now (free hugetlb pages, THP). On success @c names a concrete
  * strategy and folio.
  */

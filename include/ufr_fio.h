@@ -17,6 +17,8 @@ struct ufr_options {
 	void *td; /* fio stores the thread_data pointer here */
 	unsigned int strategy;
 	unsigned int folio;
+	unsigned int backing;
+	char *hugetlbfs_path;
 	unsigned int mode;
 	int numa_node;
 	unsigned long long rereg_usec;

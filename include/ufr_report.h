@@ -44,6 +44,7 @@ struct ufr_report {
 
 	/* config and ring */
 	char strategy[16];
+	char backing[12]; /* reg_backing, "" on fio's memory */
 	char mode[8];
 	int numa_requested;
 	char ring_flags[96]; /* the ring's set-up flags, by name */

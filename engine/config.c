@@ -340,7 +340,11 @@ static int bad_folio(const struct ufr_config *c, const char *fix,
 
 #define UFR_HUGETLBFS_MAGIC 0x958458f6
 
-long ufr_hugetlbfs_page(const char *path, struct ufr_err *err)
+/*
+ * The page size of the hugetlbfs mounted on @path (statfs f_bsize), or a
+ * negative errno with one line when @path is no hugetlbfs mount.
+ */
+static long hugetlbfs_page(const char *path, struct ufr_err *err)
 {
 	struct statfs st;
 
@@ -396,7 +400,7 @@ static int resolve_backing(struct ufr_config *c, struct ufr_err *err)
 		return ufr_err_set(
 			err, -EINVAL,
 			"reg_backing=hugetlbfs: no directory to put the buffer file in; add reg_hugetlbfs_path=DIR, a directory on a mounted hugetlbfs (mount -t hugetlbfs -o pagesize=2M none DIR)");
-	page = ufr_hugetlbfs_page(c->hugetlbfs_path, err);
+	page = hugetlbfs_page(c->hugetlbfs_path, err);
 	if (page < 0)
 		return (int)page;
 	if (page != 2l << 20 && page != 1l << 30)

@@ -382,7 +382,8 @@ static int probe_memory(struct ufr_backing *b, size_t *folio)
 
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		*folio = ufr_folio_bytes(kinds[k]);
-		if (ufr_backing_map(b, 2 * *folio, kinds[k], -1, &err))
+		if (ufr_backing_map(b, 2 * *folio, kinds[k], -1,
+				    UFR_BACKING_ANON, NULL, &err))
 			continue;
 		iov.iov_base = b->addr;
 		iov.iov_len = 2 * *folio;

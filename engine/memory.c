@@ -219,15 +219,8 @@ static int hugetlb_fault_failed(struct ufr_err *err, int numa_node, size_t page,
 }
 
 int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
-		    int numa_node, struct ufr_err *err)
-{
-	return ufr_backing_map_on(b, len, folio, numa_node, UFR_BACKING_ANON,
-				  NULL, err);
-}
-
-int ufr_backing_map_on(struct ufr_backing *b, size_t len, enum ufr_folio folio,
-		       int numa_node, enum ufr_backing_kind kind,
-		       const char *dir, struct ufr_err *err)
+		    int numa_node, enum ufr_backing_kind kind, const char *dir,
+		    struct ufr_err *err)
 {
 	size_t fbytes = ufr_folio_bytes(folio);
 	int hugetlb = folio == UFR_FOLIO_2M || folio == UFR_FOLIO_1G;
@@ -442,8 +435,8 @@ int ufr_bufset_map(struct ufr_bufset *s, const struct ufr_config *c,
 	unsigned int i;
 	int ret;
 
-	ret = ufr_backing_map_on(&s->mem, len, c->folio, c->numa_node,
-				 c->backing, c->hugetlbfs_path, err);
+	ret = ufr_backing_map(&s->mem, len, c->folio, c->numa_node, c->backing,
+			      c->hugetlbfs_path, err);
 	if (ret)
 		return ret;
 	if (alloc_index(s, p->nr_bufs, p->nr_regions))

@@ -130,12 +130,6 @@ struct ufr_config {
 };
 
 /*
- * The page size of the hugetlbfs mounted on @path (statfs f_bsize), or
- * -EINVAL with one line when @path is no hugetlbfs mount.
- */
-long ufr_hugetlbfs_page(const char *path, struct ufr_err *err);
-
-/*
  * Check the combination, pick the folio size where it was left to the
  * strategy (or, on hugetlbfs, to the mount), and resolve reg_strategy=auto against what this machine can
  * serve now (free hugetlb pages, THP). On success @c names a concrete

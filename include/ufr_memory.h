@@ -44,19 +44,14 @@ struct ufr_backing {
  * Map @len bytes (a multiple of the folio size) on @folio memory, bound to
  * @numa_node first when it is >= 0, and fault every page in so that
  * registration times pinning, not page faults. Hugetlb pages that are not
- * there are reported with the command that reserves them.
+ * there are reported with the command that reserves them. @kind: anonymous
+ * memory, a memfd (shmem on 4 KiB pages, MFD_HUGETLB for 2m and 1g) or a
+ * file created and unlinked at once in hugetlbfs directory @dir (NULL
+ * otherwise), mapped MAP_SHARED; the file goes with the mapping.
  */
 int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
-		    int numa_node, struct ufr_err *err);
-/*
- * The same on @kind: anonymous (as above), a memfd (shmem on 4 KiB pages,
- * MFD_HUGETLB for 2m and 1g) or a file created and unlinked at once in
- * hugetlbfs directory @dir, mapped MAP_SHARED; the file goes with the
- * mapping.
- */
-int ufr_backing_map_on(struct ufr_backing *b, size_t len, enum ufr_folio folio,
-		       int numa_node, enum ufr_backing_kind kind,
-		       const char *dir, struct ufr_err *err);
+		    int numa_node, enum ufr_backing_kind kind, const char *dir,
+		    struct ufr_err *err);
 void ufr_backing_unmap(struct ufr_backing *b);
 
 /*

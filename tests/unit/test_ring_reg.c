@@ -43,7 +43,8 @@ static void map_buffers(struct ufr_backing *mem, struct iovec *iov,
 {
 	struct ufr_err err;
 
-	assert_int_equal(ufr_backing_map(mem, n * len, UFR_FOLIO_4K, -1, &err),
+	assert_int_equal(ufr_backing_map(mem, n * len, UFR_FOLIO_4K, -1,
+					 UFR_BACKING_ANON, NULL, &err),
 			 0);
 	make_iovecs(iov, n, mem->addr, len);
 }
@@ -234,7 +235,9 @@ static void test_backing_small_is_populated(void **state)
 	struct ufr_err err;
 
 	(void)state;
-	assert_int_equal(ufr_backing_map(&mem, len, UFR_FOLIO_4K, -1, &err), 0);
+	assert_int_equal(ufr_backing_map(&mem, len, UFR_FOLIO_4K, -1,
+					 UFR_BACKING_ANON, NULL, &err),
+			 0);
 	assert_int_equal(mincore(mem.addr, len, vec), 0);
 	for (i = 0; i < 64; i++)
 		assert_true(vec[i] & 1);

@@ -1337,7 +1337,7 @@ def spectrum_plots(d, rows, prov):
             "set style data histograms\nset style histogram rowstacked\n"
             "set style fill solid 0.85 border -1\nset boxwidth 0.75\n"
             "set key below horizontal\nset yrange [0:1]\n"
-            "set xtics rotate by -30\nset bmargin 10\n"
+            "set xtics rotate by -30\nset bmargin 10\nset rmargin 8\n"
             "set ylabel 'share of the samples'\n"
             "plot " + ", \\\n  ".join(
                 "'spectrum-profile.dat' using %d%s title '%s'" % (

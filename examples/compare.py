@@ -505,9 +505,7 @@ class Host:
         """Before a run: the switches as found, then what FOLIO needs;
         returns what was set (or why not)."""
         want = mthp_wanted(folio)
-        if not want:
-            return {}
-        if not self.local:
+        if want and not self.local:
             return {"not set": "--client: the server's own settings"}
         for size, mode in self.found.items():
             if size not in want:

@@ -10,6 +10,7 @@ MATRIX is one of (compare.py run --help says what each measures):
   strategies  examples/compare.fio, one case per strategy
   rfc         examples/rfc-hugetlb-fast.fio (the hugetlb fast-path RFC)
   scaling     examples/scaling.fio over buffer counts and block sizes
+  spectrum    examples/spectrum.fio over folio sizes 4k to 1g and backings
   demo        strategies, then a scaling sweep (what make demo runs)
 
 Each case runs --reps times (in rounds: every case once, then again), each
@@ -41,9 +42,11 @@ import platform
 import re
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,27 +68,52 @@ EXIT_FAILED_RUNS = 3
 # hold many io_u buffers; the other strategies one buffer per io_u.
 UNIT = {"coalesced": "region", "none": "-"}
 
-COLUMNS = [
-    # (key, header, unit)
-    ("case", "case", ""),
-    ("strategy", "strategy", ""),
-    ("folio", "folio", ""),
-    ("buffers", "registered", ""),
-    ("unit", "unit", ""),
-    ("reg_total_us", "reg total", "us"),
-    ("per_buffer_mean_ns", "reg mean per unit", "ns"),
-    ("per_buffer_p99_ns", "reg p99 per unit", "ns"),
-    ("unreg_us", "unreg", "us"),
-    ("bvecs", "bvecs", ""),
-    ("bvecs_observed", "bvecs observed", ""),
-    ("per_io_segments", "segments per I/O", ""),
-    ("iops", "IOPS", ""),
-    ("bw_mib_s", "bandwidth", "MiB/s"),
-    ("cpu_pct", "CPU usr+sys", "%"),
-]
+# Every column of the tables: key, header, unit.
+HEADS = {k: (h, u) for k, h, u in (
+    [x.strip() for x in line.split("|")] for line in """
+    case | case |
+    strategy | strategy |
+    folio | folio |
+    backing | backing |
+    buffers | registered |
+    unit | unit |
+    reg_total_us | reg total | us
+    per_buffer_mean_ns | reg mean per unit | ns
+    per_buffer_p99_ns | reg p99 per unit | ns
+    unreg_us | unreg | us
+    bvecs | bvecs |
+    bvecs_observed | bvecs observed |
+    per_io_segments | segments per I/O |
+    iops | IOPS |
+    bw_mib_s | bandwidth | MiB/s
+    cpu_pct | CPU usr+sys | %
+    io_us | io_u buffers |
+    reg_calls | register calls |
+    reg_call_us | reg per call | us
+    reg_per_io_u_ns | reg per io_u buffer | ns
+    profile_samples | profile samples |
+    profile_top | top kernel functions (share of samples) |
+    """.strip().splitlines())}
+
+
+def columns(keys):
+    """[(key, header, unit)] of KEYS, in that order."""
+    return [(k,) + HEADS[k] for k in keys.split()]
+
+
+COLUMNS = columns(
+    "case strategy folio buffers unit reg_total_us per_buffer_mean_ns "
+    "per_buffer_p99_ns unreg_us bvecs bvecs_observed per_io_segments iops "
+    "bw_mib_s cpu_pct")
+# The spectrum's table: registration on each folio size and backing, and
+# where its time goes in the kernel.
+SPECTRUM_COLUMNS = columns(
+    "case backing strategy folio io_us buffers unit reg_calls reg_call_us "
+    "reg_per_io_u_ns bvecs bvecs_observed per_io_segments profile_samples "
+    "profile_top")
+LABELS = ("case", "strategy", "folio", "unit", "backing", "profile_top")
 # Figures: a value per run, shown as a median with its interval.
-FIGURES = [c for c in COLUMNS
-           if c[0] not in ("case", "strategy", "folio", "unit")]
+FIGURES = [c for c in columns(" ".join(HEADS)) if c[0] not in LABELS]
 
 
 def die(msg):
@@ -137,12 +165,55 @@ def scaling_runs(args):
     return runs
 
 
+# The spectrum: which folio sizes each series (a line of the plots) can
+# have, as the engine takes them: anonymous memory every size (per_page on
+# 4 KiB pages, coalesced on multi-size THP, PMD THP and hugetlb); a memfd
+# shmem 4 KiB pages or MFD_HUGETLB; a hugetlbfs file hugetlb only; and
+# hugetlb_fast, one buffer per io_u inside one hugetlb folio.
+MTHP_FOLIOS = ("16k", "32k", "64k", "128k", "256k", "512k", "1m")
+SPECTRUM_SERIES = {
+    "anon": ("anon", ("4k",) + MTHP_FOLIOS + ("thp", "2m", "1g")),
+    "memfd": ("memfd", ("4k", "2m", "1g")),
+    "hugetlbfs": ("hugetlbfs", ("2m", "1g")),
+    "hugetlb_fast": ("anon", ("2m", "1g")),
+}
+
+
+def spectrum_runs(args):
+    runs = []
+    folios = args.spectrum_folios.split(",")
+    for bad in [f for f in folios if f not in SPECTRUM_SERIES["anon"][1]]:
+        die("--spectrum-folios: no folio size %s (take %s)" %
+            (bad, ",".join(SPECTRUM_SERIES["anon"][1])))
+    for series in args.spectrum_series.split(","):
+        if series not in SPECTRUM_SERIES:
+            die("--spectrum-series: no series %s (take %s)" %
+                (series, ",".join(SPECTRUM_SERIES)))
+        backing, takes = SPECTRUM_SERIES[series]
+        for folio in [f for f in takes if f in folios]:
+            strategy = "hugetlb_fast" if series == "hugetlb_fast" else \
+                "per_page" if folio == "4k" else "coalesced"
+            env = {"UFR_COUNT": str(args.depth), "UFR_STRATEGY": strategy,
+                   "UFR_FOLIO": folio, "UFR_BACKING": backing,
+                   "UFR_RUNTIME": str(args.spectrum_runtime),
+                   "UFR_REREG": args.spectrum_rereg}
+            section = "spectrum"
+            if backing == "hugetlbfs":
+                section = "spectrum-hugetlbfs"
+                # compare.py run mounts one per page size (Host).
+                env["UFR_HUGETLBFS"] = "/nonexistent/hugetlbfs-" + folio
+            runs.append(("spectrum", "%s-%s" % (series, folio),
+                         "spectrum.fio", section, env))
+    return runs
+
+
 def demo_runs(args):
     return strategies_runs(args) + scaling_runs(args)
 
 
 MATRICES = {"strategies": strategies_runs, "rfc": rfc_runs,
-            "scaling": scaling_runs, "demo": demo_runs}
+            "scaling": scaling_runs, "spectrum": spectrum_runs,
+            "demo": demo_runs}
 
 MATRIX_HELP = """matrices (each case runs --reps times; every table cell and plot point
 is the median of the repeats with its 95 % interval):
@@ -167,7 +238,30 @@ is the median of the repeats with its 95 % interval):
               one block of /dev/zero. Measures the time per registered
               buffer (coalesced: per region) against the count; no I/O
               figures.
-  demo        strategies, then scaling (what make demo runs).
+  spectrum    examples/spectrum.fio: registration of --depth buffers of
+              1 MiB (reg_mode=batch, one call), then again every
+              --spectrum-rereg for --spectrum-runtime seconds while reads
+              of /dev/zero run, on each folio size of --spectrum-folios
+              (4k, 16k..1m multi-size THP, thp, 2m and 1g hugetlb) and
+              series of --spectrum-series: anon (per_page on 4k,
+              coalesced above), memfd (4k shmem, 2m/1g MFD_HUGETLB),
+              hugetlbfs (2m/1g, a file on a hugetlbfs the kit mounts in a
+              temporary directory) and hugetlb_fast (anon 2m/1g, one
+              buffer per io_u: the RFC's fast path precondition). Only
+              what the engine takes is a case. Every register call is
+              sampled (reg_profile=1: needs root or CAP_PERFMON), so the
+              times include the sampling's cost. Measures register calls,
+              time per call and per io_u buffer (the call's time over the
+              io_u buffers it registers: coalesced registers them as one
+              region), bio_vecs built and pinned, segments per I/O and the
+              profile's top kernel functions. Sets each multi-size THP
+              size it runs to madvise and every larger size to never
+              (thp: hugepages-2048kB to madvise), and puts back what it
+              found after each run and at the end (also on failure or a
+              signal); with --client it changes nothing on the server.
+              Hugetlb pages needed: --depth / 2 + 1 of 2 MiB, one of 1 GiB.
+  demo        strategies, then scaling (what make demo runs, then a short
+              spectrum).
 
 a run that fails (fio exits non-zero, e.g. too few hugetlb pages) is
 recorded as failed with fio's exit status and the engine's one
@@ -309,6 +403,7 @@ def provenance(args):
         "host": uname.node,
         "where": "fio server %s (what follows is of the machine running "
                  "compare.py)" % args.client if args.client else "local",
+        "client_side": CLIENT_SIDE + ["fio"] if args.client else [],
         "kernel": {"release": uname.release, "version": uname.version,
                    "machine": uname.machine,
                    "cmdline": read("/proc/cmdline")},
@@ -328,19 +423,164 @@ def provenance(args):
     }
 
 
+THP_DIR = "/sys/kernel/mm/transparent_hugepage"
+
+
+def mthp_wanted(folio):
+    """The multi-size THP switches a case on FOLIO needs: its size on
+    (madvise) and every larger one off, as a fault takes the largest
+    enabled size that fits; thp the PMD size on; nothing for the others."""
+    if folio == "thp":
+        return {"2048kB": "madvise"}
+    if folio not in MTHP_FOLIOS:
+        return {}
+    kb = size_bytes(folio) >> 10
+    want = {"%dkB" % kb: "madvise"}
+    for d in glob.glob(THP_DIR + "/hugepages-*kB"):
+        size = d.rsplit("-", 1)[1]
+        if int(size[:-2]) > kb:
+            want[size] = "never"
+    return dict(sorted(want.items(), key=lambda kv: int(kv[0][:-2])))
+
+
+class Host:
+    """What the spectrum changes on this machine for its runs, each put
+    back on exit, failure or a signal: the multi-size THP switches (set
+    before each run to what it needs, the rest as found) and a hugetlbfs
+    mounted in a temporary directory per page size. With --client the
+    server is not this machine: nothing is changed."""
+
+    def __init__(self, args, cases):
+        self.local = not args.client
+        self.found, self.mounts, self.said = {}, {}, set()
+        self.folios = sorted({env["UFR_FOLIO"] for _, _, _, _, env in cases
+                              if "UFR_HUGETLBFS" in env})
+        self.needs = any(mthp_wanted(env.get("UFR_FOLIO"))
+                         for _, _, _, _, env in cases)
+        self.signals = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            self.signals[sig] = signal.signal(sig, self.on_signal)
+        if self.local and self.needs:
+            for d in glob.glob(THP_DIR + "/hugepages-*kB"):
+                self.found[d.rsplit("-", 1)[1]] = bracketed(
+                    read(d + "/enabled", "?"))
+        for folio in self.folios if self.local else ():
+            d = tempfile.mkdtemp(prefix="ufr-hugetlbfs-%s-" % folio)
+            self.mounts[folio] = d
+            p = subprocess.run(["mount", "-t", "hugetlbfs", "-o",
+                                "pagesize=" + folio.upper(), "none", d],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            if p.returncode:
+                warn("cannot mount a %s hugetlbfs on %s (%s): its cases "
+                     "will fail" % (folio, d, p.stdout.strip()))
+        return self
+
+    def on_signal(self, signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    def path(self, env):
+        """ENV with the hugetlbfs directory of its page size."""
+        if "UFR_HUGETLBFS" not in env or env["UFR_FOLIO"] not in self.mounts:
+            return env
+        return dict(env, UFR_HUGETLBFS=self.mounts[env["UFR_FOLIO"]])
+
+    def write(self, size, mode):
+        f = "%s/hugepages-%s/enabled" % (THP_DIR, size)
+        try:
+            if bracketed(read(f, "?")) != mode:
+                with open(f, "w") as fh:
+                    fh.write(mode)
+            return None
+        except OSError as e:
+            if str(e) not in self.said:
+                self.said.add(str(e))
+                warn("cannot set %s to %s (%s): the engine will refuse "
+                     "the cases that need it" % (f, mode, e.strerror))
+            return e.strerror
+
+    def apply(self, folio):
+        """Before a run: the switches as found, then what FOLIO needs;
+        returns what was set (or why not)."""
+        want = mthp_wanted(folio)
+        if want and not self.local:
+            return {"not set": "--client: the server's own settings"}
+        for size, mode in self.found.items():
+            if size not in want:
+                self.write(size, mode)
+        done = {}
+        for size, mode in want.items():
+            why = self.write(size, mode)
+            done[size] = "%s not set (%s)" % (mode, why) if why else mode
+        return done
+
+    def restore(self):
+        """The switches as found; returns whether every one is."""
+        for size, mode in self.found.items():
+            self.write(size, mode)
+        return all(bracketed(read("%s/hugepages-%s/enabled" % (THP_DIR, s),
+                                  "?")) == m for s, m in self.found.items())
+
+    def __exit__(self, *exc):
+        self.restore()
+        for d in self.mounts.values():
+            if subprocess.run(["mountpoint", "-q", d]).returncode == 0:
+                subprocess.run(["umount", d])
+            try:
+                os.rmdir(d)
+            except OSError as e:
+                warn("cannot remove %s: %s" % (d, e))
+        for sig, handler in self.signals.items():
+            signal.signal(sig, handler)
+        return False
+
+
+PROBE_RE = re.compile(r"hostname=([^,\n]*), be=\d+, (\d+-bit), "
+                      r"os=([^,\n]*), arch=([^,\n]*), fio=([^,\n]*), flags=")
+# What provenance() reads on the machine running compare.py: with
+# --client, not the server's.
+CLIENT_SIDE = ["kernel", "cpu", "virtualisation", "loadavg", "hugetlb",
+               "thp"]
+
+
+def server_side(prov, text):
+    """What a fio client learns of its server, from the server's probe
+    reply that the client prints (hostname, OS, architecture, fio
+    version), into PROV. (The "fio version" of a client's JSON is the
+    client's own.)"""
+    m = PROBE_RE.search(text)
+    if m:
+        prov["server"] = dict(zip(("hostname", "bits", "os", "arch", "fio"),
+                                  m.groups()))
+        prov["fio"] = m.group(5)
+        if "fio" in prov.get("client_side", []):
+            prov["client_side"].remove("fio")
+
+
 def run_matrix(args):
     cases = MATRICES[args.matrix](args)
     if not cases:
         die("the %s matrix is empty with these settings" % args.matrix)
     if args.reps < 1:
         die("--reps must be 1 or more")
+    with Host(args, cases) as host:
+        run_cases(args, cases, host)
+
+
+def run_cases(args, cases, host):
     for d in ("jobs", "json", "logs"):
         os.makedirs(os.path.join(args.out, d), exist_ok=True)
     engine = os.path.abspath(args.engine)
     prov = provenance(args)
     workload = {k: getattr(args, k) for k in (
         "matrix", "size", "depth", "numjobs", "runtime", "scaling_counts",
-        "scaling_bs", "scaling_strategies", "scaling_budget")}
+        "scaling_bs", "scaling_strategies", "scaling_budget",
+        "spectrum_folios", "spectrum_series", "spectrum_runtime",
+        "spectrum_rereg")}
+    if host.found:
+        prov["mthp_set"] = {}
     meta = []
 
     def save():
@@ -350,7 +590,7 @@ def run_matrix(args):
 
     jobs = []
     for matrix, case, jobfile, section, env in cases:
-        env = dict(env, UFR_ENGINE=engine)
+        env = host.path(dict(env, UFR_ENGINE=engine))
         name = "%s-%s" % (matrix, case)
         with open(os.path.join(args.out, "jobs", name + ".fio"), "w") as f:
             f.write(single_job(jobfile, section, env))
@@ -378,6 +618,9 @@ def run_matrix(args):
         else:
             cmd += ["--output-format=json", "--output=" + out]
         cmd.append(job)
+        mthp = host.apply(env.get("UFR_FOLIO"))
+        if mthp and "mthp_set" in prov:
+            prov["mthp_set"][case] = mthp
         with open(log, "w") as lf:
             try:
                 p = subprocess.run(cmd, stdout=subprocess.PIPE,
@@ -392,6 +635,8 @@ def run_matrix(args):
                  "section": section, "env": env,
                  "client": args.client or "", "rc": p.returncode,
                  "status": "ok"}
+        if mthp:
+            entry["mthp"] = mthp
         doc, u, why = job_result(out) if not p.returncode else \
             (None, None, "fio exit %d" % p.returncode)
         if why:
@@ -404,13 +649,14 @@ def run_matrix(args):
         else:
             if u.get("version") and u["version"] not in prov["engine"]:
                 prov["engine"].append(u["version"])
-            if args.client and doc.get("fio version"):
-                # The server's fio ran the job.
-                prov["fio"] = doc["fio version"]
+        if args.client:
+            server_side(prov, p.stdout)
         meta.append(entry)
         save()
     prov["finished"] = datetime.datetime.now(
         datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if host.found:
+        prov["mthp_restored"] = host.restore()
     save()
     print("compare: %d runs (%d cases x %d reps) in %s, results in %s" %
           (len(runs), len(jobs), args.reps,
@@ -533,8 +779,23 @@ def row_of(run, doc, pre):
         die("%s: no uring_folioreg figures" % run["json"])
     reg, seg = u["reg"], u["segments"]
     ddir = "write" if job["write"]["io_bytes"] else "read"
-    io = run["matrix"] != "scaling"
+    io = run["matrix"] not in ("scaling", "spectrum")
+    # The spectrum: every register call of the run (the first and the
+    # re-registrations), per call and per io_u buffer it holds.
+    rereg = u.get("rereg") or {"count": 0, "total_ns": 0}
+    calls = 1 + rereg["count"]
+    per_call = (reg["total_ns"] + rereg["total_ns"]) / calls
+    io_us = int(run["env"]["UFR_COUNT"]) if run["matrix"] == "spectrum" \
+        else None
+    prof = reg.get("profile")
     return {
+        "backing": u.get("backing", "-"),
+        "io_us": io_us,
+        "reg_calls": calls if io_us else None,
+        "reg_call_us": per_call / 1000 if io_us else None,
+        "reg_per_io_u_ns": per_call / io_us if io_us else None,
+        "profile_samples": prof["samples"] if prof else None,
+        "profile": prof,
         "strategy": u["strategy"], "folio": folio_name(u["folio_bytes"]),
         "unit": UNIT.get(u["strategy"], "io_u"),
         "buffers": reg["buffers"],
@@ -631,6 +892,7 @@ def load_rows(d):
         if key not in rows:
             rows[key] = {"matrix": run["matrix"], "case": run["case"],
                          "strategy": "-", "folio": "-", "unit": "-",
+                         "backing": "-", "profiles": [],
                          "count": int(run["env"].get("UFR_COUNT", 0)),
                          "bs": run["env"].get("UFR_BS", ""),
                          "env": run["env"], "section": run.get("section"),
@@ -648,17 +910,34 @@ def load_rows(d):
                                       error=""))
             continue
         one = row_of(run, doc, pre)
-        for k in ("strategy", "folio", "unit"):
+        for k in ("strategy", "folio", "unit", "backing"):
             r[k] = one[k]
+        if one["profile"]:
+            r["profiles"].append(one["profile"])
         r["versions"].add((one["version"], one["fio"]))
         for k in r["figures"]:
             r["figures"][k].append(one[k])
     for r in rows.values():
         r["ok"] = r["runs"] - len(r["failures"])
         r["stats"] = {k: stat(v) for k, v in r["figures"].items()}
+        r["shares"] = pooled_shares(r["profiles"])
+        r["profile_top"] = ", ".join(
+            "%s %.0f%%" % (f, 100 * x) for f, x in r["shares"][:3]) or "-"
         if not r["count"] and r["stats"]["buffers"]:
             r["count"] = r["stats"]["buffers"].median or 0
     return list(rows.values())
+
+
+def pooled_shares(profiles):
+    """[(function, share)], most first: the samples of every run's
+    profile (its top functions) added up, over all their samples."""
+    total = sum(p["samples"] for p in profiles)
+    by = {}
+    for p in profiles:
+        for t in p["top"]:
+            by[t["function"]] = by.get(t["function"], 0) + t["samples"]
+    return sorted(((f, n / total) for f, n in by.items()),
+                  key=lambda fx: -fx[1]) if total else []
 
 
 class Stat:
@@ -714,21 +993,40 @@ def provenance_lines(prov, versions=()):
     cmdline = k["cmdline"] if len(k["cmdline"]) <= 100 else \
         k["cmdline"][:100] + "... (all of it in %s)" % (
             "provenance.json" if "lab" in prov["where"] else "runs.json")
-    return [
-        "kernel: Linux %s, cmdline: %s" % (
+    client = set(prov.get("client_side") or ())
+
+    def of(*fields):
+        """' (client machine)' where a --client run's FIELDS were read
+        on the machine running compare.py, not on the fio server."""
+        return " (client machine)" if client & set(fields) else ""
+    lines = [
+        "kernel%s: Linux %s, cmdline: %s" % (
+            of("kernel"),
             " ".join(x for x in (k["release"], k["machine"]) if x), cmdline),
-        "machine: %s, %d CPUs (%d usable), virtualisation: %s, load %s" %
-        (c["model"], c["count"], c["usable"], prov["virtualisation"],
+        "machine%s: %s, %d CPUs (%d usable), virtualisation: %s, load %s" %
+        (of("cpu", "virtualisation", "loadavg"), c["model"], c["count"],
+         c["usable"], prov["virtualisation"],
          " ".join(prov["loadavg"].split()[:3])),
-        "memory: hugetlb %s; THP %s, defrag %s, mTHP %s" %
-        (hp, thp["enabled"], thp["defrag"], mode_groups(thp["sizes"])
-         or "none"),
-        "software: %s, uring_folioreg %s, Python %s; %s; %s" %
-        (prov["fio"], ", ".join(engines) or "unknown", prov["python"],
-         "run on this machine" if prov["where"] == "local" else
-         "run on " + prov["where"], prov["date"]),
-        "command: " + prov["command"],
+        "memory%s: hugetlb %s; THP %s, defrag %s, mTHP %s" %
+        (of("hugetlb", "thp"), hp, thp["enabled"], thp["defrag"],
+         mode_groups(thp["sizes"]) or "none"),
+        "software: %s%s, uring_folioreg %s, Python %s; %s; %s" %
+        (prov["fio"], of("fio"), ", ".join(engines) or "unknown",
+         prov["python"], "run on this machine" if prov["where"] == "local"
+         else "run on " + prov["where"], prov["date"]),
     ]
+    srv = prov.get("server")
+    if srv:
+        lines.append("server: %s, %s %s %s, %s (its fio's probe reply; "
+                     "the engine's version from its own block)" %
+                     (srv["hostname"], srv["os"], srv["arch"], srv["bits"],
+                      srv["fio"]))
+    if prov.get("mthp_set"):
+        lines.append("mTHP set by the kit per case (%s after): %s" % (
+            "restored" if prov.get("mthp_restored") else "NOT restored",
+            "; ".join("%s %s" % (case, mode_groups(want))
+                      for case, want in prov["mthp_set"].items())))
+    return lines + ["command: " + prov["command"]]
 
 
 FLAGS_LEFT_OUT = ("ioengine", "filename")
@@ -762,7 +1060,7 @@ def job_options(d, run):
 
 
 WORKLOAD_SHOWN = ("rw", "bs", "size", "iodepth", "numjobs", "runtime",
-                  "direct", "reg_mode")
+                  "direct", "reg_mode", "rereg_interval", "reg_profile")
 
 
 def workload_line(d, rows, reps):
@@ -791,6 +1089,15 @@ STATS_NOTE = ("cells: median of the repeats [95 %% percentile-bootstrap "
               "cells: median of the repeats (no interval: abstats.py, "
               "from the source tree's scripts/lab, is not beside "
               "compare.py)")
+
+
+SPECTRUM_NOTE = (
+    "spectrum: reg per call is the mean of the run's register calls (the "
+    "first and every re-registration), each sampled by reg_profile=1, "
+    "whose cost it includes; reg per io_u buffer is that over the io_u "
+    "buffers one call registers (coalesced: all of them as one region); "
+    "top kernel functions: the innermost function of each sample under "
+    "io_uring_register, the samples of all repeats added up")
 
 
 # ---- table ------------------------------------------------------------
@@ -834,7 +1141,7 @@ def table(args):
                 "folio", "unit"]
         for k, _, _ in FIGURES:
             head += [k, k + "_lo", k + "_hi"]
-        w.writerow(head + ["bs"])
+        w.writerow(head + ["bs", "backing", "profile_top"])
         for r in rows:
             line = [r["matrix"], r["case"],
                     "ok" if not r["failures"] else
@@ -843,16 +1150,17 @@ def table(args):
             for k, _, _ in FIGURES:
                 s = r["stats"][k]
                 line += [s.median, s.lo, s.hi] if s else ["", "", ""]
-            w.writerow(line + [r["bs"]])
+            w.writerow(line + [r["bs"], r["backing"], r["profile_top"]])
     versions = set().union(*(r["versions"] for r in rows))
     for matrix in dict.fromkeys(r["matrix"] for r in rows):
         mrows = [r for r in rows if r["matrix"] == matrix]
+        cols = SPECTRUM_COLUMNS if matrix == "spectrum" else COLUMNS
         print("\n### %s\n" % matrix)
         print("| " + " | ".join(h + (" (%s)" % u if u else "")
-                                for _, h, u in COLUMNS) + " | reps |")
-        print("|" + " --- |" * (len(COLUMNS) + 1))
+                                for _, h, u in cols) + " | reps |")
+        print("|" + " --- |" * (len(cols) + 1))
         for r in mrows:
-            print("| " + " | ".join(value(r, k) for k, _, _ in COLUMNS) +
+            print("| " + " | ".join(value(r, k) for k, _, _ in cols) +
                   " | " + reps_cell(r) + " |")
         print()
         for r in mrows:
@@ -864,6 +1172,8 @@ def table(args):
         print("unit: what one registration figure is per: io_u, one "
               "buffer of each I/O unit; region, one coalesced region "
               "holding many (buffers = regions)")
+        if matrix == "spectrum":
+            print(SPECTRUM_NOTE)
         print(STATS_NOTE)
         print(workload_line(args.dir, mrows, reps_text(mrows)))
         for line in provenance_lines(prov, versions):
@@ -911,33 +1221,136 @@ def gp_str(s):
         "\n", "\\n")
 
 
-def plot_title(title, d, rows, prov):
+def plot_title(title, d, rows, prov, stats=None):
     """A title, and under it what the figures were measured on."""
     engines = sorted({v for r in rows for v, _ in r["versions"] if v})
-    sub = "Linux %s, %s, uring_folioreg %s" % (
-        prov["kernel"]["release"], prov["fio"],
+    client = set(prov.get("client_side") or ()) if prov else set()
+    sub = "Linux %s%s, %s%s, uring_folioreg %s" % (
+        prov["kernel"]["release"],
+        " (client machine)" if "kernel" in client else "", prov["fio"],
+        " (client machine)" if "fio" in client else "",
         ",".join(engines) or "?") if prov else "provenance not recorded"
     work = workload_line(d, rows, "")[len("workload: "):].rstrip("; ")
-    stats = "%s: median%s" % (reps_text(rows), ", bars: 95 % interval"
-                              if abstats else "")
+    stats = "%s: %s" % (reps_text(rows), stats or "median" + (
+        ", bars: 95 % interval" if abstats else ""))
     return "set title %s\n" % gp_str("\n".join((title, sub, work, stats)))
+
+
+STYLE = ("set terminal pngcairo noenhanced size 1000,700 "
+         "font 'DejaVu Sans,11'\nset grid\nset tmargin 6\n")
+
+
+def lohi(s):
+    """A figure's median and interval, the median where there is none."""
+    if s is None:
+        return 0, 0, 0
+    m = s.median
+    return m, s.lo if s.lo is not None else m, \
+        s.hi if s.hi is not None else m
+
+
+def spectrum_line(r):
+    """The plot line of a spectrum case: its backing, and for anonymous
+    memory whether THP (4 KiB pages up to PMD THP) or hugetlb."""
+    series = r["case"].rsplit("-", 1)[0]
+    if series == "anon":
+        return "anon, hugetlb" if r["case"].endswith(("-2m", "-1g")) \
+            else "anon, 4 KiB pages and THP"
+    return {"memfd": "memfd (4k shmem, hugetlb)",
+            "hugetlbfs": "hugetlbfs file",
+            "hugetlb_fast": "anon, hugetlb, hugetlb_fast"}.get(series, series)
+
+
+def spectrum_plots(d, rows, prov):
+    """spectrum-reg.png, spectrum-segments.png, spectrum-profile.png."""
+    if not rows:
+        return []
+    lines = list(dict.fromkeys(spectrum_line(r) for r in rows))
+    folios = sorted({size_bytes(r["folio"]) for r in rows if
+                     r["folio"] != "-"})
+    xtics = "set xtics (%s)\nset xrange [%g:%g]\n" % (", ".join(
+        '"%s" %d' % (folio_name(f), f) for f in folios),
+        folios[0] / 2 if folios else 1, folios[-1] * 2 if folios else 2)
+
+    def series(key, tag):
+        """One .dat per plot line (x: folio bytes; the figure's median,
+        lo, hi) and gnuplot's plot clauses for them."""
+        clauses = []
+        for n, line in enumerate(lines):
+            fn = "spectrum-%s-%d.dat" % (tag, n)
+            with open(os.path.join(d, fn), "w") as f:
+                f.write("# folio_bytes %s lo hi (%s)\n" % (key, line))
+                for r in sorted((r for r in rows if spectrum_line(r) == line
+                                 and r["stats"][key]),
+                                key=lambda r: size_bytes(r["folio"])):
+                    f.write("%d %f %f %f\n" % ((size_bytes(r["folio"]),) +
+                                               lohi(r["stats"][key])))
+            clauses.append("'%s' using 1:2:3:4 with yerrorlines lw 2 pt 7 "
+                           "lc %d title '%s'" % (fn, n + 1, line))
+        return clauses
+
+    made = []
+    axes = "set key below horizontal\nset logscale xy\n" \
+        "set xlabel 'folio size (log)'\n" + xtics
+    gnuplot(STYLE + "set output 'spectrum-reg.png'\n" +
+            plot_title("Registration time per io_u buffer against folio "
+                       "size (sampled by reg_profile=1)", d, rows, prov) +
+            axes + "set ylabel 'register call / io_u buffers (ns, log)'\n"
+            "plot " + ", \\\n  ".join(series("reg_per_io_u_ns", "reg")) +
+            "\n", d)
+    made.append("spectrum-reg.png")
+    gnuplot(STYLE.replace("1000,700", "1400,700") +
+            "set output 'spectrum-segments.png'\n"
+            "set multiplot layout 1,2 " + plot_title(
+                "bio_vecs of the registered buffers, and segments per I/O, "
+                "against folio size", d, rows, prov)[len("set "):] +
+            "set tmargin 2\n" + axes +
+            "set ylabel 'bio_vecs, all buffers (count, log)'\n"
+            "plot " + ", \\\n  ".join(series("bvecs", "bvecs")) + "\n" +
+            "set ylabel 'segments per I/O (count, log)'\n"
+            "plot " + ", \\\n  ".join(series("per_io_segments", "segs")) +
+            "\nunset multiplot\n", d)
+    made.append("spectrum-segments.png")
+    # The profile: each case's pooled shares of the functions that weigh
+    # most over all cases, the rest as other.
+    weight = {}
+    for r in rows:
+        for f, x in r["shares"]:
+            weight[f] = weight.get(f, 0) + x
+    top = sorted(weight, key=lambda f: -weight[f])[:5]
+    with open(os.path.join(d, "spectrum-profile.dat"), "w") as f:
+        f.write("# case %s other\n" % " ".join(top))
+        for r in sorted(rows, key=lambda r: (lines.index(spectrum_line(r)),
+                                             size_bytes(r["folio"]))):
+            sh = dict(r["shares"])
+            got = [sh.get(fn, 0) for fn in top]
+            f.write("%s %s %f\n" % (
+                gp_str(r["case"] + ("" if r["shares"] else " (no profile)")),
+                " ".join("%f" % x for x in got),
+                1 - sum(got) if r["shares"] else 0))
+    gnuplot(STYLE + "set output 'spectrum-profile.png'\n" +
+            plot_title("Where registration time goes: share of the kernel "
+                       "samples per function (reg_profile=1)", d, rows,
+                       prov, "the samples of all repeats added up") +
+            "set style data histograms\nset style histogram rowstacked\n"
+            "set style fill solid 0.85 border -1\nset boxwidth 0.75\n"
+            "set key below horizontal\nset yrange [0:1]\n"
+            "set xtics rotate by -30\nset bmargin 10\nset rmargin 8\n"
+            "set ylabel 'share of the samples'\n"
+            "plot " + ", \\\n  ".join(
+                "'spectrum-profile.dat' using %d%s title '%s'" % (
+                    i + 2, ":xtic(1)" if not i else "", fn)
+                for i, fn in enumerate(top + ["other"])) + "\n", d)
+    made.append("spectrum-profile.png")
+    return made
 
 
 def plot(args):
     rows = [r for r in load_rows(args.dir) if r["ok"]]
     _, prov, _ = load_set(args.dir)
     d = os.path.abspath(args.dir)
-    made = []
-    style = ("set terminal pngcairo noenhanced size 1000,700 "
-             "font 'DejaVu Sans,11'\nset grid\nset tmargin 6\n")
-
-    def lohi(s):
-        if s is None:
-            return 0, 0, 0
-        m = s.median
-        return m, s.lo if s.lo is not None else m, \
-            s.hi if s.hi is not None else m
-
+    made = spectrum_plots(d, [r for r in rows if r["matrix"] == "spectrum"],
+                          prov)
     scal = [r for r in rows if r["matrix"] == "scaling"]
     if scal:
         series = sorted({(r["strategy"], r["bs"]) for r in scal})
@@ -955,7 +1368,7 @@ def plot(args):
                          "title '%s %s%s'" %
                          (fn, st, bs, " (per region)"
                           if UNIT.get(st) == "region" else ""))
-        gnuplot(style + "set output 'reg-scaling.png'\n" +
+        gnuplot(STYLE + "set output 'reg-scaling.png'\n" +
                 plot_title("Registration time per buffer against buffer "
                            "count (reg_mode=batch)", d, scal, prov) +
                 "set key below horizontal\n"
@@ -964,7 +1377,7 @@ def plot(args):
                 "plot " + ", \\\n  ".join(plots) + "\n", d)
         made.append("reg-scaling.png")
 
-    strat = [r for r in rows if r["matrix"] != "scaling"]
+    strat = [r for r in rows if r["matrix"] not in ("scaling", "spectrum")]
     if strat:
         one = len({r["matrix"] for r in strat}) == 1
         with open(os.path.join(d, "strategies.dat"), "w") as f:
@@ -1006,7 +1419,7 @@ def plot(args):
                 axis = "set logscale y\nset yrange [%g:*]\n" % (low / 4)
                 foot = ", '' using 0:(%g):%d with labels rotate by 90 " \
                     "left offset 0,0.5 tc rgb '#303030'" % (low / 3, note)
-            gnuplot(style + bars + "set output '%s'\n" % png +
+            gnuplot(STYLE + bars + "set output '%s'\n" % png +
                     plot_title(title, d, strat, prov) + axis +
                     "set ylabel '%s'\n" % ylabel +
                     "plot 'strategies.dat' using %d:%d:%d:xtic(%d) "
@@ -1137,6 +1550,43 @@ class DeprecatedReps(argparse.Action):
         namespace.reps = values
 
 
+# compare.py run's options: flag: (default, help); a number's default
+# makes the option take numbers.
+RUN_OPTIONS = {
+    "--reps": (3, "runs per case; tables show their median and its "
+               "95 %% interval"),
+    "--fio": ("fio", "the fio to run"),
+    "--client": (None, "run on a fio --server there (fio's syntax, e.g. "
+                 "ip:10.0.0.2,8765); the engine and --file paths are the "
+                 "server's"),
+    "--file": ("/tmp/uring_folioreg-compare.dat",
+               "scratch file for the I/O (needs no device)"),
+    "--size": ("512m", "bytes of --file the I/O covers (k, m, g)"),
+    "--depth": (64, "iodepth: buffers registered per job"),
+    "--numjobs": (2, "jobs of the rfc matrix"),
+    "--runtime": (4, "seconds of I/O per run (strategies, rfc)"),
+    "--scaling-counts": ("16,64,256,1024,4096,16384",
+                         "buffer counts of the scaling matrix"),
+    "--scaling-bs": ("4k,64k,1m,2m", "buffer sizes of the scaling matrix"),
+    "--scaling-strategies": ("per_page,hugetlb_fast",
+                             "strategies of the scaling matrix"),
+    "--scaling-budget": ("1g",
+                         "largest count x bs to register (scaling)"),
+    "--spectrum-folios": ("4k,16k,64k,256k,1m,thp,2m,1g",
+                          "folio sizes of the spectrum matrix (4k, 16k, "
+                          "32k, 64k, 128k, 256k, 512k, 1m, thp, 2m, 1g)"),
+    "--spectrum-series": ("anon,memfd,hugetlbfs,hugetlb_fast",
+                          "lines of the spectrum matrix (anon, memfd, "
+                          "hugetlbfs, hugetlb_fast)"),
+    "--spectrum-runtime": (1, "seconds of re-registration per spectrum "
+                           "run"),
+    "--spectrum-rereg": ("5ms", "re-registration interval of the spectrum "
+                         "(a fio time)"),
+    "--engine": (os.path.join(TOP, "uring_folioreg.so"),
+                 "the engine the jobs load"),
+}
+
+
 def parser():
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=HelpFormat)
@@ -1151,38 +1601,12 @@ def parser():
     r.add_argument("--out", required=True,
                    help="results directory (made; runs.json, jobs/, json/, "
                    "logs/)")
-    r.add_argument("--reps", type=int, default=3,
-                   help="runs per case; tables show their median and its "
-                   "95 %% interval")
+    for flag, (default, text) in RUN_OPTIONS.items():
+        r.add_argument(flag, default=default, help=text,
+                       type=type(default) if default is not None else None)
     r.add_argument("--scaling-reps", type=int, dest="reps",
                    action=DeprecatedReps, default=argparse.SUPPRESS,
                    help="deprecated alias of --reps (default: as --reps)")
-    r.add_argument("--fio", default="fio", help="the fio to run")
-    r.add_argument("--client",
-                   help="run on a fio --server there (fio's syntax, e.g. "
-                   "ip:10.0.0.2,8765); the engine and --file paths are the "
-                   "server's")
-    r.add_argument("--file", default="/tmp/uring_folioreg-compare.dat",
-                   help="scratch file for the I/O (needs no device)")
-    r.add_argument("--size", default="512m",
-                   help="bytes of --file the I/O covers (k, m, g)")
-    r.add_argument("--depth", type=int, default=64,
-                   help="iodepth: buffers registered per job")
-    r.add_argument("--numjobs", type=int, default=2,
-                   help="jobs of the rfc matrix")
-    r.add_argument("--runtime", type=int, default=4,
-                   help="seconds of I/O per run (strategies, rfc)")
-    r.add_argument("--scaling-counts",
-                   default="16,64,256,1024,4096,16384",
-                   help="buffer counts of the scaling matrix")
-    r.add_argument("--scaling-bs", default="4k,64k,1m,2m",
-                   help="buffer sizes of the scaling matrix")
-    r.add_argument("--scaling-strategies", default="per_page,hugetlb_fast",
-                   help="strategies of the scaling matrix")
-    r.add_argument("--scaling-budget", default="1g",
-                   help="largest count x bs to register (scaling)")
-    r.add_argument("--engine", help="the engine the jobs load",
-                   default=os.path.join(TOP, "uring_folioreg.so"))
     for name, summary, desc in (
             ("table", "print Markdown tables, write DIR/results.csv",
              "One Markdown table per matrix of DIR: a row per case, each "

@@ -6,7 +6,11 @@
 # what makes its figures fit to post: help texts with defaults, repeats
 # with medians and intervals, provenance, failed cases recorded and run
 # around, diff's verdicts and its refusal of unlike workloads, and the
-# per-region figures of coalesced labelled as such.
+# per-region figures of coalesced labelled as such. The spectrum matrix:
+# its cases over folio sizes and backings, their figures, the mTHP
+# switches set per case, recorded and put back (also after a case the
+# engine refused), its plots. With --client, the provenance says what is
+# the server's and what the client machine's.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -192,8 +196,23 @@ png_ok "$SCRATCH/kit-local-scaling/reg-scaling.png" && pass kit-scaling-plot ||
 # Through a fio server on this machine, as a lab drives other hosts.
 pidfile=$SCRATCH/kit-server.pid
 if port=$(start_fio_server "$pidfile"); then
-	trap 'kill "$(cat "$pidfile")" 2>/dev/null; hp_restore' EXIT
+	trap 'kill "$(cat "$pidfile")" 2>/dev/null; hp_restore; mthp_restore' EXIT
 	matrices client --client "ip:127.0.0.1,$port"
+	# The server's fio and hostname from its probe reply; what the kit
+	# read on its own machine marked as the client machine's.
+	C=$SCRATCH/kit-client-strategies
+	if python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))["provenance"]
+s = p.get("server") or {}
+sys.exit(not (s.get("fio") == sys.argv[2] == p["fio"] and s.get("hostname") and
+              "kernel" in p["client_side"] and "fio" not in p["client_side"]))' \
+		"$C/runs.json" "$(fio --version)" &&
+		has "$C.md" '^kernel (client machine): Linux ' '^memory (client machine): ' \
+			"^server: .*, Linux .*, $(fio --version) (its fio's probe reply" \
+			"^software: $(fio --version), uring_folioreg "; then
+		pass kit-client-provenance
+	else
+		fail kit-client-provenance "$(grep -m4 '^kernel\|^server\|^software\|^memory' "$C.md" | tr '\n' ' ')"
+	fi
 	B=$SCRATCH/kit-client-strategies
 	"$KIT" diff "$A" "$B" >"$SCRATCH/kit-diff.md" 2>&1
 	if grep -q '^| strategies-per_page | bvecs | 2048 | 2048 | 1.000 | \[1.000, 1.000\] | same |$' "$SCRATCH/kit-diff.md" &&
@@ -416,3 +435,122 @@ else
 	fail kit-plot-registration-none "$(grep none "$A/strategies.dat")"
 fi
 rm -f "$SCRATCH/kit.dat" "$SCRATCH/kit-forced.fio"
+
+# The spectrum: a small one (8 x 1 MiB, one run per case) on 4k, 64k
+# (mTHP), thp, 2m and, when a 1 GiB page can be had, 1g; anon, memfd
+# and hugetlbfs.
+THP=/sys/kernel/mm/transparent_hugepage
+mthp_now() { grep -H . "$THP"/hugepages-*kB/enabled; }
+MTHP_FOUND=$(mthp_now)
+# Puts back what this test found, should the kit not have.
+mthp_restore() {
+	local f mode
+	while IFS=: read -r f mode; do
+		mode=${mode#*[}
+		echo "${mode%%]*}" >"$f" 2>/dev/null
+	done <<<"$MTHP_FOUND"
+}
+trap 'kill "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; hp_restore; mthp_restore' EXIT
+folios=4k,64k,thp,2m
+if hp_reserve 1048576 $(( $(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages) + 1 )); then
+	folios=$folios,1g
+else
+	skip kit-spectrum-1g "no 1 GiB hugetlb page to be had: the 1g cases are left out"
+fi
+P=$SCRATCH/kit-spectrum
+run kit-run-spectrum "$P" spectrum --reps 1 --depth 8 --spectrum-folios "$folios" \
+	--spectrum-series anon,memfd,hugetlbfs --spectrum-runtime 1
+"$KIT" table "$P" >"$P.md" 2>&1
+if [ "$(mthp_now)" = "$MTHP_FOUND" ]; then
+	pass kit-spectrum-mthp-restored
+else
+	fail kit-spectrum-mthp-restored "found $(echo "$MTHP_FOUND" | tr '\n' ' '), now $(mthp_now | tr '\n' ' ')"
+fi
+# Each case's figures: 8 MiB on 4 KiB pages is 2048 bvecs, 256 segments
+# per 1 MiB I/O; on 64 KiB folios 128 and 16; on 2 MiB 4 and 1; on 1 GiB
+# 1 and 1; the kernel's pins agree; per_page on 4 KiB, coalesced above;
+# the profile's top function per_page's gup_fast_fallback.
+why=$(python3 - "$P" "$folios" 2>&1 <<'EOF'
+import csv, sys
+d, folios = sys.argv[1], sys.argv[2].split(",")
+rows = {r["case"]: r for r in csv.DictReader(open(d + "/results.csv"))}
+want = {"4k": (2048, 256), "64k": (128, 16), "thp": (4, 1), "2m": (4, 1),
+        "1g": (1, 1)}
+takes = {"anon": folios, "memfd": [f for f in folios if f in ("4k", "2m", "1g")],
+         "hugetlbfs": [f for f in folios if f in ("2m", "1g")]}
+cases = ["%s-%s" % (s, f) for s in takes for f in takes[s]]
+bad = []
+if list(rows) != cases:
+    bad.append("cases %s, want %s" % (" ".join(rows), " ".join(cases)))
+for case in cases:
+    r = rows.get(case)
+    if not r:
+        continue
+    series, folio = case.rsplit("-", 1)
+    bvecs, segs = want[folio]
+    st = "per_page" if folio == "4k" else "coalesced"
+    got = (r["status"], r["strategy"], r["backing"], r["bvecs"],
+           r["bvecs_observed"], round(float(r["per_io_segments"] or 0)))
+    exp = ("ok", st, series, str(bvecs), str(bvecs), segs)
+    if got != exp:
+        bad.append("%s: %s, want %s" % (case, got, exp))
+    if not r["profile_samples"] or not float(r["reg_per_io_u_ns"] or 0) > 0 \
+            or int(r["io_us"] or 0) != 8 or int(float(r["reg_calls"] or 0)) < 2:
+        bad.append("%s: samples %s, reg per io_u %s, io_us %s, calls %s" % (
+            case, r["profile_samples"], r["reg_per_io_u_ns"], r["io_us"],
+            r["reg_calls"]))
+    if folio == "4k" and not r["profile_top"].startswith("gup_fast_fallback"):
+        bad.append("%s: top %s" % (case, r["profile_top"]))
+sys.exit("; ".join(bad))
+EOF
+)
+if [ -z "$why" ] && has "$P.md" '^### spectrum' \
+	'^| case | backing | strategy | folio | io_u buffers | registered | unit | register calls | reg per call (us) | reg per io_u buffer (ns) |' \
+	'^| anon-64k | anon | coalesced | 64k | 8 | 1 | region | ' '^spectrum: reg per call is the mean'; then
+	pass kit-spectrum-table
+else
+	fail kit-spectrum-table "${why:-$(grep -m3 '^| anon\|^| case' "$P.md" | tr '\n' ' ')}"
+fi
+# Provenance: the switches each mTHP case ran with, and that they were
+# put back; under the table too.
+larger=$(cd "$THP" && for d in hugepages-*kB; do k=${d#hugepages-}; k=${k%kB}; [ "$k" -gt 64 ] && echo "${k}kB"; done | sort -n | paste -sd,)
+if python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))["provenance"]
+want = dict({"64kB": "madvise"}, **{k: "never" for k in sys.argv[2].split(",")})
+sys.exit(not (p["mthp_set"].get("anon-64k") == want and
+              p["mthp_set"].get("anon-thp") == {"2048kB": "madvise"} and
+              p["mthp_restored"] is True and p["thp"]["sizes"]))' "$P/runs.json" "$larger" &&
+	has "$P.md" "^mTHP set by the kit per case (restored after): anon-64k madvise 64kB; never $larger; anon-thp madvise 2048kB$"; then
+	pass kit-spectrum-provenance
+else
+	fail kit-spectrum-provenance "$(grep '^mTHP' "$P.md"; python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["provenance"].get("mthp_set"))' "$P/runs.json")"
+fi
+"$KIT" plot "$P" >"$P.plots" 2>&1
+if png_ok "$P/spectrum-reg.png" && png_ok "$P/spectrum-segments.png" &&
+	png_ok "$P/spectrum-profile.png" && grep -q '"anon-4k" 0\.[0-9]* ' "$P/spectrum-profile.dat"; then
+	pass kit-spectrum-plots
+else
+	fail kit-spectrum-plots "$(cat "$P.plots")"
+fi
+# A case the engine refuses: a fio wrapper switches 64 KiB folios off
+# after the kit switched them on; the engine says what to write, the case
+# is FAILED, run exits 3, and the kit still puts back what it found.
+cat >"$SCRATCH/kit-fio-nomthp" <<EOF
+#!/bin/bash
+echo never >$THP/hugepages-64kB/enabled
+exec fio "\$@"
+EOF
+chmod +x "$SCRATCH/kit-fio-nomthp"
+R=$SCRATCH/kit-spectrum-refused
+rm -rf "$R"
+"$KIT" run spectrum --reps 1 --depth 8 --spectrum-folios 4k,64k --spectrum-series anon \
+	--fio "$SCRATCH/kit-fio-nomthp" --out "$R" >"$R.log" 2>&1
+rc=$?
+"$KIT" table "$R" >"$R.md" 2>&1
+if [ "$rc" = 3 ] && [ "$(mthp_now)" = "$MTHP_FOUND" ] &&
+	has "$R.md" '^| anon-64k | - | - | - | - | .* | FAILED 0/1 |$' '^| anon-4k | anon | per_page | 4k | 8 | ' \
+		'^FAILED: spectrum-anon-64k rep 1: fio exit [1-9][0-9]*: uring_folioreg: reg_folio=64k: .*hugepages-64kB/enabled'; then
+	pass kit-spectrum-refused-case
+else
+	fail kit-spectrum-refused-case "exit $rc: $(grep -m3 'anon-64k' "$R.md" | tr '\n' ' ')"
+fi
+rm -f "$SCRATCH/kit-fio-nomthp"

@@ -1382,8 +1382,8 @@ static void ufr_check_version(void)
 {
 	struct ufr_err err;
 
-	ufr_version_ok =
-		ufr_fio_version_ok(fio_version_string, UFR_FIO_VERSION, &err);
+	ufr_version_ok = !ufr_fio_version_check(fio_version_string,
+						UFR_FIO_VERSION, &err);
 	if (!ufr_version_ok)
 		fprintf(stderr, "%s\n", err.msg);
 }

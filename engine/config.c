@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <linux/magic.h>
 #include <linux/stat.h>
 
 #include "ufr_config.h"
@@ -190,21 +191,21 @@ static void thp_setting(const char *path, char out[16])
 		out[0] = '\0';
 }
 
+/* Whether a THP setting hands folios to a MADV_HUGEPAGE mapping; a
+ * per-size one may inherit the top-level setting @top. */
+static bool thp_on(const char *val, const char *top)
+{
+	if (!strcmp(val, "always") || !strcmp(val, "madvise"))
+		return true;
+	return top && !strcmp(val, "inherit") && thp_on(top, NULL);
+}
+
 bool ufr_thp_enabled(void)
 {
 	char val[16];
 
 	thp_setting(THP_SYSFS "/enabled", val);
-	return val[0] && strcmp(val, "never");
-}
-
-/* Whether a per-size setting hands folios to a MADV_HUGEPAGE mapping. */
-static bool mthp_on(const char *val, const char *top)
-{
-	if (!strcmp(val, "always") || !strcmp(val, "madvise"))
-		return true;
-	return !strcmp(val, "inherit") &&
-	       (!strcmp(top, "always") || !strcmp(top, "madvise"));
+	return thp_on(val, NULL);
 }
 
 int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
@@ -227,7 +228,7 @@ int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
 			err, -EOPNOTSUPP,
 			"reg_folio=%s: this kernel has no anonymous %zu KiB THP (%s is missing; multi-size THP came with Linux 6.8); use reg_folio=thp, 2m or 1g",
 			ufr_folio_name(folio), kb, path);
-	own_on = mthp_on(val, top);
+	own_on = thp_on(val, top);
 	if (!own_on)
 		fixlen += snprintf(fix, sizeof(fix), "echo madvise > %s", path);
 
@@ -242,7 +243,7 @@ int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/enabled", root, d->d_name);
 		thp_setting(path, other);
-		if (!mthp_on(other, top))
+		if (!thp_on(other, top))
 			continue;
 		if (fixlen < sizeof(fix))
 			fixlen += snprintf(fix + fixlen, sizeof(fix) - fixlen,
@@ -320,34 +321,11 @@ static int bad_folio(const struct ufr_config *c, const char *fix,
 			   ufr_strategy_name(c->strategy), fix);
 }
 
-#define UFR_HUGETLBFS_MAGIC 0x958458f6
-
-/*
- * The page size of the hugetlbfs mounted on @path (statfs f_bsize), or a
- * negative errno with one line when @path is no hugetlbfs mount.
- */
-static long hugetlbfs_page(const char *path, struct ufr_err *err)
-{
-	struct statfs st;
-
-	if (statfs(path, &st))
-		return ufr_err_set(
-			err, -errno,
-			"reg_hugetlbfs_path=%s: %s; give a directory on a mounted hugetlbfs (mount -t hugetlbfs -o pagesize=2M none DIR)",
-			path, strerror(errno));
-	if ((unsigned long)st.f_type != UFR_HUGETLBFS_MAGIC)
-		return ufr_err_set(
-			err, -EINVAL,
-			"reg_hugetlbfs_path=%s: not on a hugetlbfs mount; give a directory on one (mount -t hugetlbfs -o pagesize=2M none DIR)",
-			path);
-	return (long)st.f_bsize;
-}
-
 /* The folio a shared backing can serve, checked against reg_folio. */
 static int resolve_backing(struct ufr_config *c, struct ufr_err *err)
 {
-	const char *b = ufr_backing_name(c->backing);
 	bool hugetlb_strat = c->strategy == UFR_STRAT_HUGETLB_FAST;
+	struct statfs st;
 	long page;
 
 	if (c->backing != UFR_BACKING_HUGETLBFS && c->hugetlbfs_path)
@@ -362,7 +340,8 @@ static int resolve_backing(struct ufr_config *c, struct ufr_err *err)
 		return ufr_err_set(
 			err, -EINVAL,
 			"reg_backing=%s: reg_strategy=%s %s; use reg_strategy=per_page, coalesced or hugetlb_fast, or drop reg_backing",
-			b, ufr_strategy_name(c->strategy),
+			ufr_backing_name(c->backing),
+			ufr_strategy_name(c->strategy),
 			c->strategy == UFR_STRAT_AUTO ?
 				"chooses its memory itself" :
 				"runs on fio's memory");
@@ -382,9 +361,17 @@ static int resolve_backing(struct ufr_config *c, struct ufr_err *err)
 		return ufr_err_set(
 			err, -EINVAL,
 			"reg_backing=hugetlbfs: no directory to put the buffer file in; add reg_hugetlbfs_path=DIR, a directory on a mounted hugetlbfs (mount -t hugetlbfs -o pagesize=2M none DIR)");
-	page = hugetlbfs_page(c->hugetlbfs_path, err);
-	if (page < 0)
-		return (int)page;
+	if (statfs(c->hugetlbfs_path, &st))
+		return ufr_err_set(
+			err, -errno,
+			"reg_hugetlbfs_path=%s: %s; give a directory on a mounted hugetlbfs (mount -t hugetlbfs -o pagesize=2M none DIR)",
+			c->hugetlbfs_path, strerror(errno));
+	if ((unsigned long)st.f_type != HUGETLBFS_MAGIC)
+		return ufr_err_set(
+			err, -EINVAL,
+			"reg_hugetlbfs_path=%s: not on a hugetlbfs mount; give a directory on one (mount -t hugetlbfs -o pagesize=2M none DIR)",
+			c->hugetlbfs_path);
+	page = (long)st.f_bsize;
 	if (page != 2l << 20 && page != 1l << 30)
 		return ufr_err_set(
 			err, -EINVAL,

@@ -150,7 +150,7 @@ int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 			plan->seg.straddling++;
 	}
 	for (r = 0; r < plan->nr_regions; r++)
-		ufr_segments_add_range(&plan->seg, p->rules,
+		ufr_segments_add_range(&plan->seg, UFR_RULES_MULTI_FOLIO,
 				       plan->regions[r].off,
 				       plan->regions[r].len, p->folio_bytes,
 				       &last_folio);

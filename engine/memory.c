@@ -309,13 +309,6 @@ void ufr_backing_unmap(struct ufr_backing *b)
 	memset(b, 0, sizeof(*b));
 }
 
-int ufr_bufset_plan(struct ufr_bufset *s, const struct ufr_config *c,
-		    struct ufr_err *err)
-{
-	memset(s, 0, sizeof(*s));
-	return ufr_plan_for_config(c, &s->plan, err);
-}
-
 static int alloc_index(struct ufr_bufset *s, unsigned int nr_bufs,
 		       unsigned int nr_iov)
 {

@@ -615,7 +615,7 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	}
 	if (ufr_strategy_uses_fio_memory(c->strategy))
 		return 0;
-	return ufr_bufset_plan(&j->bufs, c, err);
+	return ufr_plan_for_config(c, &j->bufs.plan, err);
 }
 
 /* What fio's io_uring engine does with its own options, done here too. */

@@ -65,7 +65,6 @@ struct ufr_plan_params {
 	size_t buf_bytes; /* the job's largest block size */
 	size_t align; /* fio's mem_align: first buffer's offset */
 	size_t folio_bytes; /* 4 KiB, THP, 2 MiB or 1 GiB */
-	enum ufr_rules rules; /* the kernel's coalescing rules */
 };
 
 /* One registered buffer: a byte range of the backing memory. */
@@ -86,7 +85,8 @@ struct ufr_plan {
 	unsigned int nr_bufs;
 	struct ufr_plan_region *regions;
 	struct ufr_plan_buf *bufs;
-	/* what the kernel will build; straddling counts io_u buffers */
+	/* what a kernel of 6.10 on will build (inspection applies the
+	 * running kernel's rules); straddling counts io_u buffers */
 	struct ufr_segments seg;
 };
 
@@ -98,7 +98,7 @@ struct ufr_plan {
  */
 int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 		  struct ufr_err *err);
-/* The plan of a resolved config (the kernel's rules as of 6.10). */
+/* The plan of a resolved config. */
 int ufr_plan_for_config(const struct ufr_config *c, struct ufr_plan *plan,
 			struct ufr_err *err);
 void ufr_plan_free(struct ufr_plan *plan);

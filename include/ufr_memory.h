@@ -76,8 +76,9 @@ int ufr_numa_check_node(int node, struct ufr_err *err);
 
 /*
  * A job's I/O buffers: where each io_u's buffer is, and the regions that
- * get registered. Built in the order data flows: plan (engine-owned
- * strategies), memory, then the iovecs handed to the registrar.
+ * get registered. Built in the order data flows: the plan (engine-owned
+ * strategies: ufr_plan_for_config()), memory, then the iovecs handed to
+ * the registrar.
  */
 struct ufr_bufset {
 	struct ufr_plan plan;
@@ -92,8 +93,6 @@ struct ufr_bufset {
 	uint8_t *io_shift;
 };
 
-int ufr_bufset_plan(struct ufr_bufset *s, const struct ufr_config *c,
-		    struct ufr_err *err);
 /* Map the planned memory, at least @min_len bytes, and index it. */
 int ufr_bufset_map(struct ufr_bufset *s, const struct ufr_config *c,
 		   size_t min_len, struct ufr_err *err);

@@ -58,7 +58,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memcpy(v, data, size < sizeof(v) ? size : sizeof(v));
 	p.strategy = strategies[v[0] % 3];
-	p.rules = UFR_RULES_MULTI_FOLIO; /* what brute_bvecs counts */
 	p.folio_bytes = folios[(v[0] >> 2) % 4];
 	p.nr_bufs = v[1] % 64 + 1;
 	/* Up to 512 KiB, often a multiple of 512 as O_DIRECT wants. */
@@ -73,8 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(plan.backing_bytes % p.folio_bytes == 0);
 	for (i = 0; i < plan.nr_regions; i++) {
 		const struct ufr_plan_region *r = &plan.regions[i];
-		uint32_t n =
-			ufr_range_bvecs(p.rules, r->off, r->len, p.folio_bytes);
+		uint32_t n = ufr_range_bvecs(UFR_RULES_MULTI_FOLIO, r->off,
+					     r->len, p.folio_bytes);
 
 		CHECK(r->len > 0 && r->len <= UFR_MAX_REGION_BYTES);
 		CHECK(r->off + r->len <= plan.backing_bytes);

@@ -9,10 +9,12 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <linux/magic.h>
 #include <linux/stat.h>
 
 #include "ufr_config.h"
@@ -32,43 +34,55 @@ int ufr_err_set(struct ufr_err *err, int errnum, const char *fmt, ...)
 	return errnum;
 }
 
+static const char *const strategy_names[] = {
+	[UFR_STRAT_IOMEM] = "iomem",
+	[UFR_STRAT_NONE] = "none",
+	[UFR_STRAT_PER_PAGE] = "per_page",
+	[UFR_STRAT_COALESCED] = "coalesced",
+	[UFR_STRAT_HUGETLB_FAST] = "hugetlb_fast",
+	[UFR_STRAT_AUTO] = "auto",
+};
+
+static const char *const backing_names[] = {
+	[UFR_BACKING_ANON] = "anon",
+	[UFR_BACKING_MEMFD] = "memfd",
+	[UFR_BACKING_HUGETLBFS] = "hugetlbfs",
+};
+
+static const char *const folio_names[] = {
+	[UFR_FOLIO_DEFAULT] = "default", [UFR_FOLIO_4K] = "4k",
+	[UFR_FOLIO_THP] = "thp",	 [UFR_FOLIO_2M] = "2m",
+	[UFR_FOLIO_1G] = "1g",		 [UFR_FOLIO_16K] = "16k",
+	[UFR_FOLIO_32K] = "32k",	 [UFR_FOLIO_64K] = "64k",
+	[UFR_FOLIO_128K] = "128k",	 [UFR_FOLIO_256K] = "256k",
+	[UFR_FOLIO_512K] = "512k",	 [UFR_FOLIO_1M] = "1m",
+};
+
 const char *ufr_strategy_name(enum ufr_strategy s)
 {
-	static const char *const names[] = {
-		[UFR_STRAT_IOMEM] = "iomem",
-		[UFR_STRAT_NONE] = "none",
-		[UFR_STRAT_PER_PAGE] = "per_page",
-		[UFR_STRAT_COALESCED] = "coalesced",
-		[UFR_STRAT_HUGETLB_FAST] = "hugetlb_fast",
-		[UFR_STRAT_AUTO] = "auto",
-	};
+	return ufr_enum_name(strategy_names, s);
+}
 
-	return s <= UFR_STRAT_AUTO ? names[s] : "?";
+const char *ufr_folio_name(enum ufr_folio folio)
+{
+	return ufr_enum_name(folio_names, folio);
 }
 
 const char *ufr_backing_name(enum ufr_backing_kind kind)
 {
-	static const char *const names[] = {
-		[UFR_BACKING_ANON] = "anon",
-		[UFR_BACKING_MEMFD] = "memfd",
-		[UFR_BACKING_HUGETLBFS] = "hugetlbfs",
-	};
-
-	return kind <= UFR_BACKING_HUGETLBFS ? names[kind] : "?";
+	return ufr_enum_name(backing_names, kind);
 }
 
-bool ufr_fio_version_ok(const char *running, const char *built,
-			struct ufr_err *err)
+int ufr_fio_version_check(const char *running, const char *built,
+			  struct ufr_err *err)
 {
 	if (running && !strcmp(running, built))
-		return true;
-
-	ufr_err_set(
+		return 0;
+	return ufr_err_set(
 		err, -EINVAL,
 		"engine %s built for %s but loaded by %s; struct layouts differ, so it will not run. Rebuild it against this fio: make deps && make clean && make (Debian's fio), or make clean && make FIO_SRC=<source tree of %s>",
 		UFR_VERSION, built, running ? running : "an unknown fio",
 		running ? running : "this fio");
-	return false;
 }
 
 int ufr_dio_check(int fd, const char *name, const unsigned long long *bs,
@@ -102,31 +116,37 @@ int ufr_dio_check(int fd, const char *name, const unsigned long long *bs,
 	return 0;
 }
 
+bool ufr_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	bool ok = f && fgets(buf, len, f);
+
+	if (f)
+		fclose(f);
+	if (!ok)
+		buf[0] = '\0';
+	return ok;
+}
+
 int ufr_iopoll_check(int fd, const char *name, struct ufr_err *err)
 {
-	char path[96], val[8] = "";
+	char path[96], val[8];
 	struct stat st;
 	dev_t dev;
-	FILE *f;
 
 	if (fstat(fd, &st))
 		return 0;
 	dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
-	/* A partition's queue is its disk's, one directory up. */
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/io_poll",
 		 major(dev), minor(dev));
-	f = fopen(path, "re");
-	if (!f) {
+	/* A partition's queue is its disk's, one directory up. */
+	if (!ufr_read_line(path, val, sizeof(val))) {
 		snprintf(path, sizeof(path),
 			 "/sys/dev/block/%u:%u/../queue/io_poll", major(dev),
 			 minor(dev));
-		f = fopen(path, "re");
+		ufr_read_line(path, val, sizeof(val));
 	}
-	if (!f)
-		return 0;
-	if (!fgets(val, sizeof(val), f))
-		val[0] = '\0';
-	fclose(f);
+	/* Unreadable (""): hipri may work, the first I/O will tell. */
 	if (val[0] != '0')
 		return 0;
 	return ufr_err_set(
@@ -135,43 +155,19 @@ int ufr_iopoll_check(int fd, const char *name, struct ufr_err *err)
 		name, path);
 }
 
-const char *ufr_folio_name(enum ufr_folio folio)
-{
-	static const char *const names[] = {
-		[UFR_FOLIO_DEFAULT] = "default", [UFR_FOLIO_4K] = "4k",
-		[UFR_FOLIO_THP] = "thp",	 [UFR_FOLIO_2M] = "2m",
-		[UFR_FOLIO_1G] = "1g",		 [UFR_FOLIO_16K] = "16k",
-		[UFR_FOLIO_32K] = "32k",	 [UFR_FOLIO_64K] = "64k",
-		[UFR_FOLIO_128K] = "128k",	 [UFR_FOLIO_256K] = "256k",
-		[UFR_FOLIO_512K] = "512k",	 [UFR_FOLIO_1M] = "1m",
-	};
-
-	return folio <= UFR_FOLIO_1M ? names[folio] : "?";
-}
-
-static size_t thp_bytes(void)
-{
-	static size_t cached;
-	unsigned long v = 0;
-	FILE *f;
-
-	if (cached)
-		return cached;
-	f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
-	if (f) {
-		if (fscanf(f, "%lu", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	cached = v ? v : 2u << 20;
-	return cached;
-}
+#define THP_SYSFS "/sys/kernel/mm/transparent_hugepage"
 
 size_t ufr_folio_bytes(enum ufr_folio folio)
 {
+	static size_t pmd_bytes;
+	char buf[32];
+
 	switch (folio) {
 	case UFR_FOLIO_THP:
-		return thp_bytes();
+		if (!pmd_bytes && ufr_read_line(THP_SYSFS "/hpage_pmd_size",
+						buf, sizeof(buf)))
+			pmd_bytes = strtoul(buf, NULL, 10);
+		return pmd_bytes ? pmd_bytes : 2u << 20;
 	case UFR_FOLIO_2M:
 		return 2u << 20;
 	case UFR_FOLIO_1G:
@@ -183,43 +179,33 @@ size_t ufr_folio_bytes(enum ufr_folio folio)
 	}
 }
 
-#define THP_SYSFS "/sys/kernel/mm/transparent_hugepage"
-
 /* The bracketed word of a THP "enabled" file, or "" when unreadable. */
-static void thp_setting(const char *path, char *out, size_t len)
+static void thp_setting(const char *path, char out[16])
 {
-	char buf[128] = "", *a, *b;
-	FILE *f = fopen(path, "re");
+	char buf[128];
+	const char *a;
 
-	out[0] = '\0';
-	if (!f)
-		return;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
+	ufr_read_line(path, buf, sizeof(buf));
 	a = strchr(buf, '[');
-	b = a ? strchr(a, ']') : NULL;
-	if (a && b && (size_t)(b - a) < len) {
-		memcpy(out, a + 1, b - a - 1);
-		out[b - a - 1] = '\0';
-	}
+	if (!a || sscanf(a, "[%15[^]]", out) != 1)
+		out[0] = '\0';
+}
+
+/* Whether a THP setting hands folios to a MADV_HUGEPAGE mapping; a
+ * per-size one may inherit the top-level setting @top. */
+static bool thp_on(const char *val, const char *top)
+{
+	if (!strcmp(val, "always") || !strcmp(val, "madvise"))
+		return true;
+	return top && !strcmp(val, "inherit") && thp_on(top, NULL);
 }
 
 bool ufr_thp_enabled(void)
 {
 	char val[16];
 
-	thp_setting(THP_SYSFS "/enabled", val, sizeof(val));
-	return val[0] && strcmp(val, "never");
-}
-
-/* Whether a per-size setting hands folios to a MADV_HUGEPAGE mapping. */
-static bool mthp_on(const char *val, const char *top)
-{
-	if (!strcmp(val, "always") || !strcmp(val, "madvise"))
-		return true;
-	return !strcmp(val, "inherit") &&
-	       (!strcmp(top, "always") || !strcmp(top, "madvise"));
+	thp_setting(THP_SYSFS "/enabled", val);
+	return thp_on(val, NULL);
 }
 
 int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
@@ -234,15 +220,15 @@ int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
 	if (!root)
 		root = THP_SYSFS;
 	snprintf(path, sizeof(path), "%s/enabled", root);
-	thp_setting(path, top, sizeof(top));
+	thp_setting(path, top);
 	snprintf(path, sizeof(path), "%s/hugepages-%zukB/enabled", root, kb);
-	thp_setting(path, val, sizeof(val));
+	thp_setting(path, val);
 	if (!val[0])
 		return ufr_err_set(
 			err, -EOPNOTSUPP,
 			"reg_folio=%s: this kernel has no anonymous %zu KiB THP (%s is missing; multi-size THP came with Linux 6.8); use reg_folio=thp, 2m or 1g",
 			ufr_folio_name(folio), kb, path);
-	own_on = mthp_on(val, top);
+	own_on = thp_on(val, top);
 	if (!own_on)
 		fixlen += snprintf(fix, sizeof(fix), "echo madvise > %s", path);
 
@@ -256,8 +242,8 @@ int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
 		    okb <= kb)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/enabled", root, d->d_name);
-		thp_setting(path, other, sizeof(other));
-		if (!mthp_on(other, top))
+		thp_setting(path, other);
+		if (!thp_on(other, top))
 			continue;
 		if (fixlen < sizeof(fix))
 			fixlen += snprintf(fix + fixlen, sizeof(fix) - fixlen,
@@ -286,24 +272,21 @@ int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
 		fix);
 }
 
-/* Hugetlb pages of the folio size that hugetlb_fast would need, or the
- * negative errno of a plan that cannot be made. */
+/* Hugetlb pages of @folio that hugetlb_fast would need, or the negative
+ * errno of a plan that cannot be made. */
 static long hugetlb_fast_need(const struct ufr_config *c, enum ufr_folio folio)
 {
-	struct ufr_plan_params p = {
-		.strategy = UFR_STRAT_HUGETLB_FAST,
-		.nr_bufs = c->nr_bufs,
-		.buf_bytes = c->buf_bytes,
-		.align = c->align,
-		.folio_bytes = ufr_folio_bytes(folio),
-	};
+	struct ufr_config fast = *c;
 	struct ufr_plan plan;
 	struct ufr_err err;
-	long need = ufr_plan_make(&p, &plan, &err);
+	long need;
 
+	fast.strategy = UFR_STRAT_HUGETLB_FAST;
+	fast.folio = folio;
+	need = ufr_plan_for_config(&fast, &plan, &err);
 	if (need)
 		return need;
-	need = plan.backing_bytes / p.folio_bytes;
+	need = plan.backing_bytes / ufr_folio_bytes(folio);
 	ufr_plan_free(&plan);
 	return need;
 }
@@ -338,34 +321,11 @@ static int bad_folio(const struct ufr_config *c, const char *fix,
 			   ufr_strategy_name(c->strategy), fix);
 }
 
-#define UFR_HUGETLBFS_MAGIC 0x958458f6
-
-/*
- * The page size of the hugetlbfs mounted on @path (statfs f_bsize), or a
- * negative errno with one line when @path is no hugetlbfs mount.
- */
-static long hugetlbfs_page(const char *path, struct ufr_err *err)
-{
-	struct statfs st;
-
-	if (statfs(path, &st))
-		return ufr_err_set(
-			err, -errno,
-			"reg_hugetlbfs_path=%s: %s; give a directory on a mounted hugetlbfs (mount -t hugetlbfs -o pagesize=2M none DIR)",
-			path, strerror(errno));
-	if ((unsigned long)st.f_type != UFR_HUGETLBFS_MAGIC)
-		return ufr_err_set(
-			err, -EINVAL,
-			"reg_hugetlbfs_path=%s: not on a hugetlbfs mount; give a directory on one (mount -t hugetlbfs -o pagesize=2M none DIR)",
-			path);
-	return (long)st.f_bsize;
-}
-
 /* The folio a shared backing can serve, checked against reg_folio. */
 static int resolve_backing(struct ufr_config *c, struct ufr_err *err)
 {
-	const char *b = ufr_backing_name(c->backing);
 	bool hugetlb_strat = c->strategy == UFR_STRAT_HUGETLB_FAST;
+	struct statfs st;
 	long page;
 
 	if (c->backing != UFR_BACKING_HUGETLBFS && c->hugetlbfs_path)
@@ -380,7 +340,8 @@ static int resolve_backing(struct ufr_config *c, struct ufr_err *err)
 		return ufr_err_set(
 			err, -EINVAL,
 			"reg_backing=%s: reg_strategy=%s %s; use reg_strategy=per_page, coalesced or hugetlb_fast, or drop reg_backing",
-			b, ufr_strategy_name(c->strategy),
+			ufr_backing_name(c->backing),
+			ufr_strategy_name(c->strategy),
 			c->strategy == UFR_STRAT_AUTO ?
 				"chooses its memory itself" :
 				"runs on fio's memory");
@@ -400,9 +361,17 @@ static int resolve_backing(struct ufr_config *c, struct ufr_err *err)
 		return ufr_err_set(
 			err, -EINVAL,
 			"reg_backing=hugetlbfs: no directory to put the buffer file in; add reg_hugetlbfs_path=DIR, a directory on a mounted hugetlbfs (mount -t hugetlbfs -o pagesize=2M none DIR)");
-	page = hugetlbfs_page(c->hugetlbfs_path, err);
-	if (page < 0)
-		return (int)page;
+	if (statfs(c->hugetlbfs_path, &st))
+		return ufr_err_set(
+			err, -errno,
+			"reg_hugetlbfs_path=%s: %s; give a directory on a mounted hugetlbfs (mount -t hugetlbfs -o pagesize=2M none DIR)",
+			c->hugetlbfs_path, strerror(errno));
+	if ((unsigned long)st.f_type != HUGETLBFS_MAGIC)
+		return ufr_err_set(
+			err, -EINVAL,
+			"reg_hugetlbfs_path=%s: not on a hugetlbfs mount; give a directory on one (mount -t hugetlbfs -o pagesize=2M none DIR)",
+			c->hugetlbfs_path);
+	page = (long)st.f_bsize;
 	if (page != 2l << 20 && page != 1l << 30)
 		return ufr_err_set(
 			err, -EINVAL,

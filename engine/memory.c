@@ -16,6 +16,9 @@
 
 #include "ufr_memory.h"
 
+_Static_assert(UFR_MAX_NODES <= 8 * sizeof(unsigned long),
+	       "reg_numa_node's mbind() mask is one unsigned long");
+
 int ufr_prefault(void *addr, size_t len, bool may_touch)
 {
 	uintptr_t start = (uintptr_t)addr & ~(uintptr_t)4095;
@@ -35,266 +38,15 @@ int ufr_prefault(void *addr, size_t len, bool may_touch)
 	return 0;
 }
 
-/* The option that asked for these pages, for messages. */
-static const char *hugetlb_option(size_t page)
-{
-	return page == (1u << 30) ? "reg_folio=1g" : "reg_folio=2m";
-}
-
-static int map_hugetlb(struct ufr_backing *b, size_t len, size_t page,
-		       struct ufr_err *err)
-{
-	const char *what = hugetlb_option(page);
-	int shift = __builtin_ctzl(page);
-	unsigned long need = len / page;
-
-	/* Say how many are missing before the kernel just says ENOMEM. */
-	if (ufr_hugetlb_available(page) < (long)need)
-		return ufr_hugetlb_shortage(err, what, page, need);
-	b->map = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
-			      (shift << MAP_HUGE_SHIFT),
-		      -1, 0);
-	if (b->map == MAP_FAILED) {
-		b->map = NULL;
-		/* Taken by someone else between the check and the map. */
-		if (errno == ENOMEM)
-			return ufr_hugetlb_shortage(err, what, page, need);
-		return ufr_err_set(
-			err, -errno,
-			"reg_folio: mmap of %zu bytes of %zu KiB hugetlb pages failed: %s",
-			len, page >> 10, strerror(errno));
-	}
-	b->map_len = len;
-	b->addr = b->map;
-	return 0;
-}
-
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 4u
-#endif
-#define UFR_MFD_HUGE_SHIFT 26
-
-/* A file for a shared backing: a memfd, or an unlinked hugetlbfs file. */
-static int backing_file(enum ufr_backing_kind kind, const char *dir,
-			size_t page, bool hugetlb, struct ufr_err *err)
-{
-	unsigned int flags = MFD_CLOEXEC;
-	char path[4096];
-	int fd;
-
-	if (kind == UFR_BACKING_MEMFD) {
-		if (hugetlb)
-			flags |= MFD_HUGETLB |
-				 (__builtin_ctzl(page) << UFR_MFD_HUGE_SHIFT);
-		fd = memfd_create("uring_folioreg", flags);
-		if (fd < 0)
-			return ufr_err_set(
-				err, -errno,
-				"reg_backing=memfd: memfd_create%s failed: %s; %s",
-				hugetlb ? " with MFD_HUGETLB" : "",
-				strerror(errno),
-				hugetlb ?
-					"this kernel may lack hugetlb memfds; use reg_backing=hugetlbfs or anon" :
-					"use reg_backing=anon");
-		return fd;
-	}
-	if (snprintf(path, sizeof(path), "%s/uring_folioreg.XXXXXX", dir) >=
-	    (int)sizeof(path))
-		return ufr_err_set(
-			err, -ENAMETOOLONG,
-			"reg_hugetlbfs_path=%s: too long; use a shorter path",
-			dir);
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd < 0)
-		return ufr_err_set(
-			err, -errno,
-			"reg_hugetlbfs_path=%s: creating the buffer file failed: %s; give a directory on a hugetlbfs this job may write",
-			dir, strerror(errno));
-	/* Nothing to leak: the file lives as long as its mapping. */
-	unlink(path);
-	return fd;
-}
-
-static int map_shared(struct ufr_backing *b, size_t len, size_t page,
-		      enum ufr_backing_kind kind, const char *dir,
-		      struct ufr_err *err)
-{
-	const char *name = ufr_backing_name(kind);
-	bool hugetlb = page > 4096;
-	unsigned long need = len / page;
-	int fd, e;
-
-	if (hugetlb && ufr_hugetlb_available(page) < (long)need)
-		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
-					    need);
-	fd = backing_file(kind, dir, page, hugetlb, err);
-	if (fd < 0)
-		return fd;
-	if (ftruncate(fd, (off_t)len)) {
-		e = errno;
-		close(fd);
-		return ufr_err_set(
-			err, -e,
-			"reg_backing=%s: sizing the buffer file to %zu bytes failed: %s; lower iodepth or bs",
-			name, len, strerror(e));
-	}
-	b->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	e = errno;
-	close(fd);
-	if (b->map == MAP_FAILED) {
-		b->map = NULL;
-		/* Shared hugetlb mappings reserve their pages here. */
-		if (hugetlb && e == ENOMEM)
-			return ufr_hugetlb_shortage(err, hugetlb_option(page),
-						    page, need);
-		return ufr_err_set(
-			err, -e,
-			"reg_backing=%s: mmap of %zu bytes failed: %s; lower iodepth or bs, or use reg_backing=anon",
-			name, len, strerror(e));
-	}
-	b->map_len = len;
-	b->addr = b->map;
-	if ((uintptr_t)b->addr & (page - 1)) {
-		ufr_backing_unmap(b);
-		return ufr_err_set(
-			err, -EINVAL,
-			"reg_backing=%s: the kernel mapped the buffer file off a %zu KiB boundary; use reg_backing=anon",
-			name, page >> 10);
-	}
-	/* 4 KiB pages were asked for; shmem THP would change that. */
-	if (!hugetlb)
-		madvise(b->addr, len, MADV_NOHUGEPAGE);
-	return 0;
-}
-
-static int map_anon(struct ufr_backing *b, size_t len, size_t align, int advice,
-		    struct ufr_err *err)
-{
-	uintptr_t start;
-
-	/* Over-map so a folio-aligned range of len fits inside. */
-	b->map_len = len + (align > 4096 ? align : 0);
-	b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (b->map == MAP_FAILED) {
-		b->map = NULL;
-		return ufr_err_set(
-			err, -errno,
-			"buffer memory: mmap of %zu bytes failed: %s; lower iodepth or bs",
-			len, strerror(errno));
-	}
-	start = ((uintptr_t)b->map + align - 1) & ~(uintptr_t)(align - 1);
-	b->addr = (void *)start;
-	/* Before the first touch, or faults pick the folio size alone. */
-	madvise(b->addr, len, advice);
-	return 0;
-}
-
-/*
- * Faulting in hugetlb pages failed after the mapping succeeded. Either
- * another process took the pages since we looked, or something keeps
- * this job from free ones: a hugetlb cgroup limit, or a NUMA binding to a
- * node without them. Say which it can be.
- */
-static int hugetlb_fault_failed(struct ufr_err *err, int numa_node, size_t page,
-				unsigned long need)
-{
-	long free = ufr_hugetlb_count(page, "free_hugepages");
-
-	if (numa_node >= 0)
-		return ufr_err_set(
-			err, -ENOMEM,
-			"reg_numa_node=%d: node %d has fewer than %lu free hugetlb pages of %zu KiB; reserve them there: echo %lu > /sys/devices/system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages",
-			numa_node, numa_node, need, page >> 10, need, numa_node,
-			page >> 10);
-	if (ufr_hugetlb_available(page) < (long)need)
-		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
-					    need);
-	return ufr_err_set(
-		err, -ENOMEM,
-		"%s: faulting in %lu hugetlb pages of %zu KiB failed although %ld are free: a hugetlb cgroup limit keeps them from this job; raise it (hugetlb.%s.limit_in_bytes or hugetlb.%s.max of the job's cgroup)",
-		hugetlb_option(page), need, page >> 10, free,
-		page >> 30 ? "1GB" : "2MB", page >> 30 ? "1GB" : "2MB");
-}
-
-int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
-		    int numa_node, enum ufr_backing_kind kind, const char *dir,
-		    struct ufr_err *err)
-{
-	size_t fbytes = ufr_folio_bytes(folio);
-	int hugetlb = folio == UFR_FOLIO_2M || folio == UFR_FOLIO_1G;
-	int ret;
-
-	memset(b, 0, sizeof(*b));
-	len = (len + fbytes - 1) / fbytes * fbytes;
-	if (folio == UFR_FOLIO_THP && !ufr_thp_enabled())
-		return ufr_err_set(
-			err, -EOPNOTSUPP,
-			"reg_folio=thp: transparent hugepages are off (/sys/kernel/mm/transparent_hugepage/enabled is never); enable them: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");
-
-	if (kind != UFR_BACKING_ANON)
-		ret = map_shared(b, len, fbytes, kind, dir, err);
-	else if (hugetlb)
-		ret = map_hugetlb(b, len, fbytes, err);
-	else
-		ret = map_anon(b, len, fbytes,
-			       ufr_folio_is_thp(folio) ? MADV_HUGEPAGE :
-							 MADV_NOHUGEPAGE,
-			       err);
-	if (ret)
-		return ret;
-	b->len = len;
-
-	if (numa_node >= 0) {
-		ret = ufr_numa_bind(b->addr, len, numa_node, err);
-		if (ret)
-			goto fail;
-	}
-	/* Hugetlb must not be touched by hand: a missing page is SIGBUS. */
-	ret = ufr_prefault(b->addr, b->len, !hugetlb);
-	if (ret && hugetlb) {
-		/* Give the pages back first, so the pool reads as it is. */
-		ufr_backing_unmap(b);
-		return hugetlb_fault_failed(err, numa_node, fbytes,
-					    len / fbytes);
-	}
-	if (ret) {
-		ret = ufr_err_set(
-			err, ret,
-			"buffer memory: faulting in %zu bytes failed: %s", len,
-			strerror(-ret));
-		goto fail;
-	}
-	return 0;
-fail:
-	ufr_backing_unmap(b);
-	return ret;
-}
-
-void ufr_backing_unmap(struct ufr_backing *b)
-{
-	if (b->map)
-		munmap(b->map, b->map_len);
-	memset(b, 0, sizeof(*b));
-}
-
 long ufr_hugetlb_count(size_t page_bytes, const char *counter)
 {
-	char path[128];
-	long val = -1;
-	FILE *f;
+	char path[128], val[32];
 
 	snprintf(path, sizeof(path),
 		 "/sys/kernel/mm/hugepages/hugepages-%zukB/%s",
 		 page_bytes >> 10, counter);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &val) != 1)
-		val = -1;
-	fclose(f);
-	return val;
+	return ufr_read_line(path, val, sizeof(val)) ? strtol(val, NULL, 10) :
+						       -1;
 }
 
 long ufr_hugetlb_available(size_t page_bytes)
@@ -337,6 +89,12 @@ int ufr_hugetlb_shortage(struct ufr_err *err, const char *what,
 		page_bytes >> 10);
 }
 
+/* The option that asked for these pages, for messages. */
+static const char *hugetlb_option(size_t page)
+{
+	return page == (1u << 30) ? "reg_folio=1g" : "reg_folio=2m";
+}
+
 int ufr_numa_check_node(int node, struct ufr_err *err)
 {
 	long long free;
@@ -355,65 +113,200 @@ int ufr_numa_check_node(int node, struct ufr_err *err)
 	return 0;
 }
 
-int ufr_numa_bind(void *addr, size_t len, int node, struct ufr_err *err)
+/* The file of a shared backing, @len bytes: a memfd, or an unlinked
+ * hugetlbfs file in @dir. */
+static int backing_file(enum ufr_backing_kind kind, const char *dir, size_t len,
+			size_t page, bool hugetlb, struct ufr_err *err)
 {
-	struct bitmask *mask = numa_allocate_nodemask();
-	long ret;
+	unsigned int flags = MFD_CLOEXEC;
+	char path[4096];
+	int fd, e;
 
-	if (!mask)
-		return ufr_err_set(err, -ENOMEM,
-				   "reg_numa_node: out of memory");
-	numa_bitmask_setbit(mask, node);
-	ret = mbind(addr, len, MPOL_BIND, mask->maskp, mask->size + 1, 0);
-	numa_free_nodemask(mask);
-	if (ret)
-		return ufr_err_set(
-			err, -errno,
-			"reg_numa_node=%d: binding the buffer memory failed: %s",
-			node, strerror(errno));
-	return 0;
-}
-
-/* The 4 KiB pages of [addr, addr + len) on each node: move_pages(2) in
- * query mode. */
-static int numa_pages_by_node(void *addr, size_t len,
-			      uint64_t pages[UFR_MAX_NODES])
-{
-	enum { BATCH = 4096 };
-	void *ptrs[BATCH];
-	int status[BATCH];
-	size_t done = 0, n, i;
-
-	memset(pages, 0, UFR_MAX_NODES * sizeof(*pages));
-	while (done < len / 4096) {
-		n = len / 4096 - done;
-		if (n > BATCH)
-			n = BATCH;
-		for (i = 0; i < n; i++)
-			ptrs[i] = (char *)addr + (done + i) * 4096;
-		if (move_pages(0, n, ptrs, NULL, status, 0))
-			return -errno;
-		for (i = 0; i < n; i++)
-			if (status[i] >= 0 && status[i] < UFR_MAX_NODES)
-				pages[status[i]]++;
-		done += n;
+	if (kind == UFR_BACKING_MEMFD) {
+		if (hugetlb)
+			/* The size as mmap's MAP_HUGE_* encode it. */
+			flags |= MFD_HUGETLB |
+				 (__builtin_ctzl(page) << MAP_HUGE_SHIFT);
+		fd = memfd_create("uring_folioreg", flags);
+		if (fd < 0)
+			return ufr_err_set(
+				err, -errno,
+				"reg_backing=memfd: memfd_create%s failed: %s; %s",
+				hugetlb ? " with MFD_HUGETLB" : "",
+				strerror(errno),
+				hugetlb ?
+					"this kernel may lack hugetlb memfds; use reg_backing=hugetlbfs or anon" :
+					"use reg_backing=anon");
+	} else {
+		if (snprintf(path, sizeof(path), "%s/uring_folioreg.XXXXXX",
+			     dir) >= (int)sizeof(path))
+			return ufr_err_set(
+				err, -ENAMETOOLONG,
+				"reg_hugetlbfs_path=%s: too long; use a shorter path",
+				dir);
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd < 0)
+			return ufr_err_set(
+				err, -errno,
+				"reg_hugetlbfs_path=%s: creating the buffer file failed: %s; give a directory on a hugetlbfs this job may write",
+				dir, strerror(errno));
+		/* Nothing to leak: the file lives as long as its mapping. */
+		unlink(path);
 	}
-	return 0;
+	if (!ftruncate(fd, (off_t)len))
+		return fd;
+	e = errno;
+	close(fd);
+	return ufr_err_set(
+		err, -e,
+		"reg_backing=%s: sizing the buffer file to %zu bytes failed: %s; lower iodepth or bs",
+		ufr_backing_name(kind), len, strerror(e));
 }
 
-int ufr_bufset_plan(struct ufr_bufset *s, const struct ufr_config *c,
+/*
+ * Map @len bytes on folios of @page: a shared file (@fd >= 0), anonymous
+ * hugetlb pages, or anonymous memory over-mapped so that a folio-aligned
+ * range of @len fits inside.
+ */
+static int map_memory(struct ufr_backing *b, size_t len, size_t page,
+		      bool hugetlb, enum ufr_backing_kind kind, int fd,
+		      struct ufr_err *err)
+{
+	int flags = fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
+	int e;
+
+	b->map_len = len;
+	if (fd < 0 && hugetlb)
+		flags |= MAP_HUGETLB | __builtin_ctzl(page) << MAP_HUGE_SHIFT;
+	else if (fd < 0 && page > 4096)
+		b->map_len += page;
+	b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE, flags, fd, 0);
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (b->map != MAP_FAILED) {
+		b->addr = (void *)(((uintptr_t)b->map + page - 1) &
+				   ~(uintptr_t)(page - 1));
+		b->len = len;
+		return 0;
+	}
+	b->map = NULL;
+	/* Taken by someone else since they were counted; a shared hugetlb
+	 * mapping reserves its pages here. */
+	if (hugetlb && e == ENOMEM)
+		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
+					    len / page);
+	if (fd >= 0)
+		return ufr_err_set(
+			err, -e,
+			"reg_backing=%s: mmap of %zu bytes failed: %s; lower iodepth or bs, or use reg_backing=anon",
+			ufr_backing_name(kind), len, strerror(e));
+	if (hugetlb)
+		return ufr_err_set(
+			err, -e,
+			"reg_folio: mmap of %zu bytes of %zu KiB hugetlb pages failed: %s",
+			len, page >> 10, strerror(e));
+	return ufr_err_set(
+		err, -e,
+		"buffer memory: mmap of %zu bytes failed: %s; lower iodepth or bs",
+		len, strerror(e));
+}
+
+/*
+ * Faulting in hugetlb pages failed after the mapping succeeded. Either
+ * another process took the pages since we looked, or something keeps
+ * this job from free ones: a hugetlb cgroup limit, or a NUMA binding to a
+ * node without them. Say which it can be.
+ */
+static int hugetlb_fault_failed(struct ufr_err *err, int numa_node, size_t page,
+				unsigned long need)
+{
+	long free = ufr_hugetlb_count(page, "free_hugepages");
+
+	if (numa_node >= 0)
+		return ufr_err_set(
+			err, -ENOMEM,
+			"reg_numa_node=%d: node %d has fewer than %lu free hugetlb pages of %zu KiB; reserve them there: echo %lu > /sys/devices/system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages",
+			numa_node, numa_node, need, page >> 10, need, numa_node,
+			page >> 10);
+	if (ufr_hugetlb_available(page) < (long)need)
+		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
+					    need);
+	return ufr_err_set(
+		err, -ENOMEM,
+		"%s: faulting in %lu hugetlb pages of %zu KiB failed although %ld are free: a hugetlb cgroup limit keeps them from this job; raise it (hugetlb.%s.limit_in_bytes or hugetlb.%s.max of the job's cgroup)",
+		hugetlb_option(page), need, page >> 10, free,
+		page >> 30 ? "1GB" : "2MB", page >> 30 ? "1GB" : "2MB");
+}
+
+int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
+		    int numa_node, enum ufr_backing_kind kind, const char *dir,
 		    struct ufr_err *err)
 {
-	struct ufr_plan_params p = {
-		.strategy = c->strategy,
-		.nr_bufs = c->nr_bufs,
-		.buf_bytes = c->buf_bytes,
-		.align = c->align,
-		.folio_bytes = ufr_folio_bytes(c->folio),
-	};
+	size_t page = ufr_folio_bytes(folio);
+	bool hugetlb = folio == UFR_FOLIO_2M || folio == UFR_FOLIO_1G;
+	unsigned long nodes = numa_node >= 0 ? 1ul << numa_node : 0;
+	int fd = -1, ret;
 
-	memset(s, 0, sizeof(*s));
-	return ufr_plan_make(&p, &s->plan, err);
+	memset(b, 0, sizeof(*b));
+	len = (len + page - 1) / page * page;
+	if (folio == UFR_FOLIO_THP && !ufr_thp_enabled())
+		return ufr_err_set(
+			err, -EOPNOTSUPP,
+			"reg_folio=thp: transparent hugepages are off (/sys/kernel/mm/transparent_hugepage/enabled is never); enable them: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");
+	/* Say how many are missing before the kernel just says ENOMEM. */
+	if (hugetlb && ufr_hugetlb_available(page) < (long)(len / page))
+		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
+					    len / page);
+	if (kind != UFR_BACKING_ANON) {
+		fd = backing_file(kind, dir, len, page, hugetlb, err);
+		if (fd < 0)
+			return fd;
+	}
+	ret = map_memory(b, len, page, hugetlb, kind, fd, err);
+	if (ret)
+		return ret;
+	/* Before the first touch, or faults pick the folio size alone (and
+	 * shmem THP would change the 4 KiB pages a memfd was asked for). */
+	if (!hugetlb)
+		madvise(b->addr, len,
+			ufr_folio_is_thp(folio) ? MADV_HUGEPAGE :
+						  MADV_NOHUGEPAGE);
+	/* Bound before it is faulted in; ufr_numa_check_node() kept the
+	 * node below UFR_MAX_NODES, within the bits of @nodes. */
+	if (numa_node >= 0 &&
+	    mbind(b->addr, len, MPOL_BIND, &nodes, UFR_MAX_NODES + 1, 0)) {
+		ret = ufr_err_set(
+			err, -errno,
+			"reg_numa_node=%d: binding the buffer memory failed: %s",
+			numa_node, strerror(errno));
+		goto fail;
+	}
+	/* Hugetlb must not be touched by hand: a missing page is SIGBUS. */
+	ret = ufr_prefault(b->addr, len, !hugetlb);
+	if (ret && hugetlb) {
+		/* Give the pages back first, so the pool reads as it is. */
+		ufr_backing_unmap(b);
+		return hugetlb_fault_failed(err, numa_node, page, len / page);
+	}
+	if (ret) {
+		ret = ufr_err_set(
+			err, ret,
+			"buffer memory: faulting in %zu bytes failed: %s", len,
+			strerror(-ret));
+		goto fail;
+	}
+	return 0;
+fail:
+	ufr_backing_unmap(b);
+	return ret;
+}
+
+void ufr_backing_unmap(struct ufr_backing *b)
+{
+	if (b->map)
+		munmap(b->map, b->map_len);
+	memset(b, 0, sizeof(*b));
 }
 
 static int alloc_index(struct ufr_bufset *s, unsigned int nr_bufs,
@@ -473,21 +366,26 @@ int ufr_bufset_from_bufs(struct ufr_bufset *s, void *const *bufs,
 int ufr_bufset_pages_by_node(const struct ufr_bufset *s,
 			     uint64_t pages[UFR_MAX_NODES])
 {
-	uint64_t part[UFR_MAX_NODES];
-	unsigned int i, k;
-	int ret;
+	enum { BATCH = 4096 };
+	void *ptrs[BATCH];
+	int status[BATCH];
+	unsigned int i, n, k;
+	uintptr_t a, end;
 
 	memset(pages, 0, UFR_MAX_NODES * sizeof(*pages));
 	for (i = 0; i < s->nr_iov; i++) {
-		uintptr_t a = (uintptr_t)s->iov[i].iov_base & ~4095ul;
-		uintptr_t e = (uintptr_t)s->iov[i].iov_base + s->iov[i].iov_len;
-
-		ret = numa_pages_by_node((void *)a, (e - a + 4095) & ~4095ul,
-					 part);
-		if (ret)
-			return ret;
-		for (k = 0; k < UFR_MAX_NODES; k++)
-			pages[k] += part[k];
+		a = (uintptr_t)s->iov[i].iov_base & ~4095ul;
+		end = (uintptr_t)s->iov[i].iov_base + s->iov[i].iov_len;
+		/* move_pages(2) in query mode: each page's node. */
+		for (; a < end; a += (uintptr_t)n * 4096) {
+			for (n = 0; n < BATCH && a + n * 4096ul < end; n++)
+				ptrs[n] = (void *)(a + n * 4096ul);
+			if (move_pages(0, n, ptrs, NULL, status, 0))
+				return -errno;
+			for (k = 0; k < n; k++)
+				if (status[k] >= 0 && status[k] < UFR_MAX_NODES)
+					pages[status[k]]++;
+		}
 	}
 	return 0;
 }

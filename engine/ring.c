@@ -23,43 +23,32 @@ static const unsigned int sqpoll_candidates[] = {
 	0,
 };
 
-static int try_setup(struct ufr_ring *r, const struct ufr_ring_opts *o,
-		     unsigned int extra)
-{
-	struct io_uring_params p;
-
-	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_CQSIZE | extra;
-	p.cq_entries = 2 * o->depth;
-	if (o->iopoll)
-		p.flags |= IORING_SETUP_IOPOLL;
-	if (o->sqpoll) {
-		p.flags |= IORING_SETUP_SQPOLL;
-		if (o->sqpoll_cpu >= 0) {
-			p.flags |= IORING_SETUP_SQ_AFF;
-			p.sq_thread_cpu = o->sqpoll_cpu;
-		}
-	}
-	r->setup_flags = p.flags;
-	return io_uring_queue_init_params(o->depth, &r->ring, &p);
-}
-
 int ufr_ring_init(struct ufr_ring *r, const struct ufr_ring_opts *o,
 		  struct ufr_err *err)
 {
 	const unsigned int *cand = o->sqpoll ? sqpoll_candidates :
 					       setup_candidates;
-	size_t n = o->sqpoll ? sizeof(sqpoll_candidates) / sizeof(*cand) :
-			       sizeof(setup_candidates) / sizeof(*cand);
+	size_t n = o->sqpoll ? UFR_ARRAY_SIZE(sqpoll_candidates) :
+			       UFR_ARRAY_SIZE(setup_candidates);
+	struct io_uring_params p;
 	int ret = -EINVAL;
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
 	r->sqpoll = o->sqpoll;
-	for (i = 0; i < n; i++) {
-		ret = try_setup(r, o, cand[i]);
-		if (ret != -EINVAL)
-			break;
+	for (i = 0; i < n && ret == -EINVAL; i++) {
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_CQSIZE | cand[i] |
+			  (o->iopoll ? IORING_SETUP_IOPOLL : 0);
+		p.cq_entries = 2 * o->depth;
+		if (o->sqpoll)
+			p.flags |= IORING_SETUP_SQPOLL;
+		if (o->sqpoll && o->sqpoll_cpu >= 0) {
+			p.flags |= IORING_SETUP_SQ_AFF;
+			p.sq_thread_cpu = o->sqpoll_cpu;
+		}
+		r->setup_flags = p.flags;
+		ret = io_uring_queue_init_params(o->depth, &r->ring, &p);
 	}
 	if (ret == -EPERM)
 		return ufr_err_set(
@@ -163,7 +152,7 @@ const char *ufr_ring_flag_names(unsigned int flags, char *buf, size_t len)
 	size_t i, off = 0;
 
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < UFR_ARRAY_SIZE(names); i++) {
 		if (!(flags & names[i].flag) || off >= len)
 			continue;
 		off += snprintf(buf + off, len - off, "%s%s", off ? " " : "",

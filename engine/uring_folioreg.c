@@ -615,7 +615,7 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	}
 	if (ufr_strategy_uses_fio_memory(c->strategy))
 		return 0;
-	return ufr_bufset_plan(&j->bufs, c, err);
+	return ufr_plan_for_config(c, &j->bufs.plan, err);
 }
 
 /* What fio's io_uring engine does with its own options, done here too. */
@@ -1382,8 +1382,8 @@ static void ufr_check_version(void)
 {
 	struct ufr_err err;
 
-	ufr_version_ok =
-		ufr_fio_version_ok(fio_version_string, UFR_FIO_VERSION, &err);
+	ufr_version_ok = !ufr_fio_version_check(fio_version_string,
+						UFR_FIO_VERSION, &err);
 	if (!ufr_version_ok)
 		fprintf(stderr, "%s\n", err.msg);
 }

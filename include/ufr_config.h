@@ -35,6 +35,17 @@ struct ufr_err {
 int ufr_err_set(struct ufr_err *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+#define UFR_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The name of enum value @v in @names, a table indexed by the enum; "?"
+ * for a value past its end. Every stage names its enums this way. */
+#define ufr_enum_name(names, v) \
+	((size_t)(v) < UFR_ARRAY_SIZE(names) ? (names)[v] : "?")
+
+/* The first line of file @path (sysfs, procfs) in @buf; false and "" when
+ * it cannot be read. */
+bool ufr_read_line(const char *path, char *buf, size_t len);
+
 /* How buffers are laid out, backed and registered (option reg_strategy). */
 enum ufr_strategy {
 	UFR_STRAT_IOMEM, /* fio's memory, one buffer per io_u */
@@ -144,8 +155,8 @@ int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err);
  * The refusal names the engine's own version too (UFR_VERSION, from the
  * VERSION file).
  */
-bool ufr_fio_version_ok(const char *running, const char *built,
-			struct ufr_err *err);
+int ufr_fio_version_check(const char *running, const char *built,
+			  struct ufr_err *err);
 
 /*
  * Check a job's block sizes and buffer alignment against what O_DIRECT

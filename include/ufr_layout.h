@@ -7,7 +7,6 @@
  * from it, as arithmetic on offsets (the planner), and the one predictor
  * of segments that the planner, the engine's addresses and each I/O use.
  */
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,21 +26,16 @@ enum ufr_rules {
 	UFR_RULES_PER_PAGE, /* up to 6.2: one bio_vec per page */
 };
 
-/* "multi_folio", "single_folio", "per_page". */
 const char *ufr_rules_name(enum ufr_rules rules);
 
 /*
- * The rules a kernel of this release string (uname -r) has, going by the
- * version alone: the fallback when the kernel cannot be asked (no pin
- * counters, not root). Distribution kernels may backport, so a probe of
- * the real behaviour is preferred.
+ * The rules of a kernel of this release (uname -r) by its version alone:
+ * the fallback when the kernel cannot be asked (no pin counters, not
+ * root). Distribution kernels may backport, so a probe is preferred.
  */
 enum ufr_rules ufr_rules_for_release(const char *release);
 
-/*
- * What the kernel builds when it registers buffers, under its rules: see
- * enum ufr_rules.
- */
+/* What the kernel builds when it registers buffers, under its rules. */
 struct ufr_segments {
 	uint64_t pages; /* base pages spanned by all buffers */
 	uint64_t bvecs; /* bio_vecs the kernel builds for all buffers */
@@ -51,11 +45,15 @@ struct ufr_segments {
 	bool from_pagemap; /* true: real PFNs and flags were read */
 };
 
+/* Bio_vecs the kernel builds under @rules for one registered buffer
+ * [off, off + len) on folios of @folio_bytes aligned to their size. */
+uint32_t ufr_range_bvecs(enum ufr_rules rules, uint64_t off, uint64_t len,
+			 size_t folio_bytes);
+
 /*
- * Fold the registered range [off, off + len), on folios of @folio_bytes
- * aligned to their size, registered under @rules, into @seg: its pages, its bio_vecs and the folios
- * it does not share with the range before it (*@last_folio, start with
- * UINT64_MAX; ranges come in address order).
+ * Add registered buffer [off, off + len) to @seg as ufr_range_bvecs()
+ * counts it, with the folios it does not share with the buffer before it
+ * (*@last_folio, UINT64_MAX at first; buffers come in address order).
  */
 void ufr_segments_add_range(struct ufr_segments *seg, enum ufr_rules rules,
 			    uint64_t off, uint64_t len, uint64_t folio_bytes,
@@ -67,14 +65,12 @@ struct ufr_plan_params {
 	size_t buf_bytes; /* the job's largest block size */
 	size_t align; /* fio's mem_align: first buffer's offset */
 	size_t folio_bytes; /* 4 KiB, THP, 2 MiB or 1 GiB */
-	enum ufr_rules rules; /* the kernel's coalescing rules */
 };
 
 /* One registered buffer: a byte range of the backing memory. */
 struct ufr_plan_region {
 	size_t off;
 	size_t len;
-	uint32_t bvecs; /* what the kernel makes of it under the rules */
 };
 
 /* Where an io_u's buffer sits and which registered buffer holds it. */
@@ -89,25 +85,23 @@ struct ufr_plan {
 	unsigned int nr_bufs;
 	struct ufr_plan_region *regions;
 	struct ufr_plan_buf *bufs;
-	/* what the kernel will build; straddling counts io_u buffers */
+	/* what a kernel of 6.10 on will build (inspection applies the
+	 * running kernel's rules); straddling counts io_u buffers */
 	struct ufr_segments seg;
 };
 
 /*
- * Place every buffer for the strategy and predict the segments the kernel
- * builds, assuming folios of folio_bytes aligned to their size (hugetlb
- * and PMD THP are). Fails with a message for combinations that cannot
- * work (a buffer larger than a hugetlb_fast folio, a region over 1 GiB,
- * more than 16384 buffers).
+ * Place every buffer for the strategy and predict the segments, on folios
+ * of folio_bytes aligned to their size (hugetlb and PMD THP are). Refuses
+ * what cannot work: a buffer larger than a hugetlb_fast folio, a region
+ * over 1 GiB, more than 16384 buffers.
  */
 int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 		  struct ufr_err *err);
+/* The plan of a resolved config. */
+int ufr_plan_for_config(const struct ufr_config *c, struct ufr_plan *plan,
+			struct ufr_err *err);
 void ufr_plan_free(struct ufr_plan *plan);
-
-/* Bio_vecs the kernel builds under @rules for one registered buffer
- * [off, off + len) on folios of @folio_bytes aligned to their size. */
-uint32_t ufr_range_bvecs(enum ufr_rules rules, uint64_t off, uint64_t len,
-			 size_t folio_bytes);
 
 /* Folios of @folio_bytes that [off, off + len) touches. */
 static inline uint64_t ufr_folios_spanned(uint64_t off, uint64_t len,

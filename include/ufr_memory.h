@@ -8,8 +8,6 @@
  * pool; NUMA placement; and the buffer set that joins a plan and memory
  * into the iovecs handed to registration.
  */
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -41,13 +39,12 @@ struct ufr_backing {
 };
 
 /*
- * Map @len bytes (a multiple of the folio size) on @folio memory, bound to
- * @numa_node first when it is >= 0, and fault every page in so that
- * registration times pinning, not page faults. Hugetlb pages that are not
- * there are reported with the command that reserves them. @kind: anonymous
- * memory, a memfd (shmem on 4 KiB pages, MFD_HUGETLB for 2m and 1g) or a
- * file created and unlinked at once in hugetlbfs directory @dir (NULL
- * otherwise), mapped MAP_SHARED; the file goes with the mapping.
+ * Map @len bytes (rounded up to whole folios) on @folio memory, bound to
+ * @numa_node when it is >= 0, and fault every page in, so that
+ * registration times pinning, not page faults. @kind: anonymous memory, a
+ * memfd (shmem on 4 KiB pages, MFD_HUGETLB for 2m and 1g), or a file made
+ * and unlinked at once in hugetlbfs directory @dir, mapped MAP_SHARED.
+ * Missing hugetlb pages are reported with the command that reserves them.
  */
 int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 		    int numa_node, enum ufr_backing_kind kind, const char *dir,
@@ -55,36 +52,33 @@ int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 void ufr_backing_unmap(struct ufr_backing *b);
 
 /*
- * Fault the pages of [addr, addr + len) in for writing, keeping their
- * contents, so that a registration that follows times pinning, not page
- * faults. MADV_POPULATE_WRITE, or where the kernel lacks it and
- * @may_touch, a write to each page. 0 or -errno.
+ * Fault [addr, addr + len) in for writing, keeping its contents:
+ * MADV_POPULATE_WRITE, or where the kernel lacks it and @may_touch, a
+ * write to each page. 0 or -errno.
  */
 int ufr_prefault(void *addr, size_t len, bool may_touch);
 
-/* A hugetlb pool counter (e.g. "free_hugepages", "nr_hugepages") of the
- * @page_bytes pool, or -1 if the kernel has no such pool. */
+/* A counter ("free_hugepages", "nr_hugepages", ...) of the @page_bytes
+ * hugetlb pool, or -1 if the kernel has no such pool. */
 long ufr_hugetlb_count(size_t page_bytes, const char *counter);
 
-/* Free pages of the @page_bytes pool that a new mapping can take: free
- * minus those reserved for other mappings; -1 if there is no such pool. */
+/* Free pages of the pool that a new mapping can take (free minus those
+ * reserved for other mappings); -1 if there is no such pool. */
 long ufr_hugetlb_available(size_t page_bytes);
 
-/* Explain that @need pages of @page_bytes are missing for @what, with the
- * command that reserves them. Returns -ENOMEM. */
+/* -ENOMEM, and the line saying @need pages of @page_bytes are missing for
+ * option @what, with the command that reserves them. */
 int ufr_hugetlb_shortage(struct ufr_err *err, const char *what,
 			 size_t page_bytes, unsigned long need);
 
-/* A node that exists and has memory, or a message saying otherwise. */
+/* 0 for a node that exists and has memory, else -ENODEV and why. */
 int ufr_numa_check_node(int node, struct ufr_err *err);
-
-/* Bind [addr, addr + len) to @node before it is faulted in. */
-int ufr_numa_bind(void *addr, size_t len, int node, struct ufr_err *err);
 
 /*
  * A job's I/O buffers: where each io_u's buffer is, and the regions that
- * get registered. Built in the order data flows: plan (engine-owned
- * strategies), memory, then the iovecs handed to the registrar.
+ * get registered. Built in the order data flows: the plan (engine-owned
+ * strategies: ufr_plan_for_config()), memory, then the iovecs handed to
+ * the registrar.
  */
 struct ufr_bufset {
 	struct ufr_plan plan;
@@ -99,17 +93,10 @@ struct ufr_bufset {
 	uint8_t *io_shift;
 };
 
-/* Plan an engine-owned layout for the resolved config @c. */
-int ufr_bufset_plan(struct ufr_bufset *s, const struct ufr_config *c,
-		    struct ufr_err *err);
-
-/* Map and fault in the planned memory, at least @min_len bytes. Builds
- * the iovecs of the planned regions. */
+/* Map the planned memory, at least @min_len bytes, and index it. */
 int ufr_bufset_map(struct ufr_bufset *s, const struct ufr_config *c,
 		   size_t min_len, struct ufr_err *err);
-
-/* fio's memory: one registered buffer of @len per io_u, @bufs[i] being
- * io_u i's buffer. */
+/* fio's memory: @bufs[i], @len bytes, is io_u i's registered buffer. */
 int ufr_bufset_from_bufs(struct ufr_bufset *s, void *const *bufs,
 			 unsigned int n, size_t len);
 

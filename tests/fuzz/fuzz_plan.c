@@ -72,11 +72,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(plan.backing_bytes % p.folio_bytes == 0);
 	for (i = 0; i < plan.nr_regions; i++) {
 		const struct ufr_plan_region *r = &plan.regions[i];
+		uint32_t n = ufr_range_bvecs(UFR_RULES_MULTI_FOLIO, r->off,
+					     r->len, p.folio_bytes);
 
 		CHECK(r->len > 0 && r->len <= UFR_MAX_REGION_BYTES);
 		CHECK(r->off + r->len <= plan.backing_bytes);
-		CHECK(r->bvecs == brute_bvecs(r->off, r->len, p.folio_bytes));
-		bvecs += r->bvecs;
+		CHECK(n == brute_bvecs(r->off, r->len, p.folio_bytes));
+		bvecs += n;
 	}
 	CHECK(bvecs == plan.seg.bvecs);
 	for (i = 0; i < p.nr_bufs; i++) {

@@ -218,8 +218,12 @@ static void test_per_page_matches_fio_layout(void **state)
 		 .buf_bytes = 6 * KIB, .align = 512, .folio_bytes = 4096);
 	assert_int_equal(p.bufs[1].off, 512 + 6 * KIB);
 	/* 6 KiB at offset 512: 2 pages; at 6.5 KiB: 3 pages (crosses two) */
-	assert_int_equal(p.regions[0].bvecs, 2);
-	assert_int_equal(p.regions[1].bvecs, 3);
+	assert_int_equal(ufr_range_bvecs(MULTI, p.regions[0].off,
+					 p.regions[0].len, 4096),
+			 2);
+	assert_int_equal(ufr_range_bvecs(MULTI, p.regions[1].off,
+					 p.regions[1].len, 4096),
+			 3);
 	assert_int_equal(p.seg.straddling, 4);
 	ufr_plan_free(&p);
 }

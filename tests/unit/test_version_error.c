@@ -41,7 +41,8 @@ static void test_version_match(void **state)
 	struct ufr_err err;
 
 	(void)state;
-	assert_true(ufr_fio_version_ok("fio-3.33", "fio-3.33", &err));
+	assert_int_equal(ufr_fio_version_check("fio-3.33", "fio-3.33", &err),
+			 0);
 }
 
 static void test_version_mismatch_names_all(void **state)
@@ -49,7 +50,8 @@ static void test_version_mismatch_names_all(void **state)
 	struct ufr_err err;
 
 	(void)state;
-	assert_false(ufr_fio_version_ok("fio-3.42", "fio-3.33", &err));
+	assert_int_equal(ufr_fio_version_check("fio-3.42", "fio-3.33", &err),
+			 -EINVAL);
 	assert_non_null(strstr(err.msg, "uring_folioreg: engine " UFR_VERSION
 					" built for fio-3.33"));
 	assert_ptr_equal(strstr(err.msg, "uring_folioreg: "), err.msg);
@@ -63,7 +65,8 @@ static void test_version_unknown_loader(void **state)
 	struct ufr_err err;
 
 	(void)state;
-	assert_false(ufr_fio_version_ok(NULL, "fio-3.33", &err));
+	assert_int_equal(ufr_fio_version_check(NULL, "fio-3.33", &err),
+			 -EINVAL);
 	assert_non_null(strstr(err.msg, "an unknown fio"));
 }
 

@@ -247,7 +247,10 @@ RULES = [
     (r"^rpmbuild -ba ", packaging("rpmbuild -ba")),
     (r"^rpmlint -r packaging/uring_folioreg\.rpmlintrc ", packaging("rpmlint -r")),
     (r"^cd /tmp/fio-3\.42 && \./configure --disable-native && make", in_test("scripts/fio-configure.sh", "--disable-native")),
-    (r"^OTHER_FIO_SRC=\S+ OTHER_FIO_BIN=\S+ TESTS=packaging tests/run\.sh$", packaging("OTHER_FIO_SRC")),
+    (r"^OTHER_FIO_SRC=\S+ OTHER_FIO_BIN=\S+ TESTS=(packaging|output_other_fio) tests/run\.sh$",
+     lambda cmd: all_of(in_test("tests/lib.sh", '"${OTHER_FIO_SRC:-}"'),
+                        in_test(f"tests/integration/{cmd.split('TESTS=')[1].split()[0]}.sh",
+                                "\nother_fio\n"))(cmd)),
 ]
 
 

@@ -80,8 +80,7 @@ def pins():
 
 def thp_mode():
     try:
-        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
-            return re.search(r"\[(\w+)\]", f.read()).group(1)
+        return thp_setting(THP + "/enabled")
     except (OSError, AttributeError):
         return "never"
 

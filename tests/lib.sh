@@ -110,6 +110,23 @@ hp_reserve() {
 	echo "$want" >"$f" 2>/dev/null
 	[ "$(cat "$f")" -ge "$want" ]
 }
+# THP settings (transparent_hugepage/enabled, shmem_enabled, the per-size
+# hugepages-<N>kB/ ones): thp_setting FILE prints the bracketed word,
+# thp_put FILE VALUE writes one and keeps the value it first had, and
+# thp_restore (from the script's EXIT trap, with hp_restore) puts every
+# one back.
+declare -A THP_SAVED
+thp_setting() { sed 's/.*\[\(.*\)\].*/\1/' "$1"; }
+thp_put() {
+	[ -n "${THP_SAVED[$1]}" ] || THP_SAVED[$1]=$(thp_setting "$1")
+	echo "$2" >"$1"
+}
+thp_restore() {
+	local f
+	for f in "${!THP_SAVED[@]}"; do
+		echo "${THP_SAVED[$f]}" >"$f"
+	done
+}
 hp_free() { cat "/sys/kernel/mm/hugepages/hugepages-$1kB/free_hugepages"; }
 hp_total_free() { awk '/^HugePages_Free/ { print $2 }' /proc/meminfo; }
 

@@ -2,7 +2,12 @@
 # shellcheck shell=bash
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ENGINE=${ENGINE:-$TOP/uring_folioreg.so}
+# The fio the tests run and the engine they load into it: UFR_FIO and
+# UFR_ENGINE from the environment (another fio and the engine built for
+# it: tests/integration/output_other_fio.sh), else fio on the PATH and
+# this tree's engine.
+UFR_FIO=${UFR_FIO:-fio}
+ENGINE=${UFR_ENGINE:-${ENGINE:-$TOP/uring_folioreg.so}}
 SCRATCH=${SCRATCH:-$TOP/build/scratch}
 FIO_TIMEOUT=${FIO_TIMEOUT:-180}
 # The installed fio's source tree (make deps), for its job files and the
@@ -42,7 +47,7 @@ verdict() {
 ufio() {
 	local out=$1
 	shift
-	(cd "$SCRATCH" && timeout -k 5 "$FIO_TIMEOUT" fio \
+	(cd "$SCRATCH" && timeout -k 5 "$FIO_TIMEOUT" "$UFR_FIO" \
 		--ioengine="external:$ENGINE" "$@") >"$out" 2>&1
 }
 
@@ -104,6 +109,23 @@ hp_reserve() {
 	[ -n "${HP_SAVED[$kb]}" ] || HP_SAVED[$kb]=$(cat "$f")
 	echo "$want" >"$f" 2>/dev/null
 	[ "$(cat "$f")" -ge "$want" ]
+}
+# THP settings (transparent_hugepage/enabled, shmem_enabled, the per-size
+# hugepages-<N>kB/ ones): thp_setting FILE prints the bracketed word,
+# thp_put FILE VALUE writes one and keeps the value it first had, and
+# thp_restore (from the script's EXIT trap, with hp_restore) puts every
+# one back.
+declare -A THP_SAVED
+thp_setting() { sed 's/.*\[\(.*\)\].*/\1/' "$1"; }
+thp_put() {
+	[ -n "${THP_SAVED[$1]}" ] || THP_SAVED[$1]=$(thp_setting "$1")
+	echo "$2" >"$1"
+}
+thp_restore() {
+	local f
+	for f in "${!THP_SAVED[@]}"; do
+		echo "${THP_SAVED[$f]}" >"$f"
+	done
 }
 hp_free() { cat "/sys/kernel/mm/hugepages/hugepages-$1kB/free_hugepages"; }
 hp_total_free() { awk '/^HugePages_Free/ { print $2 }' /proc/meminfo; }
@@ -180,7 +202,7 @@ start_fio_server() {
 	for _ in 1 2 3 4 5; do
 		port=$(free_port) || return 1
 		rm -f "$pidfile"
-		fio --server="ip:127.0.0.1,$port" --daemonize="$pidfile" \
+		"$UFR_FIO" --server="ip:127.0.0.1,$port" --daemonize="$pidfile" \
 			>/dev/null 2>&1 || continue
 		wait_until 120 fio_server_settled "$pidfile" "$port"
 		if fio_listens "$pidfile" "$port" &&
@@ -191,5 +213,49 @@ start_fio_server() {
 		pid=$(cat "$pidfile" 2>/dev/null)
 		[ -n "$pid" ] && kill "$pid" 2>/dev/null
 	done
+	return 1
+}
+
+# other_fio: find the second fio to test the engine in (README: fio
+# versions): OTHER_FIO_SRC, its source tree (configured in place if it is
+# not), and OTHER_FIO_BIN, the binary built from it (fio 3.42 built from
+# git, say); unset, the fio of Debian unstable that make other-fio
+# prepares (make check does, before the tests) in build/other-fio. Sets
+# both as absolute paths and OTHER_FIO to its version; returns SKIPPED
+# when there is none, 1 when binary and tree are of different versions.
+other_fio() {
+	if [ -z "${OTHER_FIO_SRC:-}" ] || [ -z "${OTHER_FIO_BIN:-}" ]; then
+		OTHER_FIO_SRC=$(readlink -f "$TOP/build/other-fio/current")
+		OTHER_FIO_BIN=$OTHER_FIO_SRC/fio
+		if [ ! -x "$OTHER_FIO_BIN" ]; then
+			WHY="not prepared"
+			[ -s "$TOP/build/other-fio/unavailable" ] &&
+				WHY="its preparation failed: $(tail -1 "$TOP/build/other-fio/unavailable")"
+			WHY="no second fio: $WHY (make other-fio, or set OTHER_FIO_SRC and OTHER_FIO_BIN)"
+			return $SKIPPED
+		fi
+	fi
+	OTHER_FIO_SRC=$(readlink -f "$OTHER_FIO_SRC")
+	OTHER_FIO_BIN=$(readlink -f "$OTHER_FIO_BIN")
+	OTHER_FIO=$("$OTHER_FIO_BIN" --version)
+	local tree
+	tree=$(sed -n 's/^FIO_VERSION = //p' "$OTHER_FIO_SRC/FIO-VERSION-FILE" 2>/dev/null)
+	if [ "$OTHER_FIO" != "$tree" ]; then
+		WHY="OTHER_FIO_BIN is ${OTHER_FIO:-not a fio} but OTHER_FIO_SRC is ${tree:-not a configured fio tree}"
+		return 1
+	fi
+}
+
+# other_fio_engine LOG: build the engine against OTHER_FIO_SRC (checked
+# against OTHER_FIO_BIN) into build/engine-for-$OTHER_FIO, make's output
+# in LOG; sets OTHER_ENGINE to it. 1 with the errors in WHY if it fails.
+other_fio_engine() {
+	local b=build/engine-for-$OTHER_FIO
+	# shellcheck disable=SC2034 # for the scripts that source this file
+	OTHER_ENGINE=$TOP/$b/uring_folioreg.so
+	make -s -C "$TOP" FIO="$OTHER_FIO_BIN" FIO_SRC="$OTHER_FIO_SRC" \
+		BUILD="$b" ENGINE="$b/uring_folioreg.so" "$b/uring_folioreg.so" \
+		>"$1" 2>&1 && return 0
+	WHY="building the engine for $OTHER_FIO failed: $(grep -m3 -E 'error|warning' "$1" | tr '\n' ' ')"
 	return 1
 }

@@ -10,7 +10,8 @@
 # "PASS: name", "FAIL: name: why" or "SKIP: name: why"; one that exits
 # non-zero without a FAIL line, or reports no case at all, is a failure.
 # TESTS=word runs the tests whose name contains word (unit/test_plan,
-# bad_input); a word no test has is a failure. Ends with "N passed, N
+# bad_input), TESTS="word1 word2" those that contain either; a word no
+# test has is a failure. Ends with "N passed, N
 # failed, N skipped", and exits non-zero if a test failed or none passed.
 cd "$(dirname "$0")/.." || exit 1
 
@@ -18,8 +19,19 @@ passed=0 failed=0 skipped=0
 failures=()
 only=${TESTS:-}
 matched=0
+declare -A used # the TESTS words some test matched
 
-selected() { [ -z "$only" ] || [[ $1 == *$only* ]]; }
+selected() {
+	local w hit=1
+	[ -z "$only" ] && return 0
+	for w in $only; do
+		if [[ $1 == *"$w"* ]]; then
+			used[$w]=1
+			hit=0
+		fi
+	done
+	return $hit
+}
 
 # count NAME P F S: add a test's figures and print its line.
 count() {
@@ -98,6 +110,12 @@ for t in tests/integration/*.sh; do
 	[ "$f" = 0 ] || failures[-1]="$name (log: $log)"
 done
 
+for w in $only; do
+	[ -n "${used[$w]:-}" ] && continue
+	echo "FAIL: no test matches TESTS word '$w'"
+	failed=$((failed + 1))
+	matched=$((matched + 1))
+done
 if [ "$matched" = 0 ]; then
 	echo "FAIL: no test matches TESTS=$only"
 	failed=$((failed + 1))

@@ -4,7 +4,10 @@
 # unlinked file in a hugetlbfs mounted here: every figure follows what the
 # kernel built (bvecs == bvecs_observed, the kernel's pin counters), data
 # verifies, every hugetlb page and pin comes back, and each bad
-# combination is one line with its fix. The mount is undone at exit.
+# combination is one line with its fix. Also on memfd with shmem THP on
+# (transparent_hugepage/shmem_enabled always, then advise, put back at
+# exit), and with reg_numa_node=0 on each backing, whose pages must all
+# be counted on node 0. The mount is undone at exit.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -17,6 +20,7 @@ MNT=$(mktemp -d "$SCRATCH/hugetlbfs.XXXXXX")
 cleanup() {
 	mountpoint -q "$MNT" && umount "$MNT"
 	rmdir "$MNT"
+	thp_restore
 	hp_restore
 }
 trap cleanup EXIT
@@ -44,6 +48,14 @@ figures() {
 		WHY="backing source bvecs bvecs_observed: $got"
 		return 1
 	fi
+	# reg_numa_node=N: every registered page counted on node N.
+	if [ -n "$NODE" ] && ! jq -e --argjson n "$NODE" '.jobs[0].uring_folioreg |
+		.numa.requested == $n and .numa.pages_by_node["\($n)"] == .segments.pages' \
+		"$out" >/dev/null; then
+		WHY="reg_numa_node=$NODE: numa and pages: $(jq -c '.jobs[0].uring_folioreg |
+			[.numa, .segments.pages]' "$out" 2>&1)"
+		return 1
+	fi
 	given_back "$FREE0" "$PINS0"
 }
 
@@ -53,8 +65,9 @@ verified() {
 }
 
 case_run() { # backing strategy[-label] [options...]
-	local backing=$1 st=${2%%-*} name=$1-$2 out
+	local backing=$1 st=${2%%-*} name=$1-$2 out NODE
 	shift 2
+	NODE=$(printf '%s\n' "$@" | sed -n 's/^--reg_numa_node=//p')
 	FREE0=$(hp_total_free)
 	PINS0=$(pins)
 	out=$SCRATCH/backing-$name.json
@@ -90,10 +103,38 @@ else
 fi
 case_run hugetlbfs coalesced --reg_hugetlbfs_path="$MNT"
 case_run hugetlbfs hugetlb_fast --reg_hugetlbfs_path="$MNT"
+# Bound to node 0 (mbind before the memory is faulted in).
+case_run memfd per_page-numa0 --reg_numa_node=0
+case_run memfd hugetlb_fast-numa0 --reg_numa_node=0
+case_run hugetlbfs hugetlb_fast-numa0 --reg_hugetlbfs_path="$MNT" \
+	--reg_numa_node=0
 if [ "$(ls -A "$MNT")" = "" ]; then
 	pass hugetlbfs-no-file-left
 else
 	fail hugetlbfs-no-file-left "$(ls -A "$MNT")"
+fi
+# memfd memory with shmem THP on: shmem may now back it with large
+# folios, and whatever the kernel built, the engine's bvecs must be what
+# it pinned. coalesced on memfd is MFD_HUGETLB, which shmem THP leaves
+# alone; per_page is shmem's own.
+SHMEM=/sys/kernel/mm/transparent_hugepage/shmem_enabled
+if [ -w "$SHMEM" ]; then
+	for mode in always advise; do
+		thp_put "$SHMEM" "$mode"
+		case_run memfd "per_page-shmem-thp-$mode"
+		# per_page asks for 4 KiB pages (MADV_NOHUGEPAGE), and gets them.
+		got=$(jq -r '.jobs[0].uring_folioreg.folio_bytes' \
+			"$SCRATCH/backing-memfd-per_page-shmem-thp-$mode.json" 2>&1)
+		if [ "$got" = 4096 ]; then
+			pass "memfd-per_page-shmem-thp-$mode-4k"
+		else
+			fail "memfd-per_page-shmem-thp-$mode-4k" "folio_bytes $got"
+		fi
+		case_run memfd "coalesced-shmem-thp-$mode" --reg_folio=2m
+	done
+	thp_restore
+else
+	skip memfd-shmem-thp "no $SHMEM (a kernel without shmem THP)"
 fi
 free_after=$(cat "$HP/free_hugepages")
 if [ "$free_before" = "$free_after" ]; then

@@ -26,7 +26,7 @@ reg_strategy=per_page
 reg_stats=$SCRATCH/cs-stats.json
 JOB
 out=$SCRATCH/client.out
-timeout -k 5 "$FIO_TIMEOUT" fio --client=ip:127.0.0.1,$port "$SCRATCH/cs.fio" >"$out" 2>&1
+timeout -k 5 "$FIO_TIMEOUT" "$UFR_FIO" --client=ip:127.0.0.1,$port "$SCRATCH/cs.fio" >"$out" 2>&1
 rc=$?
 if [ $rc = 0 ] && grep -q '^  uring_folioreg .*: strategy=per_page' "$out" &&
 	grep -q 'segments: pages=16, bvecs=16' "$out" && grep -q 'err= 0' "$out"; then
@@ -42,7 +42,7 @@ fi
 
 # A client asking for JSON gets valid JSON: the server prints no text.
 out=$SCRATCH/client.json
-timeout -k 5 "$FIO_TIMEOUT" fio --client=ip:127.0.0.1,$port --output-format=json \
+timeout -k 5 "$FIO_TIMEOUT" "$UFR_FIO" --client=ip:127.0.0.1,$port --output-format=json \
 	"$SCRATCH/cs.fio" >"$out" 2>"$SCRATCH/client.err"
 if jq -e '.client_stats[0].jobname == "cs"' "$out" >/dev/null 2>&1; then
 	pass client-json-stays-valid
@@ -59,7 +59,7 @@ reg_strategy=per_page" "reg_strategy=per_page
 reg_folio=2m"; do
 	printf '[bad]\nioengine=external:%s\nfilename=/dev/zero\nrw=read\nsize=16m\n%s\n' \
 		"$ENGINE" "$bad" >"$SCRATCH/cs-bad.fio"
-	timeout -k 5 "$FIO_TIMEOUT" fio --client=ip:127.0.0.1,$port "$SCRATCH/cs-bad.fio" \
+	timeout -k 5 "$FIO_TIMEOUT" "$UFR_FIO" --client=ip:127.0.0.1,$port "$SCRATCH/cs-bad.fio" \
 		>"$SCRATCH/cs-bad.out" 2>&1
 done
 # The server closes a connection's descriptors as it winds it down, maybe

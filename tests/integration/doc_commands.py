@@ -139,12 +139,22 @@ def run_demo(cmd):
     return None
 
 
+def unmount(path):
+    """Undo a hugetlbfs mount a documented command made, if it is there."""
+    sh(f"! mountpoint -q {path} || umount {path}; rmdir {path} 2>/dev/null; true")
+
+
 def run_man_example(block):
+    huge = os.path.join(SCRATCH, "doc-ufr-huge")
     script = (block.replace("/usr/lib/x86_64-linux-gnu/fio/uring_folioreg.so",
                             ENGINE)
               .replace("/tmp/ufr.dat", os.path.join(SCRATCH, "doc-ufr.dat"))
-              .replace("/tmp/each.json", os.path.join(SCRATCH, "doc-each.json")))
-    rc, out = sh("set -e\n" + script, cwd=SCRATCH)
+              .replace("/tmp/each.json", os.path.join(SCRATCH, "doc-each.json"))
+              .replace("/tmp/ufr-huge", huge))
+    try:
+        rc, out = sh("set -e\n" + script, cwd=SCRATCH)
+    finally:
+        unmount(huge)
     if rc:
         return f"exited {rc}: {tail(out)}"
     for seg in re.findall(r"\{[^{}]*\"bvecs\"[^{}]*\{[^{}]*\}[^{}]*\}", out):
@@ -172,6 +182,30 @@ def run_synopsis(block):
     u = doc["jobs"][0]["uring_folioreg"]
     if u["strategy"] != "hugetlb_fast":
         return f"strategy {u['strategy']}"
+    return None
+
+
+def run_backing(cmd):
+    """README's reg_backing commands, the hugetlbfs one on a mount of the
+    test's own (README mounts /mnt/huge and reserves the pages first)."""
+    huge = os.path.join(SCRATCH, "doc-hugetlbfs")
+    cmd = cmd.replace("./uring_folioreg.so", ENGINE)
+    try:
+        if "/mnt/huge" in cmd:
+            rc, out = sh(f"mkdir -p {huge} && mount -t hugetlbfs -o pagesize=2M "
+                         f"none {huge} && echo $(( $(cat {HP}) + 16 )) > {HP}")
+            if rc:
+                return f"mounting a 2 MiB hugetlbfs failed: {tail(out)}"
+            cmd = cmd.replace("/mnt/huge", huge)
+        rc, out = sh(cmd, cwd=SCRATCH)
+    finally:
+        unmount(huge)
+    if rc:
+        return f"exited {rc}: {tail(out)}"
+    m = re.search(r"bvecs=(\d+) \(from pagemap\), bvecs_observed=(\d+)", out)
+    want = "8192" if "per_page" in cmd else "32"
+    if not m or m.group(1) != want or m.group(2) != want:
+        return f"want bvecs={want} (from pagemap), bvecs_observed={want}: {tail(out)}"
     return None
 
 
@@ -224,6 +258,7 @@ def never_here(why):
 RULES = [
     (r"^fio --ioengine=external:\./uring_folioreg\.so job\.fio$", run_job_file),
     (r"^fio --output-format=json \.\.\. \| jq ", run_jq),
+    (r"^fio --ioengine=external:\./uring_folioreg\.so --name=(memfd|hugetlbfs) ", run_backing),
     (r"^make demo$", run_demo),
     (r"^make check$", in_test(".ci/run", "exec make check")),
     (r"^examples/compare\.py run ", kit('"$KIT" run')),
@@ -247,7 +282,10 @@ RULES = [
     (r"^rpmbuild -ba ", packaging("rpmbuild -ba")),
     (r"^rpmlint -r packaging/uring_folioreg\.rpmlintrc ", packaging("rpmlint -r")),
     (r"^cd /tmp/fio-3\.42 && \./configure --disable-native && make", in_test("scripts/fio-configure.sh", "--disable-native")),
-    (r"^OTHER_FIO_SRC=\S+ OTHER_FIO_BIN=\S+ TESTS=packaging tests/run\.sh$", packaging("OTHER_FIO_SRC")),
+    (r"^OTHER_FIO_SRC=\S+ OTHER_FIO_BIN=\S+ TESTS=(packaging|output_other_fio) tests/run\.sh$",
+     lambda cmd: all_of(in_test("tests/lib.sh", '"${OTHER_FIO_SRC:-}"'),
+                        in_test(f"tests/integration/{cmd.split('TESTS=')[1].split()[0]}.sh",
+                                "\nother_fio\n"))(cmd)),
 ]
 
 

@@ -13,24 +13,9 @@ THP=/sys/kernel/mm/transparent_hugepage
 [ -w "$THP/hugepages-64kB/enabled" ] ||
 	{ skip folio_sizes "this kernel has no multi-size THP ($THP/hugepages-64kB/enabled; Linux 6.8+)"; exit 0; }
 
-# The bracketed word of a THP enabled file.
-setting() { sed 's/.*\[\(.*\)\].*/\1/' "$1"; }
-
-declare -A SAVED
-restore() {
-	local f
-	for f in "${!SAVED[@]}"; do
-		echo "${SAVED[$f]}" >"$f"
-	done
-	hp_restore
-}
-trap restore EXIT
-# put KB VALUE: write a per-size setting, keeping the first value seen.
-put() {
-	local f=$THP/hugepages-$1kB/enabled
-	[ -n "${SAVED[$f]}" ] || SAVED[$f]=$(setting "$f")
-	echo "$2" >"$f"
-}
+trap 'thp_restore; hp_restore' EXIT
+# put KB VALUE: write a per-size setting (lib.sh: thp_put).
+put() { thp_put "$THP/hugepages-$1kB/enabled" "$2"; }
 # only KB [VALUE]: that size enabled (madvise), every other size never.
 only() {
 	local d kb
@@ -83,7 +68,7 @@ for kb in 32 128 256 512; do
 done
 
 # inherit counts when the top-level setting lets MADV_HUGEPAGE have THP.
-if [ "$(setting "$THP/enabled")" != never ]; then
+if [ "$(thp_setting "$THP/enabled")" != never ]; then
 	only 64 inherit
 	out=$SCRATCH/folio-inherit.json
 	ufio "$out" --name=inherit "${big[@]}" --reg_folio=64k
@@ -113,8 +98,8 @@ verdict refuse-larger-enabled expect_error "$out" $? \
 	'larger sizes, which a fault tries first, are enabled' \
 	"echo never > $THP/hugepages-256kB/enabled" \
 	"echo never > $THP/hugepages-2048kB/enabled"
-if [ "$(setting "$THP/hugepages-64kB/enabled")" = madvise ] &&
-	[ "$(setting "$THP/hugepages-2048kB/enabled")" = madvise ]; then
+if [ "$(thp_setting "$THP/hugepages-64kB/enabled")" = madvise ] &&
+	[ "$(thp_setting "$THP/hugepages-2048kB/enabled")" = madvise ]; then
 	pass refuse-changes-nothing
 else
 	fail refuse-changes-nothing "the engine changed a THP setting"

@@ -2,7 +2,7 @@
 # The figures in fio's own output: JSON and json+ (stdout and --output),
 # normal output, terse untouched, reg_stats, bvecs against the kernel's
 # pin counters, and the registration times against the kernel's syscall
-# tracepoints.
+# tracepoints. UFR_FIO and UFR_ENGINE (lib.sh) run it in another fio.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -31,6 +31,9 @@ ufio "$out" --output-format=json --name=hf "${big[@]}" \
 	--reg_strategy=hugetlb_fast --reg_folio=2m
 jq_check json-hugetlb-fast-bvecs "$out" '.jobs[0].uring_folioreg.segments.bvecs' 256
 jq_check json-hugetlb-fast-source "$out" '.jobs[0].uring_folioreg.segments.source' pagemap
+# The document is the fio under test's own (UFR_FIO: output_other_fio.sh
+# runs this script in another fio).
+jq_check json-is-this-fios "$out" '."fio version"' "$("$UFR_FIO" --version)"
 
 # bvecs computed from the folio layout equal the kernel's own pin count.
 observed() { # name, engine options...
@@ -97,7 +100,7 @@ jq_check group-reporting "$out" \
 # Terse output keeps its shape.
 ufio "$SCRATCH/terse-e.txt" --output-format=terse --name=t --filename=/dev/zero \
 	--rw=read --bs=64k --size=16m
-(cd "$SCRATCH" && fio --output-format=terse --name=t --ioengine=io_uring \
+(cd "$SCRATCH" && "$UFR_FIO" --output-format=terse --name=t --ioengine=io_uring \
 	--filename=/dev/zero --rw=read --bs=64k --size=16m) >"$SCRATCH/terse-b.txt" 2>&1
 fe=$(awk -F';' '{ print NF }' "$SCRATCH/terse-e.txt")
 fb=$(awk -F';' '{ print NF }' "$SCRATCH/terse-b.txt")

@@ -391,31 +391,22 @@ fi
 
 # --- another fio --------------------------------------------------------
 
-# OTHER_FIO_SRC: another fio's source tree (configured in place if it is
-# not), OTHER_FIO_BIN: the fio binary built from it (fio 3.42 built from
-# git, say). Unset: the fio of Debian unstable, which make other-fio
-# prepares (make check does, before the tests) in build/other-fio.
-if [ -z "${OTHER_FIO_SRC:-}" ] || [ -z "${OTHER_FIO_BIN:-}" ]; then
-	OTHER_FIO_SRC=$(readlink -f "$TOP/build/other-fio/current")
-	OTHER_FIO_BIN=$OTHER_FIO_SRC/fio
-	if [ ! -x "$OTHER_FIO_BIN" ]; then
-		why="not prepared"
-		[ -s build/other-fio/unavailable ] &&
-			why="its preparation failed: $(tail -1 build/other-fio/unavailable)"
-		skip other-fio-smoke "no second fio: $why (make other-fio, or set OTHER_FIO_SRC and OTHER_FIO_BIN)"
-		exit 0
-	fi
-fi
-other=$("$OTHER_FIO_BIN" --version)
-tree=$(sed -n 's/^FIO_VERSION = //p' "$OTHER_FIO_SRC/FIO-VERSION-FILE")
-if [ "$other" != "$tree" ]; then
-	fail other-fio-smoke "OTHER_FIO_BIN is $other but OTHER_FIO_SRC is $tree"
+# The other fio and the engine built against it (lib.sh: other_fio).
+other_fio
+case $? in
+0) ;;
+"$SKIPPED")
+	skip other-fio-smoke "$WHY"
 	exit 0
-fi
-b=build/engine-for-$other
-if ! make -s FIO_SRC="$OTHER_FIO_SRC" BUILD="$b" ENGINE="$b/uring_folioreg.so" \
-	"$b/uring_folioreg.so" >"$tmp/build-other.log" 2>&1; then
-	fail "$other-build" "$(grep -m3 -E 'error|warning' "$tmp/build-other.log" | tr '\n' ' ')"
+	;;
+*)
+	fail other-fio-smoke "$WHY"
+	exit 0
+	;;
+esac
+other=$OTHER_FIO
+if ! other_fio_engine "$tmp/build-other.log"; then
+	fail "$other-build" "$WHY"
 	exit 0
 fi
 if grep -q 'warning:' "$tmp/build-other.log"; then
@@ -425,12 +416,7 @@ else
 fi
 
 # ofio OUT ARGS...: ufio with the other fio and the engine built for it.
-ofio() {
-	local out=$1
-	shift
-	(cd "$SCRATCH" && timeout -k 5 "$FIO_TIMEOUT" "$OTHER_FIO_BIN" \
-		--ioengine="external:$TOP/$b/uring_folioreg.so" "$@") >"$out" 2>&1
-}
+ofio() { UFR_FIO=$OTHER_FIO_BIN ENGINE=$OTHER_ENGINE ufio "$@"; }
 
 f=$SCRATCH/other-fio.dat
 for s in iomem per_page; do
@@ -467,9 +453,9 @@ fi
 rm -f "$f"
 
 # And the other way round: this fio refuses the engine built for that one.
-this=$(fio --version)
+this=$("$UFR_FIO" --version)
 out=$tmp/refuse.out
-ENGINE=$TOP/$b/uring_folioreg.so ufio "$out" --name=refuse \
+ENGINE=$OTHER_ENGINE ufio "$out" --name=refuse \
 	--filename=/dev/zero --rw=read --size=1m
 verdict "$other-engine-refused-by-$this" expect_error "$out" $? \
 	"^uring_folioreg: engine $version built for $other but loaded by $this;"

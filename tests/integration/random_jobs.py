@@ -25,6 +25,7 @@ import os
 import random
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -79,10 +80,43 @@ def pins():
 
 def thp_mode():
     try:
-        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
-            return re.search(r"\[(\w+)\]", f.read()).group(1)
+        return thp_setting(THP + "/enabled")
     except (OSError, AttributeError):
         return "never"
+
+
+# mTHP settings changed for the case running, and what they were.
+THP_SAVED = {}
+
+
+def thp_setting(path):
+    with open(path) as f:
+        return re.search(r"\[(\w+)\]", f.read()).group(1)
+
+
+def mthp_only(size):
+    """A fault takes the largest enabled size that fits: for one job, the
+    size's enabled madvise and every larger one never (what each was is
+    kept for mthp_restore). Returns the writes as shell commands."""
+    kb, cmds = MTHP_ALL[size] // KIB, []
+    for d in sorted(os.listdir(THP)):
+        m = re.match(r"hugepages-(\d+)kB$", d)
+        path = os.path.join(THP, d, "enabled")
+        if not m or int(m.group(1)) < kb or not os.access(path, os.W_OK):
+            continue
+        THP_SAVED.setdefault(path, thp_setting(path))
+        value = "madvise" if int(m.group(1)) == kb else "never"
+        with open(path, "w") as f:
+            f.write(value)
+        cmds.append("echo %s > %s" % (value, path))
+    return cmds
+
+
+def mthp_restore():
+    for path, value in THP_SAVED.items():
+        with open(path, "w") as f:
+            f.write(value)
+    THP_SAVED.clear()
 
 
 def spanned(off, length, unit):
@@ -104,7 +138,15 @@ def size_str(n):
     return str(n)
 
 
-FOLIO_BYTES = {"4k": PAGE, "2m": 2 * MIB, "1g": GIB}
+THP = "/sys/kernel/mm/transparent_hugepage"
+# Anonymous multi-size THP (Linux 6.8+): reg_folio=16k .. 1m, drawn for
+# every case alike and used where this kernel has the size's setting.
+MTHP_ALL = {"16k": 16 * KIB, "32k": 32 * KIB, "64k": 64 * KIB,
+            "128k": 128 * KIB, "256k": 256 * KIB, "512k": 512 * KIB,
+            "1m": MIB}
+MTHP = {k: v for k, v in MTHP_ALL.items()
+        if os.access("%s/hugepages-%dkB/enabled" % (THP, v // KIB), os.W_OK)}
+FOLIO_BYTES = dict({"4k": PAGE, "2m": 2 * MIB, "1g": GIB}, **MTHP_ALL)
 STRATEGIES = ["per_page", "coalesced", "hugetlb_fast", "iomem", "none", "auto"]
 MATCHING_FOLIOS = {
     "per_page": ["4k"],
@@ -163,6 +205,13 @@ def draw(case):
         o["size"] = 32 * MIB
         o["runtime"] = "1" if o["rereg"] == "100ms" else r.choice(
             ["300ms", "500ms"])
+    # Last, so that a kernel without multi-size THP changes no other
+    # option: coalesced on an mTHP size, and now and then any strategy on
+    # one, which must be refused.
+    x, size = r.random(), r.choice(sorted(MTHP_ALL))
+    if size in MTHP and (x < 0.03 or (x < 0.35 and
+                                      o["strategy"] == "coalesced")):
+        o["folio"] = size
     return o
 
 
@@ -309,7 +358,8 @@ def predict(o, avail2m, avail1g):
             why.append(r"reg_folio=")
         elif s == "coalesced" and folio == "4k":
             why.append(r"reg_folio=")
-        elif s in ("hugetlb_fast", "auto") and folio in ("4k", "thp"):
+        elif s in ("hugetlb_fast", "auto") and (
+                folio in ("4k", "thp") or folio in MTHP_ALL):
             why.append(r"reg_folio=")
     if why:
         return "refuse", why, s, folio
@@ -389,7 +439,7 @@ def get(d, path):
 STATS = {"ok": 0, "refused": 0, "observed_null_note": 0,
          "observed_null_bare": 0, "observed_null_none": 0,
          "repeated_line": 0, "bad_json": 0, "fio_lines": 0,
-         "interference": 0}
+         "interference": 0, "mthp": 0, "mthp_smaller": 0}
 FAILED = []
 NULL_CASES = []
 CRASH = re.compile(r"fio: pid=\d+, got signal|core dumped|Segmentation fault|"
@@ -442,6 +492,14 @@ def check_ok(o, exp, stdout, text):
         if not isinstance(u, dict):
             bad.append("%s: no uring_folioreg member" % tag)
             continue
+        job_exp = exp
+        if o["folio"] in MTHP_ALL and any(
+                "asked for" in n for n in u.get("notes") or []):
+            # mTHP is a request too: smaller folios (fragmented memory)
+            # change the folio figures; bvecs_observed must still agree.
+            STATS["mthp_smaller"] += 1
+            job_exp = {k: v for k, v in exp.items() if k not in (
+                "segments.bvecs", "segments.straddling", "per_io")}
         seg = u.get("segments", {})
         obs, bvecs = seg.get("bvecs_observed"), seg.get("bvecs")
         if obs is None:
@@ -459,7 +517,7 @@ def check_ok(o, exp, stdout, text):
         elif obs != bvecs:
             bad.append("%s: segments.bvecs_observed=%s but segments.bvecs=%s"
                        % (tag, obs, bvecs))
-        for key, val in exp.items():
+        for key, val in job_exp.items():
             if key == "per_io":
                 ios = sum(get(j, d + ".total_ios") or 0 for d in
                           ("read", "write") if get(j, d + ".total_ios")
@@ -642,8 +700,11 @@ def run_case(case):
     avail2m, avail1g = hp_avail(2 * MIB), hp_avail(GIB)
     outcome, why, strategy, folio = predict(o, avail2m, avail1g)
     cmd = command(case, o)
-    replay = "cd %s && %s" % (shlex.quote(SCRATCH),
-                              " ".join(shlex.quote(a) for a in cmd))
+    settings = mthp_only(o["folio"]) if o["folio"] in MTHP else []
+    STATS["mthp"] += bool(settings)
+    replay = "%scd %s && %s" % ("".join(c + "; " for c in settings),
+                                shlex.quote(SCRATCH),
+                                " ".join(shlex.quote(a) for a in cmd))
     print("# random-%d: expect %s%s; %s" % (
         case, outcome, " (" + "/".join(why) + ")" if why else "", replay),
         flush=True)
@@ -668,6 +729,7 @@ def run_case(case):
             p.wait()
     took = time.monotonic() - start
     left = kill_leftovers(name)
+    mthp_restore()
     with open(out_path, errors="replace") as f:
         stdout = f.read()
     with open(err_path, errors="replace") as f:
@@ -739,15 +801,25 @@ def main():
               SEED, len(cases), BUDGET, TIMEOUT, SEED), flush=True)
     print("# hugetlb pages available: %d of 2 MiB, %d of 1 GiB; THP %s" % (
         hp_avail(2 * MIB), hp_avail(GIB), thp_mode()), flush=True)
+    print("# multi-size THP sizes drawn: %s" % (
+        " ".join(sorted(MTHP, key=MTHP.get)) or
+        "none (no %s/hugepages-*kB)" % THP), flush=True)
     start = time.monotonic()
     ran = 0
-    for case in cases:
-        if time.monotonic() - start > BUDGET:
-            print("# budget of %g s spent after %d case(s); the rest are "
-                  "not run" % (BUDGET, ran), flush=True)
-            break
-        run_case(case)
-        ran += 1
+    # A signal ends the run through the finally below, which puts back
+    # the mTHP settings of a case cut short.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(130))
+    try:
+        for case in cases:
+            if time.monotonic() - start > BUDGET:
+                print("# budget of %g s spent after %d case(s); the rest "
+                      "are not run" % (BUDGET, ran), flush=True)
+                break
+            run_case(case)
+            ran += 1
+    finally:
+        mthp_restore()
     print("# seed %s: %d case(s) in %.0f s: %d ran, %d refused as expected, "
           "%d failed%s" % (SEED, ran, time.monotonic() - start, STATS["ok"],
                            STATS["refused"], len(FAILED),
@@ -757,11 +829,12 @@ def main():
           "without, %d under reg_strategy=none; refusals whose line "
           "was repeated once per job: %d; stdout not valid JSON: %d; fio's "
           "own warnings before the JSON: %d; skipped for another user's "
-          "pins or pages: %d" % (
+          "pins or pages: %d; on multi-size THP: %d (%d given smaller "
+          "folios)" % (
               STATS["observed_null_note"], STATS["observed_null_bare"],
               STATS["observed_null_none"], STATS["repeated_line"],
               STATS["bad_json"], STATS["fio_lines"],
-              STATS["interference"]))
+              STATS["interference"], STATS["mthp"], STATS["mthp_smaller"]))
     if NULL_CASES:
         print("# bvecs_observed null in: " + ", ".join(NULL_CASES))
     return 0

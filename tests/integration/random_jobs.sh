@@ -5,7 +5,11 @@
 # refused with one clear line; never a crash, a hang, a leaked pin or
 # hugetlb page, or a verify error. The cases are drawn and judged by
 # random_jobs.py; this script reserves the hugetlb pages they need and
-# gives back what it found.
+# gives back what it found. Where the kernel has multi-size THP
+# (/sys/kernel/mm/transparent_hugepage/hugepages-*kB), some cases run
+# coalesced on reg_folio=16k .. 1m: for that job random_jobs.py sets the
+# size's enabled to madvise and every larger size's to never, and puts
+# back what it found after it (and on a signal).
 #
 #   UFR_RANDOM_SEED    the seed (default fixed, so every run draws the same cases)
 #   UFR_RANDOM_CASES   how many cases (default 130, about 2 minutes here)

@@ -119,386 +119,119 @@ static int ufr_sqpoll_cpu_cb(void *data, unsigned long long *val)
 	return 0;
 }
 
-/* One of fio's passthrough options: its name, type, default and help. */
-#define UFR_PASSTHRU(opt, kind, dflt, text)                              \
-	{                                                                \
-		.name = #opt, .lname = #opt, .type = kind,               \
-		.off1 = offsetof(struct ufr_options, opt), .help = text, \
-		.def = dflt, .category = FIO_OPT_C_ENGINE,               \
-		.group = FIO_OPT_G_IOURING,                              \
+/*
+ * One option: fio's name and long name, its type, the member of struct
+ * ufr_options it sets, its default (NULL: none) and help, then any other
+ * initialisers (.posval, .cb, ...). A .cb gets the value instead of the
+ * member. One option a line, one posval a line.
+ */
+#define UFR_OFF(member) offsetof(struct ufr_options, member)
+#define UFR_OPT(nm, lnm, kind, member, dflt, text, ...)                   \
+	{                                                                 \
+		.name = nm, .lname = lnm, .type = kind,                   \
+		.off1 = UFR_OFF(member), .def = dflt, .help = text,       \
+		.category = FIO_OPT_C_ENGINE, .group = FIO_OPT_G_IOURING, \
+		__VA_ARGS__                                               \
 	}
-#define UFR_PASSTHRU_BOOL(opt, dflt, text) \
-	UFR_PASSTHRU(opt, FIO_OPT_BOOL, dflt, text)
-#define UFR_PASSTHRU_INT(opt, dflt, text) \
-	UFR_PASSTHRU(opt, FIO_OPT_INT, dflt, text)
+#define UFR_VAL(value, num, text)                        \
+	{                                                \
+		.ival = value, .oval = num, .help = text \
+	}
+/* reg_folio=16k to 512k */
+#define UFR_MTHP(kib)                         \
+	UFR_VAL(#kib "k", UFR_FOLIO_##kib##K, \
+		#kib " KiB multi-size THP (coalesced)")
 
+/* clang-format off */
 static struct fio_option ufr_options[] = {
-	{
-		.name	= "reg_strategy",
-		.lname	= "Buffer registration strategy",
-		.type	= FIO_OPT_STR,
-		.off1	= offsetof(struct ufr_options, strategy),
-		.help	= "How I/O buffers are laid out, backed and registered",
-		.def	= "iomem",
-		.posval = {
-			{ .ival = "iomem",
-			  .oval = UFR_STRAT_IOMEM,
-			  .help = "fio's buffer memory (iomem=), one registered buffer per io_u, as io_uring fixedbufs=1",
-			},
-			{ .ival = "none",
-			  .oval = UFR_STRAT_NONE,
-			  .help = "No registered buffers: plain READ/WRITE",
-			},
-			{ .ival = "per_page",
-			  .oval = UFR_STRAT_PER_PAGE,
-			  .help = "Memory on 4 KiB pages, one registered buffer per io_u",
-			},
-			{ .ival = "coalesced",
-			  .oval = UFR_STRAT_COALESCED,
-			  .help = "The pool in large folios, registered as few regions of at most 1 GiB",
-			},
-			{ .ival = "hugetlb_fast",
-			  .oval = UFR_STRAT_HUGETLB_FAST,
-			  .help = "Hugetlb memory, one buffer per io_u, each inside one folio",
-			},
-			{ .ival = "auto",
-			  .oval = UFR_STRAT_AUTO,
-			  .help = "hugetlb_fast if enough hugetlb pages are free, else coalesced on THP, else per_page",
-			},
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_folio",
-		.lname = "Buffer folio size",
-		.type = FIO_OPT_STR,
-		.off1 = offsetof(struct ufr_options, folio),
-		.help = "Folio size backing the buffers (default: the strategy's: per_page 4k, coalesced thp, hugetlb_fast 2m)",
-		.posval = {
-			{ .ival = "4k", .oval = UFR_FOLIO_4K,
-			  .help = "4 KiB pages, no THP" },
-			{ .ival = "thp", .oval = UFR_FOLIO_THP,
-			  .help = "Transparent huge pages (MADV_HUGEPAGE)" },
-			{ .ival = "2m", .oval = UFR_FOLIO_2M,
-			  .help = "2 MiB hugetlb pages" },
-			{ .ival = "1g", .oval = UFR_FOLIO_1G,
-			  .help = "1 GiB hugetlb pages" },
-			{ .ival = "16k", .oval = UFR_FOLIO_16K,
-			  .help = "16 KiB multi-size THP (coalesced)" },
-			{ .ival = "32k", .oval = UFR_FOLIO_32K,
-			  .help = "32 KiB multi-size THP (coalesced)" },
-			{ .ival = "64k", .oval = UFR_FOLIO_64K,
-			  .help = "64 KiB multi-size THP (coalesced)" },
-			{ .ival = "128k", .oval = UFR_FOLIO_128K,
-			  .help = "128 KiB multi-size THP (coalesced)" },
-			{ .ival = "256k", .oval = UFR_FOLIO_256K,
-			  .help = "256 KiB multi-size THP (coalesced)" },
-			{ .ival = "512k", .oval = UFR_FOLIO_512K,
-			  .help = "512 KiB multi-size THP (coalesced)" },
-			{ .ival = "1m", .oval = UFR_FOLIO_1M,
-			  .help = "1 MiB multi-size THP (coalesced)" },
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_backing",
-		.lname = "Buffer memory backing",
-		.type = FIO_OPT_STR,
-		.off1 = offsetof(struct ufr_options, backing),
-		.help = "Where per_page, coalesced and hugetlb_fast put their buffers",
-		.def = "anon",
-		.posval = {
-			{ .ival = "anon", .oval = UFR_BACKING_ANON,
-			  .help = "Anonymous private mappings" },
-			{ .ival = "memfd", .oval = UFR_BACKING_MEMFD,
-			  .help = "memfd_create, MAP_SHARED: shmem 4 KiB pages, or hugetlb with reg_folio=2m/1g" },
-			{ .ival = "hugetlbfs", .oval = UFR_BACKING_HUGETLBFS,
-			  .help = "An unlinked file in reg_hugetlbfs_path, MAP_SHARED, on the mount's page size" },
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_hugetlbfs_path",
-		.lname = "Hugetlbfs directory",
-		.type = FIO_OPT_STR_STORE,
-		.off1 = offsetof(struct ufr_options, hugetlbfs_path),
-		.help = "A directory on a mounted hugetlbfs for reg_backing=hugetlbfs",
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_mode",
-		.lname = "Registration mode",
-		.type = FIO_OPT_STR,
-		.off1 = offsetof(struct ufr_options, mode),
-		.help = "How buffers are registered",
-		.def = "batch",
-		.posval = {
-			{ .ival = "batch", .oval = UFR_REG_BATCH,
-			  .help = "One IORING_REGISTER_BUFFERS call for all buffers" },
-			{ .ival = "each", .oval = UFR_REG_EACH,
-			  .help = "A sparse table, then one timed update per buffer" },
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_numa_node",
-		.lname = "Buffer NUMA node",
-		.type = FIO_OPT_INT,
-		.off1 = offsetof(struct ufr_options, numa_node),
-		.help = "Bind buffer memory to this NUMA node before faulting it in (-1: leave placement alone)",
-		.def = "-1",
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "rereg_interval",
-		.lname = "Re-registration interval",
-		.type = FIO_OPT_STR_VAL_TIME,
-		.off1 = offsetof(struct ufr_options, rereg_usec),
-		.help = "While I/O runs, quiesce and re-register all buffers this often (0: never)",
-		.def = "0",
-		.is_seconds = 1,
-		.is_time = 1,
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_stats",
-		.lname = "Registration stats file",
-		.type = FIO_OPT_STR_STORE,
-		.off1 = offsetof(struct ufr_options, reg_stats),
-		.help = "Also write the job's uring_folioreg figures to this file as JSON",
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_profile",
-		.lname = "Profile registration",
-		.type = FIO_OPT_BOOL,
-		.off1 = offsetof(struct ufr_options, reg_profile),
-		.help = "Sample the kernel (cpu-clock, 25 kHz, call chains) during the register calls and report the top functions",
-		.def = "0",
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "registerfiles",
-		.lname	= "Register file set",
-		.type	= FIO_OPT_STR_SET,
-		.off1	= offsetof(struct ufr_options, registerfiles),
-		.help	= "Pre-open/register files",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "sqthread_poll",
-		.lname	= "Kernel SQ thread polling",
-		.type	= FIO_OPT_STR_SET,
-		.off1	= offsetof(struct ufr_options, sqpoll),
-		.help	= "Offload submission/completion to kernel thread",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "sqthread_poll_cpu",
-		.lname	= "SQ Thread Poll CPU",
-		.type	= FIO_OPT_INT,
-		.cb	= ufr_sqpoll_cpu_cb,
-		.help	= "What CPU to run SQ thread polling on",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "hipri",
-		.lname	= "High Priority",
-		.type	= FIO_OPT_STR_SET,
-		.off1	= offsetof(struct ufr_options, hipri),
-		.help	= "Use polled IO completions",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	/* The rest of fio's io_uring options, as fio names them. */
-	{
-		.name	= "fixedbufs",
-		.lname	= "Fixed (pre-mapped) IO buffers",
-		.type	= FIO_OPT_STR_SET,
-		.cb	= ufr_fixedbufs_cb,
-		.help	= "Pre map IO buffers (0: reg_strategy=none)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "nonvectored",
-		.lname	= "Non-vectored",
-		.type	= FIO_OPT_INT,
-		.off1	= offsetof(struct ufr_options, nonvectored),
-		.def	= "-1",
-		.help	= "Use non-vectored read/write commands",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "uncached",
-		.lname	= "Uncached",
-		.type	= FIO_OPT_INT,
-		.off1	= offsetof(struct ufr_options, uncached),
-		.help	= "Use RWF_DONTCACHE for buffered read/writes",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "nowait",
-		.lname	= "RWF_NOWAIT",
-		.type	= FIO_OPT_BOOL,
-		.off1	= offsetof(struct ufr_options, nowait),
-		.help	= "Use RWF_NOWAIT for reads/writes",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "force_async",
-		.lname	= "Force async",
-		.type	= FIO_OPT_INT,
-		.off1	= offsetof(struct ufr_options, force_async),
-		.help	= "Set IOSQE_ASYNC every N requests",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
+	UFR_OPT("reg_strategy", "Buffer registration strategy", FIO_OPT_STR, strategy, "iomem", "How I/O buffers are laid out, backed and registered", .posval = {
+		UFR_VAL("iomem", UFR_STRAT_IOMEM, "fio's buffer memory (iomem=), one registered buffer per io_u, as io_uring fixedbufs=1"),
+		UFR_VAL("none", UFR_STRAT_NONE, "No registered buffers: plain READ/WRITE"),
+		UFR_VAL("per_page", UFR_STRAT_PER_PAGE, "Memory on 4 KiB pages, one registered buffer per io_u"),
+		UFR_VAL("coalesced", UFR_STRAT_COALESCED, "The pool in large folios, registered as few regions of at most 1 GiB"),
+		UFR_VAL("hugetlb_fast", UFR_STRAT_HUGETLB_FAST, "Hugetlb memory, one buffer per io_u, each inside one folio"),
+		UFR_VAL("auto", UFR_STRAT_AUTO, "hugetlb_fast if enough hugetlb pages are free, else coalesced on THP, else per_page"),
+	}),
+	UFR_OPT("reg_folio", "Buffer folio size", FIO_OPT_STR, folio, NULL, "Folio size backing the buffers (default: the strategy's: per_page 4k, coalesced thp, hugetlb_fast 2m)", .posval = {
+		UFR_VAL("4k", UFR_FOLIO_4K, "4 KiB pages, no THP"),
+		UFR_VAL("thp", UFR_FOLIO_THP, "Transparent huge pages (MADV_HUGEPAGE)"),
+		UFR_VAL("2m", UFR_FOLIO_2M, "2 MiB hugetlb pages"),
+		UFR_VAL("1g", UFR_FOLIO_1G, "1 GiB hugetlb pages"),
+		UFR_MTHP(16),
+		UFR_MTHP(32),
+		UFR_MTHP(64),
+		UFR_MTHP(128),
+		UFR_MTHP(256),
+		UFR_MTHP(512),
+		UFR_VAL("1m", UFR_FOLIO_1M, "1 MiB multi-size THP (coalesced)"),
+	}),
+	UFR_OPT("reg_backing", "Buffer memory backing", FIO_OPT_STR, backing, "anon", "Where per_page, coalesced and hugetlb_fast put their buffers", .posval = {
+		UFR_VAL("anon", UFR_BACKING_ANON, "Anonymous private mappings"),
+		UFR_VAL("memfd", UFR_BACKING_MEMFD, "memfd_create, MAP_SHARED: shmem 4 KiB pages, or hugetlb with reg_folio=2m/1g"),
+		UFR_VAL("hugetlbfs", UFR_BACKING_HUGETLBFS, "An unlinked file in reg_hugetlbfs_path, MAP_SHARED, on the mount's page size"),
+	}),
+	UFR_OPT("reg_hugetlbfs_path", "Hugetlbfs directory", FIO_OPT_STR_STORE, hugetlbfs_path, NULL, "A directory on a mounted hugetlbfs for reg_backing=hugetlbfs"),
+	UFR_OPT("reg_mode", "Registration mode", FIO_OPT_STR, mode, "batch", "How buffers are registered", .posval = {
+		UFR_VAL("batch", UFR_REG_BATCH, "One IORING_REGISTER_BUFFERS call for all buffers"),
+		UFR_VAL("each", UFR_REG_EACH, "A sparse table, then one timed update per buffer"),
+	}),
+	UFR_OPT("reg_numa_node", "Buffer NUMA node", FIO_OPT_INT, numa_node, "-1", "Bind buffer memory to this NUMA node before faulting it in (-1: leave placement alone)"),
+	UFR_OPT("rereg_interval", "Re-registration interval", FIO_OPT_STR_VAL_TIME, rereg_usec, "0", "While I/O runs, quiesce and re-register all buffers this often (0: never)", .is_seconds = 1, .is_time = 1),
+	UFR_OPT("reg_stats", "Registration stats file", FIO_OPT_STR_STORE, reg_stats, NULL, "Also write the job's uring_folioreg figures to this file as JSON"),
+	UFR_OPT("reg_profile", "Profile registration", FIO_OPT_BOOL, reg_profile, "0", "Sample the kernel (cpu-clock, 25 kHz, call chains) during the register calls and report the top functions"),
+	/* fio's io_uring engine's options, as fio names and explains them */
+	UFR_OPT("registerfiles", "Register file set", FIO_OPT_STR_SET, registerfiles, NULL, "Pre-open/register files"),
+	UFR_OPT("sqthread_poll", "Kernel SQ thread polling", FIO_OPT_STR_SET, sqpoll, NULL, "Offload submission/completion to kernel thread"),
+	UFR_OPT("sqthread_poll_cpu", "SQ Thread Poll CPU", FIO_OPT_INT, sqpoll_cpu, NULL, "What CPU to run SQ thread polling on", .cb = ufr_sqpoll_cpu_cb),
+	UFR_OPT("hipri", "High Priority", FIO_OPT_STR_SET, hipri, NULL, "Use polled IO completions"),
+	UFR_OPT("fixedbufs", "Fixed (pre-mapped) IO buffers", FIO_OPT_STR_SET, fixedbufs, NULL, "Pre map IO buffers (0: reg_strategy=none)", .cb = ufr_fixedbufs_cb),
+	UFR_OPT("nonvectored", "Non-vectored", FIO_OPT_INT, nonvectored, "-1", "Use non-vectored read/write commands"),
+	UFR_OPT("uncached", "Uncached", FIO_OPT_INT, uncached, NULL, "Use RWF_DONTCACHE for buffered read/writes"),
+	UFR_OPT("nowait", "RWF_NOWAIT", FIO_OPT_BOOL, nowait, NULL, "Use RWF_NOWAIT for reads/writes"),
+	UFR_OPT("force_async", "Force async", FIO_OPT_INT, force_async, NULL, "Set IOSQE_ASYNC every N requests"),
 	/*
 	 * fio's NVMe passthrough options (io_uring_cmd only): accepted at
 	 * their defaults, as in fio's io_uring, and refused when set
 	 * (ufr_passthru_option): plain reads and writes have no FUA, PI or
 	 * write modes to give them.
 	 */
-	UFR_PASSTHRU_BOOL(readfua, "0", "Set FUA on every read (io_uring_cmd only)"),
-	UFR_PASSTHRU_BOOL(writefua, "0", "Set FUA on every write (io_uring_cmd only)"),
-	{
-		.name	= "write_mode",
-		.lname	= "Write command",
-		.type	= FIO_OPT_STR,
-		.off1	= offsetof(struct ufr_options, write_mode),
-		.help	= "Write command for writes (io_uring_cmd only)",
-		.def	= "write",
-		.posval = {
-			  { .ival = "write", .oval = 1, .help = "Write" },
-			  { .ival = "uncor", .oval = 2, .help = "Write Uncorrectable" },
-			  { .ival = "zeroes", .oval = 3, .help = "Write Zeroes" },
-			  { .ival = "verify", .oval = 4, .help = "Verify" },
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "verify_mode",
-		.lname	= "Verify command",
-		.type	= FIO_OPT_STR,
-		.off1	= offsetof(struct ufr_options, verify_mode),
-		.help	= "Command of the verify phase (io_uring_cmd only)",
-		.def	= "read",
-		.posval = {
-			  { .ival = "read", .oval = 1, .help = "Read" },
-			  { .ival = "compare", .oval = 2, .help = "Compare" },
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	UFR_PASSTHRU_INT(md_per_io_size, "0", "Separate metadata buffer bytes per I/O (io_uring_cmd only)"),
-	UFR_PASSTHRU_BOOL(pi_act, "1", "Protection Information Action bit (io_uring_cmd only)"),
-	{
-		.name	= "pi_chk",
-		.lname	= "pi_chk",
-		.type	= FIO_OPT_STR_STORE,
-		.off1	= offsetof(struct ufr_options, pi_chk),
-		.help	= "Protection Information checks: GUARD,REFTAG,APPTAG (io_uring_cmd only)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	UFR_PASSTHRU_INT(apptag, "0x1234", "Application Tag of Protection Information (io_uring_cmd only)"),
-	UFR_PASSTHRU_INT(apptag_mask, "0xffff", "Application Tag mask (io_uring_cmd only)"),
-	UFR_PASSTHRU_BOOL(deac, "0", "Deallocate with Write Zeroes (io_uring_cmd only)"),
-	{
-		.name	= "cmd_type",
-		.lname	= "Uring cmd type",
-		.type	= FIO_OPT_STR,
-		.off1	= offsetof(struct ufr_options, cmd_type),
-		.help	= "Specify uring-cmd type (io_uring_cmd only; no effect here, as in fio's io_uring)",
-		.def	= "nvme",
-		.posval = {
-			  { .ival = "nvme",
-			    .oval = 1,
-			    .help = "Issue nvme-uring-cmd",
-			  },
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
+	UFR_OPT("readfua", "readfua", FIO_OPT_BOOL, readfua, "0", "Set FUA on every read (io_uring_cmd only)"),
+	UFR_OPT("writefua", "writefua", FIO_OPT_BOOL, writefua, "0", "Set FUA on every write (io_uring_cmd only)"),
+	UFR_OPT("write_mode", "Write command", FIO_OPT_STR, write_mode, "write", "Write command for writes (io_uring_cmd only)", .posval = {
+		UFR_VAL("write", 1, "Write"),
+		UFR_VAL("uncor", 2, "Write Uncorrectable"),
+		UFR_VAL("zeroes", 3, "Write Zeroes"),
+		UFR_VAL("verify", 4, "Verify"),
+	}),
+	UFR_OPT("verify_mode", "Verify command", FIO_OPT_STR, verify_mode, "read", "Command of the verify phase (io_uring_cmd only)", .posval = {
+		UFR_VAL("read", 1, "Read"),
+		UFR_VAL("compare", 2, "Compare"),
+	}),
+	UFR_OPT("md_per_io_size", "md_per_io_size", FIO_OPT_INT, md_per_io_size, "0", "Separate metadata buffer bytes per I/O (io_uring_cmd only)"),
+	UFR_OPT("pi_act", "pi_act", FIO_OPT_BOOL, pi_act, "1", "Protection Information Action bit (io_uring_cmd only)"),
+	UFR_OPT("pi_chk", "pi_chk", FIO_OPT_STR_STORE, pi_chk, NULL, "Protection Information checks: GUARD,REFTAG,APPTAG (io_uring_cmd only)"),
+	UFR_OPT("apptag", "apptag", FIO_OPT_INT, apptag, "0x1234", "Application Tag of Protection Information (io_uring_cmd only)"),
+	UFR_OPT("apptag_mask", "apptag_mask", FIO_OPT_INT, apptag_mask, "0xffff", "Application Tag mask (io_uring_cmd only)"),
+	UFR_OPT("deac", "deac", FIO_OPT_BOOL, deac, "0", "Deallocate with Write Zeroes (io_uring_cmd only)"),
+	UFR_OPT("cmd_type", "Uring cmd type", FIO_OPT_STR, cmd_type, "nvme", "Specify uring-cmd type (io_uring_cmd only; no effect here, as in fio's io_uring)", .posval = { UFR_VAL("nvme", 1, "Issue nvme-uring-cmd") }),
 #ifdef CMDPRIO_OPTIONS
 	CMDPRIO_OPTIONS(struct ufr_options, FIO_OPT_G_IOURING),
 #elif defined(FIO_HAVE_IOPRIO_CLASS)
-	{
-		.name	= "cmdprio_percentage",
-		.lname	= "high priority percentage",
-		.type	= FIO_OPT_INT,
-		.off1	= offsetof(struct ufr_options,
-				   cmdprio_options.percentage[DDIR_READ]),
-		.off2	= offsetof(struct ufr_options,
-				   cmdprio_options.percentage[DDIR_WRITE]),
-		.minval	= 0,
-		.maxval	= 100,
-		.help	= "Send high priority I/O this percentage of the time",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "cmdprio_class",
-		.lname	= "Asynchronous I/O priority class",
-		.type	= FIO_OPT_INT,
-		.off1	= offsetof(struct ufr_options,
-				   cmdprio_options.class[DDIR_READ]),
-		.off2	= offsetof(struct ufr_options,
-				   cmdprio_options.class[DDIR_WRITE]),
-		.help	= "Set asynchronous IO priority class",
-		.minval	= IOPRIO_MIN_PRIO_CLASS + 1,
-		.maxval	= IOPRIO_MAX_PRIO_CLASS,
-		.interval = 1,
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "cmdprio",
-		.lname	= "Asynchronous I/O priority level",
-		.type	= FIO_OPT_INT,
-		.off1	= offsetof(struct ufr_options,
-				   cmdprio_options.level[DDIR_READ]),
-		.off2	= offsetof(struct ufr_options,
-				   cmdprio_options.level[DDIR_WRITE]),
-		.help	= "Set asynchronous IO priority level",
-		.minval	= IOPRIO_MIN_PRIO,
-		.maxval	= IOPRIO_MAX_PRIO,
-		.interval = 1,
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "cmdprio_bssplit",
-		.lname	= "Priority percentage block size split",
-		.type	= FIO_OPT_STR_STORE,
-		.off1	= offsetof(struct ufr_options,
-				   cmdprio_options.bssplit_str),
-		.help	= "Set priority percentages for different block sizes",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
+	/* fio before 3.36 has no CMDPRIO_OPTIONS: the same four options. */
+	UFR_OPT("cmdprio_percentage", "high priority percentage", FIO_OPT_INT, cmdprio_options.percentage[DDIR_READ], NULL,
+		"Send high priority I/O this percentage of the time",
+		.off2 = UFR_OFF(cmdprio_options.percentage[DDIR_WRITE]), .minval = 0, .maxval = 100),
+	UFR_OPT("cmdprio_class", "Asynchronous I/O priority class", FIO_OPT_INT, cmdprio_options.class[DDIR_READ], NULL,
+		"Set asynchronous IO priority class",
+		.off2 = UFR_OFF(cmdprio_options.class[DDIR_WRITE]), .minval = IOPRIO_MIN_PRIO_CLASS + 1, .maxval = IOPRIO_MAX_PRIO_CLASS, .interval = 1),
+	UFR_OPT("cmdprio", "Asynchronous I/O priority level", FIO_OPT_INT, cmdprio_options.level[DDIR_READ], NULL,
+		"Set asynchronous IO priority level",
+		.off2 = UFR_OFF(cmdprio_options.level[DDIR_WRITE]), .minval = IOPRIO_MIN_PRIO, .maxval = IOPRIO_MAX_PRIO, .interval = 1),
+	UFR_OPT("cmdprio_bssplit", "Priority percentage block size split", FIO_OPT_STR_STORE, cmdprio_options.bssplit_str, NULL, "Set priority percentages for different block sizes"),
 #endif
-	{
-		.name	= NULL,
-	},
+	{ .name = NULL },
 };
+/* clang-format on */
 
 #if !UFR_FLAG_IOMEM
 /*

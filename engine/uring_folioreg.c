@@ -57,8 +57,6 @@
 #define RWF_DONTCACHE 0x00000080
 #endif
 
-#define UFR_EXPORT __attribute__((visibility("default")))
-
 /* Weak: a fio that exports no version string is refused, not crashed. */
 extern const char fio_version_string[] __attribute__((weak));
 
@@ -99,16 +97,6 @@ struct ufr_job {
  * often than hourly; refuse anything above.
  */
 #define UFR_REREG_MAX_USEC (3600ULL * 1000000)
-
-/* fixedbufs=0 means no fixed buffers; fixedbufs or fixedbufs=1, ours. */
-static int ufr_fixedbufs_cb(void *data, int *val)
-{
-	struct ufr_options *o = data;
-
-	o->fixedbufs = *val;
-	o->fixedbufs_set = 1;
-	return 0;
-}
 
 static int ufr_sqpoll_cpu_cb(void *data, unsigned long long *val)
 {
@@ -184,7 +172,7 @@ static struct fio_option ufr_options[] = {
 	UFR_OPT("sqthread_poll", "Kernel SQ thread polling", FIO_OPT_STR_SET, sqpoll, NULL, "Offload submission/completion to kernel thread"),
 	UFR_OPT("sqthread_poll_cpu", "SQ Thread Poll CPU", FIO_OPT_INT, sqpoll_cpu, NULL, "What CPU to run SQ thread polling on", .cb = ufr_sqpoll_cpu_cb),
 	UFR_OPT("hipri", "High Priority", FIO_OPT_STR_SET, hipri, NULL, "Use polled IO completions"),
-	UFR_OPT("fixedbufs", "Fixed (pre-mapped) IO buffers", FIO_OPT_STR_SET, fixedbufs, NULL, "Pre map IO buffers (0: reg_strategy=none)", .cb = ufr_fixedbufs_cb),
+	UFR_OPT("fixedbufs", "Fixed (pre-mapped) IO buffers", FIO_OPT_STR_SET, no_fixedbufs, NULL, "Pre map IO buffers (0: reg_strategy=none)", .neg = 1),
 	UFR_OPT("nonvectored", "Non-vectored", FIO_OPT_INT, nonvectored, "-1", "Use non-vectored read/write commands"),
 	UFR_OPT("uncached", "Uncached", FIO_OPT_INT, uncached, NULL, "Use RWF_DONTCACHE for buffered read/writes"),
 	UFR_OPT("nowait", "RWF_NOWAIT", FIO_OPT_BOOL, nowait, NULL, "Use RWF_NOWAIT for reads/writes"),
@@ -314,7 +302,7 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	c->fio_mem_set = fio_option_is_set(&td->o, mem_type);
 	c->rereg = o->rereg_usec != 0;
 	/* fio's io_uring: fixedbufs=0 is plain READ/WRITE on fio's memory. */
-	if (o->fixedbufs_set && !o->fixedbufs) {
+	if (o->no_fixedbufs) {
 		if (!ufr_strategy_uses_fio_memory(c->strategy))
 			return ufr_err_set(
 				err, -EINVAL,
@@ -528,28 +516,29 @@ static void ufr_iomem_free(struct thread_data *td)
 {
 	struct ufr_job *j = td->io_ops_data;
 
-	if (j && ufr_strategy_uses_fio_memory(j->cfg.strategy))
+	if (!j)
+		return;
+	if (ufr_strategy_uses_fio_memory(j->cfg.strategy))
 		free(td->orig_buffer);
-	else if (j)
+	else
 		ufr_backing_unmap(&j->bufs.mem);
 }
 
 static int ufr_fio_memory_failed(struct thread_data *td)
 {
 	bool mmaphuge = td->o.mem_type == MEM_MMAPHUGE;
-	unsigned long long hp = td->o.hugepage_size, pages;
+	unsigned long long hp = td->o.hugepage_size;
 	struct ufr_err err;
 
-	if (!mmaphuge && td->o.mem_type != MEM_SHMHUGE) {
+	if (mmaphuge || td->o.mem_type == MEM_SHMHUGE)
+		ufr_hugetlb_shortage(
+			&err, mmaphuge ? "iomem=mmaphuge" : "iomem=shmhuge", hp,
+			(td->orig_buffer_size + hp - 1) / hp);
+	else
 		ufr_err_set(
 			&err, -ENOMEM,
 			"buffer memory: fio could not allocate %llu bytes (error above); lower iodepth or bs",
 			(unsigned long long)td->orig_buffer_size);
-		return ufr_fail(td, &err, ENOMEM);
-	}
-	pages = (td->orig_buffer_size + hp - 1) / hp;
-	ufr_hugetlb_shortage(
-		&err, mmaphuge ? "iomem=mmaphuge" : "iomem=shmhuge", hp, pages);
 	return ufr_fail(td, &err, ENOMEM);
 }
 
@@ -788,20 +777,6 @@ static int ufr_close_file(struct thread_data *td, struct fio_file *f)
 	return generic_close_file(td, f);
 }
 
-/* Trim runs synchronously, as in fio's io_uring engine. */
-static void ufr_trim(struct thread_data *td, struct io_u *io_u)
-{
-	struct fio_file *f = io_u->file;
-
-	if (f->filetype == FIO_TYPE_FILE) {
-		if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			      io_u->offset, io_u->xfer_buflen))
-			io_u->error = errno;
-	} else {
-		do_io_u_trim(td, io_u);
-	}
-}
-
 /*
  * sync_file_range over what was written since the last sync. fio notes
  * that range as writes complete, so with all of them still in flight it
@@ -887,13 +862,13 @@ static void ufr_rereg(struct thread_data *td, struct ufr_job *j)
 	int ret;
 
 	ret = ufr_ring_wait_ready(&j->ring, j->nr_events + j->inflight);
-	if (!ret)
+	if (ret)
+		ufr_err_set(&err, ret, "rereg_interval: waiting for I/O: %s",
+			    strerror(-ret));
+	else
 		ret = ufr_rereg_run(&j->r.rereg, &j->ring.ring, j->bufs.iov,
 				    j->bufs.nr_iov, j->cfg.mode,
 				    ufr_strategy_name(j->cfg.strategy), &err);
-	else
-		ufr_err_set(&err, ret, "rereg_interval: waiting for I/O: %s",
-			    strerror(-ret));
 	if (ret) {
 		j->bufs_registered = false;
 		log_err("%s\n", err.msg);
@@ -902,18 +877,24 @@ static void ufr_rereg(struct thread_data *td, struct ufr_job *j)
 }
 
 /*
- * Trim, and fio 3.42's end_syncfs (io_uring has no syncfs command), run
- * synchronously as in fio's io_uring engine, after what is queued.
+ * Trim (on a regular file: punching a hole), and fio 3.42's end_syncfs
+ * (io_uring has no syncfs command), run synchronously as in fio's io_uring
+ * engine, after what is queued.
  */
 static enum fio_q_status ufr_queue_sync(struct thread_data *td,
 					struct ufr_job *j, struct io_u *io_u)
 {
+	struct fio_file *f = io_u->file;
+
 	if (j->nr_pending)
 		return FIO_Q_BUSY;
-	if (io_u->ddir == DDIR_TRIM)
-		ufr_trim(td, io_u);
-	else
+	if (io_u->ddir != DDIR_TRIM)
 		do_io_u_sync(td, io_u);
+	else if (f->filetype != FIO_TYPE_FILE)
+		do_io_u_trim(td, io_u);
+	else if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			   io_u->offset, io_u->xfer_buflen))
+		io_u->error = errno;
 	io_u_mark_submit(td, 1);
 	io_u_mark_complete(td, 1);
 	return FIO_Q_COMPLETED;
@@ -998,17 +979,12 @@ static int ufr_getevents(struct thread_data *td, unsigned int min,
 /* The error path of a completion: explain what fio alone cannot. */
 static void ufr_io_error(struct ufr_job *j, struct io_u *io_u, int error)
 {
-	struct ufr_err err;
-
 	io_u->error = error;
 	if (error == EOPNOTSUPP && ddir_rw(io_u->ddir) && !j->said_hipri &&
 	    (j->ring.setup_flags & IORING_SETUP_IOPOLL)) {
 		j->said_hipri = true;
-		ufr_err_set(
-			&err, -error,
-			"hipri: filename=%s does not support polled I/O (it needs a block device with poll queues, e.g. nvme.poll_queues=N); drop hipri",
+		log_err("uring_folioreg: hipri: filename=%s does not support polled I/O (it needs a block device with poll queues, e.g. nvme.poll_queues=N); drop hipri\n",
 			io_u->file->file_name);
-		log_err("%s\n", err.msg);
 	}
 }
 
@@ -1125,7 +1101,8 @@ static void ufr_check_version(void)
  * fio's entry point into an external engine. It is the one exported
  * symbol, so the version check runs before fio reads any of our structs.
  */
-UFR_EXPORT void get_ioengine(struct ioengine_ops **ops)
+__attribute__((visibility("default"))) void
+get_ioengine(struct ioengine_ops **ops)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 

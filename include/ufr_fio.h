@@ -30,8 +30,7 @@ struct ufr_options {
 	unsigned int sqpoll_cpu_set;
 	unsigned int hipri;
 	/* fio's io_uring engine's options, for job files written for it */
-	unsigned int fixedbufs;
-	unsigned int fixedbufs_set;
+	unsigned int no_fixedbufs; /* fixedbufs=0: reg_strategy=none */
 	int nonvectored;
 	unsigned int uncached;
 	unsigned int nowait;

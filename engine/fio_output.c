@@ -82,11 +82,19 @@ static void entry_drop_samples(struct entry *e)
 	e->nr_samples = 0;
 }
 
-static void entry_add_samples(struct entry *e, const uint64_t *s, size_t n)
+/* Fold a job's figures and its r->reg.samples per-buffer times in. */
+static void entry_add(struct entry *e, const struct ufr_report *r,
+		      const uint64_t *samples)
 {
+	/* Jobs with and without per-buffer samples: no distribution. */
+	bool partial = e->sum.used && !e->samples != !r->reg.samples;
+	size_t n = r->reg.samples;
 	uint64_t *ns;
 
-	if (!n)
+	ufr_report_merge(&e->sum, r);
+	if (partial)
+		entry_drop_samples(e);
+	if (partial || !n)
 		return;
 	ns = realloc(e->samples, (e->nr_samples + n) * sizeof(*ns));
 	if (!ns) {
@@ -96,25 +104,9 @@ static void entry_add_samples(struct entry *e, const uint64_t *s, size_t n)
 			"per-buffer min, p50, p99 and max left out: no memory to gather the samples");
 		return;
 	}
-	memcpy(ns + e->nr_samples, s, n * sizeof(*ns));
+	memcpy(ns + e->nr_samples, samples, n * sizeof(*ns));
 	e->samples = ns;
 	e->nr_samples += n;
-}
-
-static void entry_add(struct entry *e, struct thread_data *td)
-{
-	const struct ufr_slot *slot = ufr_slot(td->thread_number);
-	bool partial;
-
-	if (!slot || !slot->r.used)
-		return;
-	/* Jobs with and without per-buffer samples: no distribution. */
-	partial = e->sum.used && !e->samples != !slot->r.reg.samples;
-	ufr_report_merge(&e->sum, &slot->r);
-	if (partial)
-		entry_drop_samples(e);
-	else
-		entry_add_samples(e, slot->samples, slot->r.reg.samples);
 }
 
 /*
@@ -126,6 +118,7 @@ static void entry_add(struct entry *e, struct thread_data *td)
 static struct entry *collect_entries(size_t *nr)
 {
 	struct thread_data *td;
+	struct ufr_slot *slot;
 	struct entry *e;
 	int last = -1;
 	unsigned int i;
@@ -143,7 +136,9 @@ static struct entry *collect_entries(size_t *nr)
 		else if (!n)
 			n = 1;
 		last = td->groupid;
-		entry_add(&e[n - 1], td);
+		slot = ufr_slot(td->thread_number);
+		if (slot && slot->r.used)
+			entry_add(&e[n - 1], &slot->r, slot->samples);
 	}
 	*nr = n;
 	return e;
@@ -172,15 +167,6 @@ static char *entry_render(struct entry *e, render_fn render)
 	return render(&e->sum, e->samples ? &d : NULL);
 }
 
-static void free_strings(char **s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; s && i < n; i++)
-		free(s[i]);
-	free(s);
-}
-
 /*
  * @buf, if it is fio's final report written by fio's parent, as a
  * malloc'd copy with each entry's figures in it (length *@outlen); else
@@ -188,7 +174,7 @@ static void free_strings(char **s, size_t n)
  */
 static char *amend_report(const char *buf, size_t len, size_t *outlen)
 {
-	char **json, **text, *out = NULL;
+	char **s, *out = NULL; /* each entry's JSON member, then its text */
 	struct entry *e;
 	size_t n = 0, i;
 
@@ -199,18 +185,18 @@ static char *amend_report(const char *buf, size_t len, size_t *outlen)
 	e = collect_entries(&n);
 	if (!e)
 		return NULL;
-	json = calloc(n + 1, sizeof(*json));
-	text = calloc(n + 1, sizeof(*text));
-	if (json && text) {
+	s = calloc(2 * n + 1, sizeof(*s));
+	if (s) {
 		for (i = 0; i < n; i++) {
-			json[i] = entry_render(&e[i], ufr_report_json);
-			text[i] = entry_render(&e[i], ufr_report_text);
+			s[i] = entry_render(&e[i], ufr_report_json);
+			s[n + i] = entry_render(&e[i], ufr_report_text);
 		}
-		out = ufr_splice_report(buf, len, (const char *const *)json,
-					(const char *const *)text, n, outlen);
+		out = ufr_splice_report(buf, len, (const char *const *)s,
+					(const char *const *)s + n, n, outlen);
+		for (i = 0; i < 2 * n; i++)
+			free(s[i]);
+		free(s);
 	}
-	free_strings(json, n);
-	free_strings(text, n);
 	free_entries(e, n);
 	return out;
 }
@@ -345,7 +331,7 @@ void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 			const uint64_t *samples)
 {
 	struct ufr_slot *slot = ufr_slot(td->thread_number);
-	struct entry one = { .sum = *r };
+	struct entry one = { 0 };
 	char *text;
 
 	if (slot) {
@@ -364,7 +350,7 @@ void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 	 * the client prints as it comes. Only for normal output (the server
 	 * parses the client's command line): text would break its JSON.
 	 */
-	entry_add_samples(&one, samples, r->reg.samples);
+	entry_add(&one, r, samples);
 	text = output_format & FIO_OUTPUT_NORMAL ?
 		       entry_render(&one, ufr_report_text) :
 		       NULL;

@@ -113,24 +113,16 @@ static int ufr_sqpoll_cpu_cb(void *data, unsigned long long *val)
  * initialisers (.posval, .cb, ...). A .cb gets the value instead of the
  * member. One option a line, one posval a line.
  */
-#define UFR_OFF(member) offsetof(struct ufr_options, member)
-#define UFR_OPT(nm, lnm, kind, member, dflt, text, ...)                   \
-	{                                                                 \
-		.name = nm, .lname = lnm, .type = kind,                   \
-		.off1 = UFR_OFF(member), .def = dflt, .help = text,       \
-		.category = FIO_OPT_C_ENGINE, .group = FIO_OPT_G_IOURING, \
-		__VA_ARGS__                                               \
-	}
-#define UFR_VAL(value, num, text)                        \
-	{                                                \
-		.ival = value, .oval = num, .help = text \
-	}
-/* reg_folio=16k to 512k */
-#define UFR_MTHP(kib)                         \
-	UFR_VAL(#kib "k", UFR_FOLIO_##kib##K, \
-		#kib " KiB multi-size THP (coalesced)")
-
 /* clang-format off */
+#define UFR_OFF(member) offsetof(struct ufr_options, member)
+#define UFR_OPT(nm, lnm, kind, member, dflt, text, ...)				\
+	{ .name = nm, .lname = lnm, .type = kind, .off1 = UFR_OFF(member),	\
+	  .def = dflt, .help = text, .category = FIO_OPT_C_ENGINE,		\
+	  .group = FIO_OPT_G_IOURING, __VA_ARGS__ }
+#define UFR_VAL(value, num, text) { .ival = value, .oval = num, .help = text }
+/* reg_folio=16k to 512k */
+#define UFR_MTHP(kib) UFR_VAL(#kib "k", UFR_FOLIO_##kib##K, #kib " KiB multi-size THP (coalesced)")
+
 static struct fio_option ufr_options[] = {
 	UFR_OPT("reg_strategy", "Buffer registration strategy", FIO_OPT_STR, strategy, "iomem", "How I/O buffers are laid out, backed and registered", .posval = {
 		UFR_VAL("iomem", UFR_STRAT_IOMEM, "fio's buffer memory (iomem=), one registered buffer per io_u, as io_uring fixedbufs=1"),
@@ -177,12 +169,7 @@ static struct fio_option ufr_options[] = {
 	UFR_OPT("uncached", "Uncached", FIO_OPT_INT, uncached, NULL, "Use RWF_DONTCACHE for buffered read/writes"),
 	UFR_OPT("nowait", "RWF_NOWAIT", FIO_OPT_BOOL, nowait, NULL, "Use RWF_NOWAIT for reads/writes"),
 	UFR_OPT("force_async", "Force async", FIO_OPT_INT, force_async, NULL, "Set IOSQE_ASYNC every N requests"),
-	/*
-	 * fio's NVMe passthrough options (io_uring_cmd only): accepted at
-	 * their defaults, as in fio's io_uring, and refused when set
-	 * (ufr_passthru_option): plain reads and writes have no FUA, PI or
-	 * write modes to give them.
-	 */
+	/* fio's NVMe passthrough options: accepted at their defaults, refused when set (ufr_passthru_option) */
 	UFR_OPT("readfua", "readfua", FIO_OPT_BOOL, readfua, "0", "Set FUA on every read (io_uring_cmd only)"),
 	UFR_OPT("writefua", "writefua", FIO_OPT_BOOL, writefua, "0", "Set FUA on every write (io_uring_cmd only)"),
 	UFR_OPT("write_mode", "Write command", FIO_OPT_STR, write_mode, "write", "Write command for writes (io_uring_cmd only)", .posval = {
@@ -339,7 +326,6 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	return ufr_bufset_plan(&j->bufs, c, err);
 }
 
-/* What fio's io_uring engine does with its own options, done here too. */
 /* The first passthrough option set away from its default, or NULL. */
 static const char *ufr_passthru_option(const struct ufr_options *o)
 {
@@ -362,6 +348,7 @@ static const char *ufr_passthru_option(const struct ufr_options *o)
 	return o->deac ? "deac" : NULL;
 }
 
+/* What fio's io_uring engine does with its own options, done here too. */
 static int ufr_io_uring_options(struct thread_data *td, struct ufr_job *j,
 				struct ufr_err *err)
 {
@@ -516,11 +503,9 @@ static void ufr_iomem_free(struct thread_data *td)
 {
 	struct ufr_job *j = td->io_ops_data;
 
-	if (!j)
-		return;
-	if (ufr_strategy_uses_fio_memory(j->cfg.strategy))
+	if (j && ufr_strategy_uses_fio_memory(j->cfg.strategy))
 		free(td->orig_buffer);
-	else
+	else if (j)
 		ufr_backing_unmap(&j->bufs.mem);
 }
 
@@ -960,10 +945,8 @@ static int ufr_getevents(struct thread_data *td, unsigned int min,
 	int ready;
 
 	(void)t;
-	if (j->nr_events) {
-		io_uring_cq_advance(ring, j->nr_events);
-		j->nr_events = 0;
-	}
+	io_uring_cq_advance(ring, j->nr_events);
+	j->nr_events = 0;
 
 	ready = ufr_ring_reap(&j->ring, min);
 	if (ready < 0) {
@@ -974,18 +957,6 @@ static int ufr_getevents(struct thread_data *td, unsigned int min,
 	j->nr_events = (unsigned int)ready < max ? (unsigned int)ready : max;
 	j->inflight -= j->nr_events;
 	return j->nr_events;
-}
-
-/* The error path of a completion: explain what fio alone cannot. */
-static void ufr_io_error(struct ufr_job *j, struct io_u *io_u, int error)
-{
-	io_u->error = error;
-	if (error == EOPNOTSUPP && ddir_rw(io_u->ddir) && !j->said_hipri &&
-	    (j->ring.setup_flags & IORING_SETUP_IOPOLL)) {
-		j->said_hipri = true;
-		log_err("uring_folioreg: hipri: filename=%s does not support polled I/O (it needs a block device with poll queues, e.g. nvme.poll_queues=N); drop hipri\n",
-			io_u->file->file_name);
-	}
 }
 
 static struct io_u *ufr_event(struct thread_data *td, int event)
@@ -1008,10 +979,18 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
 			j->r.io.max = segs;
 	}
 #endif
-	if (cqe->res < 0)
-		ufr_io_error(j, io_u, -cqe->res);
-	else if (ddir_rw(io_u->ddir) &&
-		 (unsigned long long)cqe->res != io_u->xfer_buflen)
+	if (cqe->res < 0) {
+		io_u->error = -cqe->res;
+		/* Say what fio alone cannot: no polled I/O on this file. */
+		if (io_u->error == EOPNOTSUPP && ddir_rw(io_u->ddir) &&
+		    !j->said_hipri &&
+		    (j->ring.setup_flags & IORING_SETUP_IOPOLL)) {
+			j->said_hipri = true;
+			log_err("uring_folioreg: hipri: filename=%s does not support polled I/O (it needs a block device with poll queues, e.g. nvme.poll_queues=N); drop hipri\n",
+				io_u->file->file_name);
+		}
+	} else if (ddir_rw(io_u->ddir) &&
+		   (unsigned long long)cqe->res != io_u->xfer_buflen)
 		io_u->resid = io_u->xfer_buflen - cqe->res;
 	else
 		io_u->error = 0;
@@ -1025,8 +1004,11 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
  */
 static void ufr_unregister_job(struct thread_data *td, struct ufr_job *j)
 {
-	int ret = ufr_unregister(&j->ring.ring, &j->r.reg);
+	int ret;
 
+	if (!j || !j->bufs_registered)
+		return;
+	ret = ufr_unregister(&j->ring.ring, &j->r.reg);
 	j->bufs_registered = false;
 	if (ret)
 		ufr_note(
@@ -1037,11 +1019,8 @@ static void ufr_unregister_job(struct thread_data *td, struct ufr_job *j)
 
 static void ufr_io_u_free(struct thread_data *td, struct io_u *io_u)
 {
-	struct ufr_job *j = td->io_ops_data;
-
 	(void)io_u;
-	if (j && j->bufs_registered)
-		ufr_unregister_job(td, j);
+	ufr_unregister_job(td, td->io_ops_data);
 }
 
 static void ufr_cleanup(struct thread_data *td)
@@ -1051,8 +1030,7 @@ static void ufr_cleanup(struct thread_data *td)
 	if (!j)
 		return;
 	/* Unregister while the ring lives: that is where the kernel unpins. */
-	if (j->bufs_registered)
-		ufr_unregister_job(td, j);
+	ufr_unregister_job(td, j);
 	ufr_ring_exit(&j->ring);
 	if (j->prof) {
 		ufr_profiler_summary(j->prof, &j->r.profile);
@@ -1085,16 +1063,25 @@ static struct ioengine_ops ufr_ops = {
 	.option_struct_size = sizeof(struct ufr_options),
 };
 
-static bool ufr_version_ok;
+static bool ufr_loaded;
 
-static void ufr_check_version(void)
+/* Once, in fio's parent: the version check before anything else. */
+static void ufr_load(void)
 {
 	struct ufr_err err;
 
-	ufr_version_ok =
-		ufr_fio_version_ok(fio_version_string, UFR_FIO_VERSION, &err);
-	if (!ufr_version_ok)
+	if (!ufr_fio_version_ok(fio_version_string, UFR_FIO_VERSION, &err)) {
 		fprintf(stderr, "%s\n", err.msg);
+		return;
+	}
+	ufr_loaded = true;
+#if !UFR_FLAG_IOMEM
+	ufr_ops_fio_mem = ufr_ops;
+	ufr_ops_fio_mem.iomem_alloc = NULL;
+	ufr_ops_fio_mem.iomem_free = NULL;
+#endif
+	if (ufr_reg_lock_init())
+		log_err("uring_folioreg: no shared memory for the registration lock; bvecs_observed may be disturbed by other jobs\n");
 }
 
 /*
@@ -1106,16 +1093,8 @@ get_ioengine(struct ioengine_ops **ops)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	pthread_once(&once, ufr_check_version);
-	*ops = ufr_version_ok ? &ufr_ops : NULL;
-	if (!ufr_version_ok)
-		return;
-#if !UFR_FLAG_IOMEM
-	ufr_ops_fio_mem = ufr_ops;
-	ufr_ops_fio_mem.iomem_alloc = NULL;
-	ufr_ops_fio_mem.iomem_free = NULL;
-#endif
-	ufr_fio_report_setup();
-	if (ufr_reg_lock_init())
-		log_err("uring_folioreg: no shared memory for the registration lock; bvecs_observed may be disturbed by other jobs\n");
+	pthread_once(&once, ufr_load);
+	*ops = ufr_loaded ? &ufr_ops : NULL;
+	if (ufr_loaded)
+		ufr_fio_report_setup();
 }

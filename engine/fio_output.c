@@ -22,6 +22,7 @@
  *   "<name>: (groupid=".
  * - Entries come in thread number order, groups folded as
  *   __show_run_stats() folds them (group_reporting, td->groupid, stats).
+ * - td->thread_number numbers the jobs from 1, REAL_MAX_JOBS at most.
  * - tnumber_to_td(), thread_number, is_backend, output_format, log_err()
  *   and log_info() are exported; fio frees job options before atexit
  *   handlers run, so names and paths are copied into the shared report.
@@ -54,7 +55,7 @@ struct ufr_slot {
 
 static struct ufr_slot *slots;
 
-/* Job @nr's slot (fio numbers jobs from 1), or NULL. */
+/* Job @nr's slot, or NULL. */
 static struct ufr_slot *ufr_slot(unsigned int nr)
 {
 	return slots && nr && nr <= UFR_MAX_JOBS ? &slots[nr - 1] : NULL;

@@ -6,8 +6,9 @@
  * memory shared with fio's parent (mapped when fio loads the engine,
  * before it forks). The parent's output stream is wrapped so that fio's
  * final report gets the figures spliced in where it is written (normal
- * and JSON), and reg_stats files are written when the parent exits. A server (fio --server) cannot amend its client's report,
- * so its jobs print their block as text, which the client shows.
+ * and JSON), and reg_stats files are written when the parent exits. A
+ * server (fio --server) cannot amend its client's report, so its jobs
+ * print their block as text, which the client shows.
  *
  * What it relies on in fio (3.33 to 3.42):
  * - get_ioengine() runs in the parent for every job, after --output has
@@ -21,6 +22,7 @@
  *   "<name>: (groupid=".
  * - Entries come in thread number order, groups folded as
  *   __show_run_stats() folds them (group_reporting, td->groupid, stats).
+ * - td->thread_number numbers the jobs from 1, REAL_MAX_JOBS at most.
  * - tnumber_to_td(), thread_number, is_backend, output_format, log_err()
  *   and log_info() are exported; fio frees job options before atexit
  *   handlers run, so names and paths are copied into the shared report.
@@ -36,152 +38,64 @@
 
 #include "ufr_fio.h"
 
-/*
- * A write-only stream in front of @orig: every write is handed to @amend
- * first, which may return a malloc'd replacement (or NULL to pass the
- * text on as it is, or to drop it with *drop set).
- */
-typedef char *(*ufr_amend_fn)(const char *buf, size_t len, size_t *outlen,
-			      bool *drop);
-
-struct outwrap {
-	FILE *orig;
-	ufr_amend_fn amend;
-};
-
-static ssize_t ow_write(void *cookie, const char *buf, size_t len)
-{
-	struct outwrap *w = cookie;
-	bool drop = false;
-	size_t alen = 0;
-	char *a = w->amend(buf, len, &alen, &drop);
-
-	if (a) {
-		fwrite(a, 1, alen, w->orig);
-		free(a);
-	} else if (!drop) {
-		fwrite(buf, 1, len, w->orig);
-	}
-	/* Keep order with what goes to @orig directly (log_err). */
-	fflush(w->orig);
-	return len;
-}
-
-static int ow_close(void *cookie)
-{
-	struct outwrap *w = cookie;
-	int ret = 0;
-
-	if (w->orig == stdout || w->orig == stderr)
-		fflush(w->orig);
-	else
-		ret = fclose(w->orig);
-	free(w);
-	return ret;
-}
-
-static const cookie_io_functions_t ow_funcs = {
-	.write = ow_write,
-	.close = ow_close,
-};
-
-static FILE *ufr_outwrap(FILE *orig, ufr_amend_fn amend)
-{
-	struct outwrap *w = malloc(sizeof(*w));
-	FILE *f;
-
-	if (!w)
-		return NULL;
-	w->orig = orig;
-	w->amend = amend;
-	f = fopencookie(w, "w", ow_funcs);
-	if (!f) {
-		free(w);
-		return NULL;
-	}
-	/* Unbuffered: each fwrite of fio's report arrives whole. */
-	setvbuf(f, NULL, _IONBF, 0);
-	return f;
-}
-
 /* fio runs at most this many jobs (REAL_MAX_JOBS). */
 #define UFR_MAX_JOBS 4096
 #define UFR_MAX_SAMPLES 16384
 
 /*
  * Memory fio's parent maps before it forks the jobs, so that each job
- * process (or thread) leaves its report where the parent prints it.
- * Sample space is reserved, not committed: only what jobs write is used.
+ * process (or thread) leaves its report and per-buffer times where the
+ * parent prints them. Reserved, not committed: only what jobs write is
+ * used.
  */
-static struct ufr_report *reports;
-static uint64_t *samples;
+struct ufr_slot {
+	struct ufr_report r;
+	uint64_t samples[UFR_MAX_SAMPLES];
+};
 
-static int ufr_shared_init(void)
+static struct ufr_slot *slots;
+
+/* Job @nr's slot, or NULL. */
+static struct ufr_slot *ufr_slot(unsigned int nr)
 {
-	size_t rlen = UFR_MAX_JOBS * sizeof(*reports);
-	size_t slen = (size_t)UFR_MAX_JOBS * UFR_MAX_SAMPLES * sizeof(*samples);
-	void *p;
-
-	if (reports)
-		return 0;
-	p = mmap(NULL, rlen, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	samples = mmap(NULL, slen, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (samples == MAP_FAILED) {
-		munmap(p, rlen);
-		samples = NULL;
-		return -errno;
-	}
-	reports = p;
-	return 0;
-}
-
-static struct ufr_report *ufr_shared_report(unsigned int nr)
-{
-	if (!reports || !nr || nr > UFR_MAX_JOBS)
-		return NULL;
-	return &reports[nr - 1];
-}
-
-static uint64_t *ufr_shared_samples(unsigned int nr)
-{
-	if (!samples || !nr || nr > UFR_MAX_JOBS)
-		return NULL;
-	return samples + (size_t)(nr - 1) * UFR_MAX_SAMPLES;
+	return slots && nr && nr <= UFR_MAX_JOBS ? &slots[nr - 1] : NULL;
 }
 
 static FILE *ufr_out; /* our stream in front of fio's f_out */
-static FILE *ufr_out_orig; /* what f_out was */
 static pid_t ufr_parent_pid; /* the process that prints the report */
 
 /*
  * One output entry of fio: a job, or a group under group_reporting,
  * named as fio names it (its first job) and with that job's reg_stats.
+ * @samples: the per-buffer times of all its jobs, or NULL when a job has
+ * none (a distribution of some buffers only would be wrong).
  */
 struct entry {
 	struct ufr_report sum;
 	uint64_t *samples;
 	size_t nr_samples;
-	bool have_dist;
 };
 
-/* A distribution of some buffers only would be wrong: none at all. */
 static void entry_drop_samples(struct entry *e)
 {
 	free(e->samples);
 	e->samples = NULL;
 	e->nr_samples = 0;
-	e->have_dist = false;
 }
 
-static void entry_add_samples(struct entry *e, const uint64_t *s, size_t n)
+/* Fold a job's figures and its r->reg.samples per-buffer times in. */
+static void entry_add(struct entry *e, const struct ufr_report *r,
+		      const uint64_t *samples)
 {
+	/* Jobs with and without per-buffer samples: no distribution. */
+	bool partial = e->sum.used && !e->samples != !r->reg.samples;
+	size_t n = r->reg.samples;
 	uint64_t *ns;
 
-	if (!n || !s)
+	ufr_report_merge(&e->sum, r);
+	if (partial)
+		entry_drop_samples(e);
+	if (partial || !n)
 		return;
 	ns = realloc(e->samples, (e->nr_samples + n) * sizeof(*ns));
 	if (!ns) {
@@ -191,27 +105,9 @@ static void entry_add_samples(struct entry *e, const uint64_t *s, size_t n)
 			"per-buffer min, p50, p99 and max left out: no memory to gather the samples");
 		return;
 	}
-	memcpy(ns + e->nr_samples, s, n * sizeof(*ns));
+	memcpy(ns + e->nr_samples, samples, n * sizeof(*ns));
 	e->samples = ns;
 	e->nr_samples += n;
-	e->have_dist = true;
-}
-
-static void entry_add(struct entry *e, struct thread_data *td)
-{
-	const struct ufr_report *r = ufr_shared_report(td->thread_number);
-	bool partial;
-
-	if (!r || !r->used)
-		return;
-	/* Jobs with and without per-buffer samples: no distribution. */
-	partial = e->sum.used && e->have_dist != (r->reg.samples > 0);
-	ufr_report_merge(&e->sum, r);
-	if (partial)
-		entry_drop_samples(e);
-	else
-		entry_add_samples(e, ufr_shared_samples(td->thread_number),
-				  r->reg.samples);
 }
 
 /*
@@ -223,6 +119,7 @@ static void entry_add(struct entry *e, struct thread_data *td)
 static struct entry *collect_entries(size_t *nr)
 {
 	struct thread_data *td;
+	struct ufr_slot *slot;
 	struct entry *e;
 	int last = -1;
 	unsigned int i;
@@ -240,7 +137,9 @@ static struct entry *collect_entries(size_t *nr)
 		else if (!n)
 			n = 1;
 		last = td->groupid;
-		entry_add(&e[n - 1], td);
+		slot = ufr_slot(td->thread_number);
+		if (slot && slot->r.used)
+			entry_add(&e[n - 1], &slot->r, slot->samples);
 	}
 	*nr = n;
 	return e;
@@ -264,58 +163,75 @@ static char *entry_render(struct entry *e, render_fn render)
 
 	if (!e->sum.used)
 		return NULL;
-	if (e->have_dist)
+	if (e->samples)
 		ufr_dist_of(e->samples, e->nr_samples, &d);
-	return render(&e->sum, e->have_dist ? &d : NULL);
+	return render(&e->sum, e->samples ? &d : NULL);
 }
 
-static void free_strings(char **s, size_t n)
+/*
+ * @buf, if it is fio's final report written by fio's parent, as a
+ * malloc'd copy with each entry's figures in it (length *@outlen); else
+ * NULL.
+ */
+static char *amend_report(const char *buf, size_t len, size_t *outlen)
 {
-	size_t i;
-
-	for (i = 0; s && i < n; i++)
-		free(s[i]);
-	free(s);
-}
-
-static char *amend_report(const char *buf, size_t len, size_t *outlen,
-			  bool *drop)
-{
-	char **json = NULL, **text = NULL, *out = NULL;
+	char **s, *out = NULL; /* each entry's JSON member, then its text */
 	struct entry *e;
 	size_t n = 0, i;
+
+	if (getpid() != ufr_parent_pid ||
+	    (!memmem(buf, len, "\"jobs\" : [", 10) &&
+	     !memmem(buf, len, ": (groupid=", 11)))
+		return NULL;
+	e = collect_entries(&n);
+	if (!e)
+		return NULL;
+	s = calloc(2 * n + 1, sizeof(*s));
+	if (s) {
+		for (i = 0; i < n; i++) {
+			s[i] = entry_render(&e[i], ufr_report_json);
+			s[n + i] = entry_render(&e[i], ufr_report_text);
+		}
+		out = ufr_splice_report(buf, len, (const char *const *)s,
+					(const char *const *)s + n, n, outlen);
+		for (i = 0; i < 2 * n; i++)
+			free(s[i]);
+		free(s);
+	}
+	free_entries(e, n);
+	return out;
+}
+
+/* Our stream in front of fio's f_out (@cookie): every write of fio's. */
+static ssize_t out_write(void *cookie, const char *buf, size_t len)
+{
+	FILE *orig = cookie;
+	size_t alen = 0;
+	char *a;
 
 	/*
 	 * fio prints no progress line when only JSON or terse goes to
 	 * stdout, and tells by f_out == stdout, which our stream hides.
 	 */
-	if (ufr_out_orig == stdout && !(output_format & FIO_OUTPUT_NORMAL) &&
-	    len >= 6 && !memcmp(buf, "Jobs: ", 6)) {
-		*drop = true;
-		return NULL;
-	}
-	if (getpid() != ufr_parent_pid ||
-	    (!memmem(buf, len, "\"jobs\" : [", 10) &&
-	     !memmem(buf, len, ": (groupid=", 11)))
-		return NULL;
+	if (orig == stdout && !(output_format & FIO_OUTPUT_NORMAL) &&
+	    len >= 6 && !memcmp(buf, "Jobs: ", 6))
+		return len;
+	a = amend_report(buf, len, &alen);
+	fwrite(a ? a : buf, 1, a ? alen : len, orig);
+	free(a);
+	/* Keep order with what goes to @orig directly (log_err). */
+	fflush(orig);
+	return len;
+}
 
-	e = collect_entries(&n);
-	if (!e)
-		return NULL;
-	json = calloc(n + 1, sizeof(*json));
-	text = calloc(n + 1, sizeof(*text));
-	if (json && text) {
-		for (i = 0; i < n; i++) {
-			json[i] = entry_render(&e[i], ufr_report_json);
-			text[i] = entry_render(&e[i], ufr_report_text);
-		}
-		out = ufr_splice_report(buf, len, (const char *const *)json,
-					(const char *const *)text, n, outlen);
-	}
-	free_strings(json, n);
-	free_strings(text, n);
-	free_entries(e, n);
-	return out;
+static int out_close(void *cookie)
+{
+	FILE *orig = cookie;
+
+	if (orig != stdout && orig != stderr)
+		return fclose(orig);
+	fflush(orig);
+	return 0;
 }
 
 /*
@@ -381,40 +297,51 @@ static void write_stats_files(void)
 
 void ufr_fio_report_setup(void)
 {
+	static const cookie_io_functions_t out_funcs = {
+		.write = out_write,
+		.close = out_close,
+	};
 	static bool done;
+	void *p;
+	FILE *w;
 
 	if (!done) {
 		done = true;
 		ufr_parent_pid = getpid();
-		if (ufr_shared_init())
+		p = mmap(NULL, UFR_MAX_JOBS * sizeof(*slots),
+			 PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p != MAP_FAILED)
+			slots = p;
+		else
 			log_err("uring_folioreg: no shared memory for the report; figures will be missing from fio's output\n");
 		atexit(write_stats_files);
 	}
 	/* --output may have replaced f_out since the last job was loaded. */
-	if (!is_backend && f_out && f_out != ufr_out) {
-		FILE *w = ufr_outwrap(f_out, amend_report);
-
-		if (w) {
-			ufr_out_orig = f_out;
-			ufr_out = f_out = w;
-		}
-	}
+	if (is_backend || !f_out || f_out == ufr_out)
+		return;
+	w = fopencookie(f_out, "w", out_funcs);
+	if (!w)
+		return;
+	/* Unbuffered: each fwrite of fio's report arrives whole. */
+	setvbuf(w, NULL, _IONBF, 0);
+	ufr_out = f_out = w;
 }
 
 void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 			const uint64_t *samples)
 {
-	struct ufr_report *slot = ufr_shared_report(td->thread_number);
-	uint64_t *s = ufr_shared_samples(td->thread_number);
-	struct entry one = { .sum = *r };
+	struct ufr_slot *slot = ufr_slot(td->thread_number);
+	struct entry one = { 0 };
 	char *text;
 
 	if (slot) {
-		*slot = *r;
-		if (s && samples && r->reg.samples <= UFR_MAX_SAMPLES)
-			memcpy(s, samples, r->reg.samples * sizeof(*s));
+		slot->r = *r;
+		if (samples && r->reg.samples <= UFR_MAX_SAMPLES)
+			memcpy(slot->samples, samples,
+			       r->reg.samples * sizeof(*samples));
 		else
-			slot->reg.samples = 0;
+			slot->r.reg.samples = 0;
 	}
 	if (!is_backend)
 		return;
@@ -424,7 +351,7 @@ void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 	 * the client prints as it comes. Only for normal output (the server
 	 * parses the client's command line): text would break its JSON.
 	 */
-	entry_add_samples(&one, samples, r->reg.samples);
+	entry_add(&one, r, samples);
 	text = output_format & FIO_OUTPUT_NORMAL ?
 		       entry_render(&one, ufr_report_text) :
 		       NULL;

@@ -57,8 +57,6 @@
 #define RWF_DONTCACHE 0x00000080
 #endif
 
-#define UFR_EXPORT __attribute__((visibility("default")))
-
 /* Weak: a fio that exports no version string is refused, not crashed. */
 extern const char fio_version_string[] __attribute__((weak));
 
@@ -100,16 +98,6 @@ struct ufr_job {
  */
 #define UFR_REREG_MAX_USEC (3600ULL * 1000000)
 
-/* fixedbufs=0 means no fixed buffers; fixedbufs or fixedbufs=1, ours. */
-static int ufr_fixedbufs_cb(void *data, int *val)
-{
-	struct ufr_options *o = data;
-
-	o->fixedbufs = *val;
-	o->fixedbufs_set = 1;
-	return 0;
-}
-
 static int ufr_sqpoll_cpu_cb(void *data, unsigned long long *val)
 {
 	struct ufr_options *o = data;
@@ -119,386 +107,106 @@ static int ufr_sqpoll_cpu_cb(void *data, unsigned long long *val)
 	return 0;
 }
 
-/* One of fio's passthrough options: its name, type, default and help. */
-#define UFR_PASSTHRU(opt, kind, dflt, text)                              \
-	{                                                                \
-		.name = #opt, .lname = #opt, .type = kind,               \
-		.off1 = offsetof(struct ufr_options, opt), .help = text, \
-		.def = dflt, .category = FIO_OPT_C_ENGINE,               \
-		.group = FIO_OPT_G_IOURING,                              \
-	}
-#define UFR_PASSTHRU_BOOL(opt, dflt, text) \
-	UFR_PASSTHRU(opt, FIO_OPT_BOOL, dflt, text)
-#define UFR_PASSTHRU_INT(opt, dflt, text) \
-	UFR_PASSTHRU(opt, FIO_OPT_INT, dflt, text)
+/*
+ * One option: fio's name and long name, its type, the member of struct
+ * ufr_options it sets, its default (NULL: none) and help, then any other
+ * initialisers (.posval, .cb, ...). A .cb gets the value instead of the
+ * member. One option a line, one posval a line.
+ */
+/* clang-format off */
+#define UFR_OFF(member) offsetof(struct ufr_options, member)
+#define UFR_OPT(nm, lnm, kind, member, dflt, text, ...)				\
+	{ .name = nm, .lname = lnm, .type = kind, .off1 = UFR_OFF(member),	\
+	  .def = dflt, .help = text, .category = FIO_OPT_C_ENGINE,		\
+	  .group = FIO_OPT_G_IOURING, __VA_ARGS__ }
+#define UFR_VAL(value, num, text) { .ival = value, .oval = num, .help = text }
+/* reg_folio=16k to 512k */
+#define UFR_MTHP(kib) UFR_VAL(#kib "k", UFR_FOLIO_##kib##K, #kib " KiB multi-size THP (coalesced)")
 
 static struct fio_option ufr_options[] = {
-	{
-		.name	= "reg_strategy",
-		.lname	= "Buffer registration strategy",
-		.type	= FIO_OPT_STR,
-		.off1	= offsetof(struct ufr_options, strategy),
-		.help	= "How I/O buffers are laid out, backed and registered",
-		.def	= "iomem",
-		.posval = {
-			{ .ival = "iomem",
-			  .oval = UFR_STRAT_IOMEM,
-			  .help = "fio's buffer memory (iomem=), one registered buffer per io_u, as io_uring fixedbufs=1",
-			},
-			{ .ival = "none",
-			  .oval = UFR_STRAT_NONE,
-			  .help = "No registered buffers: plain READ/WRITE",
-			},
-			{ .ival = "per_page",
-			  .oval = UFR_STRAT_PER_PAGE,
-			  .help = "Memory on 4 KiB pages, one registered buffer per io_u",
-			},
-			{ .ival = "coalesced",
-			  .oval = UFR_STRAT_COALESCED,
-			  .help = "The pool in large folios, registered as few regions of at most 1 GiB",
-			},
-			{ .ival = "hugetlb_fast",
-			  .oval = UFR_STRAT_HUGETLB_FAST,
-			  .help = "Hugetlb memory, one buffer per io_u, each inside one folio",
-			},
-			{ .ival = "auto",
-			  .oval = UFR_STRAT_AUTO,
-			  .help = "hugetlb_fast if enough hugetlb pages are free, else coalesced on THP, else per_page",
-			},
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_folio",
-		.lname = "Buffer folio size",
-		.type = FIO_OPT_STR,
-		.off1 = offsetof(struct ufr_options, folio),
-		.help = "Folio size backing the buffers (default: the strategy's: per_page 4k, coalesced thp, hugetlb_fast 2m)",
-		.posval = {
-			{ .ival = "4k", .oval = UFR_FOLIO_4K,
-			  .help = "4 KiB pages, no THP" },
-			{ .ival = "thp", .oval = UFR_FOLIO_THP,
-			  .help = "Transparent huge pages (MADV_HUGEPAGE)" },
-			{ .ival = "2m", .oval = UFR_FOLIO_2M,
-			  .help = "2 MiB hugetlb pages" },
-			{ .ival = "1g", .oval = UFR_FOLIO_1G,
-			  .help = "1 GiB hugetlb pages" },
-			{ .ival = "16k", .oval = UFR_FOLIO_16K,
-			  .help = "16 KiB multi-size THP (coalesced)" },
-			{ .ival = "32k", .oval = UFR_FOLIO_32K,
-			  .help = "32 KiB multi-size THP (coalesced)" },
-			{ .ival = "64k", .oval = UFR_FOLIO_64K,
-			  .help = "64 KiB multi-size THP (coalesced)" },
-			{ .ival = "128k", .oval = UFR_FOLIO_128K,
-			  .help = "128 KiB multi-size THP (coalesced)" },
-			{ .ival = "256k", .oval = UFR_FOLIO_256K,
-			  .help = "256 KiB multi-size THP (coalesced)" },
-			{ .ival = "512k", .oval = UFR_FOLIO_512K,
-			  .help = "512 KiB multi-size THP (coalesced)" },
-			{ .ival = "1m", .oval = UFR_FOLIO_1M,
-			  .help = "1 MiB multi-size THP (coalesced)" },
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_backing",
-		.lname = "Buffer memory backing",
-		.type = FIO_OPT_STR,
-		.off1 = offsetof(struct ufr_options, backing),
-		.help = "Where per_page, coalesced and hugetlb_fast put their buffers",
-		.def = "anon",
-		.posval = {
-			{ .ival = "anon", .oval = UFR_BACKING_ANON,
-			  .help = "Anonymous private mappings" },
-			{ .ival = "memfd", .oval = UFR_BACKING_MEMFD,
-			  .help = "memfd_create, MAP_SHARED: shmem 4 KiB pages, or hugetlb with reg_folio=2m/1g" },
-			{ .ival = "hugetlbfs", .oval = UFR_BACKING_HUGETLBFS,
-			  .help = "An unlinked file in reg_hugetlbfs_path, MAP_SHARED, on the mount's page size" },
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_hugetlbfs_path",
-		.lname = "Hugetlbfs directory",
-		.type = FIO_OPT_STR_STORE,
-		.off1 = offsetof(struct ufr_options, hugetlbfs_path),
-		.help = "A directory on a mounted hugetlbfs for reg_backing=hugetlbfs",
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_mode",
-		.lname = "Registration mode",
-		.type = FIO_OPT_STR,
-		.off1 = offsetof(struct ufr_options, mode),
-		.help = "How buffers are registered",
-		.def = "batch",
-		.posval = {
-			{ .ival = "batch", .oval = UFR_REG_BATCH,
-			  .help = "One IORING_REGISTER_BUFFERS call for all buffers" },
-			{ .ival = "each", .oval = UFR_REG_EACH,
-			  .help = "A sparse table, then one timed update per buffer" },
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_numa_node",
-		.lname = "Buffer NUMA node",
-		.type = FIO_OPT_INT,
-		.off1 = offsetof(struct ufr_options, numa_node),
-		.help = "Bind buffer memory to this NUMA node before faulting it in (-1: leave placement alone)",
-		.def = "-1",
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "rereg_interval",
-		.lname = "Re-registration interval",
-		.type = FIO_OPT_STR_VAL_TIME,
-		.off1 = offsetof(struct ufr_options, rereg_usec),
-		.help = "While I/O runs, quiesce and re-register all buffers this often (0: never)",
-		.def = "0",
-		.is_seconds = 1,
-		.is_time = 1,
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_stats",
-		.lname = "Registration stats file",
-		.type = FIO_OPT_STR_STORE,
-		.off1 = offsetof(struct ufr_options, reg_stats),
-		.help = "Also write the job's uring_folioreg figures to this file as JSON",
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name = "reg_profile",
-		.lname = "Profile registration",
-		.type = FIO_OPT_BOOL,
-		.off1 = offsetof(struct ufr_options, reg_profile),
-		.help = "Sample the kernel (cpu-clock, 25 kHz, call chains) during the register calls and report the top functions",
-		.def = "0",
-		.category = FIO_OPT_C_ENGINE,
-		.group = FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "registerfiles",
-		.lname	= "Register file set",
-		.type	= FIO_OPT_STR_SET,
-		.off1	= offsetof(struct ufr_options, registerfiles),
-		.help	= "Pre-open/register files",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "sqthread_poll",
-		.lname	= "Kernel SQ thread polling",
-		.type	= FIO_OPT_STR_SET,
-		.off1	= offsetof(struct ufr_options, sqpoll),
-		.help	= "Offload submission/completion to kernel thread",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "sqthread_poll_cpu",
-		.lname	= "SQ Thread Poll CPU",
-		.type	= FIO_OPT_INT,
-		.cb	= ufr_sqpoll_cpu_cb,
-		.help	= "What CPU to run SQ thread polling on",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "hipri",
-		.lname	= "High Priority",
-		.type	= FIO_OPT_STR_SET,
-		.off1	= offsetof(struct ufr_options, hipri),
-		.help	= "Use polled IO completions",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	/* The rest of fio's io_uring options, as fio names them. */
-	{
-		.name	= "fixedbufs",
-		.lname	= "Fixed (pre-mapped) IO buffers",
-		.type	= FIO_OPT_STR_SET,
-		.cb	= ufr_fixedbufs_cb,
-		.help	= "Pre map IO buffers (0: reg_strategy=none)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "nonvectored",
-		.lname	= "Non-vectored",
-		.type	= FIO_OPT_INT,
-		.off1	= offsetof(struct ufr_options, nonvectored),
-		.def	= "-1",
-		.help	= "Use non-vectored read/write commands",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "uncached",
-		.lname	= "Uncached",
-		.type	= FIO_OPT_INT,
-		.off1	= offsetof(struct ufr_options, uncached),
-		.help	= "Use RWF_DONTCACHE for buffered read/writes",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "nowait",
-		.lname	= "RWF_NOWAIT",
-		.type	= FIO_OPT_BOOL,
-		.off1	= offsetof(struct ufr_options, nowait),
-		.help	= "Use RWF_NOWAIT for reads/writes",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "force_async",
-		.lname	= "Force async",
-		.type	= FIO_OPT_INT,
-		.off1	= offsetof(struct ufr_options, force_async),
-		.help	= "Set IOSQE_ASYNC every N requests",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	/*
-	 * fio's NVMe passthrough options (io_uring_cmd only): accepted at
-	 * their defaults, as in fio's io_uring, and refused when set
-	 * (ufr_passthru_option): plain reads and writes have no FUA, PI or
-	 * write modes to give them.
-	 */
-	UFR_PASSTHRU_BOOL(readfua, "0", "Set FUA on every read (io_uring_cmd only)"),
-	UFR_PASSTHRU_BOOL(writefua, "0", "Set FUA on every write (io_uring_cmd only)"),
-	{
-		.name	= "write_mode",
-		.lname	= "Write command",
-		.type	= FIO_OPT_STR,
-		.off1	= offsetof(struct ufr_options, write_mode),
-		.help	= "Write command for writes (io_uring_cmd only)",
-		.def	= "write",
-		.posval = {
-			  { .ival = "write", .oval = 1, .help = "Write" },
-			  { .ival = "uncor", .oval = 2, .help = "Write Uncorrectable" },
-			  { .ival = "zeroes", .oval = 3, .help = "Write Zeroes" },
-			  { .ival = "verify", .oval = 4, .help = "Verify" },
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "verify_mode",
-		.lname	= "Verify command",
-		.type	= FIO_OPT_STR,
-		.off1	= offsetof(struct ufr_options, verify_mode),
-		.help	= "Command of the verify phase (io_uring_cmd only)",
-		.def	= "read",
-		.posval = {
-			  { .ival = "read", .oval = 1, .help = "Read" },
-			  { .ival = "compare", .oval = 2, .help = "Compare" },
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	UFR_PASSTHRU_INT(md_per_io_size, "0", "Separate metadata buffer bytes per I/O (io_uring_cmd only)"),
-	UFR_PASSTHRU_BOOL(pi_act, "1", "Protection Information Action bit (io_uring_cmd only)"),
-	{
-		.name	= "pi_chk",
-		.lname	= "pi_chk",
-		.type	= FIO_OPT_STR_STORE,
-		.off1	= offsetof(struct ufr_options, pi_chk),
-		.help	= "Protection Information checks: GUARD,REFTAG,APPTAG (io_uring_cmd only)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	UFR_PASSTHRU_INT(apptag, "0x1234", "Application Tag of Protection Information (io_uring_cmd only)"),
-	UFR_PASSTHRU_INT(apptag_mask, "0xffff", "Application Tag mask (io_uring_cmd only)"),
-	UFR_PASSTHRU_BOOL(deac, "0", "Deallocate with Write Zeroes (io_uring_cmd only)"),
-	{
-		.name	= "cmd_type",
-		.lname	= "Uring cmd type",
-		.type	= FIO_OPT_STR,
-		.off1	= offsetof(struct ufr_options, cmd_type),
-		.help	= "Specify uring-cmd type (io_uring_cmd only; no effect here, as in fio's io_uring)",
-		.def	= "nvme",
-		.posval = {
-			  { .ival = "nvme",
-			    .oval = 1,
-			    .help = "Issue nvme-uring-cmd",
-			  },
-		},
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
+	UFR_OPT("reg_strategy", "Buffer registration strategy", FIO_OPT_STR, strategy, "iomem", "How I/O buffers are laid out, backed and registered", .posval = {
+		UFR_VAL("iomem", UFR_STRAT_IOMEM, "fio's buffer memory (iomem=), one registered buffer per io_u, as io_uring fixedbufs=1"),
+		UFR_VAL("none", UFR_STRAT_NONE, "No registered buffers: plain READ/WRITE"),
+		UFR_VAL("per_page", UFR_STRAT_PER_PAGE, "Memory on 4 KiB pages, one registered buffer per io_u"),
+		UFR_VAL("coalesced", UFR_STRAT_COALESCED, "The pool in large folios, registered as few regions of at most 1 GiB"),
+		UFR_VAL("hugetlb_fast", UFR_STRAT_HUGETLB_FAST, "Hugetlb memory, one buffer per io_u, each inside one folio"),
+		UFR_VAL("auto", UFR_STRAT_AUTO, "hugetlb_fast if enough hugetlb pages are free, else coalesced on THP, else per_page"),
+	}),
+	UFR_OPT("reg_folio", "Buffer folio size", FIO_OPT_STR, folio, NULL, "Folio size backing the buffers (default: the strategy's: per_page 4k, coalesced thp, hugetlb_fast 2m)", .posval = {
+		UFR_VAL("4k", UFR_FOLIO_4K, "4 KiB pages, no THP"),
+		UFR_VAL("thp", UFR_FOLIO_THP, "Transparent huge pages (MADV_HUGEPAGE)"),
+		UFR_VAL("2m", UFR_FOLIO_2M, "2 MiB hugetlb pages"),
+		UFR_VAL("1g", UFR_FOLIO_1G, "1 GiB hugetlb pages"),
+		UFR_MTHP(16),
+		UFR_MTHP(32),
+		UFR_MTHP(64),
+		UFR_MTHP(128),
+		UFR_MTHP(256),
+		UFR_MTHP(512),
+		UFR_VAL("1m", UFR_FOLIO_1M, "1 MiB multi-size THP (coalesced)"),
+	}),
+	UFR_OPT("reg_backing", "Buffer memory backing", FIO_OPT_STR, backing, "anon", "Where per_page, coalesced and hugetlb_fast put their buffers", .posval = {
+		UFR_VAL("anon", UFR_BACKING_ANON, "Anonymous private mappings"),
+		UFR_VAL("memfd", UFR_BACKING_MEMFD, "memfd_create, MAP_SHARED: shmem 4 KiB pages, or hugetlb with reg_folio=2m/1g"),
+		UFR_VAL("hugetlbfs", UFR_BACKING_HUGETLBFS, "An unlinked file in reg_hugetlbfs_path, MAP_SHARED, on the mount's page size"),
+	}),
+	UFR_OPT("reg_hugetlbfs_path", "Hugetlbfs directory", FIO_OPT_STR_STORE, hugetlbfs_path, NULL, "A directory on a mounted hugetlbfs for reg_backing=hugetlbfs"),
+	UFR_OPT("reg_mode", "Registration mode", FIO_OPT_STR, mode, "batch", "How buffers are registered", .posval = {
+		UFR_VAL("batch", UFR_REG_BATCH, "One IORING_REGISTER_BUFFERS call for all buffers"),
+		UFR_VAL("each", UFR_REG_EACH, "A sparse table, then one timed update per buffer"),
+	}),
+	UFR_OPT("reg_numa_node", "Buffer NUMA node", FIO_OPT_INT, numa_node, "-1", "Bind buffer memory to this NUMA node before faulting it in (-1: leave placement alone)"),
+	UFR_OPT("rereg_interval", "Re-registration interval", FIO_OPT_STR_VAL_TIME, rereg_usec, "0", "While I/O runs, quiesce and re-register all buffers this often (0: never)", .is_seconds = 1, .is_time = 1),
+	UFR_OPT("reg_stats", "Registration stats file", FIO_OPT_STR_STORE, reg_stats, NULL, "Also write the job's uring_folioreg figures to this file as JSON"),
+	UFR_OPT("reg_profile", "Profile registration", FIO_OPT_BOOL, reg_profile, "0", "Sample the kernel (cpu-clock, 25 kHz, call chains) during the register calls and report the top functions"),
+	/* fio's io_uring engine's options, as fio names and explains them */
+	UFR_OPT("registerfiles", "Register file set", FIO_OPT_STR_SET, registerfiles, NULL, "Pre-open/register files"),
+	UFR_OPT("sqthread_poll", "Kernel SQ thread polling", FIO_OPT_STR_SET, sqpoll, NULL, "Offload submission/completion to kernel thread"),
+	UFR_OPT("sqthread_poll_cpu", "SQ Thread Poll CPU", FIO_OPT_INT, sqpoll_cpu, NULL, "What CPU to run SQ thread polling on", .cb = ufr_sqpoll_cpu_cb),
+	UFR_OPT("hipri", "High Priority", FIO_OPT_STR_SET, hipri, NULL, "Use polled IO completions"),
+	UFR_OPT("fixedbufs", "Fixed (pre-mapped) IO buffers", FIO_OPT_STR_SET, no_fixedbufs, NULL, "Pre map IO buffers (0: reg_strategy=none)", .neg = 1),
+	UFR_OPT("nonvectored", "Non-vectored", FIO_OPT_INT, nonvectored, "-1", "Use non-vectored read/write commands"),
+	UFR_OPT("uncached", "Uncached", FIO_OPT_INT, uncached, NULL, "Use RWF_DONTCACHE for buffered read/writes"),
+	UFR_OPT("nowait", "RWF_NOWAIT", FIO_OPT_BOOL, nowait, NULL, "Use RWF_NOWAIT for reads/writes"),
+	UFR_OPT("force_async", "Force async", FIO_OPT_INT, force_async, NULL, "Set IOSQE_ASYNC every N requests"),
+	/* fio's NVMe passthrough options: accepted at their defaults, refused when set (ufr_passthru_option) */
+	UFR_OPT("readfua", "readfua", FIO_OPT_BOOL, readfua, "0", "Set FUA on every read (io_uring_cmd only)"),
+	UFR_OPT("writefua", "writefua", FIO_OPT_BOOL, writefua, "0", "Set FUA on every write (io_uring_cmd only)"),
+	UFR_OPT("write_mode", "Write command", FIO_OPT_STR, write_mode, "write", "Write command for writes (io_uring_cmd only)", .posval = {
+		UFR_VAL("write", 1, "Write"),
+		UFR_VAL("uncor", 2, "Write Uncorrectable"),
+		UFR_VAL("zeroes", 3, "Write Zeroes"),
+		UFR_VAL("verify", 4, "Verify"),
+	}),
+	UFR_OPT("verify_mode", "Verify command", FIO_OPT_STR, verify_mode, "read", "Command of the verify phase (io_uring_cmd only)", .posval = {
+		UFR_VAL("read", 1, "Read"),
+		UFR_VAL("compare", 2, "Compare"),
+	}),
+	UFR_OPT("md_per_io_size", "md_per_io_size", FIO_OPT_INT, md_per_io_size, "0", "Separate metadata buffer bytes per I/O (io_uring_cmd only)"),
+	UFR_OPT("pi_act", "pi_act", FIO_OPT_BOOL, pi_act, "1", "Protection Information Action bit (io_uring_cmd only)"),
+	UFR_OPT("pi_chk", "pi_chk", FIO_OPT_STR_STORE, pi_chk, NULL, "Protection Information checks: GUARD,REFTAG,APPTAG (io_uring_cmd only)"),
+	UFR_OPT("apptag", "apptag", FIO_OPT_INT, apptag, "0x1234", "Application Tag of Protection Information (io_uring_cmd only)"),
+	UFR_OPT("apptag_mask", "apptag_mask", FIO_OPT_INT, apptag_mask, "0xffff", "Application Tag mask (io_uring_cmd only)"),
+	UFR_OPT("deac", "deac", FIO_OPT_BOOL, deac, "0", "Deallocate with Write Zeroes (io_uring_cmd only)"),
+	UFR_OPT("cmd_type", "Uring cmd type", FIO_OPT_STR, cmd_type, "nvme", "Specify uring-cmd type (io_uring_cmd only; no effect here, as in fio's io_uring)", .posval = { UFR_VAL("nvme", 1, "Issue nvme-uring-cmd") }),
 #ifdef CMDPRIO_OPTIONS
 	CMDPRIO_OPTIONS(struct ufr_options, FIO_OPT_G_IOURING),
 #elif defined(FIO_HAVE_IOPRIO_CLASS)
-	{
-		.name	= "cmdprio_percentage",
-		.lname	= "high priority percentage",
-		.type	= FIO_OPT_INT,
-		.off1	= offsetof(struct ufr_options,
-				   cmdprio_options.percentage[DDIR_READ]),
-		.off2	= offsetof(struct ufr_options,
-				   cmdprio_options.percentage[DDIR_WRITE]),
-		.minval	= 0,
-		.maxval	= 100,
-		.help	= "Send high priority I/O this percentage of the time",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "cmdprio_class",
-		.lname	= "Asynchronous I/O priority class",
-		.type	= FIO_OPT_INT,
-		.off1	= offsetof(struct ufr_options,
-				   cmdprio_options.class[DDIR_READ]),
-		.off2	= offsetof(struct ufr_options,
-				   cmdprio_options.class[DDIR_WRITE]),
-		.help	= "Set asynchronous IO priority class",
-		.minval	= IOPRIO_MIN_PRIO_CLASS + 1,
-		.maxval	= IOPRIO_MAX_PRIO_CLASS,
-		.interval = 1,
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "cmdprio",
-		.lname	= "Asynchronous I/O priority level",
-		.type	= FIO_OPT_INT,
-		.off1	= offsetof(struct ufr_options,
-				   cmdprio_options.level[DDIR_READ]),
-		.off2	= offsetof(struct ufr_options,
-				   cmdprio_options.level[DDIR_WRITE]),
-		.help	= "Set asynchronous IO priority level",
-		.minval	= IOPRIO_MIN_PRIO,
-		.maxval	= IOPRIO_MAX_PRIO,
-		.interval = 1,
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
-	{
-		.name	= "cmdprio_bssplit",
-		.lname	= "Priority percentage block size split",
-		.type	= FIO_OPT_STR_STORE,
-		.off1	= offsetof(struct ufr_options,
-				   cmdprio_options.bssplit_str),
-		.help	= "Set priority percentages for different block sizes",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_IOURING,
-	},
+	/* fio before 3.36 has no CMDPRIO_OPTIONS: the same four options. */
+	UFR_OPT("cmdprio_percentage", "high priority percentage", FIO_OPT_INT, cmdprio_options.percentage[DDIR_READ], NULL,
+		"Send high priority I/O this percentage of the time",
+		.off2 = UFR_OFF(cmdprio_options.percentage[DDIR_WRITE]), .minval = 0, .maxval = 100),
+	UFR_OPT("cmdprio_class", "Asynchronous I/O priority class", FIO_OPT_INT, cmdprio_options.class[DDIR_READ], NULL,
+		"Set asynchronous IO priority class",
+		.off2 = UFR_OFF(cmdprio_options.class[DDIR_WRITE]), .minval = IOPRIO_MIN_PRIO_CLASS + 1, .maxval = IOPRIO_MAX_PRIO_CLASS, .interval = 1),
+	UFR_OPT("cmdprio", "Asynchronous I/O priority level", FIO_OPT_INT, cmdprio_options.level[DDIR_READ], NULL,
+		"Set asynchronous IO priority level",
+		.off2 = UFR_OFF(cmdprio_options.level[DDIR_WRITE]), .minval = IOPRIO_MIN_PRIO, .maxval = IOPRIO_MAX_PRIO, .interval = 1),
+	UFR_OPT("cmdprio_bssplit", "Priority percentage block size split", FIO_OPT_STR_STORE, cmdprio_options.bssplit_str, NULL, "Set priority percentages for different block sizes"),
 #endif
-	{
-		.name	= NULL,
-	},
+	{ .name = NULL },
 };
+/* clang-format on */
 
 #if !UFR_FLAG_IOMEM
 /*
@@ -581,7 +289,7 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	c->fio_mem_set = fio_option_is_set(&td->o, mem_type);
 	c->rereg = o->rereg_usec != 0;
 	/* fio's io_uring: fixedbufs=0 is plain READ/WRITE on fio's memory. */
-	if (o->fixedbufs_set && !o->fixedbufs) {
+	if (o->no_fixedbufs) {
 		if (!ufr_strategy_uses_fio_memory(c->strategy))
 			return ufr_err_set(
 				err, -EINVAL,
@@ -618,7 +326,6 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	return ufr_plan_for_config(c, &j->bufs.plan, err);
 }
 
-/* What fio's io_uring engine does with its own options, done here too. */
 /* The first passthrough option set away from its default, or NULL. */
 static const char *ufr_passthru_option(const struct ufr_options *o)
 {
@@ -641,6 +348,7 @@ static const char *ufr_passthru_option(const struct ufr_options *o)
 	return o->deac ? "deac" : NULL;
 }
 
+/* What fio's io_uring engine does with its own options, done here too. */
 static int ufr_io_uring_options(struct thread_data *td, struct ufr_job *j,
 				struct ufr_err *err)
 {
@@ -804,19 +512,18 @@ static void ufr_iomem_free(struct thread_data *td)
 static int ufr_fio_memory_failed(struct thread_data *td)
 {
 	bool mmaphuge = td->o.mem_type == MEM_MMAPHUGE;
-	unsigned long long hp = td->o.hugepage_size, pages;
+	unsigned long long hp = td->o.hugepage_size;
 	struct ufr_err err;
 
-	if (!mmaphuge && td->o.mem_type != MEM_SHMHUGE) {
+	if (mmaphuge || td->o.mem_type == MEM_SHMHUGE)
+		ufr_hugetlb_shortage(
+			&err, mmaphuge ? "iomem=mmaphuge" : "iomem=shmhuge", hp,
+			(td->orig_buffer_size + hp - 1) / hp);
+	else
 		ufr_err_set(
 			&err, -ENOMEM,
 			"buffer memory: fio could not allocate %llu bytes (error above); lower iodepth or bs",
 			(unsigned long long)td->orig_buffer_size);
-		return ufr_fail(td, &err, ENOMEM);
-	}
-	pages = (td->orig_buffer_size + hp - 1) / hp;
-	ufr_hugetlb_shortage(
-		&err, mmaphuge ? "iomem=mmaphuge" : "iomem=shmhuge", hp, pages);
 	return ufr_fail(td, &err, ENOMEM);
 }
 
@@ -1055,20 +762,6 @@ static int ufr_close_file(struct thread_data *td, struct fio_file *f)
 	return generic_close_file(td, f);
 }
 
-/* Trim runs synchronously, as in fio's io_uring engine. */
-static void ufr_trim(struct thread_data *td, struct io_u *io_u)
-{
-	struct fio_file *f = io_u->file;
-
-	if (f->filetype == FIO_TYPE_FILE) {
-		if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			      io_u->offset, io_u->xfer_buflen))
-			io_u->error = errno;
-	} else {
-		do_io_u_trim(td, io_u);
-	}
-}
-
 /*
  * sync_file_range over what was written since the last sync. fio notes
  * that range as writes complete, so with all of them still in flight it
@@ -1154,13 +847,13 @@ static void ufr_rereg(struct thread_data *td, struct ufr_job *j)
 	int ret;
 
 	ret = ufr_ring_wait_ready(&j->ring, j->nr_events + j->inflight);
-	if (!ret)
+	if (ret)
+		ufr_err_set(&err, ret, "rereg_interval: waiting for I/O: %s",
+			    strerror(-ret));
+	else
 		ret = ufr_rereg_run(&j->r.rereg, &j->ring.ring, j->bufs.iov,
 				    j->bufs.nr_iov, j->cfg.mode,
 				    ufr_strategy_name(j->cfg.strategy), &err);
-	else
-		ufr_err_set(&err, ret, "rereg_interval: waiting for I/O: %s",
-			    strerror(-ret));
 	if (ret) {
 		j->bufs_registered = false;
 		log_err("%s\n", err.msg);
@@ -1169,18 +862,24 @@ static void ufr_rereg(struct thread_data *td, struct ufr_job *j)
 }
 
 /*
- * Trim, and fio 3.42's end_syncfs (io_uring has no syncfs command), run
- * synchronously as in fio's io_uring engine, after what is queued.
+ * Trim (on a regular file: punching a hole), and fio 3.42's end_syncfs
+ * (io_uring has no syncfs command), run synchronously as in fio's io_uring
+ * engine, after what is queued.
  */
 static enum fio_q_status ufr_queue_sync(struct thread_data *td,
 					struct ufr_job *j, struct io_u *io_u)
 {
+	struct fio_file *f = io_u->file;
+
 	if (j->nr_pending)
 		return FIO_Q_BUSY;
-	if (io_u->ddir == DDIR_TRIM)
-		ufr_trim(td, io_u);
-	else
+	if (io_u->ddir != DDIR_TRIM)
 		do_io_u_sync(td, io_u);
+	else if (f->filetype != FIO_TYPE_FILE)
+		do_io_u_trim(td, io_u);
+	else if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			   io_u->offset, io_u->xfer_buflen))
+		io_u->error = errno;
 	io_u_mark_submit(td, 1);
 	io_u_mark_complete(td, 1);
 	return FIO_Q_COMPLETED;
@@ -1246,10 +945,8 @@ static int ufr_getevents(struct thread_data *td, unsigned int min,
 	int ready;
 
 	(void)t;
-	if (j->nr_events) {
-		io_uring_cq_advance(ring, j->nr_events);
-		j->nr_events = 0;
-	}
+	io_uring_cq_advance(ring, j->nr_events);
+	j->nr_events = 0;
 
 	ready = ufr_ring_reap(&j->ring, min);
 	if (ready < 0) {
@@ -1260,23 +957,6 @@ static int ufr_getevents(struct thread_data *td, unsigned int min,
 	j->nr_events = (unsigned int)ready < max ? (unsigned int)ready : max;
 	j->inflight -= j->nr_events;
 	return j->nr_events;
-}
-
-/* The error path of a completion: explain what fio alone cannot. */
-static void ufr_io_error(struct ufr_job *j, struct io_u *io_u, int error)
-{
-	struct ufr_err err;
-
-	io_u->error = error;
-	if (error == EOPNOTSUPP && ddir_rw(io_u->ddir) && !j->said_hipri &&
-	    (j->ring.setup_flags & IORING_SETUP_IOPOLL)) {
-		j->said_hipri = true;
-		ufr_err_set(
-			&err, -error,
-			"hipri: filename=%s does not support polled I/O (it needs a block device with poll queues, e.g. nvme.poll_queues=N); drop hipri",
-			io_u->file->file_name);
-		log_err("%s\n", err.msg);
-	}
 }
 
 static struct io_u *ufr_event(struct thread_data *td, int event)
@@ -1299,10 +979,18 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
 			j->r.io.max = segs;
 	}
 #endif
-	if (cqe->res < 0)
-		ufr_io_error(j, io_u, -cqe->res);
-	else if (ddir_rw(io_u->ddir) &&
-		 (unsigned long long)cqe->res != io_u->xfer_buflen)
+	if (cqe->res < 0) {
+		io_u->error = -cqe->res;
+		/* Say what fio alone cannot: no polled I/O on this file. */
+		if (io_u->error == EOPNOTSUPP && ddir_rw(io_u->ddir) &&
+		    !j->said_hipri &&
+		    (j->ring.setup_flags & IORING_SETUP_IOPOLL)) {
+			j->said_hipri = true;
+			log_err("uring_folioreg: hipri: filename=%s does not support polled I/O (it needs a block device with poll queues, e.g. nvme.poll_queues=N); drop hipri\n",
+				io_u->file->file_name);
+		}
+	} else if (ddir_rw(io_u->ddir) &&
+		   (unsigned long long)cqe->res != io_u->xfer_buflen)
 		io_u->resid = io_u->xfer_buflen - cqe->res;
 	else
 		io_u->error = 0;
@@ -1316,8 +1004,11 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
  */
 static void ufr_unregister_job(struct thread_data *td, struct ufr_job *j)
 {
-	int ret = ufr_unregister(&j->ring.ring, &j->r.reg);
+	int ret;
 
+	if (!j || !j->bufs_registered)
+		return;
+	ret = ufr_unregister(&j->ring.ring, &j->r.reg);
 	j->bufs_registered = false;
 	if (ret)
 		ufr_note(
@@ -1328,11 +1019,8 @@ static void ufr_unregister_job(struct thread_data *td, struct ufr_job *j)
 
 static void ufr_io_u_free(struct thread_data *td, struct io_u *io_u)
 {
-	struct ufr_job *j = td->io_ops_data;
-
 	(void)io_u;
-	if (j && j->bufs_registered)
-		ufr_unregister_job(td, j);
+	ufr_unregister_job(td, td->io_ops_data);
 }
 
 static void ufr_cleanup(struct thread_data *td)
@@ -1342,8 +1030,7 @@ static void ufr_cleanup(struct thread_data *td)
 	if (!j)
 		return;
 	/* Unregister while the ring lives: that is where the kernel unpins. */
-	if (j->bufs_registered)
-		ufr_unregister_job(td, j);
+	ufr_unregister_job(td, j);
 	ufr_ring_exit(&j->ring);
 	if (j->prof) {
 		ufr_profiler_summary(j->prof, &j->r.profile);
@@ -1376,36 +1063,38 @@ static struct ioengine_ops ufr_ops = {
 	.option_struct_size = sizeof(struct ufr_options),
 };
 
-static bool ufr_version_ok;
+static bool ufr_loaded;
 
-static void ufr_check_version(void)
+/* Once, in fio's parent: the version check before anything else. */
+static void ufr_load(void)
 {
 	struct ufr_err err;
 
-	ufr_version_ok = !ufr_fio_version_check(fio_version_string,
-						UFR_FIO_VERSION, &err);
-	if (!ufr_version_ok)
+	if (ufr_fio_version_check(fio_version_string, UFR_FIO_VERSION, &err)) {
 		fprintf(stderr, "%s\n", err.msg);
+		return;
+	}
+	ufr_loaded = true;
+#if !UFR_FLAG_IOMEM
+	ufr_ops_fio_mem = ufr_ops;
+	ufr_ops_fio_mem.iomem_alloc = NULL;
+	ufr_ops_fio_mem.iomem_free = NULL;
+#endif
+	if (ufr_reg_lock_init())
+		log_err("uring_folioreg: no shared memory for the registration lock; bvecs_observed may be disturbed by other jobs\n");
 }
 
 /*
  * fio's entry point into an external engine. It is the one exported
  * symbol, so the version check runs before fio reads any of our structs.
  */
-UFR_EXPORT void get_ioengine(struct ioengine_ops **ops)
+__attribute__((visibility("default"))) void
+get_ioengine(struct ioengine_ops **ops)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	pthread_once(&once, ufr_check_version);
-	*ops = ufr_version_ok ? &ufr_ops : NULL;
-	if (!ufr_version_ok)
-		return;
-#if !UFR_FLAG_IOMEM
-	ufr_ops_fio_mem = ufr_ops;
-	ufr_ops_fio_mem.iomem_alloc = NULL;
-	ufr_ops_fio_mem.iomem_free = NULL;
-#endif
-	ufr_fio_report_setup();
-	if (ufr_reg_lock_init())
-		log_err("uring_folioreg: no shared memory for the registration lock; bvecs_observed may be disturbed by other jobs\n");
+	pthread_once(&once, ufr_load);
+	*ops = ufr_loaded ? &ufr_ops : NULL;
+	if (ufr_loaded)
+		ufr_fio_report_setup();
 }

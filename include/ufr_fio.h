@@ -15,28 +15,18 @@ struct thread_data;
 /* The engine's options, as fio stores them (td->eo). */
 struct ufr_options {
 	void *td; /* fio stores the thread_data pointer here */
-	unsigned int strategy;
-	unsigned int folio;
-	unsigned int backing;
+	unsigned int strategy, folio, backing, mode; /* the enums of config */
 	char *hugetlbfs_path;
-	unsigned int mode;
 	int numa_node;
 	unsigned long long rereg_usec;
 	char *reg_stats;
 	unsigned int reg_profile;
-	unsigned int registerfiles;
-	unsigned int sqpoll;
-	unsigned int sqpoll_cpu;
-	unsigned int sqpoll_cpu_set;
-	unsigned int hipri;
 	/* fio's io_uring engine's options, for job files written for it */
-	unsigned int fixedbufs;
-	unsigned int fixedbufs_set;
+	unsigned int registerfiles, sqpoll, hipri;
+	unsigned int sqpoll_cpu, sqpoll_cpu_set;
+	unsigned int no_fixedbufs; /* fixedbufs=0: reg_strategy=none */
 	int nonvectored;
-	unsigned int uncached;
-	unsigned int nowait;
-	unsigned int force_async;
-	unsigned int cmd_type;
+	unsigned int uncached, nowait, force_async, cmd_type;
 	struct cmdprio_options cmdprio_options;
 	/* fio's NVMe passthrough options (io_uring_cmd), fio 3.36 on */
 	unsigned int readfua, writefua, write_mode, verify_mode, deac;

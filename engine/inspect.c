@@ -409,6 +409,7 @@ static const char *probe_pins(struct ufr_backing *b, size_t folio,
 		{ .iov_base = b->addr, .iov_len = folio },
 		{ .iov_base = b->addr, .iov_len = 2 * folio },
 	};
+	struct ufr_config c = { .strategy = UFR_STRAT_COALESCED };
 	struct ufr_reg_timing t;
 	struct io_uring ring;
 	struct ufr_err err;
@@ -416,8 +417,7 @@ static const char *probe_pins(struct ufr_backing *b, size_t folio,
 
 	if (io_uring_queue_init(2, &ring, 0))
 		return "no io_uring ring for it";
-	ret = ufr_register_observed(&ring, iov, 2, UFR_REG_BATCH,
-				    "the rules probe", &t, NULL, obs, &err);
+	ret = ufr_register_observed(&ring, iov, 2, &c, &t, NULL, obs, &err);
 	if (!ret)
 		ufr_unregister(&ring, &t);
 	io_uring_queue_exit(&ring);

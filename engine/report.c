@@ -64,21 +64,10 @@ static void top_merge(struct ufr_profile_summary *sum,
 		      const struct ufr_profile_summary *r)
 {
 	struct ufr_profile_fn all[2 * UFR_PROFILE_TOP];
-	unsigned int n = sum->nr_top, i, k;
 
-	memcpy(all, sum->top, n * sizeof(all[0]));
-	for (i = 0; i < r->nr_top; i++) {
-		for (k = 0; k < n; k++)
-			if (!strcmp(all[k].function, r->top[i].function))
-				break;
-		if (k < n)
-			all[k].samples += r->top[i].samples;
-		else
-			all[n++] = r->top[i];
-	}
-	qsort(all, n, sizeof(all[0]), ufr_profile_fn_cmp);
-	sum->nr_top = n < UFR_PROFILE_TOP ? n : UFR_PROFILE_TOP;
-	memcpy(sum->top, all, sum->nr_top * sizeof(all[0]));
+	memcpy(all, sum->top, sum->nr_top * sizeof(all[0]));
+	memcpy(all + sum->nr_top, r->top, r->nr_top * sizeof(all[0]));
+	ufr_profile_top(sum, all, sum->nr_top + r->nr_top);
 }
 
 /*

@@ -567,34 +567,14 @@ static const char *line_end(const char *s, const char *end)
 	return nl ? nl + 1 : end;
 }
 
-/* Spaces before @at on its line. */
-static size_t indent_of(const char *text, const char *at)
-{
-	const char *l = at;
-
-	while (l > text && l[-1] != '\n')
-		l--;
-	return at - l;
-}
-
 /* @member, each line indented as fio indents its siblings, then ",\n". */
-static void put_indented(FILE *out, const char *member, size_t indent)
+static void put_indented(FILE *out, const char *member, int indent)
 {
-	static const char spaces[] = "                                ";
 	const char *l = member, *nl;
 
-	if (indent > sizeof(spaces) - 1)
-		indent = sizeof(spaces) - 1;
-	while (*l) {
-		nl = strchr(l, '\n');
-		put(out, spaces, indent);
-		put(out, l, nl ? (size_t)(nl - l) : strlen(l));
-		if (!nl)
-			break;
-		put(out, "\n", 1);
-		l = nl + 1;
-	}
-	put(out, ",\n", 2);
+	for (; (nl = strchr(l, '\n')); l = nl + 1)
+		fprintf(out, "%*s%.*s\n", indent, "", (int)(nl - l), l);
+	fprintf(out, "%*s%s,\n", *l ? indent : 0, "", l);
 }
 
 /* A JSON document: after each "jobname" member line, the job's object. */
@@ -609,10 +589,12 @@ static bool splice_json(const char *text, size_t len, const char *const *json,
 		return false;
 	while ((hit = memmem(p, end - p, key, sizeof(key) - 1))) {
 		const char *eol = line_end(hit, end);
+		const char *bol = memrchr(text, '\n', hit - text);
 
 		put(out, p, eol - p);
 		if (k < njobs && json[k])
-			put_indented(out, json[k], indent_of(text, hit));
+			put_indented(out, json[k],
+				     hit - (bol ? bol + 1 : text));
 		k++;
 		p = eol;
 	}

@@ -19,6 +19,7 @@
 /* reg_profile's state; see ufr_reg.h. */
 struct ufr_ksym {
 	uint64_t addr;
+	uint64_t samples; /* whose leaf it is */
 	uint32_t name; /* offset in names */
 	bool reg; /* an io_uring_register entry point */
 };
@@ -30,7 +31,6 @@ struct ufr_profiler {
 	struct ufr_ksym *syms;
 	size_t nr_syms;
 	char *names;
-	uint64_t *counts; /* per symbol */
 	struct ufr_profile_summary sum;
 };
 
@@ -80,11 +80,12 @@ static int load_kallsyms(struct ufr_profiler *p)
 			p->names = n;
 		}
 		memcpy(p->names + nlen, name, len);
-		p->syms[p->nr_syms].addr = addr;
-		p->syms[p->nr_syms].name = nlen;
-		p->syms[p->nr_syms].reg = strstr(name, "io_uring_register") &&
-					  strstr(name, "sys_");
-		p->nr_syms++;
+		p->syms[p->nr_syms++] = (struct ufr_ksym){
+			.addr = addr,
+			.name = nlen,
+			.reg = strstr(name, "io_uring_register") &&
+			       strstr(name, "sys_"),
+		};
 		nlen += len;
 		nonzero += addr != 0;
 	}
@@ -92,8 +93,7 @@ static int load_kallsyms(struct ufr_profiler *p)
 	if (!nonzero)
 		return -EACCES;
 	qsort(p->syms, p->nr_syms, sizeof(*p->syms), ksym_cmp);
-	p->counts = calloc(p->nr_syms, sizeof(*p->counts));
-	return p->counts ? 0 : -ENOMEM;
+	return 0;
 }
 
 /* The symbol holding @addr: the last one at or below it. */
@@ -136,7 +136,7 @@ static void profile_chain(struct ufr_profiler *p, const uint64_t *ips,
 		}
 	}
 	if (leaf >= 0 && under) {
-		p->counts[leaf]++;
+		p->syms[leaf].samples++;
 		p->sum.samples++;
 	} else {
 		p->sum.outside++;
@@ -289,16 +289,16 @@ void ufr_profiler_summary(struct ufr_profiler *p, struct ufr_profile_summary *s)
 	*s = p->sum;
 	s->nr_top = 0;
 	for (i = 0; i < p->nr_syms; i++)
-		n += p->counts[i] != 0;
+		n += p->syms[i].samples != 0;
 	fns = calloc(n ? n : 1, sizeof(*fns));
 	if (!fns)
 		return;
 	for (i = 0, n = 0; i < p->nr_syms; i++) {
-		if (!p->counts[i])
+		if (!p->syms[i].samples)
 			continue;
 		snprintf(fns[n].function, sizeof(fns[n].function), "%s",
 			 p->names + p->syms[i].name);
-		fns[n++].samples = p->counts[i];
+		fns[n++].samples = p->syms[i].samples;
 	}
 	ufr_profile_top(s, fns, n);
 	free(fns);
@@ -316,7 +316,6 @@ void ufr_profiler_close(struct ufr_profiler *p)
 		close(p->fd);
 	free(p->syms);
 	free(p->names);
-	free(p->counts);
 	free(p);
 }
 
@@ -582,13 +581,12 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 	int64_t expect = (int64_t)pages_pinned(iov, n), d_acq, d_held;
 	int64_t last_acq = -1, last_held = -1;
 	struct ufr_pins before, after;
-	int ret, seen;
+	int ret, seen, attempt;
 
 	memset(obs, 0, sizeof(*obs));
 	obs->held = -1;
 	lock();
-	for (;;) {
-		obs->attempts++;
+	for (attempt = 1;; attempt++) {
 		seen = pins_quiet(&before);
 		ret = ufr_register(ring, iov, n, c, t, per_buffer_ns, err);
 		if (ret)
@@ -607,7 +605,7 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 			last_held = d_held;
 			seen = -EAGAIN;
 		}
-		if (seen != -EAGAIN || obs->attempts == OBSERVE_ATTEMPTS) {
+		if (seen != -EAGAIN || attempt == OBSERVE_ATTEMPTS) {
 			snprintf(obs->note, sizeof(obs->note), "%s",
 				 observe_failed(seen));
 			break;

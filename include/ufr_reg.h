@@ -117,7 +117,6 @@ static inline int64_t ufr_pins_held(const struct ufr_pins *p)
 struct ufr_observation {
 	int64_t held; /* pins held: the bio_vecs built; -1 when unknown */
 	char note[UFR_NOTE_LEN]; /* why held is -1 */
-	unsigned int attempts; /* registrations it took */
 };
 
 /*

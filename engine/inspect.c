@@ -97,50 +97,6 @@ uint32_t ufr_coalesced_bvecs(enum ufr_rules rules,
 	return (uint32_t)coalesce_bvecs(&c, rules);
 }
 
-/* Open addressing, storing PFN + 1 so that 0 marks an empty slot. */
-struct pfn_set {
-	uint64_t *slot;
-	unsigned int bits;
-	size_t used;
-};
-
-static size_t pfn_slot(const struct pfn_set *set, uint64_t key)
-{
-	size_t mask = ((size_t)1 << set->bits) - 1;
-	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> (64 - set->bits));
-
-	while (set->slot[i] && set->slot[i] != key)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static int pfn_set_add(struct pfn_set *set, uint64_t pfn)
-{
-	size_t i;
-
-	/* Keep it at most half full: probes stay short. */
-	if (2 * (set->used + 1) > ((size_t)1 << set->bits)) {
-		struct pfn_set big = { .bits = set->bits ? set->bits + 1 : 10 };
-
-		big.slot = calloc((size_t)1 << big.bits, sizeof(*big.slot));
-		if (!big.slot)
-			return -ENOMEM;
-		for (i = 0; set->bits && i < ((size_t)1 << set->bits); i++)
-			if (set->slot[i])
-				big.slot[pfn_slot(&big, set->slot[i])] =
-					set->slot[i];
-		big.used = set->used;
-		free(set->slot);
-		*set = big;
-	}
-	i = pfn_slot(set, pfn + 1);
-	if (!set->slot[i]) {
-		set->slot[i] = pfn + 1;
-		set->used++;
-	}
-	return 0;
-}
-
 struct walk {
 	int pagemap, kpageflags;
 	size_t page_size;
@@ -148,7 +104,8 @@ struct walk {
 	uint64_t win_pfn, win_len; /* PFNs whose flags are in win[] */
 	uint64_t win[PF_RUN];
 	struct ufr_page_info folio; /* the last folio found */
-	struct pfn_set heads; /* distinct folios, by head PFN */
+	uint64_t *heads; /* head PFNs of the folios entered, repeats too */
+	size_t nr_heads, cap_heads;
 };
 
 static int read_full(int fd, void *buf, size_t len, off_t off)
@@ -242,8 +199,16 @@ static int note_folio(struct walk *w, struct ufr_segments *out)
 {
 	uint64_t bytes = (uint64_t)w->folio.folio_pages * w->page_size;
 
-	if (pfn_set_add(&w->heads, w->folio.head_pfn))
-		return -ENOMEM;
+	if (w->nr_heads == w->cap_heads) {
+		size_t cap = w->cap_heads ? 2 * w->cap_heads : 1024;
+		uint64_t *heads = realloc(w->heads, cap * sizeof(*heads));
+
+		if (!heads)
+			return -ENOMEM;
+		w->heads = heads;
+		w->cap_heads = cap;
+	}
+	w->heads[w->nr_heads++] = w->folio.head_pfn;
 	if (!out->min_folio_bytes || bytes < out->min_folio_bytes)
 		out->min_folio_bytes = bytes;
 	if (bytes > out->max_folio_bytes)
@@ -328,6 +293,25 @@ static int walk_buffer(struct walk *w, const struct iovec *iov,
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The distinct folios: buffers that share one enter it twice. */
+static uint64_t distinct_folios(struct walk *w)
+{
+	uint64_t n = w->nr_heads != 0;
+	size_t i;
+
+	qsort(w->heads, w->nr_heads, sizeof(*w->heads), cmp_u64);
+	for (i = 1; i < w->nr_heads; i++)
+		n += w->heads[i] != w->heads[i - 1];
+	return n;
+}
+
 int ufr_inspect_buffers(const struct iovec *iov, unsigned int n,
 			enum ufr_rules rules, struct ufr_segments *out,
 			uint8_t *shift)
@@ -355,13 +339,13 @@ int ufr_inspect_buffers(const struct iovec *iov, unsigned int n,
 		ret = walk_buffer(&w, &iov[i], rules, out,
 				  shift ? &shift[i] : &unused);
 	if (!ret) {
-		out->folios = w.heads.used;
+		out->folios = distinct_folios(&w);
 		out->from_pagemap = true;
 	}
 out:
 	if (ret)
 		memset(out, 0, sizeof(*out));
-	free(w.heads.slot);
+	free(w.heads);
 	free(w.pm);
 	if (w.kpageflags >= 0)
 		close(w.kpageflags);
@@ -400,8 +384,12 @@ static int probe_memory(struct ufr_backing *b, size_t *folio)
 	return ret;
 }
 
-/* Pins held by the probe's two buffers (one folio, then two) in @obs;
- * NULL, or why there is no figure. */
+static struct ufr_rules_found probed;
+
+/*
+ * Pins held by the probe's two buffers, over one folio and over two, in
+ * @obs: NULL, or why there is no figure.
+ */
 static const char *probe_pins(struct ufr_backing *b, size_t folio,
 			      struct ufr_observation *obs)
 {
@@ -409,6 +397,7 @@ static const char *probe_pins(struct ufr_backing *b, size_t folio,
 		{ .iov_base = b->addr, .iov_len = folio },
 		{ .iov_base = b->addr, .iov_len = 2 * folio },
 	};
+	struct ufr_config c = { .strategy = UFR_STRAT_COALESCED };
 	struct ufr_reg_timing t;
 	struct io_uring ring;
 	struct ufr_err err;
@@ -416,8 +405,7 @@ static const char *probe_pins(struct ufr_backing *b, size_t folio,
 
 	if (io_uring_queue_init(2, &ring, 0))
 		return "no io_uring ring for it";
-	ret = ufr_register_observed(&ring, iov, 2, UFR_REG_BATCH,
-				    "the rules probe", &t, NULL, obs, &err);
+	ret = ufr_register_observed(&ring, iov, 2, &c, &t, NULL, obs, &err);
 	if (!ret)
 		ufr_unregister(&ring, &t);
 	io_uring_queue_exit(&ring);
@@ -426,32 +414,23 @@ static const char *probe_pins(struct ufr_backing *b, size_t folio,
 	return obs->held < 0 ? obs->note : NULL;
 }
 
-/* The rules whose pins held the probe's @held, or -1. */
-static int rules_of_probe(int64_t held, int64_t pages)
-{
-	if (held == 3)
-		return UFR_RULES_MULTI_FOLIO;
-	if (held == 1 + 2 * pages)
-		return UFR_RULES_SINGLE_FOLIO;
-	if (held == 3 * pages)
-		return UFR_RULES_PER_PAGE;
-	return -1;
-}
-
-static struct ufr_rules_found probed;
-
 /* Find the rules into probed; once per process. */
 static void probe(void)
 {
-	struct ufr_rules_found *out = &probed;
+	struct ufr_observation obs = { .held = -1 };
 	struct ufr_backing mem;
 	const char *why;
 	size_t folio = 0;
-	struct ufr_observation obs = { .held = -1 };
 	struct utsname u;
-	int ret, rules = -1;
+	int ret = probe_memory(&mem, &folio);
+	/* The pins each rules keep for the two buffers. */
+	const int64_t pages = folio / 4096, kept[] = {
+		[UFR_RULES_MULTI_FOLIO] = 3,
+		[UFR_RULES_SINGLE_FOLIO] = 1 + 2 * pages,
+		[UFR_RULES_PER_PAGE] = 3 * pages,
+	};
+	unsigned int k;
 
-	ret = probe_memory(&mem, &folio);
 	if (ret)
 		why = ret == -ENOMEM ?
 			      "no two large folios to be had (THP off and no free 2 MiB hugetlb pages)" :
@@ -459,14 +438,12 @@ static void probe(void)
 	else
 		why = probe_pins(&mem, folio, &obs);
 	ufr_backing_unmap(&mem);
-	if (!why) {
-		rules = rules_of_probe(obs.held, folio / 4096);
-		why = "its pins match no known rules";
-	}
-	if (rules >= 0) {
-		out->rules = rules;
+	for (k = 0; !why && k < sizeof(kept) / sizeof(kept[0]); k++) {
+		if (obs.held != kept[k])
+			continue;
+		probed.rules = k;
 		snprintf(
-			out->how, sizeof(out->how),
+			probed.how, sizeof(probed.how),
 			"probe: buffers over 1 and 2 folios of %zu KiB kept %" PRId64
 			" pins",
 			folio >> 10, obs.held);
@@ -474,15 +451,15 @@ static void probe(void)
 	}
 	if (uname(&u))
 		snprintf(u.release, sizeof(u.release), "?");
-	out->rules = ufr_rules_for_release(u.release);
+	probed.rules = ufr_rules_for_release(u.release);
 	if (obs.held >= 0)
 		snprintf(
-			out->how, sizeof(out->how),
+			probed.how, sizeof(probed.how),
 			"kernel version %s: the probe over 1 and 2 folios of %zu KiB kept %" PRId64
 			" pins, which match no known rules",
 			u.release, folio >> 10, obs.held);
 	else
-		snprintf(out->how, sizeof(out->how),
+		snprintf(probed.how, sizeof(probed.how),
 			 "kernel version %s: no probe, %s", u.release, why);
 }
 

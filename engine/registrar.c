@@ -16,17 +16,10 @@
 
 #include "ufr_reg.h"
 
-static inline uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* reg_profile's state; see ufr_reg.h. */
 struct ufr_ksym {
 	uint64_t addr;
+	uint64_t samples; /* whose leaf it is */
 	uint32_t name; /* offset in names */
 	bool reg; /* an io_uring_register entry point */
 };
@@ -38,7 +31,6 @@ struct ufr_profiler {
 	struct ufr_ksym *syms;
 	size_t nr_syms;
 	char *names;
-	uint64_t *counts; /* per symbol */
 	struct ufr_profile_summary sum;
 };
 
@@ -88,11 +80,12 @@ static int load_kallsyms(struct ufr_profiler *p)
 			p->names = n;
 		}
 		memcpy(p->names + nlen, name, len);
-		p->syms[p->nr_syms].addr = addr;
-		p->syms[p->nr_syms].name = nlen;
-		p->syms[p->nr_syms].reg = strstr(name, "io_uring_register") &&
-					  strstr(name, "sys_");
-		p->nr_syms++;
+		p->syms[p->nr_syms++] = (struct ufr_ksym){
+			.addr = addr,
+			.name = nlen,
+			.reg = strstr(name, "io_uring_register") &&
+			       strstr(name, "sys_"),
+		};
 		nlen += len;
 		nonzero += addr != 0;
 	}
@@ -100,8 +93,7 @@ static int load_kallsyms(struct ufr_profiler *p)
 	if (!nonzero)
 		return -EACCES;
 	qsort(p->syms, p->nr_syms, sizeof(*p->syms), ksym_cmp);
-	p->counts = calloc(p->nr_syms, sizeof(*p->counts));
-	return p->counts ? 0 : -ENOMEM;
+	return 0;
 }
 
 /* The symbol holding @addr: the last one at or below it. */
@@ -144,7 +136,7 @@ static void profile_chain(struct ufr_profiler *p, const uint64_t *ips,
 		}
 	}
 	if (leaf >= 0 && under) {
-		p->counts[leaf]++;
+		p->syms[leaf].samples++;
 		p->sum.samples++;
 	} else {
 		p->sum.outside++;
@@ -256,16 +248,12 @@ int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err)
 			"reg_profile: the kernel's symbol addresses cannot be read (/proc/kallsyms shows %s); run as root with kernel.kptr_restrict 0 or 1",
 			ret == -EACCES ? "zeros" : "nothing");
 	}
-	*out = p;
+	*out = cur_prof = p;
 	return 0;
 }
 
-void ufr_profiler_attach(struct ufr_profiler *p)
-{
-	cur_prof = p;
-}
-
-int ufr_profile_fn_cmp(const void *a, const void *b)
+/* Most samples first, then by name. */
+static int fn_cmp(const void *a, const void *b)
 {
 	const struct ufr_profile_fn *x = a, *y = b;
 
@@ -274,33 +262,46 @@ int ufr_profile_fn_cmp(const void *a, const void *b)
 	return strcmp(x->function, y->function);
 }
 
+void ufr_profile_top(struct ufr_profile_summary *s, struct ufr_profile_fn *fns,
+		     size_t n)
+{
+	size_t i, k, kept = 0;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < kept; k++)
+			if (!strcmp(fns[k].function, fns[i].function))
+				break;
+		if (k < kept)
+			fns[k].samples += fns[i].samples;
+		else
+			fns[kept++] = fns[i];
+	}
+	qsort(fns, kept, sizeof(*fns), fn_cmp);
+	s->nr_top = kept < UFR_PROFILE_TOP ? kept : UFR_PROFILE_TOP;
+	memcpy(s->top, fns, s->nr_top * sizeof(*fns));
+}
+
 void ufr_profiler_summary(struct ufr_profiler *p, struct ufr_profile_summary *s)
 {
-	struct ufr_profile_fn cand;
-	size_t i, k;
+	struct ufr_profile_fn *fns;
+	size_t i, n = 0;
 
 	*s = p->sum;
 	s->nr_top = 0;
-	for (i = 0; i < p->nr_syms; i++) {
-		if (!p->counts[i])
+	for (i = 0; i < p->nr_syms; i++)
+		n += p->syms[i].samples != 0;
+	fns = calloc(n ? n : 1, sizeof(*fns));
+	if (!fns)
+		return;
+	for (i = 0, n = 0; i < p->nr_syms; i++) {
+		if (!p->syms[i].samples)
 			continue;
-		snprintf(cand.function, sizeof(cand.function), "%s",
+		snprintf(fns[n].function, sizeof(fns[n].function), "%s",
 			 p->names + p->syms[i].name);
-		cand.samples = p->counts[i];
-		/* Same name at several addresses (static functions): one. */
-		for (k = 0; k < s->nr_top; k++)
-			if (!strcmp(s->top[k].function, cand.function))
-				break;
-		if (k < s->nr_top) {
-			s->top[k].samples += cand.samples;
-		} else if (s->nr_top < UFR_PROFILE_TOP) {
-			s->top[s->nr_top++] = cand;
-		} else if (ufr_profile_fn_cmp(
-				   &cand, &s->top[UFR_PROFILE_TOP - 1]) < 0) {
-			s->top[UFR_PROFILE_TOP - 1] = cand;
-		}
-		qsort(s->top, s->nr_top, sizeof(s->top[0]), ufr_profile_fn_cmp);
+		fns[n++].samples = p->syms[i].samples;
 	}
+	ufr_profile_top(s, fns, n);
+	free(fns);
 }
 
 void ufr_profiler_close(struct ufr_profiler *p)
@@ -315,7 +316,6 @@ void ufr_profiler_close(struct ufr_profiler *p)
 		close(p->fd);
 	free(p->syms);
 	free(p->names);
-	free(p->counts);
 	free(p);
 }
 
@@ -336,9 +336,10 @@ static inline void prof_off(void)
 	}
 }
 
-static int explain(int ret, const char *what, unsigned int n, uint64_t bytes,
-		   struct ufr_err *err)
+static int explain(int ret, const struct ufr_config *c, unsigned int n,
+		   uint64_t bytes, struct ufr_err *err)
 {
+	const char *what = ufr_strategy_name(c->strategy);
 	struct rlimit rl;
 
 	if (ret == -ENOMEM && !getrlimit(RLIMIT_MEMLOCK, &rl) &&
@@ -354,7 +355,21 @@ static int explain(int ret, const char *what, unsigned int n, uint64_t bytes,
 			err, -ENOMEM,
 			"%s: registering %u buffers (%llu bytes): out of memory to pin them; lower iodepth or bs",
 			what, n, (unsigned long long)bytes);
-	if (ret == -EINVAL && n > 16384)
+	/*
+	 * Long-term pins of file-backed memory are refused where the kernel
+	 * cannot keep the pages put (EFAULT since Linux 6.5 for writable
+	 * shared files that track dirty pages; io_uring's own EOPNOTSUPP
+	 * before): shmem and hugetlbfs pass on most kernels, not all.
+	 */
+	if (c->backing != UFR_BACKING_ANON)
+		return ufr_err_set(
+			err, ret,
+			"reg_backing=%s: the kernel refused to pin the buffer memory for registration (%s: %s); use reg_backing=anon, or a kernel that pins %s memory long-term",
+			ufr_backing_name(c->backing), strerrorname_np(-ret),
+			strerror(-ret),
+			c->backing == UFR_BACKING_MEMFD ? "shmem" :
+							  "hugetlbfs");
+	if (ret == -EINVAL && n > UFR_MAX_BUFFERS)
 		return ufr_err_set(
 			err, -EINVAL,
 			"%s: %u buffers: the kernel registers at most 16384; lower iodepth",
@@ -368,77 +383,63 @@ static int explain(int ret, const char *what, unsigned int n, uint64_t bytes,
 			   what, n, strerror(-ret));
 }
 
-static int register_each(struct io_uring *ring, const struct iovec *iov,
-			 unsigned int n, struct ufr_reg_timing *t,
-			 uint64_t *per_buffer_ns)
+/*
+ * The register calls, each timed alone, the profiler on around each
+ * outside the clock: UFR_REG_BATCH makes one for all buffers, UFR_REG_EACH
+ * a sparse table and then one update per buffer.
+ */
+static int register_calls(struct io_uring *ring, const struct iovec *iov,
+			  unsigned int n, enum ufr_reg_mode mode,
+			  struct ufr_reg_timing *t, uint64_t *per_buffer_ns)
 {
-	uint64_t start, end;
-	unsigned int i;
-	int ret;
+	unsigned int i, calls = mode == UFR_REG_EACH ? n + 1 : 1;
+	uint64_t start, ns;
+	int ret = 0;
 
-	prof_on();
-	start = now_ns(CLOCK_MONOTONIC);
-	ret = io_uring_register_buffers_sparse(ring, n);
-	end = now_ns(CLOCK_MONOTONIC);
-	prof_off();
-	if (ret)
-		return ret;
-	t->total_ns += end - start;
-	t->calls++;
-
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < calls; i++) {
 		prof_on();
-		start = now_ns(CLOCK_MONOTONIC);
-		ret = io_uring_register_buffers_update_tag(ring, i, &iov[i],
-							   NULL, 1);
-		end = now_ns(CLOCK_MONOTONIC);
+		start = ufr_now_ns(CLOCK_MONOTONIC);
+		if (mode == UFR_REG_BATCH)
+			ret = io_uring_register_buffers(ring, iov, n);
+		else if (!i)
+			ret = io_uring_register_buffers_sparse(ring, n);
+		else
+			ret = io_uring_register_buffers_update_tag(
+				ring, i - 1, &iov[i - 1], NULL, 1);
+		ns = ufr_now_ns(CLOCK_MONOTONIC) - start;
 		prof_off();
 		if (ret < 0)
-			goto unwind;
-		if (per_buffer_ns)
-			per_buffer_ns[i] = end - start;
-		t->total_ns += end - start;
+			break;
+		if (i && per_buffer_ns)
+			per_buffer_ns[i - 1] = ns;
+		t->total_ns += ns;
 		t->calls++;
 	}
-	return 0;
-
-unwind:
-	/* Dropping the table releases the first i buffers too. */
-	io_uring_unregister_buffers(ring);
-	return ret;
+	/* Dropping the sparse table releases the buffers updated so far. */
+	if (ret < 0 && i)
+		io_uring_unregister_buffers(ring);
+	return ret < 0 ? ret : 0;
 }
 
 int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
-		 enum ufr_reg_mode mode, const char *what,
-		 struct ufr_reg_timing *t, uint64_t *per_buffer_ns,
-		 struct ufr_err *err)
+		 const struct ufr_config *c, struct ufr_reg_timing *t,
+		 uint64_t *per_buffer_ns, struct ufr_err *err)
 {
-	uint64_t bytes = 0, start, end;
+	uint64_t bytes = 0;
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < n; i++)
 		bytes += iov[i].iov_len;
 	memset(t, 0, sizeof(*t));
-
-	if (mode == UFR_REG_EACH) {
-		ret = register_each(ring, iov, n, t, per_buffer_ns);
-	} else {
-		prof_on();
-		start = now_ns(CLOCK_MONOTONIC);
-		ret = io_uring_register_buffers(ring, iov, n);
-		end = now_ns(CLOCK_MONOTONIC);
-		prof_off();
-		t->total_ns = end - start;
-		t->calls = 1;
-	}
+	ret = register_calls(ring, iov, n, c->mode, t, per_buffer_ns);
 	if (cur_prof)
 		profile_drain(cur_prof);
-	if (ret < 0)
-		return explain(ret, what, n, bytes, err);
+	if (ret)
+		return explain(ret, c, n, bytes, err);
 	t->buffers = n;
 	t->bytes = bytes;
-	t->samples = mode == UFR_REG_EACH && per_buffer_ns ? n : 0;
+	t->samples = c->mode == UFR_REG_EACH && per_buffer_ns ? n : 0;
 	return 0;
 }
 
@@ -479,14 +480,11 @@ static void unlock(void)
 
 static int unregister_locked(struct io_uring *ring, struct ufr_reg_timing *t)
 {
-	uint64_t start, end;
-	int ret;
+	uint64_t start = ufr_now_ns(CLOCK_MONOTONIC);
+	int ret = io_uring_unregister_buffers(ring);
 
-	start = now_ns(CLOCK_MONOTONIC);
-	ret = io_uring_unregister_buffers(ring);
-	end = now_ns(CLOCK_MONOTONIC);
 	if (!ret && t)
-		t->unreg_ns = end - start;
+		t->unreg_ns = ufr_now_ns(CLOCK_MONOTONIC) - start;
 	return ret;
 }
 
@@ -576,24 +574,21 @@ static const char *observe_failed(int ret)
 }
 
 int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
-			  unsigned int n, enum ufr_reg_mode mode,
-			  const char *what, struct ufr_reg_timing *t,
-			  uint64_t *per_buffer_ns, struct ufr_observation *obs,
-			  struct ufr_err *err)
+			  unsigned int n, const struct ufr_config *c,
+			  struct ufr_reg_timing *t, uint64_t *per_buffer_ns,
+			  struct ufr_observation *obs, struct ufr_err *err)
 {
 	int64_t expect = (int64_t)pages_pinned(iov, n), d_acq, d_held;
 	int64_t last_acq = -1, last_held = -1;
 	struct ufr_pins before, after;
-	int ret, seen;
+	int ret, seen, attempt;
 
 	memset(obs, 0, sizeof(*obs));
 	obs->held = -1;
 	lock();
-	for (;;) {
-		obs->attempts++;
+	for (attempt = 1;; attempt++) {
 		seen = pins_quiet(&before);
-		ret = ufr_register(ring, iov, n, mode, what, t, per_buffer_ns,
-				   err);
+		ret = ufr_register(ring, iov, n, c, t, per_buffer_ns, err);
 		if (ret)
 			break;
 		if (!seen)
@@ -610,7 +605,7 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 			last_held = d_held;
 			seen = -EAGAIN;
 		}
-		if (seen != -EAGAIN || obs->attempts == OBSERVE_ATTEMPTS) {
+		if (seen != -EAGAIN || attempt == OBSERVE_ATTEMPTS) {
 			snprintf(obs->note, sizeof(obs->note), "%s",
 				 observe_failed(seen));
 			break;
@@ -621,7 +616,7 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 			ret = ufr_err_set(
 				err, ret,
 				"%s: unregistering to observe again failed: %s",
-				what, strerror(-ret));
+				ufr_strategy_name(c->strategy), strerror(-ret));
 			break;
 		}
 	}
@@ -633,26 +628,25 @@ void ufr_rereg_start(struct ufr_rereg *r, uint64_t interval_ns)
 {
 	memset(r, 0, sizeof(*r));
 	r->interval_ns = interval_ns;
-	r->next_ns = now_ns(CLOCK_MONOTONIC_COARSE) + interval_ns;
+	r->next_ns = ufr_now_ns(CLOCK_MONOTONIC_COARSE) + interval_ns;
 }
 
 int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
 		  const struct iovec *iov, unsigned int n,
-		  enum ufr_reg_mode mode, const char *what, struct ufr_err *err)
+		  const struct ufr_config *c, struct ufr_err *err)
 {
 	struct ufr_reg_timing t;
 	int ret;
 
 	lock();
 	ret = io_uring_unregister_buffers(ring);
-	if (ret) {
-		unlock();
-		return ufr_err_set(
+	if (ret)
+		ret = ufr_err_set(
 			err, ret,
 			"rereg_interval: unregistering the buffers failed: %s",
 			strerror(-ret));
-	}
-	ret = ufr_register(ring, iov, n, mode, what, &t, NULL, err);
+	else
+		ret = ufr_register(ring, iov, n, c, &t, NULL, err);
 	unlock();
 	if (ret)
 		return ret;
@@ -660,6 +654,6 @@ int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
 	r->total_ns += t.total_ns;
 	if (t.total_ns > r->max_ns)
 		r->max_ns = t.total_ns;
-	r->next_ns = now_ns(CLOCK_MONOTONIC_COARSE) + r->interval_ns;
+	r->next_ns = ufr_now_ns(CLOCK_MONOTONIC_COARSE) + r->interval_ns;
 	return 0;
 }

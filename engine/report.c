@@ -64,31 +64,20 @@ static void top_merge(struct ufr_profile_summary *sum,
 		      const struct ufr_profile_summary *r)
 {
 	struct ufr_profile_fn all[2 * UFR_PROFILE_TOP];
-	unsigned int n = sum->nr_top, i, k;
 
-	memcpy(all, sum->top, n * sizeof(all[0]));
-	for (i = 0; i < r->nr_top; i++) {
-		for (k = 0; k < n; k++)
-			if (!strcmp(all[k].function, r->top[i].function))
-				break;
-		if (k < n)
-			all[k].samples += r->top[i].samples;
-		else
-			all[n++] = r->top[i];
-	}
-	qsort(all, n, sizeof(all[0]), ufr_profile_fn_cmp);
-	sum->nr_top = n < UFR_PROFILE_TOP ? n : UFR_PROFILE_TOP;
-	memcpy(sum->top, all, sum->nr_top * sizeof(all[0]));
+	memcpy(all, sum->top, sum->nr_top * sizeof(all[0]));
+	memcpy(all + sum->nr_top, r->top, r->nr_top * sizeof(all[0]));
+	ufr_profile_top(sum, all, sum->nr_top + r->nr_top);
 }
 
 /*
- * Every scalar figure once: its JSON section and name, its text (a
- * template of its value, with what goes before and after it on its line;
- * NULL: not in the text block), where it is in struct ufr_report, and how
- * a group sums it. Both renderers and the merge walk this table; what is
- * not one scalar (pages by node, the per-buffer distribution, the
- * profile, notes) is written by hand around it. A new figure is a member
- * of the struct, the line that measures it, and a row here.
+ * Every figure once: its JSON section and name, its text (a template of
+ * its value, with what goes before and after it on its line; NULL: not in
+ * the text block), where it is in struct ufr_report, and how a group sums
+ * it. Both renderers and the merge walk this table; what is not one
+ * value (the per-buffer distribution, the profile's top, notes) is
+ * written by hand around it. A new figure is a member of the struct, the
+ * line that measures it, and a row here.
  */
 enum sect {
 	S_TOP, /* the object itself; text: the first line */
@@ -97,7 +86,8 @@ enum sect {
 	S_IO, /* its second JSON line; text: the rest of the segments line */
 	S_RULES, /* "segments"."rules" */
 	S_REREG,
-	S_NONE, /* summed, rendered by hand or not at all */
+	S_PROF, /* "reg"."profile" */
+	S_NONE, /* only summed */
 };
 
 enum kind {
@@ -110,15 +100,17 @@ enum kind {
 	K_RULES, /* struct ufr_rules_found: the name; null until probed */
 	K_MEAN, /* struct ufr_io_segs: segments per I/O */
 	K_NUMA, /* int requested, and the pages by node */
+	K_BOOL, /* only summed */
 };
 
 enum merge {
 	M_FIRST, /* the group's first job's */
-	M_SUM,
+	M_SUM, /* arrays too, each element */
 	M_MAX,
 	M_KNOWN, /* the sum; unknown if a part is: a partial sum is no sum */
 	M_SAME, /* the jobs' common value, else "mixed" (numbers: 0) */
 	M_AND,
+	M_OR,
 	M_NOTE, /* the first one given */
 };
 
@@ -164,14 +156,18 @@ static const struct field fields[] = {
 	F(S_REREG, "count", "count=%s", rereg.count, K_U64, M_SUM),
 	F(S_REREG, "total_ns", ", total_ns=%s", rereg.total_ns, K_U64, M_SUM),
 	F(S_REREG, "max_ns", ", max_ns=%s", rereg.max_ns, K_U64, M_MAX),
+	F(S_PROF, "samples", "samples=%s", profile.samples, K_U64, M_SUM),
+	F(S_PROF, "outside", NULL, profile.outside, K_U64, M_SUM),
+	F(S_PROF, "lost", NULL, profile.lost, K_U64, M_SUM),
+	F(S_PROF, "register_calls", ", register_calls=%s", profile.calls, K_U64,
+	  M_SUM),
 	F(S_NONE, NULL, NULL, io.ios, K_U64, M_SUM),
 	F(S_NONE, NULL, NULL, io.segs, K_U64, M_SUM),
 	F(S_NONE, NULL, NULL, reg.samples, K_U64, M_SUM),
 	F(S_NONE, NULL, NULL, profile_note, K_TEXT, M_NOTE),
-	F(S_NONE, NULL, NULL, profile.samples, K_U64, M_SUM),
-	F(S_NONE, NULL, NULL, profile.outside, K_U64, M_SUM),
-	F(S_NONE, NULL, NULL, profile.lost, K_U64, M_SUM),
-	F(S_NONE, NULL, NULL, profile.calls, K_U64, M_SUM),
+	F(S_NONE, NULL, NULL, profiled, K_BOOL, M_OR),
+	F(S_NONE, NULL, NULL, numa_known, K_BOOL, M_AND),
+	F(S_NONE, NULL, NULL, pages_by_node, K_U64, M_SUM),
 };
 
 #define FIELDS_END (fields + sizeof(fields) / sizeof(fields[0]))
@@ -182,12 +178,14 @@ static void merge_field(void *sum, const void *r, const struct field *fd)
 	const uint64_t *v = r;
 	int64_t *k = sum;
 	const int64_t *rk = r;
+	size_t i;
 
 	switch (fd->merge) {
 	case M_FIRST:
 		break;
 	case M_SUM:
-		*s += *v;
+		for (i = 0; i < fd->size / sizeof(*s); i++)
+			s[i] += v[i];
 		break;
 	case M_MAX:
 		*s = *v > *s ? *v : *s;
@@ -203,6 +201,9 @@ static void merge_field(void *sum, const void *r, const struct field *fd)
 		break;
 	case M_AND:
 		*(bool *)sum &= *(const bool *)r;
+		break;
+	case M_OR:
+		*(bool *)sum |= *(const bool *)r;
 		break;
 	case M_NOTE:
 		if (!*(char *)sum)
@@ -223,14 +224,10 @@ void ufr_report_merge(struct ufr_report *sum, const struct ufr_report *r)
 	for (fd = fields; fd < FIELDS_END; fd++)
 		merge_field((char *)sum + fd->off, (const char *)r + fd->off,
 			    fd);
-	sum->numa_known &= r->numa_known;
-	for (i = 0; i < UFR_MAX_NODES; i++)
-		sum->pages_by_node[i] += r->pages_by_node[i];
 	for (i = 0; i < r->nr_notes; i++)
 		ufr_report_note(sum, "%s", r->notes[i]);
 	/* A job without a profile has an empty one. */
 	top_merge(&sum->profile, &r->profile);
-	sum->profiled |= r->profiled;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -362,6 +359,8 @@ static void put_value(FILE *f, const struct ufr_report *r,
 	case K_NUMA:
 		put_numa(f, r, json);
 		break;
+	case K_BOOL:
+		break;
 	}
 }
 
@@ -437,12 +436,9 @@ static void json_profile(FILE *f, const struct ufr_report *r)
 		fprintf(f, "null");
 		return;
 	}
-	fprintf(f,
-		"{ \"samples\" : %" PRIu64 ", \"outside\" : %" PRIu64
-		", \"lost\" : %" PRIu64 ", \"register_calls\" : %" PRIu64
-		", \"period_ns\" : %d, \"top\" : [",
-		p->samples, p->outside, p->lost, p->calls,
-		UFR_PROFILE_PERIOD_NS);
+	fputs("{ ", f);
+	json_rows(f, r, S_PROF, ", ");
+	fprintf(f, ", \"period_ns\" : %d, \"top\" : [", UFR_PROFILE_PERIOD_NS);
 	for (i = 0; i < p->nr_top; i++) {
 		fprintf(f, "%s{ \"function\" : ",
 			i ? ",\n        " : "\n        ");
@@ -516,10 +512,9 @@ static void text_body(FILE *f, const struct ufr_report *r,
 	text_rows(f, r, S_REREG);
 	fprintf(f, "\n");
 	if (r->profiled) {
-		fprintf(f,
-			"    profile : samples=%" PRIu64
-			", register_calls=%" PRIu64 ", top:",
-			r->profile.samples, r->profile.calls);
+		fputs("    profile : ", f);
+		text_rows(f, r, S_PROF);
+		fputs(", top:", f);
 		for (i = 0; i < (int)r->profile.nr_top && i < 5; i++)
 			fprintf(f, "%s %s %.1f%%", i ? "," : "",
 				r->profile.top[i].function,
@@ -572,34 +567,14 @@ static const char *line_end(const char *s, const char *end)
 	return nl ? nl + 1 : end;
 }
 
-/* Spaces before @at on its line. */
-static size_t indent_of(const char *text, const char *at)
-{
-	const char *l = at;
-
-	while (l > text && l[-1] != '\n')
-		l--;
-	return at - l;
-}
-
 /* @member, each line indented as fio indents its siblings, then ",\n". */
-static void put_indented(FILE *out, const char *member, size_t indent)
+static void put_indented(FILE *out, const char *member, int indent)
 {
-	static const char spaces[] = "                                ";
 	const char *l = member, *nl;
 
-	if (indent > sizeof(spaces) - 1)
-		indent = sizeof(spaces) - 1;
-	while (*l) {
-		nl = strchr(l, '\n');
-		put(out, spaces, indent);
-		put(out, l, nl ? (size_t)(nl - l) : strlen(l));
-		if (!nl)
-			break;
-		put(out, "\n", 1);
-		l = nl + 1;
-	}
-	put(out, ",\n", 2);
+	for (; (nl = strchr(l, '\n')); l = nl + 1)
+		fprintf(out, "%*s%.*s\n", indent, "", (int)(nl - l), l);
+	fprintf(out, "%*s%s,\n", *l ? indent : 0, "", l);
 }
 
 /* A JSON document: after each "jobname" member line, the job's object. */
@@ -614,10 +589,12 @@ static bool splice_json(const char *text, size_t len, const char *const *json,
 		return false;
 	while ((hit = memmem(p, end - p, key, sizeof(key) - 1))) {
 		const char *eol = line_end(hit, end);
+		const char *bol = memrchr(text, '\n', hit - text);
 
 		put(out, p, eol - p);
 		if (k < njobs && json[k])
-			put_indented(out, json[k], indent_of(text, hit));
+			put_indented(out, json[k],
+				     hit - (bol ? bol + 1 : text));
 		k++;
 		p = eol;
 	}
@@ -640,11 +617,10 @@ static bool splice_normal(const char *text, size_t len,
 		return false;
 	for (line = text; line < end; line = line_end(line, end)) {
 		size_t n = line_end(line, end) - line;
-		char *l = strndup(line, n);
-		bool is_hdr = l && !regexec(&hdr, l, 0, NULL, 0);
+		regmatch_t m = { .rm_so = 0, .rm_eo = (regoff_t)n };
+		bool is_hdr = !regexec(&hdr, line, 1, &m, REG_STARTEND);
 		bool is_run = n > 17 && !strncmp(line, "Run status group", 16);
 
-		free(l);
 		if (!is_hdr && !(is_run && found))
 			continue;
 		if (found && k - 1 < njobs && normal[k - 1]) {

@@ -636,7 +636,6 @@ static void ufr_profile_start(struct thread_data *td, struct ufr_job *j)
 		ufr_note(td, j, "%s", j->r.profile_note);
 		return;
 	}
-	ufr_profiler_attach(j->prof);
 	ufr_report_note(
 		&j->r,
 		"reg_profile: the samples are taken inside the timed register calls, so reg.total_ns and rereg include their cost (up to 2x); take times from a run without reg_profile");
@@ -677,17 +676,8 @@ static int ufr_post_init(struct thread_data *td)
 	ufr_rules_probe(&j->r.rules);
 	ufr_profile_start(td, j);
 	ret = ufr_register_observed(&j->ring.ring, j->bufs.iov, j->bufs.nr_iov,
-				    j->cfg.mode,
-				    ufr_strategy_name(j->cfg.strategy),
-				    &j->r.reg, j->samples, &j->r.obs, &err);
-	if (ret && j->cfg.backing != UFR_BACKING_ANON && ret != -ENOMEM)
-		ufr_err_set(
-			&err, ret,
-			"reg_backing=%s: the kernel refused to pin the buffer memory for registration (%s: %s); use reg_backing=anon, or a kernel that pins %s memory long-term",
-			ufr_backing_name(j->cfg.backing), strerrorname_np(-ret),
-			strerror(-ret),
-			j->cfg.backing == UFR_BACKING_MEMFD ? "shmem" :
-							      "hugetlbfs");
+				    &j->cfg, &j->r.reg, j->samples, &j->r.obs,
+				    &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
 	j->bufs_registered = true;
@@ -852,8 +842,7 @@ static void ufr_rereg(struct thread_data *td, struct ufr_job *j)
 			    strerror(-ret));
 	else
 		ret = ufr_rereg_run(&j->r.rereg, &j->ring.ring, j->bufs.iov,
-				    j->bufs.nr_iov, j->cfg.mode,
-				    ufr_strategy_name(j->cfg.strategy), &err);
+				    j->bufs.nr_iov, &j->cfg, &err);
 	if (ret) {
 		j->bufs_registered = false;
 		log_err("%s\n", err.msg);

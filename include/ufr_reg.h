@@ -16,6 +16,14 @@
 
 #include "ufr_config.h"
 
+static inline uint64_t ufr_now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 /* What registration cost; the clock runs around the register calls only. */
 struct ufr_reg_timing {
 	uint64_t calls;
@@ -27,15 +35,15 @@ struct ufr_reg_timing {
 };
 
 /*
- * Register @n buffers as fixed buffers 0..n-1 of @ring. With UFR_REG_EACH
- * and @per_buffer_ns (room for @n), each buffer's time goes there. On
- * failure nothing stays registered and @err says why and what to do;
- * @what names the strategy in that message.
+ * Register @n buffers as fixed buffers 0..n-1 of @ring, in @c's reg_mode.
+ * With UFR_REG_EACH and @per_buffer_ns (room for @n), each buffer's time
+ * goes there. On failure nothing stays registered and @err says why and
+ * what to do, naming @c's strategy (and its backing, when the kernel
+ * refuses to pin shared memory).
  */
 int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
-		 enum ufr_reg_mode mode, const char *what,
-		 struct ufr_reg_timing *t, uint64_t *per_buffer_ns,
-		 struct ufr_err *err);
+		 const struct ufr_config *c, struct ufr_reg_timing *t,
+		 uint64_t *per_buffer_ns, struct ufr_err *err);
 
 /*
  * reg_profile: where the kernel spends a job's register calls. A
@@ -64,20 +72,22 @@ struct ufr_profile_summary {
 	struct ufr_profile_fn top[UFR_PROFILE_TOP];
 };
 
-/* qsort order of a top: most samples first, then by name. */
-int ufr_profile_fn_cmp(const void *a, const void *b);
+/*
+ * @s's top: the @n functions of @fns (reordered) with samples of one name
+ * added up, the UFR_PROFILE_TOP with most samples, then by name.
+ */
+void ufr_profile_top(struct ufr_profile_summary *s, struct ufr_profile_fn *fns,
+		     size_t n);
 
 struct ufr_profiler;
 
 /*
- * Open the event (disabled) on the calling thread and load the kernel's
- * symbols. On failure @err holds the reason (no privilege, hidden kernel
- * addresses) and the job goes on without a profile.
+ * Open the event (disabled) and load the kernel's symbols; the calling
+ * thread's register calls are profiled until the profiler is closed. On
+ * failure @err holds the reason (no privilege, hidden kernel addresses)
+ * and the job goes on without a profile.
  */
 int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err);
-
-/* Profile this thread's register calls from now on with @p (NULL: stop). */
-void ufr_profiler_attach(struct ufr_profiler *p);
 
 /* The top functions so far. */
 void ufr_profiler_summary(struct ufr_profiler *p,
@@ -107,7 +117,6 @@ static inline int64_t ufr_pins_held(const struct ufr_pins *p)
 struct ufr_observation {
 	int64_t held; /* pins held: the bio_vecs built; -1 when unknown */
 	char note[UFR_NOTE_LEN]; /* why held is -1 */
-	unsigned int attempts; /* registrations it took */
 };
 
 /*
@@ -127,10 +136,9 @@ int ufr_reg_lock_init(void);
  * timing of the registration that stays.
  */
 int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
-			  unsigned int n, enum ufr_reg_mode mode,
-			  const char *what, struct ufr_reg_timing *t,
-			  uint64_t *per_buffer_ns, struct ufr_observation *obs,
-			  struct ufr_err *err);
+			  unsigned int n, const struct ufr_config *c,
+			  struct ufr_reg_timing *t, uint64_t *per_buffer_ns,
+			  struct ufr_observation *obs, struct ufr_err *err);
 
 /* Unregister (the kernel unpins here) and time it. */
 int ufr_unregister(struct io_uring *ring, struct ufr_reg_timing *t);
@@ -150,18 +158,13 @@ void ufr_rereg_start(struct ufr_rereg *r, uint64_t interval_ns);
 /* A coarse clock suffices: intervals are tens of milliseconds or more. */
 static inline bool ufr_rereg_due(const struct ufr_rereg *r)
 {
-	struct timespec ts;
-
-	if (!r->interval_ns)
-		return false;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec >= r->next_ns;
+	return r->interval_ns &&
+	       ufr_now_ns(CLOCK_MONOTONIC_COARSE) >= r->next_ns;
 }
 
 /* With no I/O in flight: unregister, register the same buffers again. */
 int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
 		  const struct iovec *iov, unsigned int n,
-		  enum ufr_reg_mode mode, const char *what,
-		  struct ufr_err *err);
+		  const struct ufr_config *c, struct ufr_err *err);
 
 #endif

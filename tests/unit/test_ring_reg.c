@@ -53,11 +53,11 @@ static void map_buffers(struct ufr_backing *mem, struct iovec *iov,
 static void register_and_back(struct ufr_ring *r, const struct iovec *iov,
 			      unsigned int n, enum ufr_reg_mode mode)
 {
+	struct ufr_config c = { .strategy = UFR_STRAT_PER_PAGE, .mode = mode };
 	struct ufr_reg_timing t;
 	struct ufr_err err;
 
-	assert_int_equal(
-		ufr_register(&r->ring, iov, n, mode, "t", &t, NULL, &err), 0);
+	assert_int_equal(ufr_register(&r->ring, iov, n, &c, &t, NULL, &err), 0);
 	assert_int_equal(ufr_unregister(&r->ring, &t), 0);
 }
 
@@ -121,13 +121,15 @@ static void test_register_batch_and_each(void **state)
 	struct ufr_backing mem;
 	struct ufr_reg_timing t;
 	uint64_t per_buffer_ns[8];
+	struct ufr_config c = { .strategy = UFR_STRAT_PER_PAGE };
 	struct iovec iov[8];
 	struct ufr_err err;
 	int mode;
 
 	map_buffers(&mem, iov, 8, 65536);
 	for (mode = UFR_REG_BATCH; mode <= UFR_REG_EACH; mode++) {
-		assert_int_equal(ufr_register(&r->ring, iov, 8, mode, "t", &t,
+		c.mode = mode;
+		assert_int_equal(ufr_register(&r->ring, iov, 8, &c, &t,
 					      per_buffer_ns, &err),
 				 0);
 		assert_int_equal(t.buffers, 8);
@@ -168,7 +170,6 @@ static void test_profiler(void **state)
 		skip();
 	}
 	map_buffers(&mem, iov, 64, 65536);
-	ufr_profiler_attach(p);
 	for (i = 0; i < 20; i++)
 		register_and_back(r, iov, 64, UFR_REG_BATCH);
 	register_and_back(r, iov, 64, UFR_REG_EACH);
@@ -188,15 +189,16 @@ static void test_register_each_unwinds(void **state)
 {
 	struct ufr_ring *r = *state;
 	struct ufr_backing mem;
+	struct ufr_config c = { .strategy = UFR_STRAT_COALESCED,
+				.mode = UFR_REG_EACH };
 	struct ufr_reg_timing t;
 	struct iovec iov[4];
 	struct ufr_err err;
 
 	map_buffers(&mem, iov, 4, 4096);
 	iov[2].iov_base = NULL; /* buffer 2 cannot be pinned */
-	assert_true(ufr_register(&r->ring, iov, 4, UFR_REG_EACH, "each", &t,
-				 NULL, &err) < 0);
-	assert_memory_equal(err.msg, "uring_folioreg: each: ", 22);
+	assert_true(ufr_register(&r->ring, iov, 4, &c, &t, NULL, &err) < 0);
+	assert_memory_equal(err.msg, "uring_folioreg: coalesced: ", 27);
 	assert_int_equal(t.samples, 0);
 	/* Nothing stayed registered: a new table goes in. */
 	make_iovecs(iov, 4, mem.addr, 4096);
@@ -210,6 +212,7 @@ static void test_register_too_many(void **state)
 	unsigned int n = 16385;
 	struct iovec *iov = calloc(n, sizeof(*iov));
 	struct ufr_backing mem;
+	struct ufr_config c = { .strategy = UFR_STRAT_PER_PAGE };
 	struct ufr_reg_timing t;
 	struct ufr_err err;
 
@@ -218,8 +221,7 @@ static void test_register_too_many(void **state)
 	map_buffers(&mem, iov, 1, 4096);
 	for (unsigned int i = 1; i < n; i++)
 		iov[i] = iov[0];
-	assert_int_equal(ufr_register(&r->ring, iov, n, UFR_REG_BATCH,
-				      "reg_strategy=per_page", &t, NULL, &err),
+	assert_int_equal(ufr_register(&r->ring, iov, n, &c, &t, NULL, &err),
 			 -EINVAL);
 	assert_non_null(strstr(
 		err.msg, "16385 buffers: the kernel registers at most 16384"));
@@ -245,6 +247,49 @@ static void test_backing_small_is_populated(void **state)
 	assert_null(mem.addr);
 }
 
+/*
+ * A shared backing the kernel will not pin long-term: the line names the
+ * backing, the kernel's errno and the fix. A MAP_SHARED regular file on a
+ * filesystem that tracks dirty pages stands in for such memory, as no
+ * kernel pins it long-term (EFAULT since Linux 6.5, EOPNOTSUPP before).
+ */
+static void test_register_refused_backing(void **state)
+{
+	struct ufr_ring *r = *state;
+	struct ufr_config c = { .strategy = UFR_STRAT_PER_PAGE,
+				.backing = UFR_BACKING_MEMFD };
+	char path[] = "ufr-refused-XXXXXX", want[256];
+	size_t len = 65536;
+	struct ufr_reg_timing t;
+	struct iovec iov = { .iov_len = len };
+	struct ufr_err err;
+	int fd = mkstemp(path), ret;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(ftruncate(fd, len), 0);
+	iov.iov_base =
+		mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	assert_true(iov.iov_base != MAP_FAILED);
+	memset(iov.iov_base, 1, len);
+	ret = ufr_register(&r->ring, &iov, 1, &c, &t, NULL, &err);
+	if (!ret) {
+		ufr_unregister(&r->ring, &t);
+		munmap(iov.iov_base, len);
+		print_message(
+			"skip: this kernel pins a shared file in the current directory long-term (tmpfs?)\n");
+		skip();
+	}
+	munmap(iov.iov_base, len);
+	snprintf(
+		want, sizeof(want),
+		"uring_folioreg: reg_backing=memfd: the kernel refused to pin the buffer memory for registration (%s: %s); use reg_backing=anon, or a kernel that pins shmem memory long-term",
+		strerrorname_np(-ret), strerror(-ret));
+	assert_string_equal(err.msg, want);
+	print_message("%s\n", err.msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +308,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_register_too_many,
 						ring_setup, ring_teardown),
 		cmocka_unit_test(test_backing_small_is_populated),
+		cmocka_unit_test_setup_teardown(test_register_refused_backing,
+						ring_setup, ring_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -128,6 +128,11 @@ struct field {
 			sizeof(((struct ufr_report *)0)->member), kind, merge \
 	}
 
+/* The commonest rows: a count the group sums, and a figure only merged. */
+#define COUNT(sect, json, text, member) \
+	F(sect, json, text, member, K_U64, M_SUM)
+#define HIDDEN(member, kind, merge) F(S_NONE, NULL, NULL, member, kind, merge)
+
 static const struct field fields[] = {
 	F(S_TOP, "strategy", "strategy=%s", strategy, K_NAME, M_SAME),
 	F(S_TOP, "folio_bytes", ", folio=%sKiB", seg.max_folio_bytes, K_KIB,
@@ -136,38 +141,37 @@ static const struct field fields[] = {
 	F(S_TOP, "numa", ", numa=%s", numa_requested, K_NUMA, M_FIRST),
 	F(S_TOP, "ring_flags", ", ring=%s", ring_flags, K_NAME, M_SAME),
 	F(S_REG, "mode", "mode=%s", mode, K_NAME, M_FIRST),
-	F(S_REG, "calls", ", calls=%s", reg.calls, K_U64, M_SUM),
-	F(S_REG, "buffers", ", buffers=%s", reg.buffers, K_U64, M_SUM),
-	F(S_REG, "bytes", ", bytes=%s", reg.bytes, K_U64, M_SUM),
-	F(S_REG, "total_ns", ", total_ns=%s", reg.total_ns, K_U64, M_SUM),
-	F(S_REG, "unreg_ns", ", unreg_ns=%s", reg.unreg_ns, K_U64, M_SUM),
-	F(S_SEG, "pages", "pages=%s", seg.pages, K_U64, M_SUM),
-	F(S_SEG, "bvecs", ", bvecs=%s", seg.bvecs, K_U64, M_SUM),
+	COUNT(S_REG, "calls", ", calls=%s", reg.calls),
+	COUNT(S_REG, "buffers", ", buffers=%s", reg.buffers),
+	COUNT(S_REG, "bytes", ", bytes=%s", reg.bytes),
+	COUNT(S_REG, "total_ns", ", total_ns=%s", reg.total_ns),
+	COUNT(S_REG, "unreg_ns", ", unreg_ns=%s", reg.unreg_ns),
+	COUNT(S_SEG, "pages", "pages=%s", seg.pages),
+	COUNT(S_SEG, "bvecs", ", bvecs=%s", seg.bvecs),
 	F(S_SEG, "source", " (from %s)", seg.from_pagemap, K_SOURCE, M_AND),
 	F(S_SEG, "bvecs_observed", ", bvecs_observed=%s", obs.held, K_KNOWN,
 	  M_KNOWN),
 	F(S_SEG, "observed_note", NULL, obs.note, K_TEXT, M_NOTE),
-	F(S_SEG, "folios", ", folios=%s", seg.folios, K_U64, M_SUM),
-	F(S_SEG, "straddling", ", straddling=%s", seg.straddling, K_U64, M_SUM),
+	COUNT(S_SEG, "folios", ", folios=%s", seg.folios),
+	COUNT(S_SEG, "straddling", ", straddling=%s", seg.straddling),
 	F(S_IO, "per_io_mean", ", per_io mean=%s", io, K_MEAN, M_FIRST),
 	F(S_IO, "per_io_max", " max=%s", io.max, K_U64, M_MAX),
 	F(S_RULES, "name", "%s", rules, K_RULES, M_FIRST),
 	F(S_RULES, "how", " (%s)", rules.how, K_TEXT, M_FIRST),
-	F(S_REREG, "count", "count=%s", rereg.count, K_U64, M_SUM),
-	F(S_REREG, "total_ns", ", total_ns=%s", rereg.total_ns, K_U64, M_SUM),
+	COUNT(S_REREG, "count", "count=%s", rereg.count),
+	COUNT(S_REREG, "total_ns", ", total_ns=%s", rereg.total_ns),
 	F(S_REREG, "max_ns", ", max_ns=%s", rereg.max_ns, K_U64, M_MAX),
-	F(S_PROF, "samples", "samples=%s", profile.samples, K_U64, M_SUM),
-	F(S_PROF, "outside", NULL, profile.outside, K_U64, M_SUM),
-	F(S_PROF, "lost", NULL, profile.lost, K_U64, M_SUM),
-	F(S_PROF, "register_calls", ", register_calls=%s", profile.calls, K_U64,
-	  M_SUM),
-	F(S_NONE, NULL, NULL, io.ios, K_U64, M_SUM),
-	F(S_NONE, NULL, NULL, io.segs, K_U64, M_SUM),
-	F(S_NONE, NULL, NULL, reg.samples, K_U64, M_SUM),
-	F(S_NONE, NULL, NULL, profile_note, K_TEXT, M_NOTE),
-	F(S_NONE, NULL, NULL, profiled, K_BOOL, M_OR),
-	F(S_NONE, NULL, NULL, numa_known, K_BOOL, M_AND),
-	F(S_NONE, NULL, NULL, pages_by_node, K_U64, M_SUM),
+	COUNT(S_PROF, "samples", "samples=%s", profile.samples),
+	COUNT(S_PROF, "outside", NULL, profile.outside),
+	COUNT(S_PROF, "lost", NULL, profile.lost),
+	COUNT(S_PROF, "register_calls", ", register_calls=%s", profile.calls),
+	HIDDEN(io.ios, K_U64, M_SUM),
+	HIDDEN(io.segs, K_U64, M_SUM),
+	HIDDEN(reg.samples, K_U64, M_SUM),
+	HIDDEN(profile_note, K_TEXT, M_NOTE),
+	HIDDEN(profiled, K_BOOL, M_OR),
+	HIDDEN(numa_known, K_BOOL, M_AND),
+	HIDDEN(pages_by_node, K_U64, M_SUM),
 };
 
 #define FIELDS_END (fields + sizeof(fields) / sizeof(fields[0]))

@@ -88,7 +88,7 @@ fi
 # check_install NAME DESTDIR LIBDIR DOCDIR MANDIR: the staged files are
 # there, the job files point at the installed engine, fio loads it.
 check_install() {
-	local name=$1 dest=$2 libdir=$3 docdir=$4 mandir=$5 f why=""
+	local name=$1 dest=$2 libdir=$3 docdir=$4 mandir=$5 f got why=""
 	local so=$libdir/fio/uring_folioreg.so
 
 	[ -f "$dest$so" ] || why="$why no $so;"
@@ -100,8 +100,10 @@ check_install() {
 		why="$why no fio-uring_folioreg.so -> uring_folioreg.so (dynamic engines);"
 	[ -f "$dest$docdir/README.md" ] || why="$why no README.md;"
 	# The installed compare.py finds the installed engine by itself.
-	grep -qF "default=\"$so\")" "$dest$docdir/examples/compare.py" ||
-		why="$why the installed compare.py's --engine default is not $so;"
+	got=$(cd "$dest$docdir/examples" && python3 -c 'import compare
+print(compare.parser().parse_args(["run", "strategies", "--out", "x"]).engine)' 2>&1)
+	[ "$got" = "$so" ] ||
+		why="$why the installed compare.py's --engine default is $got, not $so;"
 	[ "$(head -1 "$dest$docdir/examples/compare.py")" = '#!/usr/bin/python3' ] ||
 		why="$why the installed compare.py's interpreter is not /usr/bin/python3;"
 	# ... and its statistics: intervals, not medians alone.

@@ -272,6 +272,73 @@ int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err)
 		fix);
 }
 
+/* Whether the top-level shmem_enabled @top serves PMD-sized folios to a
+ * MADV_HUGEPAGE mapping of a file sized in whole folios. */
+static bool shmem_top_on(const char *top)
+{
+	return !strcmp(top, "always") || !strcmp(top, "within_size") ||
+	       !strcmp(top, "advise") || !strcmp(top, "force");
+}
+
+/*
+ * Whether a memfd mapped MAP_SHARED, advised MADV_HUGEPAGE and sized in
+ * whole PMD folios gets PMD-sized shmem THP, under the top-level
+ * shmem_enabled @top and the PMD size's own shmem_enabled @own ("" where
+ * the kernel has none, before Linux 6.11). A memfd's inode is never
+ * linked, so the kernel counts its mappings as anonymous shmem, which the
+ * per-size switches govern (Linux 6.18 here; backings.sh checks it):
+ * deny refuses every size, force serves the inherited sizes only, inherit
+ * follows @top, never refuses, and always, advise and within_size (every
+ * folio is inside i_size) serve.
+ */
+static bool shmem_thp_on(const char *top, const char *own)
+{
+	if (!strcmp(top, "deny"))
+		return false;
+	if (!own[0] || !strcmp(own, "inherit"))
+		return shmem_top_on(top);
+	return strcmp(top, "force") && strcmp(own, "never");
+}
+
+int ufr_shmem_thp_check(const char *root, struct ufr_err *err)
+{
+	size_t kb = ufr_folio_bytes(UFR_FOLIO_THP) >> 10;
+	char top_path[512], own_path[512], top[16], own[16], fix[1100] = "";
+	char own_said[96] = "";
+	bool own_inherits;
+
+	if (!root)
+		root = THP_SYSFS;
+	snprintf(top_path, sizeof(top_path), "%s/shmem_enabled", root);
+	snprintf(own_path, sizeof(own_path), "%s/hugepages-%zukB/shmem_enabled",
+		 root, kb);
+	thp_setting(top_path, top);
+	thp_setting(own_path, own);
+	if (!top[0])
+		return ufr_err_set(
+			err, -EOPNOTSUPP,
+			"reg_folio=thp: reg_backing=memfd needs shmem THP, which this kernel lacks (%s is missing); use reg_folio=2m or 1g (MFD_HUGETLB), or reg_backing=anon",
+			top_path);
+	if (shmem_thp_on(top, own))
+		return 0;
+	/* The fewest writes that serve: the top level where the PMD size
+	 * inherits it (or deny overrides all), else the PMD size's own. */
+	own_inherits = !own[0] || !strcmp(own, "inherit");
+	if (!strcmp(top, "deny") || (own_inherits && !shmem_top_on(top)))
+		snprintf(fix, sizeof(fix), "echo advise > %s", top_path);
+	if (!strcmp(top, "force") || !strcmp(own, "never"))
+		snprintf(fix + strlen(fix), sizeof(fix) - strlen(fix),
+			 "%secho %s > %s", fix[0] ? "; " : "",
+			 strcmp(top, "force") ? "advise" : "inherit", own_path);
+	if (own[0])
+		snprintf(own_said, sizeof(own_said),
+			 ", hugepages-%zukB/shmem_enabled is %s", kb, own);
+	return ufr_err_set(
+		err, -EOPNOTSUPP,
+		"reg_folio=thp: reg_backing=memfd would get no %zu KiB shmem THP folios: shmem_enabled is %s%s; write: %s (or use reg_folio=2m, MFD_HUGETLB)",
+		kb, top, own_said, fix);
+}
+
 /* Hugetlb pages of @folio that hugetlb_fast would need, or the negative
  * errno of a plan that cannot be made. */
 static long hugetlb_fast_need(const struct ufr_config *c, enum ufr_folio folio)
@@ -346,15 +413,19 @@ static int resolve_backing(struct ufr_config *c, struct ufr_err *err)
 				"chooses its memory itself" :
 				"runs on fio's memory");
 	if (c->backing == UFR_BACKING_MEMFD) {
-		if (ufr_folio_is_thp(c->folio))
+		if (ufr_folio_is_mthp(c->folio))
 			return ufr_err_set(
 				err, -EINVAL,
-				"reg_folio=%s: reg_backing=memfd serves 4 KiB shmem pages (per_page) or 2 MiB / 1 GiB hugetlb (MFD_HUGETLB), not THP; use reg_folio=2m or 1g, or reg_backing=anon",
+				"reg_folio=%s: reg_backing=memfd serves 4 KiB shmem pages (per_page), PMD-sized shmem THP (reg_folio=thp) or 2 MiB / 1 GiB hugetlb (MFD_HUGETLB); the engine puts multi-size THP in anonymous memory only; use reg_folio=thp, 2m or 1g, or reg_backing=anon",
 				ufr_folio_name(c->folio));
-		/* coalesced's own default, THP, is anonymous only. */
+		/* coalesced on a memfd: MFD_HUGETLB unless thp is asked for. */
 		if (c->folio == UFR_FOLIO_DEFAULT &&
 		    c->strategy == UFR_STRAT_COALESCED)
 			c->folio = UFR_FOLIO_2M;
+		/* Other strategies refuse thp with their own line below. */
+		if (c->folio == UFR_FOLIO_THP &&
+		    c->strategy == UFR_STRAT_COALESCED)
+			return ufr_shmem_thp_check(NULL, err);
 		return 0;
 	}
 	if (!c->hugetlbfs_path || !c->hugetlbfs_path[0])

@@ -164,29 +164,41 @@ static int backing_file(enum ufr_backing_kind kind, const char *dir, size_t len,
 }
 
 /*
- * Map @len bytes on folios of @page: a shared file (@fd >= 0), anonymous
- * hugetlb pages, or anonymous memory over-mapped so that a folio-aligned
- * range of @len fits inside.
+ * Map @len bytes on folios of @page, starting on a folio boundary: a
+ * shared file (@fd >= 0), anonymous hugetlb pages, or anonymous memory.
+ * Anonymous memory is over-mapped so that a folio-aligned range of @len
+ * fits inside; a file is mapped into such a range reserved first, its
+ * offset 0 on the boundary, since its large folios (shmem THP, hugetlb)
+ * sit at file offsets that are multiples of their size.
  */
 static int map_memory(struct ufr_backing *b, size_t len, size_t page,
 		      bool hugetlb, enum ufr_backing_kind kind, int fd,
 		      struct ufr_err *err)
 {
-	int flags = fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
-	int e;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS, e = 0;
+	bool file = fd >= 0;
 
 	b->map_len = len;
-	if (fd < 0 && hugetlb)
+	if (!file && hugetlb)
 		flags |= MAP_HUGETLB | __builtin_ctzl(page) << MAP_HUGE_SHIFT;
-	else if (fd < 0 && page > 4096)
+	else if (page > 4096)
 		b->map_len += page;
-	b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE, flags, fd, 0);
-	e = errno;
-	if (fd >= 0)
-		close(fd);
-	if (b->map != MAP_FAILED) {
+	b->map = mmap(NULL, b->map_len,
+		      file ? PROT_NONE : PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (b->map == MAP_FAILED)
+		e = errno;
+	else
 		b->addr = (void *)(((uintptr_t)b->map + page - 1) &
 				   ~(uintptr_t)(page - 1));
+	if (!e && file &&
+	    mmap(b->addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 fd, 0) == MAP_FAILED) {
+		e = errno;
+		munmap(b->map, b->map_len);
+	}
+	if (file)
+		close(fd);
+	if (!e) {
 		b->len = len;
 		return 0;
 	}
@@ -196,7 +208,7 @@ static int map_memory(struct ufr_backing *b, size_t len, size_t page,
 	if (hugetlb && e == ENOMEM)
 		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
 					    len / page);
-	if (fd >= 0)
+	if (file)
 		return ufr_err_set(
 			err, -e,
 			"reg_backing=%s: mmap of %zu bytes failed: %s; lower iodepth or bs, or use reg_backing=anon",
@@ -250,7 +262,10 @@ int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 
 	memset(b, 0, sizeof(*b));
 	len = (len + page - 1) / page * page;
-	if (folio == UFR_FOLIO_THP && !ufr_thp_enabled())
+	/* A memfd's shmem THP has switches of its own, checked with the
+	 * options (ufr_shmem_thp_check()). */
+	if (folio == UFR_FOLIO_THP && kind == UFR_BACKING_ANON &&
+	    !ufr_thp_enabled())
 		return ufr_err_set(
 			err, -EOPNOTSUPP,
 			"reg_folio=thp: transparent hugepages are off (/sys/kernel/mm/transparent_hugepage/enabled is never); enable them: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");

@@ -147,7 +147,7 @@ static struct fio_option ufr_options[] = {
 	}),
 	UFR_OPT("reg_backing", "Buffer memory backing", FIO_OPT_STR, backing, "anon", "Where per_page, coalesced and hugetlb_fast put their buffers", .posval = {
 		UFR_VAL("anon", UFR_BACKING_ANON, "Anonymous private mappings"),
-		UFR_VAL("memfd", UFR_BACKING_MEMFD, "memfd_create, MAP_SHARED: shmem 4 KiB pages, or hugetlb with reg_folio=2m/1g"),
+		UFR_VAL("memfd", UFR_BACKING_MEMFD, "memfd_create, MAP_SHARED: shmem 4 KiB pages, shmem THP with reg_folio=thp, or hugetlb with reg_folio=2m/1g"),
 		UFR_VAL("hugetlbfs", UFR_BACKING_HUGETLBFS, "An unlinked file in reg_hugetlbfs_path, MAP_SHARED, on the mount's page size"),
 	}),
 	UFR_OPT("reg_hugetlbfs_path", "Hugetlbfs directory", FIO_OPT_STR_STORE, hugetlbfs_path, NULL, "A directory on a mounted hugetlbfs for reg_backing=hugetlbfs"),

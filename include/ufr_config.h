@@ -109,10 +109,21 @@ static inline bool ufr_folio_is_thp(enum ufr_folio folio)
  */
 int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err);
 
+/*
+ * Whether a memfd mapped MAP_SHARED and advised MADV_HUGEPAGE gets
+ * PMD-sized shmem THP folios (reg_backing=memfd reg_folio=thp): the
+ * top-level transparent_hugepage/shmem_enabled and, where the kernel has
+ * it (Linux 6.11+), the PMD size's hugepages-<N>kB/shmem_enabled, which a
+ * memfd's mappings follow as anonymous shmem. Otherwise -EOPNOTSUPP and
+ * one line with the settings to write; the engine never writes them.
+ * @root as for ufr_mthp_check().
+ */
+int ufr_shmem_thp_check(const char *root, struct ufr_err *err);
+
 /* Where the engine's own buffer memory lives (option reg_backing). */
 enum ufr_backing_kind {
 	UFR_BACKING_ANON, /* anonymous private mappings */
-	UFR_BACKING_MEMFD, /* memfd_create: shmem, or hugetlb with 2m/1g */
+	UFR_BACKING_MEMFD, /* memfd_create: shmem (4 KiB or THP), or hugetlb */
 	UFR_BACKING_HUGETLBFS, /* an unlinked file on a hugetlbfs mount */
 };
 

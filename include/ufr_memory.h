@@ -42,8 +42,9 @@ struct ufr_backing {
  * Map @len bytes (rounded up to whole folios) on @folio memory, bound to
  * @numa_node when it is >= 0, and fault every page in, so that
  * registration times pinning, not page faults. @kind: anonymous memory, a
- * memfd (shmem on 4 KiB pages, MFD_HUGETLB for 2m and 1g), or a file made
- * and unlinked at once in hugetlbfs directory @dir, mapped MAP_SHARED.
+ * memfd (shmem on 4 KiB pages, shmem THP advised MADV_HUGEPAGE for thp,
+ * MFD_HUGETLB for 2m and 1g), or a file made and unlinked at once in
+ * hugetlbfs directory @dir, mapped MAP_SHARED.
  * Missing hugetlb pages are reported with the command that reserves them.
  */
 int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,

@@ -4,10 +4,11 @@
 # unlinked file in a hugetlbfs mounted here: every figure follows what the
 # kernel built (bvecs == bvecs_observed, the kernel's pin counters), data
 # verifies, every hugetlb page and pin comes back, and each bad
-# combination is one line with its fix. Also on memfd with shmem THP on
-# (transparent_hugepage/shmem_enabled always, then advise, put back at
-# exit), and with reg_numa_node=0 on each backing, whose pages must all
-# be counted on node 0. The mount is undone at exit.
+# combination is one line with its fix. Also on memfd with shmem THP
+# (reg_folio=thp on shmem_enabled always, advise and within_size, refused
+# on never and deny, and the PMD size's own switch; the cases below, the
+# settings put back at exit), and with reg_numa_node=0 on each backing,
+# whose pages must all be counted on node 0. The mount is undone at exit.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -31,6 +32,9 @@ mount -t hugetlbfs -o pagesize=2M none "$MNT" ||
 job=(--filename=/dev/zero --rw=read --bs=1m --iodepth=32 --size=64m
 	--output-format=json)
 
+# json OUT: fio's JSON in OUT, without the engine's notes (stderr) before it.
+json() { sed -n '/^{/,$p' "$1"; }
+
 # figures OUT BACKING: the job ran on BACKING, its bvecs (read back from
 # the page tables) are what the kernel's pin counters saw, and every
 # hugetlb page and pin is back afterwards.
@@ -40,8 +44,8 @@ figures() {
 		WHY="fio exited $rc: $(grep -m1 uring_folioreg: "$out")"
 		return 1
 	fi
-	got=$(jq -r '.jobs[0].uring_folioreg |
-		"\(.backing) \(.segments.source) \(.segments.bvecs) \(.segments.bvecs_observed) \(.folio_bytes)"' "$out" 2>&1)
+	got=$(json "$out" | jq -r '.jobs[0].uring_folioreg |
+		"\(.backing) \(.segments.source) \(.segments.bvecs) \(.segments.bvecs_observed) \(.folio_bytes)"' 2>&1)
 	echo "$CASE: backing source bvecs bvecs_observed folio_bytes: $got"
 	read -r b src n obs _ <<<"$got"
 	if [ "$b $src" != "$backing pagemap" ] || [ "$n" != "$obs" ]; then
@@ -49,11 +53,11 @@ figures() {
 		return 1
 	fi
 	# reg_numa_node=N: every registered page counted on node N.
-	if [ -n "$NODE" ] && ! jq -e --argjson n "$NODE" '.jobs[0].uring_folioreg |
+	if [ -n "$NODE" ] && ! json "$out" | jq -e --argjson n "$NODE" '.jobs[0].uring_folioreg |
 		.numa.requested == $n and .numa.pages_by_node["\($n)"] == .segments.pages' \
-		"$out" >/dev/null; then
-		WHY="reg_numa_node=$NODE: numa and pages: $(jq -c '.jobs[0].uring_folioreg |
-			[.numa, .segments.pages]' "$out" 2>&1)"
+		>/dev/null; then
+		WHY="reg_numa_node=$NODE: numa and pages: $(json "$out" | jq -c '.jobs[0].uring_folioreg |
+			[.numa, .segments.pages]' 2>&1)"
 		return 1
 	fi
 	given_back "$FREE0" "$PINS0"
@@ -113,25 +117,99 @@ if [ "$(ls -A "$MNT")" = "" ]; then
 else
 	fail hugetlbfs-no-file-left "$(ls -A "$MNT")"
 fi
-# memfd memory with shmem THP on: shmem may now back it with large
-# folios, and whatever the kernel built, the engine's bvecs must be what
-# it pinned. coalesced on memfd is MFD_HUGETLB, which shmem THP leaves
-# alone; per_page is shmem's own.
+# folio_is OUT BYTES: the job's folio_bytes, read back, is BYTES.
+folio_is() {
+	local got
+	got=$(json "$1" | jq -r '.jobs[0].uring_folioreg.folio_bytes' 2>&1)
+	[ "$got" = "$2" ] && return 0
+	WHY="folio_bytes $got, not $2"
+	return 1
+}
+
+# thp_refused NAME PATTERN: memfd thp is refused with one line matching
+# PATTERN, fio exits non-zero, and every hugetlb page and pin is back.
+thp_refused() {
+	local out=$SCRATCH/backing-refused-$1.txt rc
+	FREE0=$(hp_total_free)
+	PINS0=$(pins)
+	ufio "$out" --name="$1" "${job[@]}" --reg_backing=memfd \
+		--reg_strategy=coalesced --reg_folio=thp
+	rc=$?
+	verdict "refuse-$1" expect_error "$out" $rc "^uring_folioreg: $2" &&
+		verdict "refuse-$1-given-back" given_back "$FREE0" "$PINS0"
+}
+
+# memfd memory with shmem THP on (shmem_enabled always, advise,
+# within_size; the PMD size's own switch inherit): per_page keeps its
+# 4 KiB pages (MADV_NOHUGEPAGE), coalesced with reg_folio=2m is
+# MFD_HUGETLB, which shmem THP leaves alone, and reg_folio=thp is a plain
+# memfd on PMD-sized shmem folios. Whatever the kernel built, the
+# engine's bvecs must be what it pinned. Then the settings that give a
+# memfd no PMD folios, each refused with the write that fixes it; a memfd
+# follows the PMD size's own hugepages-<N>kB/shmem_enabled (it is
+# anonymous shmem to the kernel); and a process with THP disabled
+# (prctl PR_SET_THP_DISABLE) gets 4 KiB pages, which the engine notes.
 SHMEM=/sys/kernel/mm/transparent_hugepage/shmem_enabled
-if [ -w "$SHMEM" ]; then
-	for mode in always advise; do
+PMD=$(cat /sys/kernel/mm/transparent_hugepage/hpage_pmd_size 2>/dev/null)
+PMD_SHMEM=/sys/kernel/mm/transparent_hugepage/hugepages-$((${PMD:-0} >> 10))kB/shmem_enabled
+if [ -w "$SHMEM" ] && [ -n "$PMD" ]; then
+	[ -w "$PMD_SHMEM" ] && thp_put "$PMD_SHMEM" inherit
+	for mode in always advise within_size; do
 		thp_put "$SHMEM" "$mode"
-		case_run memfd "per_page-shmem-thp-$mode"
-		# per_page asks for 4 KiB pages (MADV_NOHUGEPAGE), and gets them.
-		got=$(jq -r '.jobs[0].uring_folioreg.folio_bytes' \
-			"$SCRATCH/backing-memfd-per_page-shmem-thp-$mode.json" 2>&1)
-		if [ "$got" = 4096 ]; then
-			pass "memfd-per_page-shmem-thp-$mode-4k"
-		else
-			fail "memfd-per_page-shmem-thp-$mode-4k" "folio_bytes $got"
+		if [ "$mode" != within_size ]; then
+			case_run memfd "per_page-shmem-thp-$mode"
+			verdict "memfd-per_page-shmem-thp-$mode-4k" folio_is \
+				"$SCRATCH/backing-memfd-per_page-shmem-thp-$mode.json" 4096
+			case_run memfd "coalesced-shmem-thp-$mode" --reg_folio=2m
 		fi
-		case_run memfd "coalesced-shmem-thp-$mode" --reg_folio=2m
+		case_run memfd "coalesced-thp-shmem-$mode" --reg_folio=thp
+		verdict "memfd-coalesced-thp-shmem-$mode-folios" folio_is \
+			"$SCRATCH/backing-memfd-coalesced-thp-shmem-$mode.json" "$PMD"
 	done
+	for mode in never deny; do
+		thp_put "$SHMEM" "$mode"
+		thp_refused "memfd-thp-shmem-$mode" \
+			"reg_folio=thp: reg_backing=memfd would get no [0-9]+ KiB shmem THP folios: shmem_enabled is $mode.*; write: echo advise > $SHMEM \\(or use reg_folio=2m"
+	done
+	if [ -w "$PMD_SHMEM" ]; then
+		# The PMD size's own switch decides, whatever the top level.
+		thp_put "$PMD_SHMEM" advise
+		thp_put "$SHMEM" never
+		case_run memfd coalesced-thp-pmd-shmem-advise --reg_folio=thp
+		verdict memfd-coalesced-thp-pmd-shmem-advise-folios folio_is \
+			"$SCRATCH/backing-memfd-coalesced-thp-pmd-shmem-advise.json" "$PMD"
+		thp_put "$PMD_SHMEM" never
+		thp_put "$SHMEM" advise
+		thp_refused memfd-thp-pmd-shmem-never \
+			"reg_folio=thp: .*shmem_enabled is advise, hugepages-[0-9]+kB/shmem_enabled is never; write: echo advise > $PMD_SHMEM \\("
+		thp_put "$PMD_SHMEM" inherit
+	else
+		skip memfd-thp-pmd-shmem "no $PMD_SHMEM (a kernel before 6.11: the top level alone decides)"
+	fi
+	# THP disabled for the process: the check passes, the kernel gives
+	# 4 KiB pages, and every figure follows them, with a note.
+	thp_put "$SHMEM" advise
+	NOTHP=$SCRATCH/fio-thp-disabled
+	cat >"$NOTHP" <<EOF
+#!/usr/bin/env python3
+# $UFR_FIO with THP disabled for the process (PR_SET_THP_DISABLE).
+import ctypes, os, sys
+if ctypes.CDLL(None, use_errno=True).prctl(41, 1, 0, 0, 0):
+    sys.exit("prctl(PR_SET_THP_DISABLE): " + os.strerror(ctypes.get_errno()))
+os.execvp("$UFR_FIO", ["$UFR_FIO"] + sys.argv[1:])
+EOF
+	chmod +x "$NOTHP"
+	UFR_FIO=$NOTHP case_run memfd coalesced-thp-disabled --reg_folio=thp
+	out=$SCRATCH/backing-memfd-coalesced-thp-disabled.json
+	verdict memfd-coalesced-thp-disabled-4k folio_is "$out" 4096
+	if json "$out" | jq -e '.jobs[0].uring_folioreg.notes |
+		any(test("asked for [0-9]+ KiB folios, got 4 to 4 KiB ones"))' \
+		>/dev/null 2>&1; then
+		pass memfd-coalesced-thp-disabled-note
+	else
+		fail memfd-coalesced-thp-disabled-note "notes: $(json "$out" | jq -c '.jobs[0].uring_folioreg.notes' 2>&1)"
+	fi
+	rm -f "$NOTHP"
 	thp_restore
 else
 	skip memfd-shmem-thp "no $SHMEM (a kernel without shmem THP)"
@@ -156,10 +234,12 @@ bad memfd-none 'reg_backing=memfd: reg_strategy=none' --reg_backing=memfd \
 	--reg_strategy=none
 bad memfd-auto 'reg_backing=memfd: reg_strategy=auto chooses its memory itself' \
 	--reg_backing=memfd --reg_strategy=auto
-bad memfd-thp 'reg_folio=thp: reg_backing=memfd .*use reg_folio=2m or 1g' \
-	--reg_backing=memfd --reg_strategy=coalesced --reg_folio=thp
-bad memfd-64k 'reg_folio=64k: reg_backing=memfd' --reg_backing=memfd \
-	--reg_strategy=coalesced --reg_folio=64k
+bad memfd-per-page-thp 'reg_folio=thp: reg_strategy=per_page keeps buffers on 4 KiB pages' \
+	--reg_backing=memfd --reg_strategy=per_page --reg_folio=thp
+bad memfd-hugetlb-fast-thp 'reg_folio=thp: reg_strategy=hugetlb_fast needs hugetlb folios' \
+	--reg_backing=memfd --reg_strategy=hugetlb_fast --reg_folio=thp
+bad memfd-64k 'reg_folio=64k: reg_backing=memfd .*multi-size THP in anonymous memory only; use reg_folio=thp, 2m or 1g' \
+	--reg_backing=memfd --reg_strategy=coalesced --reg_folio=64k
 bad hugetlbfs-no-path 'reg_backing=hugetlbfs: no directory .*add reg_hugetlbfs_path=DIR' \
 	--reg_backing=hugetlbfs --reg_strategy=hugetlb_fast
 bad hugetlbfs-not-mount "reg_hugetlbfs_path=$SCRATCH: not on a hugetlbfs mount" \

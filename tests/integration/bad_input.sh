@@ -114,7 +114,7 @@ io_uring_on() {
 	[ -z "$iou_old" ] || echo "$iou_old" >/proc/sys/kernel/io_uring_disabled
 	iou_old=""
 }
-trap 'io_uring_on; hp_restore' EXIT
+trap 'io_uring_on; hp_restore; thp_restore' EXIT
 
 # no_free_2m: no free 2 MiB hugetlb page, the pool put back after.
 no_free_2m() {
@@ -124,6 +124,20 @@ no_free_2m() {
 	fi
 	WHY="2 MiB hugepages are in use here"
 	return "$SKIPPED"
+}
+
+# shmem_thp_off: shmem THP off for a memfd (shmem_enabled never, the PMD
+# size's own switch inherit), put back after.
+shmem_thp_off() {
+	local t=/sys/kernel/mm/transparent_hugepage pmd
+	pmd=$t/hugepages-$(($(cat $t/hpage_pmd_size 2>/dev/null || echo 0) >> 10))kB/shmem_enabled
+	if [ -z "$root" ] || [ ! -w $t/shmem_enabled ]; then
+		WHY="needs root and $t/shmem_enabled"
+		return "$SKIPPED"
+	fi
+	thp_put $t/shmem_enabled never
+	[ ! -w "$pmd" ] || thp_put "$pmd" inherit
+	AFTER=thp_restore
 }
 
 # fake_fio_version: the engine built as if for fio-9.99.
@@ -172,6 +186,9 @@ row hugetlb-fast-with-thp engine - \
 row coalesced-on-4k engine - \
 	'reg_folio=4k: reg_strategy=coalesced needs large folios; use reg_folio=16k to 1m, thp, 2m or 1g' -- \
 	"${z[@]}" --bs=4k --reg_strategy=coalesced --reg_folio=4k
+row memfd-thp-shmem-off engine shmem_thp_off \
+	'reg_folio=thp: reg_backing=memfd would get no [0-9]+ KiB shmem THP folios: shmem_enabled is never.*; write: echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled \(or use reg_folio=2m' -- \
+	"${z[@]}" --bs=1m --reg_strategy=coalesced --reg_backing=memfd --reg_folio=thp
 row auto-with-thp engine - \
 	'reg_folio=thp: reg_strategy=auto chooses the folio itself' -- \
 	"${z[@]}" --bs=4k --reg_strategy=auto --reg_folio=thp

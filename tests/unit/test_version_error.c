@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "ufr_config.h"
@@ -163,6 +164,83 @@ static void test_mthp_check(void **state)
 	}
 }
 
+/* A shmem_enabled file under @root naming @val as the setting. */
+static void shmem_write(const char *root, const char *sub, const char *val)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, sub);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "always [%s] never\n", val);
+	fclose(f);
+}
+
+/* Whether ufr_shmem_thp_check() under @root serves, given top-level
+ * @top and the PMD size's @own (NULL: no such file). */
+static int shmem_case(const char *root, const char *own_dir, const char *top,
+		      const char *own, struct ufr_err *err)
+{
+	char path[512];
+
+	shmem_write(root, "shmem_enabled", top);
+	snprintf(path, sizeof(path), "%s/shmem_enabled", own_dir);
+	if (own)
+		shmem_write(own_dir, "shmem_enabled", own);
+	else
+		unlink(path);
+	return ufr_shmem_thp_check(root, err);
+}
+
+static void test_shmem_thp_check(void **state)
+{
+	char root[] = "/tmp/ufr-shmem-XXXXXX", own[128], cmd[64];
+	struct ufr_err err;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	/* The kernel's PMD size names the per-size directory. */
+	snprintf(own, sizeof(own), "%s/hugepages-%zukB", root,
+		 ufr_folio_bytes(UFR_FOLIO_THP) >> 10);
+	assert_int_equal(mkdir(own, 0755), 0);
+	assert_int_equal(ufr_shmem_thp_check(root, &err), -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "which this kernel lacks"));
+	/* Before Linux 6.11: the top level alone. */
+	assert_int_equal(shmem_case(root, own, "advise", NULL, &err), 0);
+	assert_int_equal(shmem_case(root, own, "within_size", NULL, &err), 0);
+	assert_int_equal(shmem_case(root, own, "never", NULL, &err),
+			 -EOPNOTSUPP);
+	assert_non_null(strstr(
+		err.msg,
+		"shmem_enabled is never; write: echo advise > /tmp/ufr-shmem-"));
+	/* The PMD size's own switch: inherit follows the top level. */
+	assert_int_equal(shmem_case(root, own, "always", "inherit", &err), 0);
+	assert_int_equal(shmem_case(root, own, "never", "always", &err), 0);
+	assert_int_equal(shmem_case(root, own, "never", "inherit", &err),
+			 -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "/shmem_enabled (or use reg_folio=2m"));
+	assert_null(strstr(err.msg, "kB/shmem_enabled ("));
+	assert_int_equal(shmem_case(root, own, "advise", "never", &err),
+			 -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "is never; write: echo advise > "));
+	assert_non_null(strstr(err.msg, "kB/shmem_enabled (or use"));
+	assert_null(strstr(err.msg, "; echo"));
+	/* deny overrides every size; force serves inherited sizes only. */
+	assert_int_equal(shmem_case(root, own, "deny", "always", &err),
+			 -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "shmem_enabled is deny"));
+	assert_int_equal(shmem_case(root, own, "deny", "never", &err),
+			 -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "; echo advise > "));
+	assert_int_equal(shmem_case(root, own, "force", "inherit", &err), 0);
+	assert_int_equal(shmem_case(root, own, "force", "never", &err),
+			 -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "write: echo inherit > "));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_folio_sizes(void **state)
 {
 	(void)state;
@@ -186,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_hugetlb_missing_pool),
 		cmocka_unit_test(test_hugetlb_shortage_says_command),
 		cmocka_unit_test(test_mthp_check),
+		cmocka_unit_test(test_shmem_thp_check),
 		cmocka_unit_test(test_folio_sizes),
 	};
 

@@ -168,12 +168,12 @@ def scaling_runs(args):
 # The spectrum: which folio sizes each series (a line of the plots) can
 # have, as the engine takes them: anonymous memory every size (per_page on
 # 4 KiB pages, coalesced on multi-size THP, PMD THP and hugetlb); a memfd
-# shmem 4 KiB pages or MFD_HUGETLB; a hugetlbfs file hugetlb only; and
-# hugetlb_fast, one buffer per io_u inside one hugetlb folio.
+# shmem 4 KiB pages, PMD shmem THP or MFD_HUGETLB; a hugetlbfs file hugetlb
+# only; and hugetlb_fast, one buffer per io_u inside one hugetlb folio.
 MTHP_FOLIOS = ("16k", "32k", "64k", "128k", "256k", "512k", "1m")
 SPECTRUM_SERIES = {
     "anon": ("anon", ("4k",) + MTHP_FOLIOS + ("thp", "2m", "1g")),
-    "memfd": ("memfd", ("4k", "2m", "1g")),
+    "memfd": ("memfd", ("4k", "thp", "2m", "1g")),
     "hugetlbfs": ("hugetlbfs", ("2m", "1g")),
     "hugetlb_fast": ("anon", ("2m", "1g")),
 }
@@ -185,12 +185,19 @@ def spectrum_runs(args):
     for bad in [f for f in folios if f not in SPECTRUM_SERIES["anon"][1]]:
         die("--spectrum-folios: no folio size %s (take %s)" %
             (bad, ",".join(SPECTRUM_SERIES["anon"][1])))
+    skip = [c for c in (args.spectrum_skip or "").split(",") if c]
+    known = ["%s-%s" % (series, f) for series, (_, takes) in
+             SPECTRUM_SERIES.items() for f in takes]
+    for bad in [c for c in skip if c not in known]:
+        die("--spectrum-skip: no case %s (take SERIES-FOLIO: %s)" %
+            (bad, ",".join(known)))
     for series in args.spectrum_series.split(","):
         if series not in SPECTRUM_SERIES:
             die("--spectrum-series: no series %s (take %s)" %
                 (series, ",".join(SPECTRUM_SERIES)))
         backing, takes = SPECTRUM_SERIES[series]
-        for folio in [f for f in takes if f in folios]:
+        for folio in [f for f in takes if f in folios and
+                      "%s-%s" % (series, f) not in skip]:
             strategy = "hugetlb_fast" if series == "hugetlb_fast" else \
                 "per_page" if folio == "4k" else "coalesced"
             env = {"UFR_COUNT": str(args.depth), "UFR_STRATEGY": strategy,
@@ -244,11 +251,12 @@ is the median of the repeats with its 95 % interval):
               of /dev/zero run, on each folio size of --spectrum-folios
               (4k, 16k..1m multi-size THP, thp, 2m and 1g hugetlb) and
               series of --spectrum-series: anon (per_page on 4k,
-              coalesced above), memfd (4k shmem, 2m/1g MFD_HUGETLB),
-              hugetlbfs (2m/1g, a file on a hugetlbfs the kit mounts in a
-              temporary directory) and hugetlb_fast (anon 2m/1g, one
-              buffer per io_u: the RFC's fast path precondition). Only
-              what the engine takes is a case. Every register call is
+              coalesced above), memfd (4k shmem, thp shmem THP, 2m/1g
+              MFD_HUGETLB), hugetlbfs (2m/1g, a file on a hugetlbfs the
+              kit mounts in a temporary directory) and hugetlb_fast (anon
+              2m/1g, one buffer per io_u: the RFC's fast path
+              precondition), but the cases of --spectrum-skip. Only what
+              the engine takes is a case. Every register call is
               sampled (reg_profile=1: needs root or CAP_PERFMON), so the
               times include the sampling's cost. Measures register calls,
               time per call and per io_u buffer (the call's time over the
@@ -256,9 +264,11 @@ is the median of the repeats with its 95 % interval):
               region), bio_vecs built and pinned, segments per I/O and the
               profile's top kernel functions. Sets each multi-size THP
               size it runs to madvise and every larger size to never
-              (thp: hugepages-2048kB to madvise), and puts back what it
-              found after each run and at the end (also on failure or a
-              signal); with --client it changes nothing on the server.
+              (thp: hugepages-2048kB to madvise; memfd thp: shmem_enabled
+              to advise and hugepages-2048kB/shmem_enabled to inherit),
+              and puts back what it found after each run and at the end
+              (also on failure or a signal); with --client it changes
+              nothing on the server.
               Hugetlb pages needed: --depth / 2 + 1 of 2 MiB, one of 1 GiB.
   demo        strategies, then scaling (what make demo runs, then a short
               spectrum).
@@ -372,6 +382,14 @@ def virtualisation():
     return ", ".join(found) or "none"
 
 
+THP_DIR = "/sys/kernel/mm/transparent_hugepage"
+
+
+def by_size(sizes):
+    """{'2048kB': ..., '64kB': ...} in the order of the sizes."""
+    return dict(sorted(sizes.items(), key=lambda kv: int(kv[0][:-2])))
+
+
 def provenance(args):
     """What the figures depend on, of the machine running compare.py."""
     cpu = re.search(r"^model name\s*:\s*(.*)$", read("/proc/cpuinfo"), re.M)
@@ -380,10 +398,12 @@ def provenance(args):
         hugetlb[d.rsplit("-", 1)[1]] = {
             "nr": int(read(d + "/nr_hugepages", "0")),
             "free": int(read(d + "/free_hugepages", "0"))}
-    thp_dir = "/sys/kernel/mm/transparent_hugepage"
-    sizes = {}
-    for d in glob.glob(thp_dir + "/hugepages-*kB"):
+    sizes, shmem_sizes = {}, {}
+    for d in glob.glob(THP_DIR + "/hugepages-*kB"):
         sizes[d.rsplit("-", 1)[1]] = bracketed(read(d + "/enabled", "?"))
+        if os.path.exists(d + "/shmem_enabled"):
+            shmem_sizes[d.rsplit("-", 1)[1]] = bracketed(
+                read(d + "/shmem_enabled"))
     try:
         fio = subprocess.run([args.fio, "--version"], stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True)
@@ -412,10 +432,12 @@ def provenance(args):
         "virtualisation": virtualisation(),
         "loadavg": read("/proc/loadavg"),
         "hugetlb": hugetlb,
-        "thp": {"enabled": bracketed(read(thp_dir + "/enabled", "absent")),
-                "defrag": bracketed(read(thp_dir + "/defrag", "absent")),
-                "sizes": dict(sorted(sizes.items(),
-                                     key=lambda kv: int(kv[0][:-2])))},
+        "thp": {"enabled": bracketed(read(THP_DIR + "/enabled", "absent")),
+                "defrag": bracketed(read(THP_DIR + "/defrag", "absent")),
+                "sizes": by_size(sizes),
+                "shmem_enabled": bracketed(read(THP_DIR + "/shmem_enabled",
+                                                "absent")),
+                "shmem_sizes": by_size(shmem_sizes)},
         "fio": fio,
         "engine": [],
         "python": platform.python_version(),
@@ -423,13 +445,31 @@ def provenance(args):
     }
 
 
-THP_DIR = "/sys/kernel/mm/transparent_hugepage"
+# shmem's THP switches: the top level, and the PMD size's own (Linux 6.11
+# and later), which a memfd follows as anonymous shmem.
+SHMEM_TOP, SHMEM_PMD = "shmem_enabled", "hugepages-2048kB/shmem_enabled"
 
 
-def mthp_wanted(folio):
-    """The multi-size THP switches a case on FOLIO needs: its size on
-    (madvise) and every larger one off, as a fault takes the largest
-    enabled size that fits; thp the PMD size on; nothing for the others."""
+def switch_file(name):
+    """The sysfs file of a THP switch the kit sets: a size ('64kB') names
+    that size's enabled, anything else a file of THP_DIR."""
+    if re.fullmatch(r"\d+kB", name):
+        return "%s/hugepages-%s/enabled" % (THP_DIR, name)
+    return "%s/%s" % (THP_DIR, name)
+
+
+def switches_wanted(env):
+    """The THP switches the case of ENV needs: for a multi-size THP folio
+    its size on (madvise) and every larger one off, as a fault takes the
+    largest enabled size that fits; for thp the PMD size on, in a memfd
+    shmem's switches (the top level advise, the PMD size's own, where
+    there is one, inherit); nothing for the others."""
+    folio = env.get("UFR_FOLIO")
+    if folio == "thp" and env.get("UFR_BACKING") == "memfd":
+        want = {SHMEM_TOP: "advise"}
+        if os.path.exists(switch_file(SHMEM_PMD)):
+            want[SHMEM_PMD] = "inherit"
+        return want
     if folio == "thp":
         return {"2048kB": "madvise"}
     if folio not in MTHP_FOLIOS:
@@ -440,13 +480,14 @@ def mthp_wanted(folio):
         size = d.rsplit("-", 1)[1]
         if int(size[:-2]) > kb:
             want[size] = "never"
-    return dict(sorted(want.items(), key=lambda kv: int(kv[0][:-2])))
+    return by_size(want)
 
 
 class Host:
     """What the spectrum changes on this machine for its runs, each put
-    back on exit, failure or a signal: the multi-size THP switches (set
-    before each run to what it needs, the rest as found) and a hugetlbfs
+    back on exit, failure or a signal: the THP switches, multi-size THP's
+    and shmem's (set before each run to what it needs, the rest as found)
+    and a hugetlbfs
     mounted in a temporary directory per page size. With --client the
     server is not this machine: nothing is changed."""
 
@@ -455,17 +496,18 @@ class Host:
         self.found, self.mounts, self.said = {}, {}, set()
         self.folios = sorted({env["UFR_FOLIO"] for _, _, _, _, env in cases
                               if "UFR_HUGETLBFS" in env})
-        self.needs = any(mthp_wanted(env.get("UFR_FOLIO"))
-                         for _, _, _, _, env in cases)
+        self.needs = any(switches_wanted(env) for _, _, _, _, env in cases)
         self.signals = {}
 
     def __enter__(self):
         for sig in (signal.SIGTERM, signal.SIGHUP):
             self.signals[sig] = signal.signal(sig, self.on_signal)
         if self.local and self.needs:
-            for d in glob.glob(THP_DIR + "/hugepages-*kB"):
-                self.found[d.rsplit("-", 1)[1]] = bracketed(
-                    read(d + "/enabled", "?"))
+            names = [d.rsplit("-", 1)[1] for d in
+                     glob.glob(THP_DIR + "/hugepages-*kB")]
+            for name in names + [SHMEM_TOP, SHMEM_PMD]:
+                if os.path.exists(switch_file(name)):
+                    self.found[name] = bracketed(read(switch_file(name)))
         for folio in self.folios if self.local else ():
             d = tempfile.mkdtemp(prefix="ufr-hugetlbfs-%s-" % folio)
             self.mounts[folio] = d
@@ -487,8 +529,8 @@ class Host:
             return env
         return dict(env, UFR_HUGETLBFS=self.mounts[env["UFR_FOLIO"]])
 
-    def write(self, size, mode):
-        f = "%s/hugepages-%s/enabled" % (THP_DIR, size)
+    def write(self, name, mode):
+        f = switch_file(name)
         try:
             if bracketed(read(f, "?")) != mode:
                 with open(f, "w") as fh:
@@ -501,27 +543,27 @@ class Host:
                      "the cases that need it" % (f, mode, e.strerror))
             return e.strerror
 
-    def apply(self, folio):
-        """Before a run: the switches as found, then what FOLIO needs;
-        returns what was set (or why not)."""
-        want = mthp_wanted(folio)
+    def apply(self, env):
+        """Before a run: the switches as found, then what the case of ENV
+        needs; returns what was set (or why not)."""
+        want = switches_wanted(env)
         if want and not self.local:
             return {"not set": "--client: the server's own settings"}
-        for size, mode in self.found.items():
-            if size not in want:
-                self.write(size, mode)
+        for name, mode in self.found.items():
+            if name not in want:
+                self.write(name, mode)
         done = {}
-        for size, mode in want.items():
-            why = self.write(size, mode)
-            done[size] = "%s not set (%s)" % (mode, why) if why else mode
+        for name, mode in want.items():
+            why = self.write(name, mode)
+            done[name] = "%s not set (%s)" % (mode, why) if why else mode
         return done
 
     def restore(self):
         """The switches as found; returns whether every one is."""
-        for size, mode in self.found.items():
-            self.write(size, mode)
-        return all(bracketed(read("%s/hugepages-%s/enabled" % (THP_DIR, s),
-                                  "?")) == m for s, m in self.found.items())
+        for name, mode in self.found.items():
+            self.write(name, mode)
+        return all(bracketed(read(switch_file(name), "?")) == mode
+                   for name, mode in self.found.items())
 
     def __exit__(self, *exc):
         self.restore()
@@ -577,8 +619,8 @@ def run_cases(args, cases, host):
     workload = {k: getattr(args, k) for k in (
         "matrix", "size", "depth", "numjobs", "runtime", "scaling_counts",
         "scaling_bs", "scaling_strategies", "scaling_budget",
-        "spectrum_folios", "spectrum_series", "spectrum_runtime",
-        "spectrum_rereg")}
+        "spectrum_folios", "spectrum_series", "spectrum_skip",
+        "spectrum_runtime", "spectrum_rereg")}
     if host.found:
         prov["mthp_set"] = {}
     meta = []
@@ -618,7 +660,7 @@ def run_cases(args, cases, host):
         else:
             cmd += ["--output-format=json", "--output=" + out]
         cmd.append(job)
-        mthp = host.apply(env.get("UFR_FOLIO"))
+        mthp = host.apply(env)
         if mthp and "mthp_set" in prov:
             prov["mthp_set"][case] = mthp
         with open(log, "w") as lf:
@@ -1007,9 +1049,12 @@ def provenance_lines(prov, versions=()):
         (of("cpu", "virtualisation", "loadavg"), c["model"], c["count"],
          c["usable"], prov["virtualisation"],
          " ".join(prov["loadavg"].split()[:3])),
-        "memory%s: hugetlb %s; THP %s, defrag %s, mTHP %s" %
+        "memory%s: hugetlb %s; THP %s, defrag %s, mTHP %s; shmem THP %s, "
+        "per size %s" %
         (of("hugetlb", "thp"), hp, thp["enabled"], thp["defrag"],
-         mode_groups(thp["sizes"]) or "none"),
+         mode_groups(thp["sizes"]) or "none",
+         thp.get("shmem_enabled", "not recorded"),
+         mode_groups(thp.get("shmem_sizes", {})) or "none"),
         "software: %s%s, uring_folioreg %s, Python %s; %s; %s" %
         (prov["fio"], of("fio"), ", ".join(engines) or "unknown",
          prov["python"], "run on this machine" if prov["where"] == "local"
@@ -1022,10 +1067,11 @@ def provenance_lines(prov, versions=()):
                      (srv["hostname"], srv["os"], srv["arch"], srv["bits"],
                       srv["fio"]))
     if prov.get("mthp_set"):
-        lines.append("mTHP set by the kit per case (%s after): %s" % (
-            "restored" if prov.get("mthp_restored") else "NOT restored",
-            "; ".join("%s %s" % (case, mode_groups(want))
-                      for case, want in prov["mthp_set"].items())))
+        lines.append(
+            "THP switches set by the kit per case (%s after): %s" % (
+                "restored" if prov.get("mthp_restored") else "NOT restored",
+                "; ".join("%s %s" % (case, mode_groups(want))
+                          for case, want in prov["mthp_set"].items())))
     return lines + ["command: " + prov["command"]]
 
 
@@ -1251,12 +1297,13 @@ def lohi(s):
 
 def spectrum_line(r):
     """The plot line of a spectrum case: its backing, and for anonymous
-    memory whether THP (4 KiB pages up to PMD THP) or hugetlb."""
+    memory and a memfd whether THP (4 KiB pages up to PMD THP) or
+    hugetlb."""
     series = r["case"].rsplit("-", 1)[0]
-    if series == "anon":
-        return "anon, hugetlb" if r["case"].endswith(("-2m", "-1g")) \
-            else "anon, 4 KiB pages and THP"
-    return {"memfd": "memfd (4k shmem, hugetlb)",
+    if series in ("anon", "memfd") and r["case"].endswith(("-2m", "-1g")):
+        return series + ", hugetlb"
+    return {"anon": "anon, 4 KiB pages and THP",
+            "memfd": "memfd, 4 KiB shmem and shmem THP",
             "hugetlbfs": "hugetlbfs file",
             "hugetlb_fast": "anon, hugetlb, hugetlb_fast"}.get(series, series)
 
@@ -1578,6 +1625,8 @@ RUN_OPTIONS = {
     "--spectrum-series": ("anon,memfd,hugetlbfs,hugetlb_fast",
                           "lines of the spectrum matrix (anon, memfd, "
                           "hugetlbfs, hugetlb_fast)"),
+    "--spectrum-skip": (None, "cases of the spectrum matrix to leave out, "
+                        "SERIES-FOLIO (e.g. memfd-thp,anon-16k)"),
     "--spectrum-runtime": (1, "seconds of re-registration per spectrum "
                            "run"),
     "--spectrum-rereg": ("5ms", "re-registration interval of the spectrum "

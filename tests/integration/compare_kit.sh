@@ -7,9 +7,9 @@
 # with medians and intervals, provenance, failed cases recorded and run
 # around, diff's verdicts and its refusal of unlike workloads, and the
 # per-region figures of coalesced labelled as such. The spectrum matrix:
-# its cases over folio sizes and backings, their figures, the mTHP
-# switches set per case, recorded and put back (also after a case the
-# engine refused), its plots. With --client, the provenance says what is
+# its cases over folio sizes and backings, their figures, the THP
+# switches (mTHP's, and shmem's for memfd thp) set per case, recorded and
+# put back (also after a case the engine refused), its plots. With --client, the provenance says what is
 # the server's and what the client machine's.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -196,7 +196,7 @@ png_ok "$SCRATCH/kit-local-scaling/reg-scaling.png" && pass kit-scaling-plot ||
 # Through a fio server on this machine, as a lab drives other hosts.
 pidfile=$SCRATCH/kit-server.pid
 if port=$(start_fio_server "$pidfile"); then
-	trap 'kill "$(cat "$pidfile")" 2>/dev/null; hp_restore; mthp_restore' EXIT
+	trap 'kill "$(cat "$pidfile")" 2>/dev/null; hp_restore; switches_restore' EXIT
 	matrices client --client "ip:127.0.0.1,$port"
 	# The server's fio and hostname from its probe reply; what the kit
 	# read on its own machine marked as the client machine's.
@@ -437,20 +437,22 @@ fi
 rm -f "$SCRATCH/kit.dat" "$SCRATCH/kit-forced.fio"
 
 # The spectrum: a small one (8 x 1 MiB, one run per case) on 4k, 64k
-# (mTHP), thp, 2m and, when a 1 GiB page can be had, 1g; anon, memfd
-# and hugetlbfs.
+# (mTHP), thp (memfd: shmem THP), 2m and, when a 1 GiB page can be had,
+# 1g; anon, memfd and hugetlbfs.
 THP=/sys/kernel/mm/transparent_hugepage
-mthp_now() { grep -H . "$THP"/hugepages-*kB/enabled; }
-MTHP_FOUND=$(mthp_now)
+# The THP switches the kit sets: each size's enabled, shmem_enabled and
+# (Linux 6.11 on) each size's shmem_enabled.
+switches_now() { grep -H . "$THP"/hugepages-*kB/enabled "$THP"/shmem_enabled "$THP"/hugepages-*kB/shmem_enabled 2>/dev/null; }
+SWITCHES_FOUND=$(switches_now)
 # Puts back what this test found, should the kit not have.
-mthp_restore() {
+switches_restore() {
 	local f mode
 	while IFS=: read -r f mode; do
 		mode=${mode#*[}
 		echo "${mode%%]*}" >"$f" 2>/dev/null
-	done <<<"$MTHP_FOUND"
+	done <<<"$SWITCHES_FOUND"
 }
-trap 'kill "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; hp_restore; mthp_restore' EXIT
+trap 'kill "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; hp_restore; switches_restore' EXIT
 folios=4k,64k,thp,2m
 if hp_reserve 1048576 $(( $(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages) + 1 )); then
 	folios=$folios,1g
@@ -461,13 +463,14 @@ P=$SCRATCH/kit-spectrum
 run kit-run-spectrum "$P" spectrum --reps 1 --depth 8 --spectrum-folios "$folios" \
 	--spectrum-series anon,memfd,hugetlbfs --spectrum-runtime 1
 "$KIT" table "$P" >"$P.md" 2>&1
-if [ "$(mthp_now)" = "$MTHP_FOUND" ]; then
-	pass kit-spectrum-mthp-restored
+if [ "$(switches_now)" = "$SWITCHES_FOUND" ]; then
+	pass kit-spectrum-switches-restored
 else
-	fail kit-spectrum-mthp-restored "found $(echo "$MTHP_FOUND" | tr '\n' ' '), now $(mthp_now | tr '\n' ' ')"
+	fail kit-spectrum-switches-restored "found $(echo "$SWITCHES_FOUND" | tr '\n' ' '), now $(switches_now | tr '\n' ' ')"
 fi
 # Each case's figures: 8 MiB on 4 KiB pages is 2048 bvecs, 256 segments
-# per 1 MiB I/O; on 64 KiB folios 128 and 16; on 2 MiB 4 and 1; on 1 GiB
+# per 1 MiB I/O; on 64 KiB folios 128 and 16; on 2 MiB (THP, shmem THP,
+# hugetlb) 4 and 1; on 1 GiB
 # 1 and 1; the kernel's pins agree; per_page on 4 KiB, coalesced above;
 # the profile's top function per_page's gup_fast_fallback.
 why=$(python3 - "$P" "$folios" 2>&1 <<'EOF'
@@ -476,7 +479,7 @@ d, folios = sys.argv[1], sys.argv[2].split(",")
 rows = {r["case"]: r for r in csv.DictReader(open(d + "/results.csv"))}
 want = {"4k": (2048, 256), "64k": (128, 16), "thp": (4, 1), "2m": (4, 1),
         "1g": (1, 1)}
-takes = {"anon": folios, "memfd": [f for f in folios if f in ("4k", "2m", "1g")],
+takes = {"anon": folios, "memfd": [f for f in folios if f != "64k"],
          "hugetlbfs": [f for f in folios if f in ("2m", "1g")]}
 cases = ["%s-%s" % (s, f) for s in takes for f in takes[s]]
 bad = []
@@ -511,18 +514,28 @@ if [ -z "$why" ] && has "$P.md" '^### spectrum' \
 else
 	fail kit-spectrum-table "${why:-$(grep -m3 '^| anon\|^| case' "$P.md" | tr '\n' ' ')}"
 fi
-# Provenance: the switches each mTHP case ran with, and that they were
-# put back; under the table too.
+# Provenance: the switches each mTHP and shmem THP case ran with (memfd
+# thp: shmem_enabled advise, the PMD size's own inherit where there is
+# one), and that they were put back; shmem's settings as found; under the
+# table too.
 larger=$(cd "$THP" && for d in hugepages-*kB; do k=${d#hugepages-}; k=${k%kB}; [ "$k" -gt 64 ] && echo "${k}kB"; done | sort -n | paste -sd,)
+shmem_top=$(sed 's/.*\[\(.*\)\].*/\1/' "$THP/shmem_enabled")
+shmem_set="advise shmem_enabled"
+[ -e "$THP/hugepages-2048kB/shmem_enabled" ] &&
+	shmem_set="$shmem_set; inherit hugepages-2048kB/shmem_enabled"
 if python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))["provenance"]
 want = dict({"64kB": "madvise"}, **{k: "never" for k in sys.argv[2].split(",")})
+shmem = dict(m.split()[::-1] for m in sys.argv[4].split("; "))
 sys.exit(not (p["mthp_set"].get("anon-64k") == want and
               p["mthp_set"].get("anon-thp") == {"2048kB": "madvise"} and
-              p["mthp_restored"] is True and p["thp"]["sizes"]))' "$P/runs.json" "$larger" &&
-	has "$P.md" "^mTHP set by the kit per case (restored after): anon-64k madvise 64kB; never $larger; anon-thp madvise 2048kB$"; then
+              p["mthp_set"].get("memfd-thp") == shmem and
+              p["mthp_restored"] is True and p["thp"]["sizes"] and
+              p["thp"]["shmem_enabled"] == sys.argv[3]))' "$P/runs.json" "$larger" "$shmem_top" "$shmem_set" &&
+	has "$P.md" "^THP switches set by the kit per case (restored after): anon-64k madvise 64kB; never $larger; anon-thp madvise 2048kB; memfd-thp $shmem_set$" \
+		"^memory: .*; THP .*; shmem THP $shmem_top, per size "; then
 	pass kit-spectrum-provenance
 else
-	fail kit-spectrum-provenance "$(grep '^mTHP' "$P.md"; python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["provenance"].get("mthp_set"))' "$P/runs.json")"
+	fail kit-spectrum-provenance "$(grep '^THP switches\|^memory' "$P.md"; python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["provenance"].get("mthp_set"))' "$P/runs.json")"
 fi
 "$KIT" plot "$P" >"$P.plots" 2>&1
 if png_ok "$P/spectrum-reg.png" && png_ok "$P/spectrum-segments.png" &&
@@ -546,7 +559,7 @@ rm -rf "$R"
 	--fio "$SCRATCH/kit-fio-nomthp" --out "$R" >"$R.log" 2>&1
 rc=$?
 "$KIT" table "$R" >"$R.md" 2>&1
-if [ "$rc" = 3 ] && [ "$(mthp_now)" = "$MTHP_FOUND" ] &&
+if [ "$rc" = 3 ] && [ "$(switches_now)" = "$SWITCHES_FOUND" ] &&
 	has "$R.md" '^| anon-64k | - | - | - | - | .* | FAILED 0/1 |$' '^| anon-4k | anon | per_page | 4k | 8 | ' \
 		'^FAILED: spectrum-anon-64k rep 1: fio exit [1-9][0-9]*: uring_folioreg: reg_folio=64k: .*hugepages-64kB/enabled'; then
 	pass kit-spectrum-refused-case

@@ -355,13 +355,19 @@ static int explain(int ret, const struct ufr_config *c, unsigned int n,
 			err, -ENOMEM,
 			"%s: registering %u buffers (%llu bytes): out of memory to pin them; lower iodepth or bs",
 			what, n, (unsigned long long)bytes);
+	if (ret == -EINVAL && n > UFR_MAX_BUFFERS)
+		return ufr_err_set(
+			err, -EINVAL,
+			"%s: %u buffers: the kernel registers at most 16384; lower iodepth",
+			what, n);
 	/*
 	 * Long-term pins of file-backed memory are refused where the kernel
 	 * cannot keep the pages put (EFAULT since Linux 6.5 for writable
 	 * shared files that track dirty pages; io_uring's own EOPNOTSUPP
 	 * before): shmem and hugetlbfs pass on most kernels, not all.
 	 */
-	if (c->backing != UFR_BACKING_ANON)
+	if (c->backing != UFR_BACKING_ANON &&
+	    (ret == -EFAULT || ret == -EOPNOTSUPP))
 		return ufr_err_set(
 			err, ret,
 			"reg_backing=%s: the kernel refused to pin the buffer memory for registration (%s: %s); use reg_backing=anon, or a kernel that pins %s memory long-term",
@@ -369,11 +375,6 @@ static int explain(int ret, const struct ufr_config *c, unsigned int n,
 			strerror(-ret),
 			c->backing == UFR_BACKING_MEMFD ? "shmem" :
 							  "hugetlbfs");
-	if (ret == -EINVAL && n > UFR_MAX_BUFFERS)
-		return ufr_err_set(
-			err, -EINVAL,
-			"%s: %u buffers: the kernel registers at most 16384; lower iodepth",
-			what, n);
 	if (ret == -EFAULT)
 		return ufr_err_set(
 			err, -EFAULT,

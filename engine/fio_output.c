@@ -295,28 +295,28 @@ static void write_stats_files(void)
 	free_entries(e, n);
 }
 
-void ufr_fio_report_setup(void)
+void ufr_fio_report_init(void)
+{
+	void *p;
+
+	ufr_parent_pid = getpid();
+	p = mmap(NULL, UFR_MAX_JOBS * sizeof(*slots), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p != MAP_FAILED)
+		slots = p;
+	else
+		log_err("uring_folioreg: no shared memory for the report; figures will be missing from fio's output\n");
+	atexit(write_stats_files);
+}
+
+void ufr_fio_report_out(void)
 {
 	static const cookie_io_functions_t out_funcs = {
 		.write = out_write,
 		.close = out_close,
 	};
-	static bool done;
-	void *p;
 	FILE *w;
 
-	if (!done) {
-		done = true;
-		ufr_parent_pid = getpid();
-		p = mmap(NULL, UFR_MAX_JOBS * sizeof(*slots),
-			 PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p != MAP_FAILED)
-			slots = p;
-		else
-			log_err("uring_folioreg: no shared memory for the report; figures will be missing from fio's output\n");
-		atexit(write_stats_files);
-	}
 	/* --output may have replaced f_out since the last job was loaded. */
 	if (is_backend || !f_out || f_out == ufr_out)
 		return;

@@ -1071,6 +1071,7 @@ static void ufr_load(void)
 #endif
 	if (ufr_reg_lock_init())
 		log_err("uring_folioreg: no shared memory for the registration lock; bvecs_observed may be disturbed by other jobs\n");
+	ufr_fio_report_init();
 }
 
 /*
@@ -1085,5 +1086,5 @@ get_ioengine(struct ioengine_ops **ops)
 	pthread_once(&once, ufr_load);
 	*ops = ufr_loaded ? &ufr_ops : NULL;
 	if (ufr_loaded)
-		ufr_fio_report_setup();
+		ufr_fio_report_out();
 }

@@ -34,8 +34,10 @@ struct ufr_options {
 	char *pi_chk;
 };
 
-/* In fio's parent, as each job loads the engine. */
-void ufr_fio_report_setup(void);
+/* In fio's parent: once, the slots jobs leave their figures in; then as
+ * each job loads the engine, the stream over fio's f_out. */
+void ufr_fio_report_init(void);
+void ufr_fio_report_out(void);
 /* At the end of a job: leave its figures for the parent (or, under
  * fio --server, print them). @samples: r->reg.samples per-buffer times. */
 void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,

@@ -118,9 +118,9 @@ watchdog() {
 # guarded LOG CMD...: CMD in a session of its own, input from /dev/null,
 # output in LOG, under the time limit. Sets RC, and HUNG to the processes
 # the limit ended (empty when it did not fire).
-current=""
+current="" dog=""
 guarded() {
-	local log=$1 dog flag=$1.hung
+	local log=$1 flag=$1.hung
 	shift
 	rm -f "$flag"
 	setsid "$@" </dev/null >"$log" 2>&1 &
@@ -139,10 +139,11 @@ guarded() {
 		wait "$dog" 2>/dev/null
 		HUNG=""
 	fi
-	current=""
+	current="" dog=""
 }
-# Interrupted: the running test goes too.
+# Interrupted: the running test goes too, and its watchdog.
 stop() {
+	[ -z "$dog" ] || kill "$dog" 2>/dev/null
 	[ -z "$current" ] || end_tree "$current"
 	exit "$1"
 }

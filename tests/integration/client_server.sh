@@ -68,7 +68,7 @@ refused() {
 refused hugetlb-fast-bs-over-folio '^uring_folioreg: bs=4194304: hugetlb_fast' \
 	"reg_strategy=hugetlb_fast
 bs=4m"
-refused no-such-node '^uring_folioreg: reg_numa_node=9: ' "reg_numa_node=9
+refused no-such-node '^uring_folioreg: reg_numa_node=9: (no such node with memory|this kernel has no NUMA support)' "reg_numa_node=9
 reg_strategy=per_page"
 refused per-page-2m '^uring_folioreg: reg_folio=2m: reg_strategy=per_page' \
 	"reg_strategy=per_page

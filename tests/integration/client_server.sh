@@ -55,7 +55,8 @@ fi
 spid=$(cat "$pidfile")
 fds0=$(ls /proc/"$spid"/fd | wc -l)
 # refused NAME PATTERN JOB-LINES: a job the engine refuses on the server;
-# the client prints the refusal's one line, matching PATTERN.
+# the client prints the refusal (each server line after "<host> "),
+# matching PATTERN.
 refused() {
 	local out=$SCRATCH/cs-$1.out rc
 	printf '[bad]\nioengine=external:%s\nfilename=/dev/zero\nrw=read\nsize=16m\n%s\n' \
@@ -65,12 +66,12 @@ refused() {
 	rc=$?
 	verdict "server-refuses-$1" expect_error "$out" "$rc" "$2"
 }
-refused hugetlb-fast-bs-over-folio '^uring_folioreg: bs=4194304: hugetlb_fast' \
+refused hugetlb-fast-bs-over-folio 'uring_folioreg: bs=4194304: hugetlb_fast' \
 	"reg_strategy=hugetlb_fast
 bs=4m"
-refused no-such-node '^uring_folioreg: reg_numa_node=9: (no such node with memory|this kernel has no NUMA support)' "reg_numa_node=9
+refused no-such-node 'uring_folioreg: reg_numa_node=9: (no such node with memory|this kernel has no NUMA support)' "reg_numa_node=9
 reg_strategy=per_page"
-refused per-page-2m '^uring_folioreg: reg_folio=2m: reg_strategy=per_page' \
+refused per-page-2m 'uring_folioreg: reg_folio=2m: reg_strategy=per_page' \
 	"reg_strategy=per_page
 reg_folio=2m"
 # The server closes a connection's descriptors as it winds it down, maybe

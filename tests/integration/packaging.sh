@@ -333,6 +333,17 @@ if [ -n "$debfile" ]; then
 	else
 		pass deb-depends-fio-upstream-range
 	fi
+	# README.md's pages by topic go beside it (dh_compress may gzip them).
+	why=""
+	for f in docs/*.md docs/*.png; do
+		dpkg-deb -c "$debfile" | grep -qE "/usr/share/doc/fio-engine-uring-folioreg/$f(\.gz)?\$" ||
+			why="$why no $f;"
+	done
+	if [ -n "$why" ]; then
+		fail deb-docs "$why"
+	else
+		pass deb-docs
+	fi
 
 	if command -v lintian >/dev/null; then
 		lintian -EvIL +pedantic "$dsc" "$debfile" >"$tmp/lintian.log" 2>&1
@@ -376,6 +387,16 @@ else
 		rpm -qpl "$rpm"/RPMS/*/uring_folioreg-"$version"-*.rpm 2>/dev/null |
 		grep -q '/fio/uring_folioreg.so$'; then
 		pass rpmbuild-from-own-sources
+		why=""
+		for f in docs/*.md docs/*.png; do
+			rpm -qpl "$rpm"/RPMS/*/uring_folioreg-"$version"-*.rpm 2>/dev/null |
+				grep -q "/doc/uring_folioreg/$f\$" || why="$why no $f;"
+		done
+		if [ -n "$why" ]; then
+			fail rpm-docs "$why"
+		else
+			pass rpm-docs
+		fi
 		if command -v rpmlint >/dev/null; then
 			rpmlint -r packaging/uring_folioreg.rpmlintrc "$rpm"/SRPMS/*.rpm \
 				"$rpm"/RPMS/*/*.rpm >"$tmp/rpmlint.log" 2>&1

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The Layout section of docs/tests.md matches the tree.
+"""The Layout section of docs/tests.md matches the tree, and its Tests
+section names every test.
 
 Every backticked path in the section exists (a tracked file, a directory
 holding one, or a glob matching one), and every top-level entry and every
@@ -111,6 +112,19 @@ def main():
               f"{', '.join(unnamed)} (say in docs/tests.md what each is for)")
     else:
         print(f"PASS: doc-layout-complete ({len(required)} entries named)")
+
+    # The Tests section says what each test checks.
+    listed = set(re.findall(r"`([\w-]+)`", open(DOC).read()))
+    tests = sorted(os.path.basename(f)[:-len(ext)] for f in files
+                   for d, ext in (("tests/integration/", ".sh"),
+                                  ("tests/unit/test_", ".c"))
+                   if f.startswith(d) and f.endswith(ext) and "/" not in f[len(d):])
+    unlisted = [n for n in tests if n not in listed]
+    if unlisted:
+        print(f"FAIL: doc-tests-listed: {DOC} does not say what "
+              f"{', '.join(unlisted)} checks")
+    else:
+        print(f"PASS: doc-tests-listed ({len(tests)} tests)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The Layout section of docs/tests.md matches the tree, and its Tests
-section names every test.
+section names every test; the relative links of README.md and docs/
+reach their files and headings.
 
 Every backticked path in the section exists (a tracked file, a directory
 holding one, or a glob matching one), and every top-level entry and every
@@ -125,6 +126,42 @@ def main():
               f"{', '.join(unlisted)} checks")
     else:
         print(f"PASS: doc-tests-listed ({len(tests)} tests)")
+    check_links()
+
+
+def slug(heading):
+    """The anchor GitHub gives a Markdown heading."""
+    s = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return s.replace(" ", "-")
+
+
+def check_links():
+    """Every relative link of README.md and docs/*.md reaches a file of the
+    tree, and its #anchor a heading of that file."""
+    docs = ["README.md"] + sorted(
+        "docs/" + n for n in os.listdir(os.path.join(TOP, "docs"))
+        if n.endswith(".md"))
+    bad = []
+    for doc in docs:
+        text = open(os.path.join(TOP, doc)).read()
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            full = os.path.normpath(os.path.join(TOP, os.path.dirname(doc),
+                                                 path)) if path else \
+                os.path.join(TOP, doc)
+            if not os.path.exists(full):
+                bad.append(f"{doc}: {target} (no such file)")
+            elif anchor and full.endswith(".md"):
+                heads = {slug(h) for h in re.findall(
+                    r"^#+ (.*)$", open(full).read(), re.M)}
+                if anchor not in heads:
+                    bad.append(f"{doc}: {target} (no such heading)")
+    if bad:
+        print(f"FAIL: doc-links: {'; '.join(bad)}")
+    else:
+        print(f"PASS: doc-links ({len(docs)} documents)")
 
 
 if __name__ == "__main__":

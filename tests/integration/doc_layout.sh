@@ -1,8 +1,9 @@
 #!/bin/bash
 # The tree's Layout (docs/tests.md) matches the tree: what it names exists,
 # and it names every top-level entry and every file of engine/, include/,
-# scripts/ and docs/; its Tests section names every test (doc_layout.py).
-# Needs no root and no fio.
+# scripts/ and docs/; its Tests section names every test; the relative
+# links of README.md and docs/*.md hold (doc_layout.py). Needs no root and
+# no fio.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 

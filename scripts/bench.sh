@@ -7,8 +7,8 @@
 # (--ioengine=io_uring --fixedbufs=1), except for the "-metrics" workload,
 # where it is this engine built without its per-I/O counters
 # (build/nostats/uring_folioreg.so, -DUFR_NO_IO_STATS): what they cost.
-# And the "-profile" workload, issue 15's "the data path's IOPS with
-# reg_profile off is unchanged": there the baseline is this engine with
+# And the "-profile" workload, which checks that the data path's IOPS with
+# reg_profile off are unchanged: there the baseline is this engine with
 # reg_profile=0 and the other side the same engine with reg_profile=1.
 # Why that pair: no build with the profiler compiled out exists (the
 # engine has no such switch; -DUFR_NO_IO_STATS removes only the

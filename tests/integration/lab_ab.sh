@@ -1,7 +1,6 @@
 #!/bin/bash
 # The kernel lab's A/B (make lab-ab), the quick parts only: no kernel is
-# built or booted here (that takes an hour on two cores; README: Kernels,
-# A/B of a kernel patch).
+# built or booted here (that takes an hour on two cores; docs/ab.md).
 #   - scripts/lab/abstats.py on synthetic figures: two samples of one
 #     distribution say "same", a 20 % shift says "lower" / "higher", a
 #     constant says "same" with a ratio of 1, and the interval is the same

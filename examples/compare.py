@@ -21,7 +21,10 @@ file whole, locally or with --client (a fio --client ignores --section,
 so the file holds the one job: both ways run exactly that job). fio's
 JSON goes to DIR/json, its messages to DIR/logs. A run that fails is
 recorded as failed (fio's exit status, the engine's one 'uring_folioreg:'
-line) and the others go on; run then exits 3. DIR/runs.json holds every
+line) and the others go on; run then exits 3. A case this machine cannot
+have (probed before the runs: a page size its kernel lacks, perf events)
+is recorded as not available here, with why, and not run; it does not
+fail the run. DIR/runs.json holds every
 run and the provenance: kernel, its command line, fio and engine
 versions, CPU, virtualisation, hugetlb pools, THP settings, date and this
 command line. Tables and plots show each figure's median over the repeats
@@ -275,7 +278,12 @@ is the median of the repeats with its 95 % interval):
 
 a run that fails (fio exits non-zero, e.g. too few hugetlb pages) is
 recorded as failed with fio's exit status and the engine's one
-'uring_folioreg:' line; the other runs go on and run exits 3."""
+'uring_folioreg:' line; the other runs go on and run exits 3. A case
+this machine cannot have (a hugetlb or multi-size THP size its kernel
+lacks, THP, shmem THP, hugetlbfs, perf events), found by probing it
+before the runs, is not run but recorded as "not available here" with
+why; it does not make run fail (with --client the server is not
+probed)."""
 
 
 # ---- running -----------------------------------------------------------
@@ -483,6 +491,143 @@ def switches_wanted(env):
     return by_size(want)
 
 
+# ---- what this host can do ------------------------------------------------
+
+HUGETLB_DIR = "/sys/kernel/mm/hugepages"
+# perf_event_open's number where the probe knows it; elsewhere only
+# CONFIG_PERF_EVENTS is looked for and the engine says the rest.
+PERF_SYSCALL = {"x86_64": 298, "aarch64": 241, "riscv64": 241,
+                "ppc64le": 319, "s390x": 331}
+
+
+def perf_probe():
+    """None when this process may sample the kernel on the cpu-clock (what
+    reg_profile=1 opens), else why not."""
+    paranoid = read("/proc/sys/kernel/perf_event_paranoid", None)
+    if paranoid is None:
+        return ("this kernel has no perf events (no /proc/sys/kernel/"
+                "perf_event_paranoid: CONFIG_PERF_EVENTS is off)")
+    nr = PERF_SYSCALL.get(platform.machine())
+    if nr is None:
+        return None
+    import ctypes
+    import struct
+    # struct perf_event_attr: PERF_TYPE_SOFTWARE, its size, the cpu-clock,
+    # disabled; the kernel counted (exclude_kernel clear).
+    attr = bytearray(128)
+    struct.pack_into("=IIQ", attr, 0, 1, len(attr), 0)
+    struct.pack_into("=Q", attr, 40, 1)
+    buf = (ctypes.c_char * len(attr)).from_buffer(attr)
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.syscall(ctypes.c_long(nr), buf, ctypes.c_int(0),
+                      ctypes.c_int(-1), ctypes.c_int(-1), ctypes.c_ulong(0))
+    if fd < 0:
+        err = ctypes.get_errno()
+        return ("kernel sampling is not allowed here (perf_event_open of "
+                "the cpu-clock: %s, perf_event_paranoid %s; as root or "
+                "with CAP_PERFMON it is)" % (os.strerror(err), paranoid))
+    os.close(fd)
+    return None
+
+
+def probe_host():
+    """What this machine offers the cases, read once before they run: its
+    hugetlb page sizes and multi-size THP sizes (KiB), THP and shmem THP,
+    hugetlbfs, whether the CPU has 1 GiB pages (pdpe1gb; None where
+    /proc/cpuinfo does not say), fio's default hugepage-size and perf
+    events (None when usable, else why not)."""
+    def sizes(d):
+        return sorted(int(p.rsplit("-", 1)[1][:-2])
+                      for p in glob.glob(d + "/hugepages-*kB"))
+    flags = re.search(r"^flags\s*:(.*)$", read("/proc/cpuinfo"), re.M)
+    return {
+        "hugetlb_kb": sizes(HUGETLB_DIR),
+        "mthp_kb": sizes(THP_DIR),
+        "thp": os.path.exists(THP_DIR + "/enabled"),
+        "shmem_thp": os.path.exists(THP_DIR + "/" + SHMEM_TOP),
+        "hugetlbfs": "hugetlbfs" in read("/proc/filesystems").split(),
+        "pdpe1gb": "pdpe1gb" in flags.group(1).split() if flags and
+        platform.machine() in ("x86_64", "i686") else None,
+        "perf": perf_probe(),
+    }
+
+
+def parse_job(text):
+    """A job file's options as {option: value}, later lines winning:
+    comments and section heads left out (a file of one job)."""
+    opts = {}
+    for line in text.splitlines():
+        line = line.split(";", 1)[0].split("#", 1)[0].strip()
+        if not line or line.startswith("["):
+            continue
+        k, _, v = line.partition("=")
+        opts[k.strip()] = v.strip()
+    return opts
+
+
+def kib_name(kb):
+    return "%d GiB" % (kb >> 20) if kb >= 1 << 20 else \
+        "%d MiB" % (kb >> 10) if kb >= 1 << 10 else "%d KiB" % kb
+
+
+def case_needs(opts):
+    """What the job of OPTS (parse_job) needs of the machine, as the
+    engine resolves it: [('hugetlb', KiB) | ('mthp', KiB) | ('thp',) |
+    ('shmem_thp',) | ('hugetlbfs',) | ('perf',)]."""
+    strategy = opts.get("reg_strategy", "auto")
+    backing = opts.get("reg_backing", "anon")
+    folio = opts.get("reg_folio", "default")
+    if folio == "default":
+        folio = {"coalesced": "2m" if backing == "memfd" else "thp",
+                 "hugetlb_fast": "2m"}.get(strategy, folio)
+    needs = []
+    if backing == "hugetlbfs":
+        needs.append(("hugetlbfs",))
+    if folio in ("2m", "1g"):
+        needs.append(("hugetlb", size_bytes(folio) >> 10))
+    elif folio == "thp":
+        needs.append(("shmem_thp",) if backing == "memfd" else ("thp",))
+    elif re.fullmatch(r"\d+[km]", folio) and folio != "4k":
+        needs.append(("mthp", size_bytes(folio) >> 10))
+    if opts.get("iomem", opts.get("mem")) in ("mmaphuge", "shmhuge"):
+        # fio's hugepage-size: 2 MiB unless the job says
+        needs.append(("hugetlb", size_bytes(opts.get(
+            "hugepage-size", "2m").lower().rstrip("b")) >> 10))
+    if opts.get("reg_profile", "0") not in ("0", "false", "off"):
+        needs.append(("perf",))
+    return needs
+
+
+def unavailable(opts, facts):
+    """Why the job of OPTS cannot run on the machine of FACTS
+    (probe_host), or None. FACTS None (a --client run: the server is not
+    probed) makes every case available."""
+    if facts is None:
+        return None
+    for need in case_needs(opts):
+        kind, kb = need[0], (need[1:] or [0])[0]
+        if kind == "hugetlb" and kb not in facts["hugetlb_kb"]:
+            return "this kernel has no %s hugetlb pages (no %s/hugepages-" \
+                "%dkB%s)" % (kib_name(kb), HUGETLB_DIR, kb,
+                             "; the CPU has no pdpe1gb flag" if kb == 1 << 20
+                             and facts.get("pdpe1gb") is False else "")
+        if kind == "mthp" and kb not in facts["mthp_kb"]:
+            return "this kernel has no %s multi-size THP (no %s/hugepages-" \
+                "%dkB: Linux 6.8 and later have them)" % (
+                    kib_name(kb), THP_DIR, kb)
+        if kind == "thp" and not facts["thp"]:
+            return "this kernel has no transparent huge pages (no %s/" \
+                "enabled)" % THP_DIR
+        if kind == "shmem_thp" and not facts["shmem_thp"]:
+            return "this kernel has no shmem THP (no %s/%s)" % (
+                THP_DIR, SHMEM_TOP)
+        if kind == "hugetlbfs" and not facts["hugetlbfs"]:
+            return "this kernel has no hugetlbfs (not in /proc/filesystems)"
+        if kind == "perf" and facts["perf"]:
+            return "reg_profile=1: " + facts["perf"]
+    return None
+
+
 class Host:
     """What the spectrum changes on this machine for its runs, each put
     back on exit, failure or a signal: the THP switches, multi-size THP's
@@ -494,6 +639,7 @@ class Host:
     def __init__(self, args, cases):
         self.local = not args.client
         self.found, self.mounts, self.said = {}, {}, set()
+        self.unmounted = {}
         self.folios = sorted({env["UFR_FOLIO"] for _, _, _, _, env in cases
                               if "UFR_HUGETLBFS" in env})
         self.needs = any(switches_wanted(env) for _, _, _, _, env in cases)
@@ -516,8 +662,16 @@ class Host:
                                stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
             if p.returncode:
-                warn("cannot mount a %s hugetlbfs on %s (%s): its cases "
-                     "will fail" % (folio, d, p.stdout.strip()))
+                self.unmounted[folio] = \
+                    "the kit could not mount a %s hugetlbfs (mount -t " \
+                    "hugetlbfs -o pagesize=%s none %s: %s)" % (
+                        folio, folio.upper(), d,
+                        " ".join(p.stdout.split()) or "exit %d" %
+                        p.returncode)
+                warn("%s: its cases are recorded as failed, not run" %
+                     self.unmounted[folio])
+                os.rmdir(d)
+                del self.mounts[folio]
         return self
 
     def on_signal(self, signum, frame):
@@ -528,6 +682,13 @@ class Host:
         if "UFR_HUGETLBFS" not in env or env["UFR_FOLIO"] not in self.mounts:
             return env
         return dict(env, UFR_HUGETLBFS=self.mounts[env["UFR_FOLIO"]])
+
+    def not_set_up(self, env):
+        """Why the case of ENV cannot run as the kit failed to set up
+        what it needs (its hugetlbfs), or None."""
+        if "UFR_HUGETLBFS" not in env:
+            return None
+        return self.unmounted.get(env["UFR_FOLIO"])
 
     def write(self, name, mode):
         f = switch_file(name)
@@ -607,15 +768,25 @@ def run_matrix(args):
         die("the %s matrix is empty with these settings" % args.matrix)
     if args.reps < 1:
         die("--reps must be 1 or more")
-    with Host(args, cases) as host:
-        run_cases(args, cases, host)
+    # What the host cannot do is decided here, before anything runs: such
+    # a case is recorded as not available, never run (nor mounted for).
+    facts = None if args.client else probe_host()
+    off = {}
+    for matrix, case, jobfile, section, env in cases:
+        why = unavailable(parse_job(single_job(
+            jobfile, section, dict(env, UFR_ENGINE="-"))), facts)
+        if why:
+            off[(matrix, case)] = "not available here: " + why
+    with Host(args, [c for c in cases if (c[0], c[1]) not in off]) as host:
+        run_cases(args, cases, host, facts, off)
 
 
-def run_cases(args, cases, host):
+def run_cases(args, cases, host, facts, off):
     for d in ("jobs", "json", "logs"):
         os.makedirs(os.path.join(args.out, d), exist_ok=True)
     engine = os.path.abspath(args.engine)
     prov = provenance(args)
+    prov["probe"] = facts
     workload = {k: getattr(args, k) for k in (
         "matrix", "size", "depth", "numjobs", "runtime", "scaling_counts",
         "scaling_bs", "scaling_strategies", "scaling_budget",
@@ -636,18 +807,31 @@ def run_cases(args, cases, host):
         name = "%s-%s" % (matrix, case)
         with open(os.path.join(args.out, "jobs", name + ".fio"), "w") as f:
             f.write(single_job(jobfile, section, env))
+        if (matrix, case) in off:
+            print("compare: %s %s" % (name, off[matrix, case]),
+                  file=sys.stderr)
         jobs.append((matrix, case, section, env, name))
     # Rounds, every case once in each: a drift of the machine (another
-    # load, the page cache) spreads over all cases alike.
-    runs = [(rep, j) for rep in range(1, args.reps + 1) for j in jobs]
+    # load, the page cache) spreads over all cases alike. A case not
+    # available here is recorded once, in its place, and not run.
+    runs = [(rep, j) for rep in range(1, args.reps + 1) for j in jobs
+            if j[:2] not in off or rep == 1]
+    total = len(runs) - len(off)
     start = time.monotonic()
-    failed = 0
-    for i, (rep, (matrix, case, section, env, name)) in enumerate(runs, 1):
+    failed = i = 0
+    for rep, (matrix, case, section, env, name) in runs:
+        if (matrix, case) in off:
+            meta.append({"matrix": matrix, "case": case, "rep": 0,
+                         "section": section, "env": env,
+                         "client": args.client or "",
+                         "status": "unavailable", "why": off[matrix, case]})
+            continue
+        i += 1
         job = os.path.join(args.out, "jobs", name + ".fio")
         elapsed = time.monotonic() - start
-        eta = elapsed / (i - 1) * (len(runs) - i + 1) if i > 1 else 0
+        eta = elapsed / (i - 1) * (total - i + 1) if i > 1 else 0
         print("[%d/%d] %-34s rep %d/%d, elapsed %s, eta %s" %
-              (i, len(runs), name, rep, args.reps, fmt_secs(elapsed),
+              (i, total, name, rep, args.reps, fmt_secs(elapsed),
                fmt_secs(eta) if i > 1 else "?"), file=sys.stderr)
         base = "%s-r%d" % (name, rep)
         out = os.path.join(args.out, "json", base + ".json")
@@ -660,6 +844,23 @@ def run_cases(args, cases, host):
         else:
             cmd += ["--output-format=json", "--output=" + out]
         cmd.append(job)
+        not_set_up = host.not_set_up(env)
+        if not_set_up:
+            # What the case needs is not there: the engine is not run on
+            # a directory the kit failed to mount.
+            with open(log, "w") as lf:
+                lf.write("compare: not run: %s\n" % not_set_up)
+            entry = {"matrix": matrix, "case": case, "rep": rep,
+                     "log": base + ".log", "section": section, "env": env,
+                     "client": args.client or "", "rc": None,
+                     "status": "failed", "why": "not run",
+                     "error": "compare: " + not_set_up}
+            failed += 1
+            print("[%d/%d] %s rep %d FAILED (not run): %s" %
+                  (i, total, name, rep, not_set_up), file=sys.stderr)
+            meta.append(entry)
+            save()
+            continue
         mthp = host.apply(env)
         if mthp and "mthp_set" in prov:
             prov["mthp_set"][case] = mthp
@@ -686,7 +887,7 @@ def run_cases(args, cases, host):
             text = read(log) + "\n" + (p.stdout if args.client else "")
             entry.update(status="failed", why=why, error=error_line(text))
             print("[%d/%d] %s rep %d FAILED (%s): %s" %
-                  (i, len(runs), name, rep, why, entry["error"]),
+                  (i, total, name, rep, why, entry["error"]),
                   file=sys.stderr)
         else:
             if u.get("version") and u["version"] not in prov["engine"]:
@@ -701,11 +902,15 @@ def run_cases(args, cases, host):
         prov["mthp_restored"] = host.restore()
     save()
     print("compare: %d runs (%d cases x %d reps) in %s, results in %s" %
-          (len(runs), len(jobs), args.reps,
+          (total, len(jobs) - len(off), args.reps,
            fmt_secs(time.monotonic() - start), args.out), file=sys.stderr)
+    if off:
+        print("compare: %d case%s not available here, not run (see the "
+              "table, or runs.json)" % (len(off), "" if len(off) == 1
+                                        else "s"), file=sys.stderr)
     if failed:
         print("compare: %d of %d runs FAILED (see the table, or runs.json)"
-              % (failed, len(runs)), file=sys.stderr)
+              % (failed, total), file=sys.stderr)
         sys.exit(EXIT_FAILED_RUNS)
 
 
@@ -939,8 +1144,12 @@ def load_rows(d):
                          "bs": run["env"].get("UFR_BS", ""),
                          "env": run["env"], "section": run.get("section"),
                          "runs": 0, "failures": [], "versions": set(),
+                         "unavailable": None,
                          "figures": {k: [] for k, _, _ in FIGURES}}
         r = rows[key]
+        if run.get("status") == "unavailable":
+            r["unavailable"] = run.get("why") or "not available here"
+            continue
         r["runs"] += 1
         if run.get("status", "ok") != "ok":
             r["failures"].append(run)
@@ -1094,15 +1303,8 @@ def job_options(d, run):
     except OSError:
         return {ENV_OPTION.get(k, k): v for k, v in run["env"].items()
                 if k not in ("UFR_ENGINE", "UFR_FILE")}
-    opts = {}
-    for line in text.splitlines():
-        line = line.split(";", 1)[0].split("#", 1)[0].strip()
-        if not line or line.startswith("["):
-            continue
-        k, _, v = line.partition("=")
-        if k.strip() not in FLAGS_LEFT_OUT:
-            opts[k.strip()] = v.strip()
-    return opts
+    return {k: v for k, v in parse_job(text).items()
+            if k not in FLAGS_LEFT_OUT}
 
 
 WORKLOAD_SHOWN = ("rw", "bs", "size", "iodepth", "numjobs", "runtime",
@@ -1123,7 +1325,7 @@ def workload_line(d, rows, reps):
 
 
 def reps_text(rows):
-    n = sorted({r["runs"] for r in rows})
+    n = sorted({r["runs"] for r in rows if not r["unavailable"]}) or [0]
     return "%s repeat%s per case" % ("/".join(map(str, n)),
                                      "" if n == [1] else "s")
 
@@ -1172,10 +1374,24 @@ def value(r, key):
 
 
 def reps_cell(r):
+    if r["unavailable"]:
+        return "not available here"
     if not r["failures"]:
         return str(r["runs"])
     return "%s %d/%d" % ("FAILED" if not r["ok"] else "failed",
                          r["ok"], r["runs"])
+
+
+def unavailable_lines(rows):
+    """'not available here: CASES: why', one line per reason."""
+    by = {}
+    for r in rows:
+        if r["unavailable"]:
+            by.setdefault(r["unavailable"], []).append(r["case"])
+    prefix = "not available here: "
+    return ["%s%s: %s" % (prefix, ", ".join(cases), why[len(prefix):]
+                          if why.startswith(prefix) else why)
+            for why, cases in by.items()]
 
 
 def table(args):
@@ -1187,16 +1403,18 @@ def table(args):
                 "folio", "unit"]
         for k, _, _ in FIGURES:
             head += [k, k + "_lo", k + "_hi"]
-        w.writerow(head + ["bs", "backing", "profile_top"])
+        w.writerow(head + ["bs", "backing", "profile_top", "why"])
         for r in rows:
             line = [r["matrix"], r["case"],
+                    "unavailable" if r["unavailable"] else
                     "ok" if not r["failures"] else
                     "failed" if not r["ok"] else "partly failed",
                     r["ok"], r["runs"], r["strategy"], r["folio"], r["unit"]]
             for k, _, _ in FIGURES:
                 s = r["stats"][k]
                 line += [s.median, s.lo, s.hi] if s else ["", "", ""]
-            w.writerow(line + [r["bs"], r["backing"], r["profile_top"]])
+            w.writerow(line + [r["bs"], r["backing"], r["profile_top"],
+                               r["unavailable"] or ""])
     versions = set().union(*(r["versions"] for r in rows))
     for matrix in dict.fromkeys(r["matrix"] for r in rows):
         mrows = [r for r in rows if r["matrix"] == matrix]
@@ -1215,6 +1433,8 @@ def table(args):
                 print("FAILED: %s-%s rep %s: %s" %
                       (matrix, r["case"], f.get("rep", "?"),
                        why if err in why else why + ": " + err))
+        for line in unavailable_lines(mrows):
+            print(line)
         print("unit: what one registration figure is per: io_u, one "
               "buffer of each I/O unit; region, one coalesced region "
               "holding many (buffers = regions)")
@@ -1267,8 +1487,9 @@ def gp_str(s):
         "\n", "\\n")
 
 
-def plot_title(title, d, rows, prov, stats=None):
-    """A title, and under it what the figures were measured on."""
+def plot_title(title, d, rows, prov, stats=None, off=()):
+    """A title, and under it what the figures were measured on, and the
+    cases of OFF (rows not available here) with why."""
     engines = sorted({v for r in rows for v, _ in r["versions"] if v})
     client = set(prov.get("client_side") or ()) if prov else set()
     sub = "Linux %s%s, %s%s, uring_folioreg %s" % (
@@ -1279,7 +1500,8 @@ def plot_title(title, d, rows, prov, stats=None):
     work = workload_line(d, rows, "")[len("workload: "):].rstrip("; ")
     stats = "%s: %s" % (reps_text(rows), stats or "median" + (
         ", bars: 95 % interval" if abstats else ""))
-    return "set title %s\n" % gp_str("\n".join((title, sub, work, stats)))
+    lines = [title, sub, work, stats] + unavailable_lines(off)
+    return "set title %s\n" % gp_str("\n".join(lines))
 
 
 STYLE = ("set terminal pngcairo noenhanced size 1000,700 "
@@ -1308,7 +1530,7 @@ def spectrum_line(r):
             "hugetlb_fast": "anon, hugetlb, hugetlb_fast"}.get(series, series)
 
 
-def spectrum_plots(d, rows, prov):
+def spectrum_plots(d, rows, prov, off):
     """spectrum-reg.png, spectrum-segments.png, spectrum-profile.png."""
     if not rows:
         return []
@@ -1341,7 +1563,7 @@ def spectrum_plots(d, rows, prov):
         "set xlabel 'folio size (log)'\n" + xtics
     gnuplot(STYLE + "set output 'spectrum-reg.png'\n" +
             plot_title("Registration time per io_u buffer against folio "
-                       "size (sampled by reg_profile=1)", d, rows, prov) +
+                       "size (sampled by reg_profile=1)", d, rows, prov, off=off) +
             axes + "set ylabel 'register call / io_u buffers (ns, log)'\n"
             "plot " + ", \\\n  ".join(series("reg_per_io_u_ns", "reg")) +
             "\n", d)
@@ -1350,7 +1572,8 @@ def spectrum_plots(d, rows, prov):
             "set output 'spectrum-segments.png'\n"
             "set multiplot layout 1,2 " + plot_title(
                 "bio_vecs of the registered buffers, and segments per I/O, "
-                "against folio size", d, rows, prov)[len("set "):] +
+                "against folio size", d, rows, prov,
+                off=off)[len("set "):] +
             "set tmargin 2\n" + axes +
             "set ylabel 'bio_vecs, all buffers (count, log)'\n"
             "plot " + ", \\\n  ".join(series("bvecs", "bvecs")) + "\n" +
@@ -1378,7 +1601,8 @@ def spectrum_plots(d, rows, prov):
     gnuplot(STYLE + "set output 'spectrum-profile.png'\n" +
             plot_title("Where registration time goes: share of the kernel "
                        "samples per function (reg_profile=1)", d, rows,
-                       prov, "the samples of all repeats added up") +
+                       prov, "the samples of all repeats added up",
+                       off) +
             "set style data histograms\nset style histogram rowstacked\n"
             "set style fill solid 0.85 border -1\nset boxwidth 0.75\n"
             "set key below horizontal\nset yrange [0:1]\n"
@@ -1393,11 +1617,17 @@ def spectrum_plots(d, rows, prov):
 
 
 def plot(args):
-    rows = [r for r in load_rows(args.dir) if r["ok"]]
+    every = load_rows(args.dir)
+    rows = [r for r in every if r["ok"]]
+
+    def off(plotted):
+        """The rows not available here of the matrices PLOTTED takes."""
+        return [r for r in every if r["unavailable"] and
+                plotted(r["matrix"])]
     _, prov, _ = load_set(args.dir)
     d = os.path.abspath(args.dir)
     made = spectrum_plots(d, [r for r in rows if r["matrix"] == "spectrum"],
-                          prov)
+                          prov, off(lambda m: m == "spectrum"))
     scal = [r for r in rows if r["matrix"] == "scaling"]
     if scal:
         series = sorted({(r["strategy"], r["bs"]) for r in scal})
@@ -1417,7 +1647,8 @@ def plot(args):
                           if UNIT.get(st) == "region" else ""))
         gnuplot(STYLE + "set output 'reg-scaling.png'\n" +
                 plot_title("Registration time per buffer against buffer "
-                           "count (reg_mode=batch)", d, scal, prov) +
+                           "count (reg_mode=batch)", d, scal, prov,
+                           off=off(lambda m: m == "scaling")) +
                 "set key below horizontal\n"
                 "set logscale xy\nset xlabel 'registered buffers (count)'\n"
                 "set ylabel 'time per registered unit (ns, log)'\n"
@@ -1467,7 +1698,9 @@ def plot(args):
                 foot = ", '' using 0:(%g):%d with labels rotate by 90 " \
                     "left offset 0,0.5 tc rgb '#303030'" % (low / 3, note)
             gnuplot(STYLE + bars + "set output '%s'\n" % png +
-                    plot_title(title, d, strat, prov) + axis +
+                    plot_title(title, d, strat, prov, off=off(
+                        lambda m: m not in ("scaling", "spectrum"))) +
+                    axis +
                     "set ylabel '%s'\n" % ylabel +
                     "plot 'strategies.dat' using %d:%d:%d:xtic(%d) "
                     "lc rgb '%s'" % (col, col + 1, col + 2, xtic, color) +
@@ -1547,6 +1780,9 @@ def diff(args):
     for k in common:
         ra, rb = a[k], b[k]
         for side, r in (("A", ra), ("B", rb)):
+            if r["unavailable"]:
+                print("| %s-%s | %s in %s | | | | | |" %
+                      (k[0], k[1], r["unavailable"], side))
             if r["failures"]:
                 print("| %s-%s | runs failed in %s | %d of %d | | | | |" %
                       (k[0], k[1], side, len(r["failures"]), r["runs"]))

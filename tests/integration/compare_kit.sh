@@ -227,9 +227,8 @@ fi
 
 # Help: every option of every command says what it is and its default
 # (an unset one says unset), and run's help says what each matrix runs.
-why=$(python3 - "$TOP/examples" 2>&1 <<'EOF'
+why=$(PYTHONPATH=$TOP/examples python3 - "$TOP/examples" 2>&1 <<'EOF'
 import argparse, contextlib, io, subprocess, sys
-sys.path.insert(0, sys.argv[1])
 import compare
 p = compare.parser()
 subs = next(a for a in p._actions

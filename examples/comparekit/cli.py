@@ -44,9 +44,10 @@ versions, CPU, virtualisation, hugetlb pools, THP settings, date and this
 command line. Tables and plots show each figure's median over the repeats
 with its 95 % percentile-bootstrap interval (comparekit/abstats.py).
 With --client the runs go to a fio --server there: the engine's figures
-are then read from the block the server prints, as fio's client JSON
-cannot carry them. Only the Python standard library, fio, and (for
-plots) gnuplot are needed.
+are then the JSON it prints there on a line of its own for each job or
+group ('uring_folioreg json: '), as fio's client JSON cannot carry them.
+Only the Python standard library, fio, and (for plots) gnuplot are
+needed.
 """
 
 

@@ -66,79 +66,24 @@ LABELS = ("case", "strategy", "folio", "unit", "backing", "profile_top")
 FIGURES = [c for c in columns(" ".join(HEADS)) if c[0] not in LABELS]
 
 
-BLOCK_RE = {
-    "head": re.compile(r"uring_folioreg (\S+): strategy=(\S+), "
-                       r"folio=(\d+)KiB"),
-    "reg": re.compile(r"reg\s+: mode=(\w+), calls=(\d+), buffers=(\d+), "
-                      r"bytes=(\d+), total_ns=(\d+), unreg_ns=(\d+)"),
-    "perbuf": re.compile(r"per buf : \(ns\) min=(\S+), mean=(\S+), "
-                         r"p50=(\S+), p99=(\S+), max=(\S+)"),
-    "segs": re.compile(r"segments: pages=(\d+), bvecs=(\d+) \(from (\w+)\), "
-                       r"bvecs_observed=(\S+), folios=(\d+), "
-                       r"straddling=(\d+), per_io mean=(\S+) max=(\d+)"),
-}
+# What a fio server's engine says of each entry (a job or a group), once
+# all its jobs have run: its own JSON member on a line of its own, which
+# the client prints before fio's JSON document.
+SERVER_LINE = "uring_folioreg json: "
 
 
-def num(s):
-    return None if s in ("-", None) else float(s)
-
-
-def from_block(text):
-    """The engine's figures from the text blocks a fio server prints: one
-    per job, also under group_reporting (numjobs > 1), where they are
-    summed here as the engine sums a group: counts, times and bvecs
-    added, the per-buffer mean and segments per I/O weighted by buffers.
-    A group's p99 cannot be had from its jobs' p99s: it is left out."""
-    heads = list(BLOCK_RE["head"].finditer(text))
-    blocks = []
-    for i, h in enumerate(heads):
-        end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
-        part = text[h.start():end]
-        m = {k: r.search(part) for k, r in BLOCK_RE.items()}
-        if not all(m.values()):
-            return None
-        pb = m["perbuf"].groups()
-        blocks.append({
-            "version": m["head"].group(1),
-            "strategy": m["head"].group(2),
-            "folio_bytes": int(m["head"].group(3)) << 10,
-            "buffers": int(m["reg"].group(3)),
-            "total_ns": int(m["reg"].group(5)),
-            "unreg_ns": int(m["reg"].group(6)),
-            "mean": num(pb[1]), "p99": num(pb[3]),
-            "bvecs": int(m["segs"].group(2)),
-            "observed": None if num(m["segs"].group(4)) is None
-            else int(num(m["segs"].group(4))),
-            "per_io": float(m["segs"].group(7)),
-        })
-    if not blocks:
-        return None
-
-    def total(k):
-        vals = [b[k] for b in blocks]
-        return None if None in vals else sum(vals)
-
-    def weighted(k):
-        n = sum(b["buffers"] for b in blocks)
-        if any(b[k] is None for b in blocks):
-            return None
-        if not n:
-            return blocks[0][k]
-        return sum(b[k] * b["buffers"] for b in blocks) / n
-    one = len(blocks) == 1
-    return {
-        "version": blocks[0]["version"],
-        "strategy": blocks[0]["strategy"],
-        "folio_bytes": blocks[0]["folio_bytes"],
-        "reg": {"buffers": total("buffers"), "total_ns": total("total_ns"),
-                "unreg_ns": total("unreg_ns"),
-                "per_buffer_ns": {"mean": weighted("mean"),
-                                  "p99": blocks[0]["p99"] if one else None}},
-        "segments": {"bvecs": total("bvecs"),
-                     "bvecs_observed": total("observed"),
-                     "per_io_mean": weighted("per_io")},
-    }
-
+def server_entries(text):
+    """The entries of the engine's server lines in TEXT (a client's
+    output before fio's JSON): [{"jobname", "groupid", "uring_folioreg"}]."""
+    out = []
+    for line in text.splitlines():
+        at = line.find(SERVER_LINE)
+        if at >= 0:
+            try:
+                out.append(json.loads(line[at + len(SERVER_LINE):]))
+            except ValueError:
+                pass
+    return out
 
 
 def error_line(text):
@@ -162,8 +107,15 @@ def load_json(path):
 
 
 def engine_figures(doc, pre):
+    """The engine's figures of fio's first job (or group): its member of
+    fio's JSON, or with --client the engine's line for it."""
     jobs = doc.get("jobs") or doc.get("client_stats") or []
-    return jobs and (jobs[0].get("uring_folioreg") or from_block(pre))
+    if not jobs:
+        return None
+    if "uring_folioreg" in jobs[0]:
+        return jobs[0]["uring_folioreg"]
+    entries = server_entries(pre)
+    return entries[0].get("uring_folioreg") if entries else None
 
 
 def folio_name(n):

@@ -83,17 +83,17 @@ def spectrum_runs(args):
     folios = args.spectrum_folios.split(",")
     for bad in [f for f in folios if f not in SPECTRUM_SERIES["anon"][1]]:
         raise KitError("--spectrum-folios: no folio size %s (take %s)" %
-            (bad, ",".join(SPECTRUM_SERIES["anon"][1])))
+                       (bad, ",".join(SPECTRUM_SERIES["anon"][1])))
     skip = [c for c in (args.spectrum_skip or "").split(",") if c]
     known = ["%s-%s" % (series, f) for series, (_, takes) in
              SPECTRUM_SERIES.items() for f in takes]
     for bad in [c for c in skip if c not in known]:
-        raise KitError("--spectrum-skip: no case %s (take SERIES-FOLIO: %s)" %
-            (bad, ",".join(known)))
+        raise KitError("--spectrum-skip: no case %s (take SERIES-FOLIO: "
+                       "%s)" % (bad, ",".join(known)))
     for series in args.spectrum_series.split(","):
         if series not in SPECTRUM_SERIES:
             raise KitError("--spectrum-series: no series %s (take %s)" %
-                (series, ",".join(SPECTRUM_SERIES)))
+                           (series, ",".join(SPECTRUM_SERIES)))
         backing, takes = SPECTRUM_SERIES[series]
         for folio in [f for f in takes if f in folios and
                       "%s-%s" % (series, f) not in skip]:
@@ -240,7 +240,8 @@ def single_job(jobfile, section, env):
 
     def sub(m):
         if m.group(1) not in env:
-            raise KitError("%s [%s]: no value for ${%s}" % (jobfile, section, m.group(1)))
+            raise KitError("%s [%s]: no value for ${%s}" %
+                           (jobfile, section, m.group(1)))
         return env[m.group(1)]
     return re.sub(r"\$\{(UFR_[A-Z_]+)\}", sub, text)
 

@@ -44,8 +44,9 @@ def diff(dir_a, dir_b, allow_mismatch=False):
         for line in differ:
             print("workload differs: " + line)
         if not allow_mismatch:
-            raise KitError("the two result sets ran different workloads (above); "
-                "compare like with like, or pass --allow-mismatch")
+            raise KitError("the two result sets ran different workloads "
+                           "(above); compare like with like, or pass "
+                           "--allow-mismatch")
         warn("WARNING: comparing different workloads (--allow-mismatch)")
     for side, d in (("A", dir_a), ("B", dir_b)):
         _, prov, _ = load_set(d)

@@ -13,7 +13,8 @@ from .table import reps_text, unavailable_lines, workload_line
 
 def gnuplot(script, cwd):
     if not shutil.which("gnuplot"):
-        raise KitError("gnuplot is not installed; run: apt-get install gnuplot-nox")
+        raise KitError("gnuplot is not installed; run: apt-get install "
+                       "gnuplot-nox")
     subprocess.run(["gnuplot"], input=script, text=True, cwd=cwd, check=True)
 
 
@@ -98,7 +99,8 @@ def spectrum_plots(d, rows, prov, off):
         "set xlabel 'folio size (log)'\n" + xtics
     gnuplot(STYLE + "set output 'spectrum-reg.png'\n" +
             plot_title("Registration time per io_u buffer against folio "
-                       "size (sampled by reg_profile=1)", d, rows, prov, off=off) +
+                       "size (sampled by reg_profile=1)", d, rows, prov,
+                       off=off) +
             axes + "set ylabel 'register call / io_u buffers (ns, log)'\n"
             "plot " + ", \\\n  ".join(series("reg_per_io_u_ns", "reg")) +
             "\n", d)
@@ -151,104 +153,115 @@ def spectrum_plots(d, rows, prov, off):
     return made
 
 
+def scaling_plot(d, scal, prov, off):
+    """reg-scaling.png: the time per registered unit against the count,
+    a line per strategy and block size."""
+    plots = []
+    for st, bs in sorted({(r.strategy, r.bs) for r in scal}):
+        fn = "scaling-%s-%s.dat" % (st, bs)
+        with open(os.path.join(d, fn), "w") as f:
+            f.write("# buffers per_unit_ns lo hi\n")
+            for r in sorted((r for r in scal if r.strategy == st and
+                             r.bs == bs), key=lambda r: r.count):
+                f.write("%d %f %f %f\n" % (
+                    (r.count,) + lohi(r.stats["per_buffer_mean_ns"])))
+        plots.append("'%s' using 1:2:3:4 with yerrorlines lw 2 "
+                     "title '%s %s%s'" %
+                     (fn, st, bs, " (per region)"
+                      if UNIT.get(st) == "region" else ""))
+    gnuplot(STYLE + "set output 'reg-scaling.png'\n" +
+            plot_title("Registration time per buffer against buffer "
+                       "count (reg_mode=batch)", d, scal, prov, off=off) +
+            "set key below horizontal\n"
+            "set logscale xy\nset xlabel 'registered buffers (count)'\n"
+            "set ylabel 'time per registered unit (ns, log)'\n"
+            "plot " + ", \\\n  ".join(plots) + "\n", d)
+    return ["reg-scaling.png"]
+
+
+def strategies_dat(d, strat):
+    """strategies.dat: a line per case, the figures the bars show."""
+    one = len({r.matrix for r in strat}) == 1
+    with open(os.path.join(d, "strategies.dat"), "w") as f:
+        f.write("# case bvecs lo hi bw lo hi reg_ns lo hi reg_note "
+                "bvecs_note case_and_unit\n")
+        for r in strat:
+            label = r.case if one else r.matrix + "-" + r.case
+            unit_label = label + (
+                " (per region)" if UNIT.get(r.strategy) == "region" else "")
+            st = r.stats
+            reg = lohi(st["per_buffer_mean_ns"])
+            note = "0: nothing registered" if not reg[0] else ""
+            f.write("%s %s %s %s %s %s %s\n" % (
+                gp_str(label),
+                " ".join("%f" % x for x in lohi(st["bvecs"])),
+                " ".join("%f" % x for x in lohi(st["bw_mib_s"])),
+                " ".join("%f" % x for x in reg),
+                gp_str(note if note else ""),
+                gp_str("0: none" if not lohi(st["bvecs"])[0] else ""),
+                gp_str(unit_label)))
+
+
+BARS = ("set style data histograms\n"
+        "set style histogram errorbars gap 1 lw 1\n"
+        "set style fill solid 0.8 border -1\nset boxwidth 0.8\n"
+        "set xtics rotate by -30\nset key off\nset bmargin 9\n"
+        "set xlabel 'case'\n")
+
+
+def bar_plot(d, strat, prov, off, png, title, ylabel, col, color, key=None,
+             note=None, xtic=1):
+    """Columns COL..COL+2 of strategies.dat as bars with error bars;
+    with KEY (a figure) on a log axis, where a zero has no place: its
+    bar is left out and column NOTE's words stand at the foot of its
+    slot instead."""
+    axis = "set yrange [0:*]\n"
+    foot = ""
+    if key:
+        low = min([x for x in (lohi(r.stats[key])[1] for r in strat)
+                   if x > 0] or [1])
+        axis = "set logscale y\nset yrange [%g:*]\n" % (low / 4)
+        foot = ", '' using 0:(%g):%d with labels rotate by 90 " \
+            "left offset 0,0.5 tc rgb '#303030'" % (low / 3, note)
+    gnuplot(STYLE + BARS + "set output '%s'\n" % png +
+            plot_title(title, d, strat, prov, off=off) + axis +
+            "set ylabel '%s'\n" % ylabel +
+            "plot 'strategies.dat' using %d:%d:%d:xtic(%d) "
+            "lc rgb '%s'" % (col, col + 1, col + 2, xtic, color) +
+            foot + "\n", d)
+    return png
+
+
+def strategy_plots(d, strat, prov, off):
+    """registration.png, bvecs.png, bandwidth.png: a bar per case."""
+    strategies_dat(d, strat)
+    return [
+        bar_plot(d, strat, prov, off, "registration.png",
+                 "Registration time per registered unit (reg_mode=each)",
+                 "time per buffer or region (ns, log)", 8, "#308050",
+                 "per_buffer_mean_ns", 11, 13),
+        bar_plot(d, strat, prov, off, "bvecs.png", "bio_vecs the kernel "
+                 "built for the registered buffers", "bio_vecs (count, "
+                 "log)", 2, "#3060a0", "bvecs", 12),
+        bar_plot(d, strat, prov, off, "bandwidth.png", "Bandwidth per "
+                 "strategy", "bandwidth (MiB/s)", 5, "#a05030")]
+
+
 def plot(d):
+    """compare.py plot DIR: the PNGs of its matrices, their paths
+    printed."""
     every = load_rows(d)
-    rows = [r for r in every if r.ok]
-
-    def off(plotted):
-        """The rows not available here of the matrices PLOTTED takes."""
-        return [r for r in every if r.unavailable and
-                plotted(r.matrix)]
     _, prov, _ = load_set(d)
-    top = d
-    d = os.path.abspath(d)
-    made = spectrum_plots(d, [r for r in rows if r.matrix == "spectrum"],
-                          prov, off(lambda m: m == "spectrum"))
-    scal = [r for r in rows if r.matrix == "scaling"]
-    if scal:
-        series = sorted({(r.strategy, r.bs) for r in scal})
-        plots = []
-        for st, bs in series:
-            fn = "scaling-%s-%s.dat" % (st, bs)
-            with open(os.path.join(d, fn), "w") as f:
-                f.write("# buffers per_unit_ns lo hi\n")
-                for r in sorted((r for r in scal if r.strategy == st and
-                                 r.bs == bs), key=lambda r: r.count):
-                    f.write("%d %f %f %f\n" % (
-                        (r.count,) +
-                        lohi(r.stats["per_buffer_mean_ns"])))
-            plots.append("'%s' using 1:2:3:4 with yerrorlines lw 2 "
-                         "title '%s %s%s'" %
-                         (fn, st, bs, " (per region)"
-                          if UNIT.get(st) == "region" else ""))
-        gnuplot(STYLE + "set output 'reg-scaling.png'\n" +
-                plot_title("Registration time per buffer against buffer "
-                           "count (reg_mode=batch)", d, scal, prov,
-                           off=off(lambda m: m == "scaling")) +
-                "set key below horizontal\n"
-                "set logscale xy\nset xlabel 'registered buffers (count)'\n"
-                "set ylabel 'time per registered unit (ns, log)'\n"
-                "plot " + ", \\\n  ".join(plots) + "\n", d)
-        made.append("reg-scaling.png")
+    out = os.path.abspath(d)
 
-    strat = [r for r in rows if r.matrix not in ("scaling", "spectrum")]
-    if strat:
-        one = len({r.matrix for r in strat}) == 1
-        with open(os.path.join(d, "strategies.dat"), "w") as f:
-            f.write("# case bvecs lo hi bw lo hi reg_ns lo hi reg_note "
-                    "bvecs_note case_and_unit\n")
-            for r in strat:
-                label = r.case if one else r.matrix + "-" + r.case
-                unit_label = label + (
-                    " (per region)" if UNIT.get(r.strategy) == "region"
-                    else "")
-                st = r.stats
-                reg = lohi(st["per_buffer_mean_ns"])
-                note = "0: nothing registered" if not reg[0] else ""
-                f.write("%s %s %s %s %s %s %s\n" % (
-                    gp_str(label),
-                    " ".join("%f" % x for x in lohi(st["bvecs"])),
-                    " ".join("%f" % x for x in lohi(st["bw_mib_s"])),
-                    " ".join("%f" % x for x in reg),
-                    gp_str(note if note else ""),
-                    gp_str("0: none" if not lohi(st["bvecs"])[0] else ""),
-                    gp_str(unit_label)))
-        bars = ("set style data histograms\n"
-                "set style histogram errorbars gap 1 lw 1\n"
-                "set style fill solid 0.8 border -1\nset boxwidth 0.8\n"
-                "set xtics rotate by -30\nset key off\nset bmargin 9\n"
-                "set xlabel 'case'\n")
-
-        def bar_plot(png, title, ylabel, col, color, key=None, note=None,
-                     xtic=1):
-            """Columns COL..COL+2 of strategies.dat as bars with error bars;
-            with KEY (a figure) on a log axis, where a zero has no place:
-            its bar is left out and column NOTE's words stand at the foot
-            of its slot instead."""
-            axis = "set yrange [0:*]\n"
-            foot = ""
-            if key:
-                low = min([x for x in (lohi(r.stats[key])[1]
-                                       for r in strat) if x > 0] or [1])
-                axis = "set logscale y\nset yrange [%g:*]\n" % (low / 4)
-                foot = ", '' using 0:(%g):%d with labels rotate by 90 " \
-                    "left offset 0,0.5 tc rgb '#303030'" % (low / 3, note)
-            gnuplot(STYLE + bars + "set output '%s'\n" % png +
-                    plot_title(title, d, strat, prov, off=off(
-                        lambda m: m not in ("scaling", "spectrum"))) +
-                    axis +
-                    "set ylabel '%s'\n" % ylabel +
-                    "plot 'strategies.dat' using %d:%d:%d:xtic(%d) "
-                    "lc rgb '%s'" % (col, col + 1, col + 2, xtic, color) +
-                    foot + "\n", d)
-            made.append(png)
-        bar_plot("registration.png", "Registration time per registered "
-                 "unit (reg_mode=each)", "time per buffer or region (ns, "
-                 "log)", 8, "#308050", "per_buffer_mean_ns", 11, 13)
-        bar_plot("bvecs.png", "bio_vecs the kernel built for the "
-                 "registered buffers", "bio_vecs (count, log)", 2,
-                 "#3060a0", "bvecs", 12)
-        bar_plot("bandwidth.png", "Bandwidth per strategy",
-                 "bandwidth (MiB/s)", 5, "#a05030")
+    def kind(r):
+        return r.matrix if r.matrix in ("scaling", "spectrum") else "other"
+    made = []
+    for k, draw in (("spectrum", spectrum_plots), ("scaling", scaling_plot),
+                    ("other", strategy_plots)):
+        rows = [r for r in every if r.ok and kind(r) == k]
+        off = [r for r in every if r.unavailable and kind(r) == k]
+        if rows:
+            made += draw(out, rows, prov, off)
     for m in made:
-        print(os.path.join(top, m))
+        print(os.path.join(d, m))

@@ -59,7 +59,8 @@ def provenance(args):
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime(
             "%Y-%m-%dT%H:%M:%SZ"),
-        "command": args.command,
+        "command": getattr(args, "command", None) or
+        "compare.py run " + args.matrix,
         "host": uname.node,
         "where": "fio server %s (what follows is of the machine running "
                  "compare.py)" % args.client if args.client else "local",

@@ -135,7 +135,7 @@ def row_of(run, doc, pre):
     want = run.section
     if want and job.get("jobname") != want:
         raise KitError("%s: fio ran job '%s', not [%s]" %
-            (run.json, job.get("jobname"), want))
+                       (run.json, job.get("jobname"), want))
     u = engine_figures(doc, pre)
     if not u:
         raise KitError("%s: no uring_folioreg figures" % run.json)

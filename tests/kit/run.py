@@ -26,7 +26,9 @@ class Lines(unittest.TextTestResult):
 
 
 here = Path(__file__).resolve().parent
-suite = unittest.defaultTestLoader.discover(str(here), top_level_dir=str(here))
-result = unittest.TextTestRunner(resultclass=Lines, stream=open("/dev/null", "w"),
-                                 verbosity=0).run(suite)
+suite = unittest.defaultTestLoader.discover(str(here),
+                                            top_level_dir=str(here))
+with open("/dev/null", "w") as null:
+    result = unittest.TextTestRunner(resultclass=Lines, stream=null,
+                                     verbosity=0).run(suite)
 sys.exit(not result.wasSuccessful() or not result.testsRun)

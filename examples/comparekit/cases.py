@@ -150,18 +150,19 @@ MATRIX_HELP = """matrices (each case runs --reps times; every table cell and plo
 is the median of the repeats with its 95 % interval):
   strategies  examples/compare.fio: one case per strategy (per_page,
               coalesced-thp, coalesced-2m, hugetlb_fast-2m, iomem-mmaphuge,
-              iomem, none), each random 1 MiB O_DIRECT writes to --file
-              (--size, --depth, --runtime), every buffer's registration
-              timed (reg_mode=each). Measures registration time (total and
-              per buffer or region), unregistration, bio_vecs built and
+              iomem, none), each random 1 MiB O_DIRECT writes to
+              --filename (--size, --iodepth, --runtime), every buffer's
+              registration timed (reg_mode=each). Measures registration
+              time (total and per buffer or region), unregistration,
+              bio_vecs built and
               pinned, segments per I/O, IOPS, bandwidth and CPU.
-              2 MiB hugetlb pages needed: --depth / 2 + 1.
+              2 MiB hugetlb pages needed: --iodepth / 2 + 1.
   rfc         examples/rfc-hugetlb-fast.fio: the workload of the io_uring
               hugetlb fast-path RFC (--numjobs jobs, group_reporting) on
               iomem=mmaphuge (as the RFC ran fio), hugetlb_fast, coalesced
               and per_page. Measures the same as strategies: whether the
               per-buffer registration time falls and bandwidth stays.
-              2 MiB hugetlb pages needed: --numjobs x (--depth / 2 + 1).
+              2 MiB hugetlb pages needed: --numjobs x (--iodepth / 2 + 1).
   scaling     examples/scaling.fio: registration alone (reg_mode=batch,
               one call) of COUNT buffers of BS on each of
               --scaling-strategies, for COUNT in --scaling-counts and BS
@@ -169,9 +170,9 @@ is the median of the repeats with its 95 % interval):
               one block of /dev/zero. Measures the time per registered
               buffer (coalesced: per region) against the count; no I/O
               figures.
-  spectrum    examples/spectrum.fio: registration of --depth buffers of
+  spectrum    examples/spectrum.fio: registration of --iodepth buffers of
               1 MiB (reg_mode=batch, one call), then again every
-              --spectrum-rereg for --spectrum-runtime seconds while reads
+              --spectrum-rereg for --spectrum-runtime while reads
               of /dev/zero run, on each folio size of --spectrum-folios
               (4k, 16k..1m multi-size THP, thp, 2m and 1g hugetlb) and
               series of --spectrum-series: anon (per_page on 4k,
@@ -193,7 +194,7 @@ is the median of the repeats with its 95 % interval):
               and puts back what it found after each run and at the end
               (also on failure or a signal); with --client it changes
               nothing on the server.
-              Hugetlb pages needed: --depth / 2 + 1 of 2 MiB, one of 1 GiB.
+              Hugetlb pages needed: --iodepth / 2 + 1 of 2 MiB, one of 1 GiB.
   demo        strategies, then scaling (what make demo runs, then a short
               spectrum).
 

@@ -154,8 +154,8 @@ is the median of the repeats with its 95 % interval):
               --filename (--size, --iodepth, --runtime), every buffer's
               registration timed (reg_mode=each). Measures registration
               time (total and per buffer or region), unregistration,
-              bio_vecs built and
-              pinned, segments per I/O, IOPS, bandwidth and CPU.
+              bio_vecs built and pinned, segments per I/O, IOPS, bandwidth
+              and CPU.
               2 MiB hugetlb pages needed: --iodepth / 2 + 1.
   rfc         examples/rfc-hugetlb-fast.fio: the workload of the io_uring
               hugetlb fast-path RFC (--numjobs jobs, group_reporting) on

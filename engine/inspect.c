@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <pthread.h>
-#include <sys/utsname.h>
 #include <linux/kernel-page-flags.h>
 
 #include "ufr_inspect.h"
@@ -355,7 +354,8 @@ out:
 }
 
 /* The probe's memory: two large folios, checked through pagemap. */
-static int probe_memory(struct ufr_backing *b, size_t *folio)
+static int probe_memory(const struct ufr_machine *m, struct ufr_backing *b,
+			size_t *folio)
 {
 	static const enum ufr_folio kinds[] = { UFR_FOLIO_THP, UFR_FOLIO_2M };
 	struct ufr_segments seg;
@@ -365,8 +365,9 @@ static int probe_memory(struct ufr_backing *b, size_t *folio)
 	int ret = -ENOMEM;
 
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		*folio = ufr_folio_bytes(kinds[k]);
-		if (ufr_backing_map(b, 2 * *folio, kinds[k], -1,
+		*folio = ufr_machine_folio_bytes(m, kinds[k]);
+		if ((kinds[k] == UFR_FOLIO_THP && !ufr_machine_thp_on(m)) ||
+		    ufr_backing_map(b, 2 * *folio, kinds[k], *folio, -1,
 				    UFR_BACKING_ANON, NULL, &err))
 			continue;
 		iov.iov_base = b->addr;
@@ -414,15 +415,14 @@ static const char *probe_pins(struct ufr_backing *b, size_t folio,
 	return obs->held < 0 ? obs->note : NULL;
 }
 
-/* Find the rules into probed; once per process. */
-static void probe(void)
+/* Find the rules into probed. */
+static void probe(const struct ufr_machine *m)
 {
 	struct ufr_observation obs = { .held = -1 };
 	struct ufr_backing mem;
 	const char *why;
 	size_t folio = 0;
-	struct utsname u;
-	int ret = probe_memory(&mem, &folio);
+	int ret = probe_memory(m, &mem, &folio);
 	/* The pins each rules keep for the two buffers. */
 	const int64_t pages = folio / 4096, kept[] = {
 		[UFR_RULES_MULTI_FOLIO] = 3,
@@ -449,26 +449,29 @@ static void probe(void)
 			folio >> 10, obs.held);
 		return;
 	}
-	if (uname(&u))
-		snprintf(u.release, sizeof(u.release), "?");
-	probed.rules = ufr_rules_for_release(u.release);
+	probed.rules = ufr_rules_for_release(m->release);
 	if (obs.held >= 0)
 		snprintf(
 			probed.how, sizeof(probed.how),
 			"kernel version %s: the probe over 1 and 2 folios of %zu KiB kept %" PRId64
 			" pins, which match no known rules",
-			u.release, folio >> 10, obs.held);
+			m->release, folio >> 10, obs.held);
 	else
 		snprintf(probed.how, sizeof(probed.how),
-			 "kernel version %s: no probe, %s", u.release, why);
+			 "kernel version %s: no probe, %s", m->release, why);
 }
 
-void ufr_rules_probe(struct ufr_rules_found *out)
+void ufr_rules_probe(const struct ufr_machine *m, struct ufr_rules_found *out)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static bool done;
 
-	pthread_once(&once, probe);
+	pthread_mutex_lock(&lock);
+	if (!done)
+		probe(m);
+	done = true;
 	*out = probed;
+	pthread_mutex_unlock(&lock);
 }
 
 /* The kernel's rules applied to addresses, for folios of @folio_bytes. */

@@ -230,12 +230,36 @@ static uint64_t pfn_run(const uint64_t *pm, uint64_t nr)
  * Feed the buffer's pages, as io_pin_pages() pins them, to coalesce.
  * *@shift: log2 of the bytes each of its bio_vecs covers.
  */
+/* Entry @i of the pagemap read (@left from it on) as a page of its
+ * folio. */
+static int page_of(struct walk *w, uint64_t i, uint64_t left,
+		   struct ufr_page_info *p)
+{
+	uint64_t entry = w->pm[i];
+
+	if (!(entry & PM_PRESENT))
+		return -EFAULT;
+	p->pfn = entry & PM_PFN_MASK;
+	/* Hidden from tasks without CAP_SYS_ADMIN. */
+	if (!p->pfn)
+		return -EPERM;
+	if (p->pfn - w->folio.head_pfn >= w->folio.folio_pages) {
+		int ret = find_folio(w, p->pfn, pfn_run(w->pm + i, left));
+
+		if (ret)
+			return ret;
+	}
+	p->head_pfn = w->folio.head_pfn;
+	p->folio_pages = w->folio.folio_pages;
+	return 0;
+}
+
 static int walk_buffer(struct walk *w, const struct iovec *iov,
 		       enum ufr_rules rules, struct ufr_segments *out,
 		       uint8_t *shift)
 {
 	uintptr_t addr = (uintptr_t)iov->iov_base, mask = w->page_size - 1;
-	uint64_t first, nr, done, i, chunk, entry;
+	uint64_t first, nr, done, i, chunk;
 	struct coalesce c = { 0 };
 	uint64_t first_head = 0, bvecs;
 	bool straddles = false;
@@ -257,20 +281,9 @@ static int walk_buffer(struct walk *w, const struct iovec *iov,
 		for (i = 0; i < chunk; i++) {
 			struct ufr_page_info p;
 
-			entry = w->pm[i];
-			if (!(entry & PM_PRESENT))
-				return -EFAULT;
-			p.pfn = entry & PM_PFN_MASK;
-			/* Hidden from tasks without CAP_SYS_ADMIN. */
-			if (!p.pfn)
-				return -EPERM;
-			if (p.pfn - w->folio.head_pfn >= w->folio.folio_pages)
-				ret = find_folio(w, p.pfn,
-						 pfn_run(w->pm + i, chunk - i));
+			ret = page_of(w, i, chunk - i, &p);
 			if (ret)
 				return ret;
-			p.head_pfn = w->folio.head_pfn;
-			p.folio_pages = w->folio.folio_pages;
 			if (!c.pages || p.head_pfn != c.head_pfn) {
 				ret = note_folio(w, out);
 				if (ret)

@@ -26,6 +26,26 @@ void ufr_run_note(struct ufr_run *run, const char *fmt, ...)
 		run->say(run->ctx, note);
 }
 
+int ufr_run_name(struct ufr_run *run, const char *name, int groupid,
+		 const char *reg_stats, struct ufr_err *err)
+{
+	struct ufr_report *r = &run->r;
+
+	if (strlen(name) >= sizeof(r->jobname))
+		return ufr_err_set(
+			err, -ENAMETOOLONG,
+			"name=: a job name of %zu bytes; give it a name under %zu bytes",
+			strlen(name), sizeof(r->jobname));
+	r->used = true;
+	r->groupid = groupid;
+	snprintf(r->jobname, sizeof(r->jobname), "%s", name);
+	if (!reg_stats)
+		return 0;
+	/* It can be opened, so it is shorter than PATH_MAX. */
+	snprintf(r->stats_path, sizeof(r->stats_path), "%s", reg_stats);
+	return ufr_stats_path_check(reg_stats, err);
+}
+
 /* The report's account of the configuration, before anything is run. */
 static void report_config(struct ufr_run *run, bool reg_profile)
 {

@@ -370,7 +370,6 @@ static int ufr_job_new(struct thread_data *td, struct ufr_job **out,
 {
 	struct ufr_options *o = td->eo;
 	struct ufr_job *j = calloc(1, sizeof(*j));
-	struct ufr_report *r;
 
 	*out = j;
 	if (j)
@@ -380,24 +379,12 @@ static int ufr_job_new(struct thread_data *td, struct ufr_job **out,
 			err, -ENOMEM,
 			"%s: no memory for the engine's state of %u I/Os; lower iodepth",
 			td->o.name, td->o.iodepth);
-	r = &j->run.r;
 	if (o->rereg_usec > UFR_REREG_MAX_USEC)
 		return ufr_err_set(
 			err, -EINVAL,
 			"rereg_interval: not a time from 0 to 1h (a negative value?); give e.g. rereg_interval=200ms, or 0 for off");
-	if (strlen(td->o.name) >= sizeof(r->jobname))
-		return ufr_err_set(
-			err, -ENAMETOOLONG,
-			"name=: a job name of %zu bytes; give it a name under %zu bytes",
-			strlen(td->o.name), sizeof(r->jobname));
-	r->used = true;
-	r->groupid = td->groupid;
-	snprintf(r->jobname, sizeof(r->jobname), "%s", td->o.name);
-	if (!o->reg_stats)
-		return 0;
-	/* It can be opened, so it is shorter than PATH_MAX. */
-	snprintf(r->stats_path, sizeof(r->stats_path), "%s", o->reg_stats);
-	return ufr_stats_path_check(o->reg_stats, err);
+	return ufr_run_name(&j->run, td->o.name, td->groupid, o->reg_stats,
+			    err);
 }
 
 /* The ring, and its table of registered files (registerfiles). */

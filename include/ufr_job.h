@@ -35,6 +35,13 @@ void ufr_run_note(struct ufr_run *run, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * The job's name and group in the report, and its reg_stats file
+ * (@reg_stats, or NULL), checked writable before any I/O.
+ */
+int ufr_run_name(struct ufr_run *run, const char *name, int groupid,
+		 const char *reg_stats, struct ufr_err *err);
+
+/*
  * Resolve run->cfg against the machine, snapshot once here, and plan the
  * buffers of an engine-owned strategy; fill the report's configuration.
  * @reg_profile: whether the job asked for a profile.

@@ -92,6 +92,31 @@ int ufr_run_configure(struct ufr_run *run, bool reg_profile,
 	return 0;
 }
 
+int ufr_run_map(struct ufr_run *run, size_t min_len, struct ufr_err *err)
+{
+	return ufr_bufset_map(&run->bufs, &run->cfg, min_len, err);
+}
+
+int ufr_run_adopt(struct ufr_run *run, void *const *bufs, unsigned int n,
+		  size_t len, void *mem, size_t mem_len, struct ufr_err *err)
+{
+	int ret = ufr_bufset_from_bufs(&run->bufs, bufs, n, len);
+
+	if (ret)
+		return ufr_err_set(err, ret,
+				   "%s: no memory to index %u buffers",
+				   run->r.jobname, n);
+	/* Untouched for reads: fault it in now, so that registration times
+	 * pinning, as for the engine's own memory, not page faults. */
+	ret = ufr_prefault(mem, mem_len, true);
+	if (ret)
+		ufr_run_note(
+			run,
+			"fio's buffer memory could not be faulted in before registering (%s): reg times include page faults",
+			strerror(-ret));
+	return 0;
+}
+
 /*
  * reg_profile=1: sample the kernel during this job's register calls from
  * here on (the rules probe's are not its own). Without privilege the job

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,7 +461,7 @@ static int ufr_iomem_alloc(struct thread_data *td, size_t size)
 		td->orig_buffer = malloc(size);
 		return !td->orig_buffer;
 	}
-	ret = ufr_bufset_map(&j->run.bufs, &j->run.cfg, span, &err);
+	ret = ufr_run_map(&j->run, span, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
 	td->orig_buffer = j->run.bufs.mem.addr;
@@ -521,36 +520,24 @@ static void ufr_place_io_us(struct thread_data *td, struct ufr_job *j)
 	}
 }
 
-/*
- * fio's memory: one registered buffer per io_u, where fio put it. fio
- * leaves it untouched for reads; fault it in now so that registration
- * times pinning, as for the engine's own memory, not page faults.
- */
+/* fio's memory: one registered buffer per io_u, where fio put it. */
 static int ufr_adopt_fio_buffers(struct thread_data *td, struct ufr_job *j,
 				 struct ufr_err *err)
 {
 	void **bufs = calloc(td->o.iodepth, sizeof(*bufs));
 	struct io_u *io_u;
-	int i, ret = -ENOMEM;
+	int i, ret;
 
-	if (bufs) {
-		io_u_qiter(&td->io_u_all, io_u, i)
-			bufs[io_u->index] = io_u->buf;
-		ret = ufr_bufset_from_bufs(&j->run.bufs, bufs, td->o.iodepth,
-					   td_max_bs(td));
-		free(bufs);
-	}
-	if (ret)
-		return ufr_err_set(err, ret,
+	if (!bufs)
+		return ufr_err_set(err, -ENOMEM,
 				   "%s: no memory to index %u buffers",
 				   td->o.name, td->o.iodepth);
-	ret = ufr_prefault(td->orig_buffer, td->orig_buffer_size, true);
-	if (ret)
-		ufr_run_note(
-			&j->run,
-			"fio's buffer memory could not be faulted in before registering (%s): reg times include page faults",
-			strerror(-ret));
-	return 0;
+	io_u_qiter(&td->io_u_all, io_u, i)
+		bufs[io_u->index] = io_u->buf;
+	ret = ufr_run_adopt(&j->run, bufs, td->o.iodepth, td_max_bs(td),
+			    td->orig_buffer, td->orig_buffer_size, err);
+	free(bufs);
+	return ret;
 }
 
 /* The folio size of fio's own memory: its hugepage size, or 4 KiB. */

@@ -49,6 +49,18 @@ int ufr_run_name(struct ufr_run *run, const char *name, int groupid,
 int ufr_run_configure(struct ufr_run *run, bool reg_profile,
 		      struct ufr_err *err);
 
+/* Map the planned memory, at least @min_len bytes (engine-owned
+ * strategies). */
+int ufr_run_map(struct ufr_run *run, size_t min_len, struct ufr_err *err);
+
+/*
+ * fio's memory (strategies iomem and none): @bufs[i], @len bytes, is
+ * io_u i's registered buffer, in fio's @mem_len bytes at @mem, which are
+ * faulted in here.
+ */
+int ufr_run_adopt(struct ufr_run *run, void *const *bufs, unsigned int n,
+		  size_t len, void *mem, size_t mem_len, struct ufr_err *err);
+
 /*
  * Register the mapped buffers on @ring: the kernel's coalescing rules
  * found first, the profiler started when @reg_profile, and the

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The report: one job's figures, groups of them summed, rendered for
- * people and for programs.
+ * people and for programs (splice.c puts them into fio's own text).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The splice into fio's own report text: each job's rendered figures put
- * where fio's text has that job, in a JSON document or in normal output.
+ * The splice: each job's rendered figures put into the report text fio
+ * writes, in its places, for JSON and normal output alike.
  */
 #include <regex.h>
 #include <stdbool.h>

@@ -4,8 +4,8 @@
 
 /*
  * The last stage: one job's figures, the "uring_folioreg" member of its
- * entry in fio's report, summed over a group, and rendered (the splice
- * into the text fio writes is ufr_splice.h's).
+ * entry in fio's report, summed over a group, and rendered (ufr_splice.h
+ * puts them into the text fio writes).
  */
 #include <stdbool.h>
 #include <stddef.h>

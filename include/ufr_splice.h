@@ -2,10 +2,6 @@
 #ifndef UFR_SPLICE_H
 #define UFR_SPLICE_H
 
-/*
- * After the report: the rendered figures of each job spliced into the
- * text fio writes, for the fio-facing output (fio_output.c).
- */
 #include <stddef.h>
 
 /*

@@ -741,34 +741,27 @@ def kit_args_list(opts):
 # ---- set-up ------------------------------------------------------------
 
 def ensure_tools(opts):
-    """QEMU and a static busybox, installed from Debian when missing."""
-    need = []
-    if not shutil.which(opts.qemu):
-        need.append("qemu-system-x86")
-    if not busybox_path():
-        need.append("busybox-static")
-    if not need:
+    """QEMU and a static busybox: when missing, scripts/deps.sh lab
+    installs them with the rest of the lab's packages."""
+    if shutil.which(opts.qemu) and busybox_path():
         return
-    if os.geteuid() != 0:
-        raise LabError("missing %s; install as root: apt-get install %s" %
-                       (" and ".join(need), " ".join(need)))
-    say("installing %s from Debian" % " ".join(need))
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    r = subprocess.run(["apt-get", "install", "-y", "-qq",
-                        "--no-install-recommends"] + need,
+    say("installing the lab's packages (scripts/deps.sh lab)")
+    r = subprocess.run([os.path.join(TOP, "scripts", "deps.sh"), "lab"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, env=env)
-    if not r.returncode and not shutil.which(opts.qemu):
-        raise LabError("QEMU is not installable here: apt-get install %s "
+                       text=True)
+    if r.returncode:
+        tail = [ln for ln in r.stdout.splitlines()
+                if ln.startswith(("E:", "uring_folioreg:"))]
+        raise LabError("QEMU is not installable here: scripts/deps.sh lab "
+                       "failed: %s" % (tail or r.stdout.splitlines()
+                                       or ["?"])[-1])
+    if not shutil.which(opts.qemu):
+        raise LabError("QEMU is not installable here: scripts/deps.sh lab "
                        "succeeded but %s is still not there; give --qemu "
-                       "the path of qemu-system-x86_64" %
-                       (" ".join(need), opts.qemu))
-    if r.returncode or not shutil.which(opts.qemu) or not busybox_path():
-        tail = [ln for ln in r.stdout.splitlines() if ln.startswith("E:")]
-        raise LabError("QEMU is not installable here: apt-get install %s "
-                       "failed: %s" % (" ".join(need), (tail or
-                                                        r.stdout.splitlines()
-                                                        or ["?"])[-1]))
+                       "the path of qemu-system-x86_64" % opts.qemu)
+    if not busybox_path():
+        raise LabError("scripts/deps.sh lab succeeded but there is no "
+                       "static busybox in /bin or /usr/bin")
 
 
 def split_kit_argv(argv):

@@ -65,14 +65,11 @@ if ! "$LAB" --help >/dev/null 2>&1; then
 	exit 0
 fi
 
-# QEMU: the lab installs it when missing; that it can start is seen on
-# the first boot below.
-if ! command -v qemu-system-x86_64 >/dev/null; then
-	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends qemu-system-x86 busybox-static >"$OUT/qemu-install.log" 2>&1; then
-		skip lab "QEMU is not installable here: $(grep -m1 '^E:' "$OUT/qemu-install.log")"
-		exit 0
-	fi
+# QEMU: the lab's packages (scripts/deps.sh lab, as make lab runs it);
+# that it can start is seen on the first boot below.
+if ! "$TOP/scripts/deps.sh" lab >"$OUT/deps-lab.log" 2>&1; then
+	skip lab "the lab's packages are not installable here: $(grep -m1 -E '^E:|uring_folioreg:' "$OUT/deps-lab.log")"
+	exit 0
 fi
 
 # ---- bad input ---------------------------------------------------------

@@ -53,8 +53,8 @@ security=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
 cleanup() {
 	# The mounts live in the namespace of the chroot's process tree only;
 	# refuse to remove a root that still shows one here.
-	if grep -q " $ROOT[/ ]" /proc/self/mounts; then
-		echo "FAIL: $NAME: mounts under $ROOT visible on the host: $(grep " $ROOT[/ ]" /proc/self/mounts | cut -d' ' -f2 | tr '\n' ' ')"
+	if grep -q " ${ROOT}[/ ]" /proc/self/mounts; then
+		echo "FAIL: $NAME: mounts under $ROOT visible on the host: $(grep " ${ROOT}[/ ]" /proc/self/mounts | cut -d' ' -f2 | tr '\n' ' ')"
 		return
 	fi
 	rm -rf --one-file-system "$ROOT"

@@ -2,7 +2,8 @@
 # The set-up on a fresh Debian 12: a clean bookworm root (debootstrap
 # --variant=minbase, from the Debian mirror this machine's apt uses),
 # a clean checkout of HEAD copied into it (git archive), and there, in a
-# chroot with the host's /proc, /sys and /dev: make deps, make, a short
+# chroot with the host's /proc, /sys and /dev: the README's set-up (apt-get
+# install make, which a fresh Debian lacks; make deps), make, a short
 # fio job with the engine, and the lab's dependency step (make deps-lab,
 # then scripts/lab/kernel-build.sh --check-tools and QEMU's --version).
 # It catches an install step that only a developer's machine made.
@@ -106,6 +107,10 @@ step() {
 	"$@" || { echo "@@FAILED $* (exit $?)"; exit 1; }
 }
 cd /src/ufr || exit 1
+# The README's one prerequisite: make (a fresh Debian 12 has none).
+export DEBIAN_FRONTEND=noninteractive
+step apt-get update -qq
+step apt-get install -y -qq --no-install-recommends make
 step make deps
 step make
 step fio --ioengine=external:./uring_folioreg.so --name=fresh \

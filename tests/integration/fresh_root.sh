@@ -124,12 +124,13 @@ EOF
 chmod 755 "$ROOT/src/steps.sh"
 
 t1=$SECONDS
-# The private namespace: the binds vanish with it. apt's downloads go to
-# the cache; nothing else of the host is visible.
+# The private namespace: the binds vanish with it. /dev with what is
+# mounted under it (/dev/pts: dpkg's terminal). apt's downloads go to the
+# cache; nothing else of the host is visible.
 unshare --mount --propagation private sh -c '
 	r=$1 d=$2
 	mount --bind /proc "$r/proc" && mount --bind /sys "$r/sys" &&
-		mount --bind /dev "$r/dev" &&
+		mount --rbind /dev "$r/dev" &&
 		mount --bind "$d" "$r/var/cache/apt/archives" || exit 1
 	exec chroot "$r" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/root LANG=C.UTF-8 /src/steps.sh

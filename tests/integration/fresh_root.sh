@@ -7,6 +7,7 @@
 # fio job with the engine, and the lab's dependency step (make deps-lab,
 # then scripts/lab/kernel-build.sh --check-tools and QEMU's --version).
 # It catches an install step that only a developer's machine made.
+# FRESH_ROOT_REV: the commit to copy (default HEAD).
 #
 # The root is built once and kept as a tarball under build/fresh-root
 # (FRESH_ROOT_REFRESH=1 builds it again); the .debs apt fetches in it are
@@ -30,8 +31,9 @@ if [ "$(id -u)" != 0 ]; then
 	skip "$NAME" "needs root (debootstrap, chroot, mounts)"
 	exit 0
 fi
-if ! git -C "$TOP" rev-parse --verify -q HEAD >/dev/null; then
-	skip "$NAME" "$TOP is not a git checkout: no clean checkout to copy"
+REV=${FRESH_ROOT_REV:-HEAD}
+if ! git -C "$TOP" rev-parse --verify -q "$REV^{commit}" >/dev/null; then
+	skip "$NAME" "$TOP is not a git checkout (or has no $REV): no clean checkout to copy"
 	exit 0
 fi
 for t in debootstrap unshare chroot; do
@@ -96,7 +98,7 @@ cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null
 printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
 chmod 755 "$ROOT/usr/sbin/policy-rc.d"
 mkdir -p "$ROOT/src/ufr"
-git -C "$TOP" archive HEAD | tar -x -C "$ROOT/src/ufr"
+git -C "$TOP" archive "$REV" | tar -x -C "$ROOT/src/ufr"
 
 # The steps, as a new user runs them; each one's output in the log, its
 # name on a line before it.

@@ -9,9 +9,13 @@
 # It catches an install step that only a developer's machine made.
 # FRESH_ROOT_REV: the commit to copy (default HEAD).
 #
-# The root is built once and kept as a tarball under build/fresh-root
-# (FRESH_ROOT_REFRESH=1 builds it again); the .debs apt fetches in it are
-# kept there too, so a second run downloads nothing. The mounts are made
+# The root is built once and kept as a tarball in FRESH_ROOT_CACHE
+# (/var/cache/uring_folioreg/fresh-root: outside the checkout, so that
+# every clone on this machine, CI's fresh one included, shares it;
+# FRESH_ROOT_REFRESH=1 builds it again); the .debs apt fetches in it are
+# kept there too, so a second run downloads nothing. Only downloads are
+# cached: every run installs everything anew in a root fresh from
+# debootstrap. The mounts are made
 # in a private mount namespace (unshare): they go with its last process,
 # on every exit path, and the host never sees them. Skipped, with the
 # reason, when not root, not a git checkout, or the archive cannot be
@@ -20,7 +24,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 NAME=fresh-root
-CACHE=$TOP/build/fresh-root
+CACHE=${FRESH_ROOT_CACHE:-/var/cache/uring_folioreg/fresh-root}
 TARBALL=$CACHE/bookworm-minbase.tar.gz
 DEBS=$CACHE/debs
 WORK=$SCRATCH/fresh-root

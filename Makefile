@@ -210,7 +210,7 @@ distclean:
 # the default here). The installed examples are pointed at it, so that they
 # run where they are installed: the job files, and compare.py's default
 # --engine (its interpreter made /usr/bin/python3 too), with the kit's
-# statistics (scripts/lab/abstats.py) beside it.
+# package (examples/comparekit, its statistics included) beside it.
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(PREFIX)/share/man
@@ -231,7 +231,6 @@ install: $(ENGINE)
 	$(INSTALL) -m 0644 man/uring_folioreg.7 $(DESTDIR)$(MANDIR)/man7/
 	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/docs/
-	$(INSTALL) -m 0644 scripts/lab/abstats.py $(DESTDIR)$(DOCDIR)/examples/
 	@set -e; for f in $(EXAMPLE_FILES); do \
 		f=$${f#./}; dst=$(DESTDIR)$(DOCDIR)/examples/$$f; \
 		mode=0644; [ -x examples/$$f ] && mode=0755; \

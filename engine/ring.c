@@ -69,10 +69,11 @@ int ufr_ring_init(struct ufr_ring *r, const struct ufr_ring_opts *o,
 
 	/* A registered ring fd spares an fdget/fdput on every enter. */
 	r->ring_fd_registered = io_uring_register_ring_fd(&r->ring) == 1;
-	r->enter_fd = r->ring_fd_registered ? (unsigned int)r->ring.enter_ring_fd :
-					      (unsigned int)r->ring.ring_fd;
-	r->enter_flags =
-		r->ring_fd_registered ? IORING_ENTER_REGISTERED_RING : 0;
+	r->enter_fd = r->ring_fd_registered ?
+			      (unsigned int)r->ring.enter_ring_fd :
+			      (unsigned int)r->ring.ring_fd;
+	r->enter_flags = r->ring_fd_registered ? IORING_ENTER_REGISTERED_RING :
+						 0;
 	return 0;
 }
 

@@ -45,9 +45,8 @@ void ufr_ring_exit(struct ufr_ring *r);
  */
 
 /* io_uring_enter(2) on this ring; the result or -errno. */
-static inline int ufr_ring_enter(const struct ufr_ring *r,
-				 unsigned int submit, unsigned int min,
-				 unsigned int flags)
+static inline int ufr_ring_enter(const struct ufr_ring *r, unsigned int submit,
+				 unsigned int min, unsigned int flags)
 {
 	long ret;
 

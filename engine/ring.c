@@ -108,8 +108,11 @@ int ufr_ring_submit_rest(struct ufr_ring *r, unsigned int nr, int ret)
 			done += ret;
 			if (done >= nr)
 				return (int)done;
-		} else if (ret == -EAGAIN || ret == -EBUSY || ret == -EINTR ||
-			   !ret) {
+		} else if (!ret) {
+			/* The kernel found none of them in the SQ: they
+			 * were never published; going on would spin. */
+			return -EIO;
+		} else if (ret == -EAGAIN || ret == -EBUSY || ret == -EINTR) {
 			/* Out of kernel resources or CQ space: let
 			 * completions drain, then go again. */
 			ufr_ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS);

@@ -29,7 +29,7 @@
 # Per pair we take the ratio engine/baseline of the IOPS and of the CPU
 # time spent per I/O; the table shows the median of those ratios, which is
 # robust against one noisy run, with its 95 % bootstrap interval
-# (scripts/lab/abstats.py, median_interval) and a verdict: "same" when
+# (examples/comparekit/abstats.py, median_interval) and a verdict: "same" when
 # the interval holds 1, else "lower" or "higher" (engine against
 # baseline), with the median IOPS of each side.
 #
@@ -311,8 +311,9 @@ printf '%-38s %-8s %10s %10s  %-29s %s\n' workload baseline \
 for w in $workloads; do
 	set_workload "$w"
 	paste -d ' ' "$tmp/$w.builtin" "$tmp/$w.engine" |
-		PYTHONPATH=scripts/lab python3 -c '
-import sys, statistics, abstats
+		PYTHONPATH=examples python3 -c '
+import sys, statistics
+from comparekit import abstats
 rows = [[float(x) for x in l.split()] for l in sys.stdin if l.strip()]
 def cell(xs):
     m = abstats.median_interval(xs)

@@ -780,6 +780,17 @@ static void ufr_prep_sync_range(struct thread_data *td, struct fio_file *f,
 	io_uring_prep_sync_file_range(sqe, fd, len, off, td->o.sync_file_range);
 }
 
+/* The SQE flags: fixed files, and force_async=N's every N-th request
+ * to io-wq, as fio does. */
+static inline uint8_t ufr_sqe_flags(struct ufr_job *j)
+{
+	if (j->force_async && ++j->nr_prepped == j->force_async) {
+		j->nr_prepped = 0;
+		return j->sqe_flags | IOSQE_ASYNC;
+	}
+	return j->sqe_flags;
+}
+
 /*
  * A read or write: the whole SQE written once (fields not named are 0),
  * as liburing's prep helpers and the adjustments after them would leave
@@ -792,7 +803,7 @@ static inline void ufr_prep_rw(struct thread_data *td, struct ufr_job *j,
 	bool write = io_u->ddir == DDIR_WRITE;
 	uint64_t addr = (uintptr_t)io_u->xfer_buf;
 	uint32_t len = io_u->xfer_buflen;
-	uint8_t flags = j->sqe_flags;
+	uint8_t flags = ufr_sqe_flags(j);
 	uint16_t buf_index = 0;
 #ifndef UFR_NO_IO_STATS
 	uint64_t segs;
@@ -805,11 +816,6 @@ static inline void ufr_prep_rw(struct thread_data *td, struct ufr_job *j,
 		v->iov_len = io_u->xfer_buflen;
 		addr = (uintptr_t)v;
 		len = 1;
-	}
-	/* force_async=N: every N-th request goes to io-wq, as fio does. */
-	if (j->force_async && ++j->nr_prepped == j->force_async) {
-		j->nr_prepped = 0;
-		flags |= IOSQE_ASYNC;
 	}
 	if (j->fixed_bufs) {
 		buf_index = j->bufs.buf_index[io_u->index];
@@ -856,7 +862,7 @@ static void ufr_prep_sync(struct thread_data *td, struct ufr_job *j,
 				    io_u->ddir == DDIR_DATASYNC ?
 					    IORING_FSYNC_DATASYNC :
 					    0);
-	sqe->flags |= j->sqe_flags;
+	sqe->flags |= ufr_sqe_flags(j);
 	io_uring_sqe_set_data(sqe, io_u);
 }
 

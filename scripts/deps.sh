@@ -5,7 +5,7 @@ set -e
 
 pkgs="fio liburing-dev libnuma-dev dpkg-dev pkg-config gcc make jq
 libaio-dev zlib1g-dev libibverbs-dev librdmacm-dev libcmocka-dev
-cppcheck clang-format shellcheck util-linux valgrind gnuplot-nox python3
+cppcheck clang-format shellcheck util-linux procps valgrind gnuplot-nox python3
 clang libclang-rt-14-dev iproute2
 debhelper lintian rpm rpmlint man-db"
 [ -n "$UFR_EXTRA_PKGS" ] && pkgs="$pkgs $UFR_EXTRA_PKGS"

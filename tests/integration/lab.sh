@@ -159,14 +159,18 @@ for k in $KERNELS; do
 	dirs+=("$d")
 	rel=$(jq -r .kernel.release "$d/provenance.json")
 	accel=$(jq -r .accel "$d/provenance.json")
-	# One line per case, with the three numbers.
+	# One line per case, with the three numbers: each there (a missing one
+	# is "-"), a count of at least one, and all three the same.
+	jq -e 'length > 0' "$d/cases.json" >/dev/null 2>&1 ||
+		fail "lab-$k" "no cases in $d/cases.json"
 	while IFS=$'\t' read -r case status bvecs obs pins why; do
 		name="lab-$k: $case ($rel, $accel)"
 		if [ "$status" != ok ]; then
 			fail "$name" "$why"
 		elif [[ $case == verify-* ]]; then
 			pass "$name: verify=crc32c"
-		elif [ "$bvecs" = "$obs" ] && [ "$obs" = "$pins" ]; then
+		elif [[ $bvecs =~ ^[1-9][0-9]*$ ]] && [ "$bvecs" = "$obs" ] &&
+			[ "$obs" = "$pins" ]; then
 			pass "$name: bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins"
 		else
 			fail "$name" "bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins"

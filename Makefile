@@ -140,11 +140,31 @@ $(NOSTATS_ENGINE): $(wildcard engine/*.c include/*.h) VERSION
 	$(MAKE) BUILD=$(BUILD)/nostats FIO_SRC=$(FIO_SRC) \
 		CFLAGS="$(CFLAGS) -DUFR_NO_IO_STATS" ENGINE=$@ $@
 
+# The engine and its counter-less build for the second fio, when there is
+# one: make bench compares against both fios' io_uring engines.
+OTHER_BENCH := $(BUILD)/other-bench
+OTHER_FIO_BIN := $(OTHER_FIO_DIR)/current/fio
+bench-other-fio:
+	$(MAKE) BUILD=$(OTHER_BENCH) FIO_SRC=$(OTHER_FIO_DIR)/current \
+		FIO=$(OTHER_FIO_BIN) ENGINE=$(OTHER_BENCH)/uring_folioreg.so \
+		$(OTHER_BENCH)/uring_folioreg.so
+	$(MAKE) BUILD=$(OTHER_BENCH)/nostats FIO_SRC=$(OTHER_FIO_DIR)/current \
+		FIO=$(OTHER_FIO_BIN) CFLAGS="$(CFLAGS) -DUFR_NO_IO_STATS" \
+		ENGINE=$(OTHER_BENCH)/nostats/uring_folioreg.so \
+		$(OTHER_BENCH)/nostats/uring_folioreg.so
+
 bench: deps
 	$(MAKE) all tools $(NOSTATS_ENGINE)
+	-$(MAKE) other-fio && $(MAKE) bench-other-fio
 	scripts/bench.sh
+	if [ -f $(OTHER_BENCH)/nostats/uring_folioreg.so ]; then \
+		FIO=$(OTHER_FIO_BIN) BENCH_ENGINE=$(OTHER_BENCH)/uring_folioreg.so \
+		BENCH_NOSTATS_ENGINE=$(OTHER_BENCH)/nostats/uring_folioreg.so \
+		BENCH_WORKLOADS="$${BENCH_WORKLOADS:-devnull-write-4k-qd32 odirect-randread-4k-qd32 odirect-read-1m-qd8 odirect-randread-4k-qd32-registerfiles odirect-randread-4k-qd32-sqpoll devnull-write-4k-qd32-batch}" \
+		scripts/bench.sh; fi
 	scripts/bench-reg.sh
-	scripts/bench-instr.sh
+	INSTR_FIOS="fio:./uring_folioreg.so:$(NOSTATS_ENGINE) $$(test -f $(OTHER_BENCH)/nostats/uring_folioreg.so && echo $(OTHER_FIO_BIN):$(OTHER_BENCH)/uring_folioreg.so:$(OTHER_BENCH)/nostats/uring_folioreg.so)" \
+		scripts/bench-instr.sh
 
 # The kernel lab: a matrix of the comparison kit on other kernels, each
 # booted under QEMU (scripts/lab/lab.py; docs/lab.md). KERNELS takes
@@ -321,7 +341,7 @@ deb-orig:
 
 .PHONY: install uninstall dist dist-fio deb-orig
 
-.PHONY: all deps deps-lab check other-fio unit-tests tools demo bench lab lab-ab format lint clean distclean
+.PHONY: all deps deps-lab check other-fio bench-other-fio unit-tests tools demo bench lab lab-ab format lint clean distclean
 
 include tests/quality.mk
 

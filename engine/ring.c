@@ -69,6 +69,11 @@ int ufr_ring_init(struct ufr_ring *r, const struct ufr_ring_opts *o,
 
 	/* A registered ring fd spares an fdget/fdput on every enter. */
 	r->ring_fd_registered = io_uring_register_ring_fd(&r->ring) == 1;
+	r->enter_fd = r->ring_fd_registered ?
+			      (unsigned int)r->ring.enter_ring_fd :
+			      (unsigned int)r->ring.ring_fd;
+	r->enter_flags = r->ring_fd_registered ? IORING_ENTER_REGISTERED_RING :
+						 0;
 	return 0;
 }
 
@@ -77,60 +82,69 @@ void ufr_ring_exit(struct ufr_ring *r)
 	io_uring_queue_exit(&r->ring);
 }
 
-int ufr_ring_submit(struct ufr_ring *r, unsigned int nr)
+/*
+ * The SQ thread takes what was published on its own; wake it if it sleeps
+ * (the full barrier orders our tail store before reading its flag).
+ */
+int ufr_ring_sqpoll_kick(struct ufr_ring *r, unsigned int nr)
 {
-	unsigned int done = 0;
 	int ret;
 
-	/*
-	 * With SQPOLL, submitting publishes the queued SQEs to the kernel's
-	 * thread (waking it if it sleeps) and says how many it has not
-	 * taken yet, which can be fewer than were queued: they are all
-	 * submitted once published.
-	 */
-	if (r->sqpoll) {
-		ret = io_uring_submit(&r->ring);
-		return ret < 0 ? ret : (int)nr;
-	}
-	while (done < nr) {
-		ret = io_uring_submit(&r->ring);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!(__atomic_load_n(r->ring.sq.kflags, __ATOMIC_RELAXED) &
+	      IORING_SQ_NEED_WAKEUP))
+		return (int)nr;
+	ret = ufr_ring_enter(r, nr, 0, IORING_ENTER_SQ_WAKEUP);
+	return ret < 0 ? ret : (int)nr;
+}
+
+/* The first enter took @ret of @nr SQEs: go on until all are in. */
+int ufr_ring_submit_rest(struct ufr_ring *r, unsigned int nr, int ret)
+{
+	unsigned int done = 0;
+
+	for (;;) {
 		if (ret > 0) {
 			done += ret;
-			continue;
+			if (done >= nr)
+				return (int)done;
+		} else if (!ret) {
+			/* The kernel found none of them in the SQ: they
+			 * were never published; going on would spin. */
+			return -EIO;
+		} else if (ret == -EAGAIN || ret == -EBUSY || ret == -EINTR) {
+			/* Out of kernel resources or CQ space: let
+			 * completions drain, then go again. */
+			ufr_ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS);
+		} else {
+			return ret;
 		}
-		/* Out of kernel resources or CQ space: let completions
-		 * drain, then go again. */
-		if (ret == -EAGAIN || ret == -EBUSY || ret == -EINTR || !ret) {
-			io_uring_get_events(&r->ring);
-			continue;
-		}
-		return ret;
+		ret = ufr_ring_enter(r, nr - done, 0, IORING_ENTER_GETEVENTS);
 	}
-	return done;
 }
 
 int ufr_ring_wait_ready(struct ufr_ring *r, unsigned int nr)
 {
-	struct io_uring_cqe *cqe;
 	int ret;
 
 	while (io_uring_cq_ready(&r->ring) < nr) {
-		ret = io_uring_wait_cqe_nr(&r->ring, &cqe, nr);
+		ret = ufr_ring_enter(r, 0, nr, IORING_ENTER_GETEVENTS);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -ETIME)
 			return ret;
 	}
 	return 0;
 }
 
-int ufr_ring_reap(struct ufr_ring *r, unsigned int min)
+int ufr_ring_reap_slow(struct ufr_ring *r, unsigned int min)
 {
 	int ret;
 
 	if (!min) {
-		/* An SQPOLL ring's completions arrive on their own. */
-		if (!io_uring_cq_ready(&r->ring) && !r->sqpoll)
-			io_uring_get_events(&r->ring);
-		return io_uring_cq_ready(&r->ring);
+		/* None there: run deferred completion work, or poll. */
+		ret = ufr_ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -ETIME)
+			return ret;
+		return (int)io_uring_cq_ready(&r->ring);
 	}
 	ret = ufr_ring_wait_ready(r, min);
 	return ret ? ret : (int)io_uring_cq_ready(&r->ring);

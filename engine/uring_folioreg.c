@@ -100,6 +100,8 @@ struct ufr_job {
 	/* fio's io_uring options: priorities, flags, vectored commands */
 	struct cmdprio cmdprio;
 	unsigned int rw_flags;
+	uint8_t rw_ops[2]; /* the opcode of a read, of a write */
+	uint8_t sqe_flags; /* IOSQE_FIXED_FILE with registerfiles */
 	unsigned int force_async, nr_prepped;
 	struct iovec *vecs; /* nonvectored=0 without fixed buffers */
 };
@@ -332,6 +334,9 @@ static int ufr_io_uring_options(struct thread_data *td, struct ufr_job *j,
 	j->rw_flags = (o->nowait ? RWF_NOWAIT : 0) |
 		      (o->uncached ? RWF_DONTCACHE : 0);
 	j->force_async = o->force_async;
+	j->sqe_flags = j->fixed_files ? IOSQE_FIXED_FILE : 0;
+	j->rw_ops[0] = j->fixed_bufs ? IORING_OP_READ_FIXED : IORING_OP_READ;
+	j->rw_ops[1] = j->fixed_bufs ? IORING_OP_WRITE_FIXED : IORING_OP_WRITE;
 	/* Fixed buffers are never vectored; plain I/O is unless asked. */
 	if (o->nonvectored == 0 && !j->fixed_bufs) {
 		j->vecs = calloc(td->o.iodepth, sizeof(*j->vecs));
@@ -340,6 +345,8 @@ static int ufr_io_uring_options(struct thread_data *td, struct ufr_job *j,
 				err, -ENOMEM,
 				"nonvectored=0: no memory for %u iovecs",
 				td->o.iodepth);
+		j->rw_ops[0] = IORING_OP_READV;
+		j->rw_ops[1] = IORING_OP_WRITEV;
 	}
 	if (fio_cmdprio_init(td, &j->cmdprio, &o->cmdprio_options))
 		return ufr_err_set(
@@ -664,56 +671,89 @@ static void ufr_prep_sync_range(struct thread_data *td, struct fio_file *f,
 	io_uring_prep_sync_file_range(sqe, fd, len, off, td->o.sync_file_range);
 }
 
-static void ufr_prep_sqe(struct thread_data *td, struct ufr_job *j,
-			 struct io_u *io_u, struct io_uring_sqe *sqe)
+/* The SQE flags: fixed files, and force_async=N's every N-th request
+ * to io-wq, as fio does. */
+static inline uint8_t ufr_sqe_flags(struct ufr_job *j)
+{
+	if (j->force_async && ++j->nr_prepped == j->force_async) {
+		j->nr_prepped = 0;
+		return j->sqe_flags | IOSQE_ASYNC;
+	}
+	return j->sqe_flags;
+}
+
+/*
+ * A read or write: the whole SQE written once (fields not named are 0),
+ * as liburing's prep helpers and the adjustments after them would leave
+ * it.
+ */
+static inline void ufr_prep_rw(struct thread_data *td, struct ufr_job *j,
+			       struct io_u *io_u, struct io_uring_sqe *sqe)
+{
+	struct fio_file *f = io_u->file;
+	bool write = io_u->ddir == DDIR_WRITE;
+	uint64_t addr = (uintptr_t)io_u->xfer_buf;
+	uint32_t len = io_u->xfer_buflen;
+	uint8_t flags = ufr_sqe_flags(j);
+	uint16_t buf_index = 0;
+#ifndef UFR_NO_IO_STATS
+	uint64_t segs;
+#endif
+
+	if (j->vecs) {
+		struct iovec *v = &j->vecs[io_u->index];
+
+		v->iov_base = io_u->xfer_buf;
+		v->iov_len = io_u->xfer_buflen;
+		addr = (uintptr_t)v;
+		len = 1;
+	}
+	if (j->fixed_bufs) {
+		buf_index = j->run.bufs.buf_index[io_u->index];
+#ifndef UFR_NO_IO_STATS
+		/* io_import_fixed()'s arithmetic at issue: folios of the
+		 * registered buffer that this I/O's slice spans. */
+		segs = ufr_io_segments(addr, len,
+				       j->run.bufs.io_shift[io_u->index]);
+		j->run.r.io.ios++;
+		j->run.r.io.segs += segs;
+		if (segs > j->run.r.io.max)
+			j->run.r.io.max = segs;
+#endif
+	}
+	*sqe = (struct io_uring_sqe){
+		.opcode = j->rw_ops[write],
+		.flags = flags,
+		/* An SQ thread does not inherit ioprio_set(); pass it on. */
+		.ioprio = td->ioprio,
+		.fd = j->fixed_files ? f->fileno : f->fd,
+		.off = io_u->offset,
+		.addr = addr,
+		.len = len,
+		.rw_flags = j->rw_flags,
+		.user_data = (uintptr_t)io_u,
+		.buf_index = buf_index,
+	};
+	if (j->cmdprio.mode != CMDPRIO_MODE_NONE &&
+	    fio_cmdprio_set_ioprio(td, &j->cmdprio, io_u))
+		sqe->ioprio = io_u->ioprio;
+}
+
+/* fsync, fdatasync and sync_file_range. */
+static void ufr_prep_sync(struct thread_data *td, struct ufr_job *j,
+			  struct io_u *io_u, struct io_uring_sqe *sqe)
 {
 	struct fio_file *f = io_u->file;
 	int fd = j->fixed_files ? f->fileno : f->fd;
 
-	if (ddir_rw(io_u->ddir)) {
-		static const int ops[2][2] = {
-			{ IORING_OP_READ, IORING_OP_WRITE },
-			{ IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED },
-		};
-
-		bool write = io_u->ddir == DDIR_WRITE;
-
-		if (j->vecs) {
-			struct iovec *v = &j->vecs[io_u->index];
-
-			v->iov_base = io_u->xfer_buf;
-			v->iov_len = io_u->xfer_buflen;
-			io_uring_prep_rw(write ? IORING_OP_WRITEV :
-						 IORING_OP_READV,
-					 sqe, fd, v, 1, io_u->offset);
-		} else {
-			io_uring_prep_rw(ops[j->fixed_bufs][write], sqe, fd,
-					 io_u->xfer_buf, io_u->xfer_buflen,
-					 io_u->offset);
-		}
-		if (j->fixed_bufs)
-			sqe->buf_index = j->run.bufs.buf_index[io_u->index];
-		sqe->rw_flags = j->rw_flags;
-		/* An SQ thread does not inherit ioprio_set(); pass it on. */
-		sqe->ioprio = td->ioprio;
-		if (j->cmdprio.mode != CMDPRIO_MODE_NONE &&
-		    fio_cmdprio_set_ioprio(td, &j->cmdprio, io_u))
-			sqe->ioprio = io_u->ioprio;
-	} else if (io_u->ddir == DDIR_SYNC_FILE_RANGE) {
+	if (io_u->ddir == DDIR_SYNC_FILE_RANGE)
 		ufr_prep_sync_range(td, f, fd, sqe);
-	} else {
+	else
 		io_uring_prep_fsync(sqe, fd,
 				    io_u->ddir == DDIR_DATASYNC ?
 					    IORING_FSYNC_DATASYNC :
 					    0);
-	}
-	if (j->fixed_files)
-		sqe->flags |= IOSQE_FIXED_FILE;
-	/* force_async=N: every N-th request goes to io-wq, as fio does. */
-	if (j->force_async && ++j->nr_prepped == j->force_async) {
-		j->nr_prepped = 0;
-		sqe->flags |= IOSQE_ASYNC;
-	}
+	sqe->flags |= ufr_sqe_flags(j);
 	io_uring_sqe_set_data(sqe, io_u);
 }
 
@@ -776,23 +816,24 @@ static enum fio_q_status ufr_queue(struct thread_data *td, struct io_u *io_u)
 	if (io_u->ddir == DDIR_TRIM || UFR_IS_SYNCFS(io_u->ddir))
 		return ufr_queue_sync(td, j, io_u);
 
-	sqe = io_uring_get_sqe(&j->ring.ring);
+	sqe = ufr_ring_get_sqe(&j->ring);
 	if (!sqe)
 		return FIO_Q_BUSY;
-	ufr_prep_sqe(td, j, io_u, sqe);
+	if (__builtin_expect(ddir_rw(io_u->ddir), 1))
+		ufr_prep_rw(td, j, io_u, sqe);
+	else
+		ufr_prep_sync(td, j, io_u, sqe);
 	j->pending[j->nr_pending++] = io_u;
 	return FIO_Q_QUEUED;
 }
 
-static int ufr_commit(struct thread_data *td)
+/* Submit what ufr_queue() prepared and stamp its issue time. */
+static __attribute__((noinline)) int ufr_commit_batch(struct thread_data *td,
+						      struct ufr_job *j)
 {
-	struct ufr_job *j = td->io_ops_data;
 	unsigned int i, nr = j->nr_pending;
 	struct timespec now;
 	int ret;
-
-	if (!nr)
-		return 0;
 
 	if (__builtin_expect(ufr_rereg_due(&j->run.r.rereg), 0) &&
 	    j->bufs_registered)
@@ -816,6 +857,14 @@ static int ufr_commit(struct thread_data *td)
 	}
 	io_u_mark_submit(td, nr);
 	return 0;
+}
+
+/* fio commits after every queue and again before it reaps: often none. */
+static int ufr_commit(struct thread_data *td)
+{
+	struct ufr_job *j = td->io_ops_data;
+
+	return j->nr_pending ? ufr_commit_batch(td, j) : 0;
 }
 
 static int ufr_getevents(struct thread_data *td, unsigned int min,
@@ -846,20 +895,6 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
 	struct io_uring_cqe *cqe = ufr_ring_cqe(&j->ring, j->cq_head, event);
 	struct io_u *io_u = io_uring_cqe_get_data(cqe);
 
-#ifndef UFR_NO_IO_STATS
-	/* io_import_fixed()'s arithmetic: folios of the registered buffer
-	 * that this I/O's slice spans. */
-	if (j->run.bufs.io_shift && ddir_rw(io_u->ddir)) {
-		uint64_t segs = ufr_io_segments(
-			(uintptr_t)io_u->xfer_buf, io_u->xfer_buflen,
-			j->run.bufs.io_shift[io_u->index]);
-
-		j->run.r.io.ios++;
-		j->run.r.io.segs += segs;
-		if (segs > j->run.r.io.max)
-			j->run.r.io.max = segs;
-	}
-#endif
 	if (cqe->res < 0) {
 		io_u->error = -cqe->res;
 		/* Say what fio alone cannot: no polled I/O on this file. */

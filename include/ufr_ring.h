@@ -2,7 +2,10 @@
 #ifndef UFR_RING_H
 #define UFR_RING_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #include <liburing.h>
 
 #include "ufr_config.h"
@@ -19,6 +22,10 @@ struct ufr_ring {
 	unsigned int setup_flags; /* what the kernel accepted */
 	bool ring_fd_registered;
 	bool sqpoll;
+	/* io_uring_enter's fd and extra flags: the registered ring's
+	 * index and IORING_ENTER_REGISTERED_RING, or the ring's fd and 0 */
+	unsigned int enter_fd;
+	unsigned int enter_flags;
 };
 
 /*
@@ -29,16 +36,96 @@ int ufr_ring_init(struct ufr_ring *r, const struct ufr_ring_opts *o,
 		  struct ufr_err *err);
 void ufr_ring_exit(struct ufr_ring *r);
 
-/* Submit the @nr SQEs queued since the last call, retrying transient
- * refusals. Returns @nr or -errno. */
-int ufr_ring_submit(struct ufr_ring *r, unsigned int nr);
+/*
+ * The data path works on the rings in place, as fio's own io_uring engine
+ * does: liburing 2.3 makes io_uring_get_sqe and io_uring_submit function
+ * calls, which cost more per I/O than the few loads and stores they do.
+ * The SQ tail and head are liburing's (sq.sqe_tail, sq.sqe_head), so
+ * SQEs from io_uring_get_sqe are submitted here too.
+ */
 
-/* Make at least @min completions visible (0: just flush pending task work
- * or poll once). Returns the number ready or -errno. */
-int ufr_ring_reap(struct ufr_ring *r, unsigned int min);
+/* io_uring_enter(2) on this ring; the result or -errno. */
+static inline int ufr_ring_enter(const struct ufr_ring *r, unsigned int submit,
+				 unsigned int min, unsigned int flags)
+{
+	long ret;
+
+	flags |= r->enter_flags;
+#if defined(__x86_64__)
+	{
+		register long r10 __asm__("r10") = flags;
+		register long r8 __asm__("r8") = 0;
+		register long r9 __asm__("r9") = 0;
+
+		__asm__ volatile("syscall"
+				 : "=a"(ret)
+				 : "0"((long)__NR_io_uring_enter),
+				   "D"((long)r->enter_fd), "S"((long)submit),
+				   "d"((long)min), "r"(r10), "r"(r8), "r"(r9)
+				 : "rcx", "r11", "memory");
+	}
+#else
+	ret = syscall(__NR_io_uring_enter, r->enter_fd, submit, min, flags,
+		      NULL, 0);
+	if (ret < 0)
+		ret = -errno;
+#endif
+	return (int)ret;
+}
+
+/* The next free SQE, or NULL when the SQ is full. */
+static inline struct io_uring_sqe *ufr_ring_get_sqe(struct ufr_ring *r)
+{
+	struct io_uring_sq *sq = &r->ring.sq;
+	unsigned int tail = sq->sqe_tail;
+
+	/* An SQ thread moves the head while we fill: acquire. */
+	if (tail - __atomic_load_n(sq->khead, __ATOMIC_ACQUIRE) >=
+	    sq->ring_entries)
+		return NULL;
+	sq->sqe_tail = tail + 1;
+	return &sq->sqes[tail & sq->ring_mask];
+}
+
+int ufr_ring_submit_rest(struct ufr_ring *r, unsigned int nr, int ret);
+int ufr_ring_sqpoll_kick(struct ufr_ring *r, unsigned int nr);
+
+/*
+ * Submit the @nr SQEs filled since the last call, retrying transient
+ * refusals. Returns @nr or -errno. Without an SQ thread this is one
+ * io_uring_enter, which also runs the completion work deferred so far
+ * (IORING_ENTER_GETEVENTS with no wait), as fio's engine does: what
+ * completed is then in the CQ for the next reap without another enter.
+ */
+static inline int ufr_ring_submit(struct ufr_ring *r, unsigned int nr)
+{
+	struct io_uring_sq *sq = &r->ring.sq;
+	int ret;
+
+	sq->sqe_head = sq->sqe_tail;
+	__atomic_store_n(sq->ktail, sq->sqe_tail, __ATOMIC_RELEASE);
+	if (__builtin_expect(r->sqpoll, 0))
+		return ufr_ring_sqpoll_kick(r, nr);
+	ret = ufr_ring_enter(r, nr, 0, IORING_ENTER_GETEVENTS);
+	if (__builtin_expect(ret == (int)nr, 1))
+		return ret;
+	return ufr_ring_submit_rest(r, nr, ret);
+}
 
 /* Wait until @nr CQEs are in the ring, consuming none. */
 int ufr_ring_wait_ready(struct ufr_ring *r, unsigned int nr);
+int ufr_ring_reap_slow(struct ufr_ring *r, unsigned int min);
+
+/* Make at least @min completions visible (0: just flush pending task work
+ * or poll once when none is there). Returns the number ready or -errno. */
+static inline int ufr_ring_reap(struct ufr_ring *r, unsigned int min)
+{
+	unsigned int ready = io_uring_cq_ready(&r->ring);
+
+	if (__builtin_expect(ready >= min && (ready || r->sqpoll), 1))
+		return (int)ready;
+	return ufr_ring_reap_slow(r, min);
+}
 
 /* The @i-th CQE counted from @head, without consuming it. */
 static inline struct io_uring_cqe *

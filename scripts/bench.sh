@@ -28,7 +28,10 @@
 # profile (not root) would compare off with off: the script stops then.
 # Per pair we take the ratio engine/baseline of the IOPS and of the CPU
 # time spent per I/O; the table shows the median of those ratios, which is
-# robust against one noisy run, with the median IOPS of each side.
+# robust against one noisy run, with its 95 % bootstrap interval
+# (examples/comparekit/abstats.py, median_interval) and a verdict: "same" when
+# the interval holds 1, else "lower" or "higher" (engine against
+# baseline), with the median IOPS of each side.
 #
 # Every fio process, all its threads, runs on one CPU (BENCH_CPU): on a
 # small VM the scheduler moving the job and fio's helper thread between
@@ -45,12 +48,17 @@
 #                      the top of the tree (default build/bench.dat, 1 GiB)
 #   BENCH_ENGINE_OPTS  extra fio options for our engine only (default none)
 #   FIO                the fio binary (default fio)
+#   BENCH_ENGINE       the engine, built for that fio (./uring_folioreg.so)
+#   BENCH_NOSTATS_ENGINE  its build without counters
+#                      (build/nostats/uring_folioreg.so)
 set -eu
 
 cd "$(dirname "$0")/.."
 
 ALL_WORKLOADS="devnull-write-4k-qd32 odirect-randread-4k-qd32 odirect-read-1m-qd8 \
-devnull-write-4k-qd32-metrics devnull-write-4k-qd32-profile"
+odirect-randread-4k-qd32-registerfiles odirect-randread-4k-qd32-sqpoll \
+devnull-write-4k-qd32-batch devnull-write-4k-qd32-metrics \
+odirect-randread-4k-qd32-metrics devnull-write-4k-qd32-profile"
 
 pairs=${BENCH_PAIRS:-11}
 runtime=${BENCH_RUNTIME:-3}
@@ -59,8 +67,8 @@ workloads=${BENCH_WORKLOADS:-$ALL_WORKLOADS}
 file=${BENCH_FILE:-build/bench.dat}
 engine_opts=${BENCH_ENGINE_OPTS:-}
 fio=${FIO:-fio}
-engine=./uring_folioreg.so
-nostats_engine=build/nostats/uring_folioreg.so
+engine=${BENCH_ENGINE:-./uring_folioreg.so}
+nostats_engine=${BENCH_NOSTATS_ENGINE:-build/nostats/uring_folioreg.so}
 file_size=1073741824 # 1 GiB
 
 die() {
@@ -97,6 +105,7 @@ command -v jq >/dev/null || die "jq not found; run: make deps"
 # Set the wl_* variables describing workload $1; fail if it is unknown.
 # wl_dir is the direction fio reports the workload's I/O under.
 set_workload() {
+	wl_opts=""
 	case $1 in
 	devnull-write-4k-qd32)
 		wl_file=/dev/null wl_direct=0 wl_rw=write wl_dir=write
@@ -117,6 +126,21 @@ set_workload() {
 	odirect-read-1m-qd8)
 		wl_file=$file wl_direct=1 wl_rw=read wl_dir=read
 		wl_bs=1m wl_qd=8 wl_size=$file_size wl_base=builtin
+		;;
+	odirect-randread-4k-qd32-registerfiles | odirect-randread-4k-qd32-sqpoll | \
+		odirect-randread-4k-qd32-metrics)
+		wl_file=$file wl_direct=1 wl_rw=randread wl_dir=read
+		wl_bs=4k wl_qd=32 wl_size=$file_size wl_base=builtin
+		case $1 in
+		*-registerfiles) wl_opts=--registerfiles ;;
+		*-sqpoll) wl_opts=--sqthread_poll=1 ;;
+		*-metrics) wl_base=nostats ;;
+		esac
+		;;
+	devnull-write-4k-qd32-batch)
+		wl_file=/dev/null wl_direct=0 wl_rw=write wl_dir=write
+		wl_bs=4k wl_qd=32 wl_size=100g wl_base=builtin
+		wl_opts="--iodepth_batch_submit=8 --iodepth_batch_complete_min=8"
 		;;
 	*) return 1 ;;
 	esac
@@ -225,9 +249,11 @@ run_one() {
 		set -- --ioengine=external:"$engine" $engine_opts
 		[ "$wl_base" != profoff ] || set -- "$@" --reg_profile=1
 	fi
+	# The workload's engine options go after --ioengine, both sides.
+	# shellcheck disable=SC2086
 	run_fio --name="$w" --filename="$wl_file" --direct="$wl_direct" \
 		--rw="$wl_rw" --bs="$wl_bs" --iodepth="$wl_qd" --size="$wl_size" \
-		--time_based --runtime="$runtime" --ramp_time=1 "$@"
+		--time_based --runtime="$runtime" --ramp_time=1 "$@" $wl_opts
 	res=$(extract "$wl_dir")
 	[ -n "$res" ] || die "fio did no $wl_dir I/O for $run_desc"
 	if [ "$side" = engine ] && [ "$wl_base" = profoff ] &&
@@ -273,46 +299,41 @@ for w in $workloads; do
 done
 
 # The table: one row per workload from the per-pair results, line i of
-# $w.builtin pairing with line i of $w.engine.
+# $w.builtin pairing with line i of $w.engine: the median IOPS of each
+# side, then per ratio its median over the pairs, its 95 % interval and
+# the verdict (abstats.py).
 echo
-echo "Medians over $pairs pairs of ${runtime}s runs on CPU $cpu" \
-	"(engine options: ${engine_opts:-none}):"
-printf '%-30s %-9s %14s %13s %11s %13s\n' workload baseline \
-	"baseline IOPS" "engine IOPS" "IOPS ratio" "CPU/IO ratio"
+echo "Medians over $pairs pairs of ${runtime}s runs on CPU $cpu," \
+	"$("$fio" --version) (engine options: ${engine_opts:-none}):"
+printf '%-38s %-8s %10s %10s  %-29s %s\n' workload baseline \
+	"base IOPS" "eng IOPS" "IOPS ratio [95 %] verdict" \
+	"CPU/IO ratio [95 %] verdict"
 for w in $workloads; do
 	set_workload "$w"
 	paste -d ' ' "$tmp/$w.builtin" "$tmp/$w.engine" |
-		awk -v name="$w" -v base="$wl_base" -v verdict="$tmp/verdict" '
-	# Median of a[1..n], sorting a in place (insertion sort, n is small).
-	function median(a, n,    i, j, v) {
-		for (i = 2; i <= n; i++) {
-			v = a[i]
-			for (j = i - 1; j >= 1 && a[j] > v; j--)
-				a[j + 1] = a[j]
-			a[j + 1] = v
-		}
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
-	# Fields: builtin IOPS, builtin CPU/IO, engine IOPS, engine CPU/IO.
-	{
-		n++
-		biops[n] = $1
-		eiops[n] = $3
-		riops[n] = $3 / $1
-		rcpu[n] = $2 > 0 ? $4 / $2 : 0
-	}
-	END {
-		r = median(riops, n)
-		printf "%-30s %-9s %14.0f %13.0f %11.3f %13.3f\n", name, base,
-			median(biops, n), median(eiops, n), r, median(rcpu, n)
-		# The metrics promise: no visible cost, an IOPS ratio >= 0.99.
-		if (base == "nostats")
-			printf("%s: IOPS ratio %.3f, target >= 0.99: %s\n",
-			       name, r, (r >= 0.99 ? "met" : "NOT met")) > verdict
-		if (base == "profoff")
-			for (i = 1; i <= n; i++)
-				print riops[i] > (verdict "." name)
-	}'
+		PYTHONPATH=examples python3 -c '
+import sys, statistics
+from comparekit import abstats
+rows = [[float(x) for x in l.split()] for l in sys.stdin if l.strip()]
+def cell(xs):
+    m = abstats.median_interval(xs)
+    return "%.3f [%.3f, %.3f] %s" % (m.median, m.lo, m.hi,
+                                     abstats.verdict(m.lo, m.hi))
+# Fields: baseline IOPS, baseline CPU/IO, engine IOPS, engine CPU/IO.
+print(("%-38s %-8s %10.0f %10.0f  %-29s %s" % (
+    sys.argv[1], sys.argv[2], statistics.median(r[0] for r in rows),
+    statistics.median(r[2] for r in rows),
+    cell([r[2] / r[0] for r in rows]),
+    cell([r[3] / r[1] for r in rows if r[1] > 0]))).rstrip())
+if sys.argv[2] == "nostats":
+    r = statistics.median(r[2] / r[0] for r in rows)
+    with open(sys.argv[3], "a") as f:
+        f.write("%s: IOPS ratio %.3f, target >= 0.99: %s\n"
+                % (sys.argv[1], r, "met" if r >= 0.99 else "NOT met"))
+if sys.argv[2] == "profoff":
+    with open(sys.argv[3] + "." + sys.argv[1], "w") as f:
+        f.writelines("%r\n" % (r[2] / r[0]) for r in rows)
+' "$w" "$wl_base" "$tmp/verdict"
 	[ ! -s "$tmp/verdict.$w" ] || profile_verdict "$w" <"$tmp/verdict.$w" >>"$tmp/verdict"
 done
 if [ -s "$tmp/verdict" ]; then
@@ -321,7 +342,8 @@ if [ -s "$tmp/verdict" ]; then
 fi
 echo
 echo "IOPS ratio > 1 means the engine is faster than the baseline;" \
-	"CPU/IO ratio < 1 means it spends less CPU per I/O."
+	"CPU/IO ratio < 1 means it spends less CPU per I/O;" \
+	"the verdict is the engine's against the baseline."
 echo "Baselines: builtin = fio's io_uring engine with fixedbufs=1;" \
 	"nostats = this engine without its per-I/O counters;" \
 	"profoff = this engine with reg_profile=0 (the other side: reg_profile=1)."

@@ -6,7 +6,14 @@
 #
 #   scripts/reg-cost.sh [--check MAX_RATIO | --bound MAX_RATIO] CASE...
 #
-# CASE is per_page, hugetlb_2m or hugetlb_1g. The ratio (engine / bare) of
+# CASE is per_page, coalesced (THP; the bare program registers the
+# whole pool as one buffer, as the engine's regions do), hugetlb_2m or
+# hugetlb_1g. REG_COST_SHAPE is COUNTxSIZE (default 256x1m; 16384x64k is
+# the kernel's most buffers). Where perf can record the syscall
+# tracepoints, each engine run is traced too: the longest
+# IORING_REGISTER_BUFFERS call, entry to exit, is the kernel's time, and
+# "inside" is the median over runs of reg.total_ns over it: what the
+# engine adds inside its timed window. The ratio (engine / bare) of
 # the least runs is the cost: on a shared VM interference only adds time.
 # With --bound, a verdict line per case says whether it is at most
 # MAX_RATIO (make bench); with --check, the script also exits non-zero
@@ -32,29 +39,69 @@ ENGINE=./uring_folioreg.so
 [ -f "$ENGINE" ] || { echo "reg-cost: $ENGINE is not built (make)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+shape=${REG_COST_SHAPE:-256x1m}
+count=${shape%x*} size=${shape#*x}
+bytes=$(numfmt --from=iec "${size^^}") ||
+	{ echo "reg-cost: REG_COST_SHAPE=$shape: not COUNTxSIZE" >&2; exit 1; }
+trace=()
+if perf record -q -o "$tmp/probe.data" -e syscalls:sys_enter_io_uring_register \
+	true >/dev/null 2>&1; then
+	trace=(perf record -q -o "$tmp/trace.data"
+		-e syscalls:sys_enter_io_uring_register
+		-e syscalls:sys_exit_io_uring_register --)
+fi
+# The longest IORING_REGISTER_BUFFERS call in $tmp/trace.data, in ns.
+traced_ns() {
+	perf script -i "$tmp/trace.data" --ns 2>/dev/null | awk '
+	/sys_enter_io_uring_register:/ {
+		t = $4; sub(":", "", t)
+		start[$2] = $0 ~ /opcode: 0x00000000,/ ? t : ""
+	}
+	/sys_exit_io_uring_register:/ && start[$2] != "" {
+		t = $4; sub(":", "", t)
+		d = (t - start[$2]) * 1e9
+		if (d > max) max = d
+		start[$2] = ""
+	}
+	END { if (max) printf "%.0f\n", max }'
+}
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
 least() { sort -n | head -1; }
 
 status=0 verdicts=""
-printf '%-12s %14s %14s %8s %14s %14s %8s\n' case "bare median" \
-	"engine median" ratio "bare least" "engine least" ratio
+echo "$count x $size:"
+printf '%-12s %14s %14s %8s %14s %14s %8s %14s %8s\n' case "bare median" \
+	"engine median" ratio "bare least" "engine least" ratio \
+	"kernel median" inside
 for c in "$@"; do
 	case $c in
 	per_page) bare=(--backing=4k) eng=(--reg_strategy=per_page) ;;
+	coalesced) bare=(--backing=thp) eng=(--reg_strategy=coalesced) ;;
 	hugetlb_2m) bare=(--backing=2m --layout=perbuf) eng=(--reg_strategy=hugetlb_fast --reg_folio=2m) ;;
 	hugetlb_1g) bare=(--backing=1g --layout=perbuf) eng=(--reg_strategy=hugetlb_fast --reg_folio=1g) ;;
 	*) echo "reg-cost: unknown case $c" >&2; exit 1 ;;
 	esac
-	: >"$tmp/bare" && : >"$tmp/eng"
+	: >"$tmp/bare" && : >"$tmp/eng" && : >"$tmp/inside" && : >"$tmp/kern"
+	n=$count sz=$size
+	[ "$c" != coalesced ] || n=1 sz=$((count * bytes))
 	for _ in $(seq "$RUNS"); do
-		taskset -c "$CPU" "$BARE" "${bare[@]}" --count=256 --size=1m \
+		taskset -c "$CPU" "$BARE" "${bare[@]}" --count="$n" --size="$sz" \
 			--mode=batch --reps=1 2>&1 |
 			sed -n 's/.*summary.* median_reg_ns=\([0-9]*\).*/\1/p' >>"$tmp/bare"
-		fio --output-format=json --name=reg-cost --ioengine=external:$ENGINE \
-			--filename=/dev/zero --rw=read --bs=1m --iodepth=256 \
-			--size=256m --cpus_allowed="$CPU" "${eng[@]}" 2>/dev/null |
-			jq '.jobs[0].uring_folioreg.reg.total_ns' >>"$tmp/eng" 2>/dev/null
+		"${trace[@]}" fio --output-format=json --name=reg-cost \
+			--ioengine=external:$ENGINE --filename=/dev/zero --rw=read \
+			--bs="$size" --iodepth="$count" --size=$((count * bytes)) \
+			--number_ios=1 --cpus_allowed="$CPU" "${eng[@]}" 2>/dev/null |
+			jq '.jobs[0].uring_folioreg.reg.total_ns' >"$tmp/one" 2>/dev/null
+		cat "$tmp/one" >>"$tmp/eng"
+		[ ${#trace[@]} = 0 ] && continue
+		k=$(traced_ns)
+		if [ -z "$k" ] || [ ! -s "$tmp/one" ]; then
+			continue
+		fi
+		echo "$k" >>"$tmp/kern"
+		awk -v t="$(cat "$tmp/one")" -v k="$k" 'BEGIN { printf "%.4f\n", t / k }' >>"$tmp/inside"
 	done
 	b=$(median <"$tmp/bare")
 	e=$(median <"$tmp/eng")
@@ -67,8 +114,10 @@ for c in "$@"; do
 	fi
 	r=$(awk -v b="$b" -v e="$e" 'BEGIN { printf "%.3f", e / b }')
 	rl=$(awk -v b="$bl" -v e="$el" 'BEGIN { printf "%.3f", e / b }')
-	printf '%-12s %14d %14d %8s %14d %14d %8s\n' "$c" "$b" "$e" "$r" \
-		"$bl" "$el" "$rl"
+	k=$(median <"$tmp/kern")
+	ins=$(median <"$tmp/inside")
+	printf '%-12s %14d %14d %8s %14d %14d %8s %14s %8s\n' "$c" "$b" "$e" "$r" \
+		"$bl" "$el" "$rl" "${k:--}" "${ins:--}"
 	[ -n "$check" ] || continue
 	if awk -v r="$rl" -v m="$check" 'BEGIN { exit !(r > m) }'; then
 		verdicts="$verdicts$c: engine/bare $rl (least runs), bound $check: NOT met

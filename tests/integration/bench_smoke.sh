@@ -10,7 +10,9 @@ BENCH_PAIRS=1 BENCH_RUNTIME=1 \
 	BENCH_WORKLOADS="devnull-write-4k-qd32 devnull-write-4k-qd32-metrics" \
 	"$TOP/scripts/bench.sh" >"$out" 2>&1
 rc=$?
-row='^devnull-write-4k-qd32(-metrics)? +(builtin|nostats) +[1-9][0-9]* +[1-9][0-9]* +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3}$'
+# Per ratio: the median, its 95 % interval and the verdict.
+ratio='[0-9]+\.[0-9]{3} \[[0-9]+\.[0-9]{3}, [0-9]+\.[0-9]{3}\] (same|lower|higher)'
+row="^devnull-write-4k-qd32(-metrics)? +(builtin|nostats) +[1-9][0-9]* +[1-9][0-9]* +$ratio +$ratio\$"
 if [ $rc != 0 ]; then
 	fail bench-smoke "bench.sh exited $rc: $(tail -5 "$out" | tr '\n' ' ')"
 elif [ "$(grep -cE "$row" "$out")" != 2 ]; then

@@ -24,6 +24,7 @@
 #include "ufr_inspect.h"
 #include "ufr_layout.h"
 #include "ufr_memory.h"
+#include "ufr_profile.h"
 #include "ufr_reg.h"
 #include "ufr_report.h"
 #include "ufr_ring.h"
@@ -676,8 +677,8 @@ static int ufr_post_init(struct thread_data *td)
 	ufr_rules_probe(&j->r.rules);
 	ufr_profile_start(td, j);
 	ret = ufr_register_observed(&j->ring.ring, j->bufs.iov, j->bufs.nr_iov,
-				    &j->cfg, &j->r.reg, j->samples, &j->r.obs,
-				    &err);
+				    &j->cfg, j->prof, &j->r.reg, j->samples,
+				    &j->r.obs, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
 	j->bufs_registered = true;
@@ -842,7 +843,7 @@ static void ufr_rereg(struct thread_data *td, struct ufr_job *j)
 			    strerror(-ret));
 	else
 		ret = ufr_rereg_run(&j->r.rereg, &j->ring.ring, j->bufs.iov,
-				    j->bufs.nr_iov, &j->cfg, &err);
+				    j->bufs.nr_iov, &j->cfg, j->prof, &err);
 	if (ret) {
 		j->bufs_registered = false;
 		log_err("%s\n", err.msg);

@@ -328,6 +328,21 @@ void ufr_fio_report_out(void)
 	ufr_out = f_out = w;
 }
 
+void ufr_fio_note(const char *job, const char *note)
+{
+	/*
+	 * Not through log_err(): it writes to f_err as well, which --output
+	 * makes the output file, where a note lands before the report (fio
+	 * threads share the parent's stream; a job process's copy of it is
+	 * never flushed). A server sends it to its client, which prints it
+	 * in its output: only where that is text.
+	 */
+	if (is_backend && output_format & FIO_OUTPUT_NORMAL)
+		log_err("uring_folioreg note: %s: %s\n", job, note);
+	else
+		fprintf(stderr, "uring_folioreg note: %s: %s\n", job, note);
+}
+
 void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 			const uint64_t *samples)
 {

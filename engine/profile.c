@@ -345,8 +345,21 @@ static int event_failed(int ret, struct ufr_err *err)
 		strerror(-ret));
 }
 
-static int symbols_failed(int ret, struct ufr_err *err)
+static struct ufr_profiler *profiler_new(void)
 {
+	struct ufr_profiler *p = calloc(1, sizeof(*p));
+
+	if (p)
+		p->fd = -1;
+	return p;
+}
+
+static int symbols_read(struct ufr_profiler *p, FILE *f, struct ufr_err *err)
+{
+	int ret = f ? load_kallsyms(p, f) : -ENOENT;
+
+	if (!ret)
+		return 0;
 	return ufr_err_set(
 		err, ret,
 		"reg_profile: the kernel's symbol addresses cannot be read (/proc/kallsyms shows %s); run as root with kernel.kptr_restrict 0 or 1",
@@ -356,54 +369,63 @@ static int symbols_failed(int ret, struct ufr_err *err)
 int ufr_profiler_from_symbols(struct ufr_profiler **out, FILE *kallsyms,
 			      struct ufr_err *err)
 {
-	struct ufr_profiler *p = calloc(1, sizeof(*p));
+	struct ufr_profiler *p = profiler_new();
 	int ret;
 
 	*out = NULL;
 	if (!p)
 		return ufr_err_set(err, -ENOMEM, "reg_profile: out of memory");
-	p->fd = -1;
-	ret = load_kallsyms(p, kallsyms);
+	ret = symbols_read(p, kallsyms, err);
 	if (ret) {
 		ufr_profiler_close(p);
-		return symbols_failed(ret, err);
+		return ret;
 	}
 	*out = p;
 	return 0;
 }
 
-int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err)
+/* The event and its ring buffer; whether sampling is allowed is told
+ * before the symbols are read, which need the same privilege. */
+static int event_attach(struct ufr_profiler *p, struct ufr_err *err)
 {
-	FILE *f = fopen("/proc/kallsyms", "re");
-	struct ufr_profiler *p;
 	int ret;
 
-	if (!f) {
-		*out = NULL;
-		return symbols_failed(-ENOENT, err);
-	}
-	ret = ufr_profiler_from_symbols(&p, f, err);
-	fclose(f);
-	if (ret)
-		return ret;
 	p->fd = event_probe(p);
-	if (p->fd < 0) {
-		ret = p->fd;
-		ufr_profiler_close(p);
-		return event_failed(ret, err);
-	}
+	if (p->fd < 0)
+		return event_failed(p->fd, err);
 	p->page = (size_t)sysconf(_SC_PAGESIZE);
 	p->ring_len = p->page * (1 + PROFILE_RING_PAGES);
 	p->ring = mmap(NULL, p->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		       p->fd, 0);
-	if (p->ring == MAP_FAILED) {
-		ret = -errno;
-		p->ring = NULL;
+	if (p->ring != MAP_FAILED)
+		return 0;
+	ret = -errno;
+	p->ring = NULL;
+	return ufr_err_set(
+		err, ret,
+		"reg_profile: mapping the sample buffer failed: %s; raise /proc/sys/kernel/perf_event_mlock_kb",
+		strerror(-ret));
+}
+
+int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err)
+{
+	struct ufr_profiler *p = profiler_new();
+	FILE *f;
+	int ret;
+
+	*out = NULL;
+	if (!p)
+		return ufr_err_set(err, -ENOMEM, "reg_profile: out of memory");
+	ret = event_attach(p, err);
+	if (!ret) {
+		f = fopen("/proc/kallsyms", "re");
+		ret = symbols_read(p, f, err);
+		if (f)
+			fclose(f);
+	}
+	if (ret) {
 		ufr_profiler_close(p);
-		return ufr_err_set(
-			err, ret,
-			"reg_profile: mapping the sample buffer failed: %s; raise /proc/sys/kernel/perf_event_mlock_kb",
-			strerror(-ret));
+		return ret;
 	}
 	*out = p;
 	return 0;

@@ -239,8 +239,8 @@ static int ufr_fail(struct thread_data *td, const struct ufr_err *err,
 
 /*
  * Something the user should know about the run: into the report's notes,
- * and on stderr ("uring_folioreg note: <job>: ..."), where fio puts its
- * own warnings whatever the output format, so that a JSON document stays
+ * and on stderr ("uring_folioreg note: <job>: ..."; not "uring_folioreg:",
+ * which starts the one line of an error), so that a JSON document stays
  * JSON.
  */
 static void __attribute__((format(printf, 3, 4)))
@@ -253,8 +253,7 @@ ufr_note(struct thread_data *td, struct ufr_job *j, const char *fmt, ...)
 	vsnprintf(note, sizeof(note), fmt, ap);
 	va_end(ap);
 	ufr_report_note(&j->r, "%s", note);
-	/* Not "uring_folioreg:", which starts the one line of an error. */
-	log_err("uring_folioreg note: %s: %s\n", td->o.name, note);
+	ufr_fio_note(td->o.name, note);
 }
 
 static void ufr_free_job(struct ufr_job *j)

@@ -37,6 +37,7 @@
 #include "fio.h"
 
 #include "ufr_fio.h"
+#include "ufr_splice.h"
 
 /* fio runs at most this many jobs (REAL_MAX_JOBS). */
 #define UFR_MAX_JOBS 4096

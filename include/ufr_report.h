@@ -4,8 +4,8 @@
 
 /*
  * The last stage: one job's figures, the "uring_folioreg" member of its
- * entry in fio's report, summed over a group, rendered, and spliced into
- * the text fio writes.
+ * entry in fio's report, summed over a group, and rendered (ufr_splice.h
+ * puts them into the text fio writes).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -100,17 +100,5 @@ void ufr_json_string(FILE *f, const char *s);
  * to the end only to lose its figures.
  */
 int ufr_stats_path_check(const char *path, struct ufr_err *err);
-
-/*
- * Add each job's figures to fio's final report as it is written: @json[k]
- * (a JSON member, "name" : value) goes into the k-th entry of a JSON
- * document's "jobs" array, after its "jobname" line; @normal[k] (text
- * lines) goes after the k-th job's block of normal output. Either list
- * may hold NULLs. Returns a malloc'd amended copy and its length, or NULL
- * when @text is no report (progress lines, terse output).
- */
-char *ufr_splice_report(const char *text, size_t len, const char *const *json,
-			const char *const *normal, size_t njobs,
-			size_t *outlen);
 
 #endif

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "ufr_report.h"
+#include "ufr_splice.h"
 
 static void test_dist(void **state)
 {

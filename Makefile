@@ -102,7 +102,7 @@ check: deps
 	tests/run.sh
 
 # A second fio, newer than the installed one, for the packaging test to
-# build the engine against and run (README: fio versions): Debian
+# build the engine against and run (docs/packaging.md: fio versions): Debian
 # unstable's, fetched (network) and built once under $(OTHER_FIO_DIR)
 # by scripts/other-fio.sh; OTHER_FIO_REFRESH=1 fetches the newest again.
 OTHER_FIO_DIR := $(BUILD)/other-fio
@@ -145,7 +145,7 @@ bench: deps
 	scripts/bench-instr.sh
 
 # The kernel lab: a matrix of the comparison kit on other kernels, each
-# booted under QEMU (scripts/lab/lab.py; README: Kernels). KERNELS takes
+# booted under QEMU (scripts/lab/lab.py; docs/lab.md). KERNELS takes
 # Debian suites, kernel package versions, .debs and bzImages; LAB_OPTS
 # more lab options (--accel tcg, --mem 4G, ...); LAB_ARGS options of
 # compare.py run (--size 256m, --runtime 3, ...).
@@ -159,8 +159,7 @@ lab: deps all
 	scripts/lab/lab.py --matrix $(MATRIX) --out $(OUT) $(LAB_OPTS) \
 		$(KERNELS) -- $(LAB_ARGS)
 
-# A/B of a kernel patch (scripts/lab/ab.py; README: A/B of a kernel
-# patch): BASE built from source (src:SUITE or src:DIR; a bare suite name
+# A/B of a kernel patch (scripts/lab/ab.py; docs/ab.md): BASE built from source (src:SUITE or src:DIR; a bare suite name
 # means its linux-source package) with and without PATCH (empty: A/A),
 # both cached under build/lab, booted alternately AB_BOOTS times each
 # under TCG, MATRIX run in each; prints the table of medians, B/A with
@@ -211,7 +210,7 @@ distclean:
 # the default here). The installed examples are pointed at it, so that they
 # run where they are installed: the job files, and compare.py's default
 # --engine (its interpreter made /usr/bin/python3 too), with the kit's
-# statistics (scripts/lab/abstats.py) beside it.
+# package (examples/comparekit, its statistics included) beside it.
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(PREFIX)/share/man
@@ -220,15 +219,18 @@ INSTALL ?= install
 ENGINE_DIR = $(LIBDIR)/fio
 EXAMPLE_FILES = $(shell cd examples && find . -type f \
 	! -path '*/__pycache__/*' ! -name '*~' | sort)
+# README.md's pages by topic and the plots they show, kept beside it so
+# that its links hold in DOCDIR too.
+DOC_FILES = $(sort $(wildcard docs/*.md docs/*.png))
 
 install: $(ENGINE)
 	$(INSTALL) -d $(DESTDIR)$(ENGINE_DIR) $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(DOCDIR)/examples
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/docs
 	$(INSTALL) -m 0644 $(ENGINE) $(DESTDIR)$(ENGINE_DIR)/uring_folioreg.so
 	ln -sf uring_folioreg.so $(DESTDIR)$(ENGINE_DIR)/fio-uring_folioreg.so
 	$(INSTALL) -m 0644 man/uring_folioreg.7 $(DESTDIR)$(MANDIR)/man7/
 	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
-	$(INSTALL) -m 0644 scripts/lab/abstats.py $(DESTDIR)$(DOCDIR)/examples/
+	$(INSTALL) -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/docs/
 	@set -e; for f in $(EXAMPLE_FILES); do \
 		f=$${f#./}; dst=$(DESTDIR)$(DOCDIR)/examples/$$f; \
 		mode=0644; [ -x examples/$$f ] && mode=0755; \
@@ -253,7 +255,7 @@ uninstall:
 		$(DESTDIR)$(ENGINE_DIR)/fio-uring_folioreg.so \
 		$(DESTDIR)$(MANDIR)/man7/uring_folioreg.7 \
 		$(DESTDIR)$(DOCDIR)/README.md
-	rm -rf $(DESTDIR)$(DOCDIR)/examples
+	rm -rf $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/docs
 	@for d in $(DESTDIR)$(ENGINE_DIR) $(DESTDIR)$(DOCDIR); do \
 		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d"; \
 	done
@@ -271,7 +273,7 @@ rm -f $(2).files
 endef
 
 # The release tarball: every tracked file, under uring_folioreg-VERSION/.
-# It builds and passes make check on its own (README: Set-up), and it is
+# It builds and passes make check on its own (README.md: Set-up), and it is
 # the RPM spec's Source0.
 DIST := uring_folioreg-$(VERSION)
 DISTDIR ?= .

@@ -8,7 +8,8 @@
  * final report gets the figures spliced in where it is written (normal
  * and JSON), and reg_stats files are written when the parent exits. A
  * server (fio --server) cannot amend its client's report, so its jobs
- * print their block as text, which the client shows.
+ * print their block as text, which the client shows, and the last of
+ * them every entry's JSON on a line of its own.
  *
  * What it relies on in fio (3.33 to 3.42):
  * - get_ioengine() runs in the parent for every job, after --output has
@@ -61,6 +62,9 @@ static struct ufr_slot *ufr_slot(unsigned int nr)
 {
 	return slots && nr && nr <= UFR_MAX_JOBS ? &slots[nr - 1] : NULL;
 }
+
+/* fio --server: how many jobs of the run have reported (shared). */
+static unsigned int *reported;
 
 static FILE *ufr_out; /* our stream in front of fio's f_out */
 static pid_t ufr_parent_pid; /* the process that prints the report */
@@ -307,6 +311,9 @@ void ufr_fio_report_init(void)
 		slots = p;
 	else
 		log_err("uring_folioreg: no shared memory for the report; figures will be missing from fio's output\n");
+	p = mmap(NULL, sizeof(*reported), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	reported = p != MAP_FAILED ? p : NULL;
 	atexit(write_stats_files);
 }
 
@@ -344,6 +351,43 @@ void ufr_fio_note(const char *job, const char *note)
 		fprintf(stderr, "uring_folioreg note: %s: %s\n", job, note);
 }
 
+/*
+ * fio --server, once every job of the run has reported: each entry (a
+ * job, or a group folded as fio folds it) as one line of its JSON,
+ * "uring_folioreg json: {"jobname": ..., "groupid": N, "uring_folioreg":
+ * {...}}", for a client that reads the figures (a fio client's JSON is
+ * built from fio's own structs and cannot carry them).
+ */
+static void backend_json_lines(void)
+{
+	struct entry *e;
+	size_t n = 0, i, len;
+	char *obj, *line, *c;
+	FILE *f;
+
+	e = collect_entries(&n);
+	for (i = 0; e && i < n; i++) {
+		obj = entry_render(&e[i], ufr_report_json);
+		f = obj ? open_memstream(&line, &len) : NULL;
+		if (f) {
+			fprintf(f, "uring_folioreg json: { \"jobname\" : ");
+			ufr_json_string(f, e[i].sum.jobname);
+			fprintf(f, ", \"groupid\" : %d, %s }", e[i].sum.groupid,
+				obj);
+			if (!fclose(f)) {
+				/* JSON strings hold no raw newline: one line. */
+				for (c = line; *c; c++)
+					*c = *c == '\n' ? ' ' : *c;
+				log_info("%s\n", line);
+			}
+			free(line);
+		}
+		free(obj);
+	}
+	if (e)
+		free_entries(e, n);
+}
+
 void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 			const uint64_t *samples)
 {
@@ -373,6 +417,9 @@ void ufr_fio_report_job(struct thread_data *td, const struct ufr_report *r,
 		       NULL;
 	if (text)
 		log_info("%s: (groupid=%d)\n%s", td->o.name, td->groupid, text);
+	if (text && reported &&
+	    __atomic_add_fetch(reported, 1, __ATOMIC_SEQ_CST) == thread_number)
+		backend_json_lines();
 	if (r->stats_path[0])
 		write_stats(r->stats_path, &one, 1);
 	free(text);

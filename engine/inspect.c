@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <pthread.h>
-#include <sys/utsname.h>
 #include <linux/kernel-page-flags.h>
 
 #include "ufr_inspect.h"
@@ -231,12 +230,36 @@ static uint64_t pfn_run(const uint64_t *pm, uint64_t nr)
  * Feed the buffer's pages, as io_pin_pages() pins them, to coalesce.
  * *@shift: log2 of the bytes each of its bio_vecs covers.
  */
+/* Entry @i of the pagemap read (@left from it on) as a page of its
+ * folio. */
+static int page_of(struct walk *w, uint64_t i, uint64_t left,
+		   struct ufr_page_info *p)
+{
+	uint64_t entry = w->pm[i];
+
+	if (!(entry & PM_PRESENT))
+		return -EFAULT;
+	p->pfn = entry & PM_PFN_MASK;
+	/* Hidden from tasks without CAP_SYS_ADMIN. */
+	if (!p->pfn)
+		return -EPERM;
+	if (p->pfn - w->folio.head_pfn >= w->folio.folio_pages) {
+		int ret = find_folio(w, p->pfn, pfn_run(w->pm + i, left));
+
+		if (ret)
+			return ret;
+	}
+	p->head_pfn = w->folio.head_pfn;
+	p->folio_pages = w->folio.folio_pages;
+	return 0;
+}
+
 static int walk_buffer(struct walk *w, const struct iovec *iov,
 		       enum ufr_rules rules, struct ufr_segments *out,
 		       uint8_t *shift)
 {
 	uintptr_t addr = (uintptr_t)iov->iov_base, mask = w->page_size - 1;
-	uint64_t first, nr, done, i, chunk, entry;
+	uint64_t first, nr, done, i, chunk;
 	struct coalesce c = { 0 };
 	uint64_t first_head = 0, bvecs;
 	bool straddles = false;
@@ -258,20 +281,9 @@ static int walk_buffer(struct walk *w, const struct iovec *iov,
 		for (i = 0; i < chunk; i++) {
 			struct ufr_page_info p;
 
-			entry = w->pm[i];
-			if (!(entry & PM_PRESENT))
-				return -EFAULT;
-			p.pfn = entry & PM_PFN_MASK;
-			/* Hidden from tasks without CAP_SYS_ADMIN. */
-			if (!p.pfn)
-				return -EPERM;
-			if (p.pfn - w->folio.head_pfn >= w->folio.folio_pages)
-				ret = find_folio(w, p.pfn,
-						 pfn_run(w->pm + i, chunk - i));
+			ret = page_of(w, i, chunk - i, &p);
 			if (ret)
 				return ret;
-			p.head_pfn = w->folio.head_pfn;
-			p.folio_pages = w->folio.folio_pages;
 			if (!c.pages || p.head_pfn != c.head_pfn) {
 				ret = note_folio(w, out);
 				if (ret)
@@ -355,7 +367,8 @@ out:
 }
 
 /* The probe's memory: two large folios, checked through pagemap. */
-static int probe_memory(struct ufr_backing *b, size_t *folio)
+static int probe_memory(const struct ufr_machine *m, struct ufr_backing *b,
+			size_t *folio)
 {
 	static const enum ufr_folio kinds[] = { UFR_FOLIO_THP, UFR_FOLIO_2M };
 	struct ufr_segments seg;
@@ -365,8 +378,9 @@ static int probe_memory(struct ufr_backing *b, size_t *folio)
 	int ret = -ENOMEM;
 
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		*folio = ufr_folio_bytes(kinds[k]);
-		if (ufr_backing_map(b, 2 * *folio, kinds[k], -1,
+		*folio = ufr_machine_folio_bytes(m, kinds[k]);
+		if ((kinds[k] == UFR_FOLIO_THP && !ufr_machine_thp_on(m)) ||
+		    ufr_backing_map(b, 2 * *folio, kinds[k], *folio, -1,
 				    UFR_BACKING_ANON, NULL, &err))
 			continue;
 		iov.iov_base = b->addr;
@@ -415,15 +429,14 @@ static const char *probe_pins(struct ufr_backing *b, size_t folio,
 	return obs->held < 0 ? obs->note : NULL;
 }
 
-/* Find the rules into probed; once per process. */
-static void probe(void)
+/* Find the rules into probed. */
+static void probe(const struct ufr_machine *m)
 {
 	struct ufr_observation obs = { .held = -1 };
 	struct ufr_backing mem;
 	const char *why;
 	size_t folio = 0;
-	struct utsname u;
-	int ret = probe_memory(&mem, &folio);
+	int ret = probe_memory(m, &mem, &folio);
 	/* The pins each rules keep for the two buffers. */
 	const int64_t pages = folio / 4096, kept[] = {
 		[UFR_RULES_MULTI_FOLIO] = 3,
@@ -450,26 +463,29 @@ static void probe(void)
 			folio >> 10, obs.held);
 		return;
 	}
-	if (uname(&u))
-		snprintf(u.release, sizeof(u.release), "?");
-	probed.rules = ufr_rules_for_release(u.release);
+	probed.rules = ufr_rules_for_release(m->release);
 	if (obs.held >= 0)
 		snprintf(
 			probed.how, sizeof(probed.how),
 			"kernel version %s: the probe over 1 and 2 folios of %zu KiB kept %" PRId64
 			" pins, which match no known rules",
-			u.release, folio >> 10, obs.held);
+			m->release, folio >> 10, obs.held);
 	else
 		snprintf(probed.how, sizeof(probed.how),
-			 "kernel version %s: no probe, %s", u.release, why);
+			 "kernel version %s: no probe, %s", m->release, why);
 }
 
-void ufr_rules_probe(struct ufr_rules_found *out)
+void ufr_rules_probe(const struct ufr_machine *m, struct ufr_rules_found *out)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static bool done;
 
-	pthread_once(&once, probe);
+	pthread_mutex_lock(&lock);
+	if (!done)
+		probe(m);
+	done = true;
 	*out = probed;
+	pthread_mutex_unlock(&lock);
 }
 
 /* The kernel's rules applied to addresses, for folios of @folio_bytes. */

@@ -166,7 +166,7 @@ int ufr_plan_for_config(const struct ufr_config *c, struct ufr_plan *plan,
 		.nr_bufs = c->nr_bufs,
 		.buf_bytes = c->buf_bytes,
 		.align = c->align,
-		.folio_bytes = ufr_folio_bytes(c->folio),
+		.folio_bytes = c->folio_bytes,
 	};
 
 	return ufr_plan_make(&p, plan, err);

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <numa.h>
 #include <numaif.h>
 
 #include "ufr_memory.h"
+#include "ufr_probe.h"
 
 _Static_assert(UFR_MAX_NODES <= 8 * sizeof(unsigned long),
 	       "reg_numa_node's mbind() mask is one unsigned long");
@@ -38,79 +38,14 @@ int ufr_prefault(void *addr, size_t len, bool may_touch)
 	return 0;
 }
 
-long ufr_hugetlb_count(size_t page_bytes, const char *counter)
+/* The kernel refused @need hugetlb pages of @page: the pool as it is now
+ * says how many are missing. */
+static int hugetlb_short(struct ufr_err *err, size_t page, unsigned long need)
 {
-	char path[128], val[32];
+	struct ufr_hugetlb_pool pool;
 
-	snprintf(path, sizeof(path),
-		 "/sys/kernel/mm/hugepages/hugepages-%zukB/%s",
-		 page_bytes >> 10, counter);
-	return ufr_read_line(path, val, sizeof(val)) ? strtol(val, NULL, 10) :
-						       -1;
-}
-
-long ufr_hugetlb_available(size_t page_bytes)
-{
-	long free = ufr_hugetlb_count(page_bytes, "free_hugepages");
-	long resv = ufr_hugetlb_count(page_bytes, "resv_hugepages");
-
-	if (free < 0)
-		return -1;
-	/* Reserved pages are free but promised to other mappings. */
-	if (resv > 0)
-		free = resv < free ? free - resv : 0;
-	return free;
-}
-
-int ufr_hugetlb_shortage(struct ufr_err *err, const char *what,
-			 size_t page_bytes, unsigned long need)
-{
-	long total = ufr_hugetlb_count(page_bytes, "nr_hugepages");
-	long free = ufr_hugetlb_count(page_bytes, "free_hugepages");
-	long avail = ufr_hugetlb_available(page_bytes);
-	char resv[80] = "";
-
-	if (total < 0)
-		return ufr_err_set(
-			err, -ENOMEM,
-			"%s: this kernel has no %zu KiB hugetlb pages; use another page size",
-			what, page_bytes >> 10);
-	if (free < 0)
-		free = avail = 0;
-	if (avail != free)
-		snprintf(resv, sizeof(resv),
-			 " but %ld of them are reserved by other mappings",
-			 free - avail);
-	return ufr_err_set(
-		err, -ENOMEM,
-		"%s: needs %lu hugetlb pages of %zu KiB, %ld are free%s; reserve more: echo %lu > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
-		what, need, page_bytes >> 10, free, resv,
-		total + (need > (unsigned long)avail ? need - avail : need),
-		page_bytes >> 10);
-}
-
-/* The option that asked for these pages, for messages. */
-static const char *hugetlb_option(size_t page)
-{
-	return page == (1u << 30) ? "reg_folio=1g" : "reg_folio=2m";
-}
-
-int ufr_numa_check_node(int node, struct ufr_err *err)
-{
-	long long free;
-
-	if (numa_available() < 0)
-		return ufr_err_set(
-			err, -ENODEV,
-			"reg_numa_node=%d: this kernel has no NUMA support; use reg_numa_node=-1",
-			node);
-	if (node < 0 || node > numa_max_node() || node >= UFR_MAX_NODES ||
-	    numa_node_size64(node, &free) <= 0)
-		return ufr_err_set(
-			err, -ENODEV,
-			"reg_numa_node=%d: no such node with memory (nodes 0-%d exist; see numactl -H); use one of them or -1",
-			node, numa_max_node());
-	return 0;
+	ufr_hugetlb_pool_read(&pool, page);
+	return ufr_hugetlb_shortage(err, ufr_hugetlb_option(page), &pool, need);
 }
 
 /* The file of a shared backing, @len bytes: a memfd, or an unlinked
@@ -206,8 +141,7 @@ static int map_memory(struct ufr_backing *b, size_t len, size_t page,
 	/* Taken by someone else since they were counted; a shared hugetlb
 	 * mapping reserves its pages here. */
 	if (hugetlb && e == ENOMEM)
-		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
-					    len / page);
+		return hugetlb_short(err, page, len / page);
 	if (file)
 		return ufr_err_set(
 			err, -e,
@@ -233,7 +167,9 @@ static int map_memory(struct ufr_backing *b, size_t len, size_t page,
 static int hugetlb_fault_failed(struct ufr_err *err, int numa_node, size_t page,
 				unsigned long need)
 {
-	long free = ufr_hugetlb_count(page, "free_hugepages");
+	struct ufr_hugetlb_pool pool;
+
+	ufr_hugetlb_pool_read(&pool, page);
 
 	if (numa_node >= 0)
 		return ufr_err_set(
@@ -241,38 +177,26 @@ static int hugetlb_fault_failed(struct ufr_err *err, int numa_node, size_t page,
 			"reg_numa_node=%d: node %d has fewer than %lu free hugetlb pages of %zu KiB; reserve them there: echo %lu > /sys/devices/system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages",
 			numa_node, numa_node, need, page >> 10, need, numa_node,
 			page >> 10);
-	if (ufr_hugetlb_available(page) < (long)need)
-		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
-					    need);
+	if (ufr_hugetlb_available(&pool) < (long)need)
+		return ufr_hugetlb_shortage(err, ufr_hugetlb_option(page),
+					    &pool, need);
 	return ufr_err_set(
 		err, -ENOMEM,
 		"%s: faulting in %lu hugetlb pages of %zu KiB failed although %ld are free: a hugetlb cgroup limit keeps them from this job; raise it (hugetlb.%s.limit_in_bytes or hugetlb.%s.max of the job's cgroup)",
-		hugetlb_option(page), need, page >> 10, free,
+		ufr_hugetlb_option(page), need, page >> 10, pool.free,
 		page >> 30 ? "1GB" : "2MB", page >> 30 ? "1GB" : "2MB");
 }
 
 int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
-		    int numa_node, enum ufr_backing_kind kind, const char *dir,
-		    struct ufr_err *err)
+		    size_t page, int numa_node, enum ufr_backing_kind kind,
+		    const char *dir, struct ufr_err *err)
 {
-	size_t page = ufr_folio_bytes(folio);
 	bool hugetlb = folio == UFR_FOLIO_2M || folio == UFR_FOLIO_1G;
 	unsigned long nodes = numa_node >= 0 ? 1ul << numa_node : 0;
 	int fd = -1, ret;
 
 	memset(b, 0, sizeof(*b));
 	len = (len + page - 1) / page * page;
-	/* A memfd's shmem THP has switches of its own, checked with the
-	 * options (ufr_shmem_thp_check()). */
-	if (folio == UFR_FOLIO_THP && kind == UFR_BACKING_ANON &&
-	    !ufr_thp_enabled())
-		return ufr_err_set(
-			err, -EOPNOTSUPP,
-			"reg_folio=thp: transparent hugepages are off (/sys/kernel/mm/transparent_hugepage/enabled is never); enable them: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");
-	/* Say how many are missing before the kernel just says ENOMEM. */
-	if (hugetlb && ufr_hugetlb_available(page) < (long)(len / page))
-		return ufr_hugetlb_shortage(err, hugetlb_option(page), page,
-					    len / page);
 	if (kind != UFR_BACKING_ANON) {
 		fd = backing_file(kind, dir, len, page, hugetlb, err);
 		if (fd < 0)
@@ -287,8 +211,8 @@ int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
 		madvise(b->addr, len,
 			ufr_folio_is_thp(folio) ? MADV_HUGEPAGE :
 						  MADV_NOHUGEPAGE);
-	/* Bound before it is faulted in; ufr_numa_check_node() kept the
-	 * node below UFR_MAX_NODES, within the bits of @nodes. */
+	/* Bound before it is faulted in; ufr_resolve() kept the node below
+	 * UFR_MAX_NODES, within the bits of @nodes. */
 	if (numa_node >= 0 &&
 	    mbind(b->addr, len, MPOL_BIND, &nodes, UFR_MAX_NODES + 1, 0)) {
 		ret = ufr_err_set(
@@ -343,8 +267,8 @@ int ufr_bufset_map(struct ufr_bufset *s, const struct ufr_config *c,
 	unsigned int i;
 	int ret;
 
-	ret = ufr_backing_map(&s->mem, len, c->folio, c->numa_node, c->backing,
-			      c->hugetlbfs_path, err);
+	ret = ufr_backing_map(&s->mem, len, c->folio, c->folio_bytes,
+			      c->numa_node, c->backing, c->hugetlbfs_path, err);
 	if (ret)
 		return ret;
 	if (alloc_index(s, p->nr_bufs, p->nr_regions))

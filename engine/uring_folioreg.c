@@ -4,13 +4,13 @@
  * backed and registered as the job asks, reporting what registration cost
  * and what the kernel built. This file is what fio sees: the option table
  * first, then the hooks in the order fio calls them, the ops table last.
- * The work is done by the fio-free stages (ufr_*.h), in the order data
- * flows: config, layout, memory, registration, inspection, report.
+ * The work is done by the fio-free job pipeline (ufr_job.h: configure,
+ * map, register, inspect) over the stages (ufr_*.h); this file keeps the
+ * ring and the data path.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +19,10 @@
 #include "optgroup.h"
 #include "verify.h"
 
-#include "ufr_config.h"
+#include "engines/cmdprio.h"
+
 #include "ufr_fio.h"
-#include "ufr_inspect.h"
-#include "ufr_layout.h"
-#include "ufr_memory.h"
-#include "ufr_profile.h"
-#include "ufr_reg.h"
-#include "ufr_report.h"
+#include "ufr_job.h"
 #include "ufr_ring.h"
 
 /*
@@ -61,9 +57,32 @@
 /* Weak: a fio that exports no version string is refused, not crashed. */
 extern const char fio_version_string[] __attribute__((weak));
 
+/* The engine's options, as fio stores them (td->eo). */
+struct ufr_options {
+	void *td; /* fio stores the thread_data pointer here */
+	unsigned int strategy, folio, backing, mode; /* the enums of config */
+	char *hugetlbfs_path;
+	int numa_node;
+	unsigned long long rereg_usec;
+	char *reg_stats;
+	unsigned int reg_profile;
+	/* fio's io_uring engine's options, for job files written for it */
+	unsigned int registerfiles, sqpoll, hipri;
+	unsigned int sqpoll_cpu, sqpoll_cpu_set;
+	unsigned int no_fixedbufs; /* fixedbufs=0: reg_strategy=none */
+	int nonvectored;
+	unsigned int uncached, nowait, force_async, cmd_type;
+	struct cmdprio_options cmdprio_options;
+	/* fio's NVMe passthrough options (io_uring_cmd), fio 3.36 on */
+	unsigned int readfua, writefua, write_mode, verify_mode, deac;
+	unsigned int md_per_io_size, pi_act, apptag, apptag_mask;
+	char *pi_chk;
+};
+
 struct ufr_job {
 	struct ufr_ring ring;
-	struct ufr_config cfg;
+	/* the pipeline's: config, memory, figures (ufr_job.h) */
+	struct ufr_run run;
 	bool fixed_bufs;
 	bool fixed_files;
 	bool bufs_registered;
@@ -78,18 +97,11 @@ struct ufr_job {
 	unsigned int cq_head;
 	unsigned int nr_events;
 
-	struct ufr_bufset bufs;
-	uint64_t *samples; /* reg_mode=each: each buffer's time */
-	struct ufr_profiler *prof; /* reg_profile=1 and allowed */
-
 	/* fio's io_uring options: priorities, flags, vectored commands */
 	struct cmdprio cmdprio;
 	unsigned int rw_flags;
 	unsigned int force_async, nr_prepped;
 	struct iovec *vecs; /* nonvectored=0 without fixed buffers */
-
-	/* the job's figures, each filled where it is measured */
-	struct ufr_report r;
 };
 
 /*
@@ -238,44 +250,32 @@ static int ufr_fail(struct thread_data *td, const struct ufr_err *err,
 }
 
 /*
- * Something the user should know about the run: into the report's notes,
- * and on stderr ("uring_folioreg note: <job>: ..."; not "uring_folioreg:",
- * which starts the one line of an error), so that a JSON document stays
- * JSON.
+ * A note for the user, said by the pipeline: on stderr ("uring_folioreg
+ * note: <job>: ..."; not "uring_folioreg:", which starts the one line of
+ * an error), never in fio's output, so that a JSON document stays JSON.
  */
-static void __attribute__((format(printf, 3, 4)))
-ufr_note(struct thread_data *td, struct ufr_job *j, const char *fmt, ...)
+static void ufr_say(void *ctx, const char *note)
 {
-	char note[UFR_NOTE_LEN];
-	va_list ap;
+	struct thread_data *td = ctx;
 
-	va_start(ap, fmt);
-	vsnprintf(note, sizeof(note), fmt, ap);
-	va_end(ap);
-	ufr_report_note(&j->r, "%s", note);
 	ufr_fio_note(td->o.name, note);
 }
 
 static void ufr_free_job(struct ufr_job *j)
 {
-	ufr_profiler_close(j->prof);
 	fio_cmdprio_cleanup(&j->cmdprio);
 	free(j->vecs);
-	free(j->samples);
-	ufr_bufset_free(&j->bufs);
+	ufr_run_free(&j->run);
 	free(j->pending);
 	free(j);
 }
 
-/* The job's buffer options, resolved and checked (auto picks here). */
+/* The job's buffer options, resolved and planned (auto picks here). */
 static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 			 struct ufr_err *err)
 {
-	static const char none[] = "reg_strategy=none registers nothing";
 	struct ufr_options *o = td->eo;
-	struct ufr_config *c = &j->cfg;
-	struct ufr_report *r = &j->r;
-	int ret;
+	struct ufr_config *c = &j->run.cfg;
 
 	c->strategy = o->strategy;
 	c->folio = o->folio;
@@ -288,42 +288,10 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	c->align = td->o.mem_align;
 	c->fio_mem_set = fio_option_is_set(&td->o, mem_type);
 	c->rereg = o->rereg_usec != 0;
-	/* fio's io_uring: fixedbufs=0 is plain READ/WRITE on fio's memory. */
-	if (o->no_fixedbufs) {
-		if (!ufr_strategy_uses_fio_memory(c->strategy))
-			return ufr_err_set(
-				err, -EINVAL,
-				"fixedbufs=0: reg_strategy=%s registers its buffers; drop fixedbufs=0, or use reg_strategy=none",
-				ufr_strategy_name(c->strategy));
-		c->strategy = UFR_STRAT_NONE;
-	}
-	ret = ufr_config_resolve(c, err);
-	if (ret)
-		return ret;
-	if (o->strategy == UFR_STRAT_AUTO)
-		ufr_note(td, j, "reg_strategy=auto chose %s on %s folios (%s)",
-			 ufr_strategy_name(c->strategy),
-			 ufr_folio_name(c->folio), c->auto_reason);
-	snprintf(r->strategy, sizeof(r->strategy), "%s",
-		 ufr_strategy_name(c->strategy));
-	snprintf(r->mode, sizeof(r->mode), "%s",
-		 c->mode == UFR_REG_EACH ? "each" : "batch");
-	if (!ufr_strategy_uses_fio_memory(c->strategy))
-		snprintf(r->backing, sizeof(r->backing), "%s",
-			 ufr_backing_name(c->backing));
-	r->numa_requested = c->numa_node;
-	/* Until registration measures them: no pins seen, no profile. */
-	r->obs.held = -1;
-	if (c->strategy == UFR_STRAT_NONE) {
-		snprintf(r->obs.note, sizeof(r->obs.note), "%s", none);
-		snprintf(r->profile_note, sizeof(r->profile_note), "%s", none);
-	} else if (!o->reg_profile) {
-		snprintf(r->profile_note, sizeof(r->profile_note),
-			 "reg_profile=0");
-	}
-	if (ufr_strategy_uses_fio_memory(c->strategy))
-		return 0;
-	return ufr_plan_for_config(c, &j->bufs.plan, err);
+	c->no_fixedbufs = o->no_fixedbufs;
+	j->run.say = ufr_say;
+	j->run.ctx = td;
+	return ufr_run_configure(&j->run, o->reg_profile, err);
 }
 
 /* The first passthrough option set away from its default, or NULL. */
@@ -394,7 +362,32 @@ static int ufr_check_uncached(struct fio_file *f, struct ufr_err *err)
 	return 0;
 }
 
-static int ufr_init(struct thread_data *td)
+/* The engine's state of one job, its name and reg_stats file checked. */
+static int ufr_job_new(struct thread_data *td, struct ufr_job **out,
+		       struct ufr_err *err)
+{
+	struct ufr_options *o = td->eo;
+	struct ufr_job *j = calloc(1, sizeof(*j));
+
+	*out = j;
+	if (j)
+		j->pending = calloc(td->o.iodepth, sizeof(*j->pending));
+	if (!j || !j->pending)
+		return ufr_err_set(
+			err, -ENOMEM,
+			"%s: no memory for the engine's state of %u I/Os; lower iodepth",
+			td->o.name, td->o.iodepth);
+	if (o->rereg_usec > UFR_REREG_MAX_USEC)
+		return ufr_err_set(
+			err, -EINVAL,
+			"rereg_interval: not a time from 0 to 1h (a negative value?); give e.g. rereg_interval=200ms, or 0 for off");
+	return ufr_run_name(&j->run, td->o.name, td->groupid, o->reg_stats,
+			    err);
+}
+
+/* The ring, and its table of registered files (registerfiles). */
+static int ufr_ring_setup(struct thread_data *td, struct ufr_job *j,
+			  struct ufr_err *err)
 {
 	struct ufr_options *o = td->eo;
 	struct ufr_ring_opts ro = {
@@ -403,69 +396,44 @@ static int ufr_init(struct thread_data *td)
 		.sqpoll = o->sqpoll,
 		.sqpoll_cpu = o->sqpoll_cpu_set ? (int)o->sqpoll_cpu : -1,
 	};
+	int ret = ufr_ring_init(&j->ring, &ro, err);
+
+	if (ret)
+		return ret;
+	ufr_ring_flag_names(j->ring.setup_flags, j->run.r.ring_flags,
+			    sizeof(j->run.r.ring_flags));
+	if (j->fixed_files) {
+		ret = ufr_ring_files_init(&j->ring, td->o.nr_files, err);
+		if (ret)
+			ufr_ring_exit(&j->ring);
+	}
+	return ret;
+}
+
+static int ufr_init(struct thread_data *td)
+{
+	struct ufr_options *o = td->eo;
 	struct ufr_err err;
 	struct ufr_job *j;
 	int ret;
 
-	j = calloc(1, sizeof(*j));
-	if (j)
-		j->pending = calloc(td->o.iodepth, sizeof(*j->pending));
-	if (!j || !j->pending) {
-		ret = ufr_err_set(
-			&err, -ENOMEM,
-			"%s: no memory for the engine's state of %u I/Os; lower iodepth",
-			td->o.name, td->o.iodepth);
-		goto fail;
-	}
-	if (o->rereg_usec > UFR_REREG_MAX_USEC) {
-		ret = ufr_err_set(
-			&err, -EINVAL,
-			"rereg_interval: not a time from 0 to 1h (a negative value?); give e.g. rereg_interval=200ms, or 0 for off");
-		goto fail;
-	}
-	if (strlen(td->o.name) >= sizeof(j->r.jobname)) {
-		ret = ufr_err_set(
-			&err, -ENAMETOOLONG,
-			"name=: a job name of %zu bytes; give it a name under %zu bytes",
-			strlen(td->o.name), sizeof(j->r.jobname));
-		goto fail;
-	}
-	j->r.used = true;
-	j->r.groupid = td->groupid;
-	snprintf(j->r.jobname, sizeof(j->r.jobname), "%s", td->o.name);
-	if (o->reg_stats) {
-		ret = ufr_stats_path_check(o->reg_stats, &err);
-		if (ret)
-			goto fail;
-		/* It could be opened, so it is shorter than PATH_MAX. */
-		snprintf(j->r.stats_path, sizeof(j->r.stats_path), "%s",
-			 o->reg_stats);
-	}
-	ret = ufr_configure(td, j, &err);
+	ret = ufr_job_new(td, &j, &err);
+	if (!ret)
+		ret = ufr_configure(td, j, &err);
 	if (ret)
 		goto fail;
-	j->fixed_bufs = j->cfg.strategy != UFR_STRAT_NONE;
+	j->fixed_bufs = j->run.cfg.strategy != UFR_STRAT_NONE;
 	j->fixed_files = o->registerfiles;
 	ret = ufr_io_uring_options(td, j, &err);
 	if (ret)
 		goto fail;
 #if !UFR_FLAG_IOMEM
-	if (ufr_strategy_uses_fio_memory(j->cfg.strategy))
+	if (ufr_strategy_uses_fio_memory(j->run.cfg.strategy))
 		ufr_use_fio_memory(td);
 #endif
-
-	ret = ufr_ring_init(&j->ring, &ro, &err);
+	ret = ufr_ring_setup(td, j, &err);
 	if (ret)
 		goto fail;
-	ufr_ring_flag_names(j->ring.setup_flags, j->r.ring_flags,
-			    sizeof(j->r.ring_flags));
-	if (j->fixed_files) {
-		ret = ufr_ring_files_init(&j->ring, td->o.nr_files, &err);
-		if (ret) {
-			ufr_ring_exit(&j->ring);
-			goto fail;
-		}
-	}
 	td->io_ops_data = j;
 	return 0;
 fail:
@@ -488,14 +456,14 @@ static int ufr_iomem_alloc(struct thread_data *td, size_t size)
 	struct ufr_err err;
 	int ret;
 
-	if (ufr_strategy_uses_fio_memory(j->cfg.strategy)) {
+	if (ufr_strategy_uses_fio_memory(j->run.cfg.strategy)) {
 		td->orig_buffer = malloc(size);
 		return !td->orig_buffer;
 	}
-	ret = ufr_bufset_map(&j->bufs, &j->cfg, span, &err);
+	ret = ufr_run_map(&j->run, span, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
-	td->orig_buffer = j->bufs.mem.addr;
+	td->orig_buffer = j->run.bufs.mem.addr;
 	return 0;
 }
 
@@ -503,27 +471,30 @@ static void ufr_iomem_free(struct thread_data *td)
 {
 	struct ufr_job *j = td->io_ops_data;
 
-	if (j && ufr_strategy_uses_fio_memory(j->cfg.strategy))
+	if (j && ufr_strategy_uses_fio_memory(j->run.cfg.strategy))
 		free(td->orig_buffer);
 	else if (j)
-		ufr_backing_unmap(&j->bufs.mem);
+		ufr_backing_unmap(&j->run.bufs.mem);
 }
 
 static int ufr_fio_memory_failed(struct thread_data *td)
 {
 	bool mmaphuge = td->o.mem_type == MEM_MMAPHUGE;
 	unsigned long long hp = td->o.hugepage_size;
+	struct ufr_hugetlb_pool pool;
 	struct ufr_err err;
 
-	if (mmaphuge || td->o.mem_type == MEM_SHMHUGE)
+	if (mmaphuge || td->o.mem_type == MEM_SHMHUGE) {
+		ufr_hugetlb_pool_read(&pool, hp);
 		ufr_hugetlb_shortage(
-			&err, mmaphuge ? "iomem=mmaphuge" : "iomem=shmhuge", hp,
-			(td->orig_buffer_size + hp - 1) / hp);
-	else
+			&err, mmaphuge ? "iomem=mmaphuge" : "iomem=shmhuge",
+			&pool, (td->orig_buffer_size + hp - 1) / hp);
+	} else {
 		ufr_err_set(
 			&err, -ENOMEM,
 			"buffer memory: fio could not allocate %llu bytes (error above); lower iodepth or bs",
 			(unsigned long long)td->orig_buffer_size);
+	}
 	return ufr_fail(td, &err, ENOMEM);
 }
 
@@ -539,7 +510,7 @@ static void ufr_place_io_us(struct thread_data *td, struct ufr_job *j)
 	int i;
 
 	io_u_qiter(&td->io_u_all, io_u, i) {
-		io_u->buf = ufr_bufset_buf(&j->bufs, io_u->index);
+		io_u->buf = ufr_bufset_buf(&j->run.bufs, io_u->index);
 		if (!td_write(td))
 			continue;
 		io_u_fill_buffer(td, io_u, td->o.min_bs[DDIR_WRITE], max_bs);
@@ -548,143 +519,62 @@ static void ufr_place_io_us(struct thread_data *td, struct ufr_job *j)
 	}
 }
 
-/*
- * fio's memory: one registered buffer per io_u, where fio put it. fio
- * leaves it untouched for reads; fault it in now so that registration
- * times pinning, as for the engine's own memory, not page faults.
- */
+/* fio's memory: one registered buffer per io_u, where fio put it. */
 static int ufr_adopt_fio_buffers(struct thread_data *td, struct ufr_job *j,
 				 struct ufr_err *err)
 {
 	void **bufs = calloc(td->o.iodepth, sizeof(*bufs));
 	struct io_u *io_u;
-	int i, ret = -ENOMEM;
+	int i, ret;
 
-	if (bufs) {
-		io_u_qiter(&td->io_u_all, io_u, i)
-			bufs[io_u->index] = io_u->buf;
-		ret = ufr_bufset_from_bufs(&j->bufs, bufs, td->o.iodepth,
-					   td_max_bs(td));
-		free(bufs);
-	}
-	if (ret)
-		return ufr_err_set(err, ret,
+	if (!bufs)
+		return ufr_err_set(err, -ENOMEM,
 				   "%s: no memory to index %u buffers",
 				   td->o.name, td->o.iodepth);
-	ret = ufr_prefault(td->orig_buffer, td->orig_buffer_size, true);
-	if (ret)
-		ufr_note(
-			td, j,
-			"fio's buffer memory could not be faulted in before registering (%s): reg times include page faults",
-			strerror(-ret));
-	return 0;
+	io_u_qiter(&td->io_u_all, io_u, i)
+		bufs[io_u->index] = io_u->buf;
+	ret = ufr_run_adopt(&j->run, bufs, td->o.iodepth, td_max_bs(td),
+			    td->orig_buffer, td->orig_buffer_size, err);
+	free(bufs);
+	return ret;
 }
 
-/* What the kernel built, under its rules, and where the pages are. */
-static int ufr_inspect(struct thread_data *td, struct ufr_job *j,
-		       struct ufr_err *err)
+/* The folio size of fio's own memory: its hugepage size, or 4 KiB. */
+static size_t ufr_fio_folio_bytes(struct thread_data *td)
 {
-	bool huge = td->o.mem_type == MEM_MMAPHUGE ||
-		    td->o.mem_type == MEM_SHMHUGE;
-	/* fio's own memory: its hugepage size, or 4 KiB pages. */
-	size_t folio = !ufr_strategy_uses_fio_memory(j->cfg.strategy) ?
-			       ufr_folio_bytes(j->cfg.folio) :
-		       huge ? td->o.hugepage_size :
-			      UFR_PAGE_BYTES;
-
-	if (ufr_bufset_segments(&j->bufs, folio, j->r.rules.rules, &j->r.seg))
-		return ufr_err_set(err, -ENOMEM,
-				   "%s: no memory to inspect the buffers",
-				   td->o.name);
-	j->r.numa_known =
-		!ufr_bufset_pages_by_node(&j->bufs, j->r.pages_by_node);
-	/* THP is a request, not a promise: say when it was not met. */
-	if (j->r.seg.from_pagemap && j->r.seg.min_folio_bytes < folio)
-		ufr_note(td, j,
-			 "asked for %zu KiB folios, got %llu to %llu KiB ones",
-			 folio >> 10,
-			 (unsigned long long)j->r.seg.min_folio_bytes >> 10,
-			 (unsigned long long)j->r.seg.max_folio_bytes >> 10);
-	/* Both figures stay; the difference is a finding, not noise. */
-	if (j->r.obs.held >= 0 && (uint64_t)j->r.obs.held != j->r.seg.bvecs)
-		ufr_note(
-			td, j,
-			"the kernel holds %lld pins where %s rules (%s) predict %llu bio_vecs: this kernel coalesces differently",
-			(long long)j->r.obs.held,
-			ufr_rules_name(j->r.rules.rules), j->r.rules.how,
-			(unsigned long long)j->r.seg.bvecs);
-	return 0;
+	if (td->o.mem_type == MEM_MMAPHUGE || td->o.mem_type == MEM_SHMHUGE)
+		return td->o.hugepage_size;
+	return UFR_PAGE_BYTES;
 }
 
-/*
- * reg_profile=1: sample the kernel during this job's register calls from
- * here on (the rules probe's are not its own). Without privilege the job
- * runs without a profile and says why.
- */
-static void ufr_profile_start(struct thread_data *td, struct ufr_job *j)
-{
-	static const char prefix[] = "uring_folioreg: ";
-	struct ufr_options *o = td->eo;
-	struct ufr_err err;
-
-	if (!o->reg_profile)
-		return;
-	if (ufr_profiler_open(&j->prof, &err)) {
-		snprintf(j->r.profile_note, sizeof(j->r.profile_note), "%.*s",
-			 (int)sizeof(j->r.profile_note) - 1,
-			 err.msg + sizeof(prefix) - 1);
-		ufr_note(td, j, "%s", j->r.profile_note);
-		return;
-	}
-	ufr_report_note(
-		&j->r,
-		"reg_profile: the samples are taken inside the timed register calls, so reg.total_ns and rereg include their cost (up to 2x); take times from a run without reg_profile");
-}
-
+/* The buffers in place: register them, and see what the kernel built. */
 static int ufr_post_init(struct thread_data *td)
 {
 	struct ufr_options *o = td->eo;
 	struct ufr_job *j = td->io_ops_data;
+	bool fio_mem = ufr_strategy_uses_fio_memory(j->run.cfg.strategy);
 	struct ufr_err err;
-	int ret;
+	int ret = 0;
 
 	/* fio 3.33 carries on when allocating buffers failed; stop here.
 	 * Our own allocator has said why already. */
 	if (td->error)
-		return ufr_strategy_uses_fio_memory(j->cfg.strategy) ?
-			       ufr_fio_memory_failed(td) :
-			       1;
+		return fio_mem ? ufr_fio_memory_failed(td) : 1;
 	if (!j->fixed_bufs || !td->orig_buffer)
 		return 0;
-
-	if (ufr_strategy_uses_fio_memory(j->cfg.strategy)) {
+	if (fio_mem)
 		ret = ufr_adopt_fio_buffers(td, j, &err);
-		if (ret)
-			return ufr_fail(td, &err, -ret);
-	} else {
+	else
 		ufr_place_io_us(td, j);
-	}
-	if (j->cfg.mode == UFR_REG_EACH) {
-		j->samples = calloc(j->bufs.nr_iov, sizeof(*j->samples));
-		if (!j->samples) {
-			ufr_err_set(&err, -ENOMEM,
-				    "reg_mode=each: no memory for %u times",
-				    j->bufs.nr_iov);
-			return ufr_fail(td, &err, ENOMEM);
-		}
-	}
-	ufr_rules_probe(&j->r.rules);
-	ufr_profile_start(td, j);
-	ret = ufr_register_observed(&j->ring.ring, j->bufs.iov, j->bufs.nr_iov,
-				    &j->cfg, j->prof, &j->r.reg, j->samples,
-				    &j->r.obs, &err);
+	if (!ret)
+		ret = ufr_run_register(&j->run, &j->ring.ring, o->reg_profile,
+				       o->rereg_usec * 1000, &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
 	j->bufs_registered = true;
-	ret = ufr_inspect(td, j, &err);
+	ret = ufr_run_inspect(&j->run, ufr_fio_folio_bytes(td), &err);
 	if (ret)
 		return ufr_fail(td, &err, -ret);
-	ufr_rereg_start(&j->r.rereg, o->rereg_usec * 1000);
 	return 0;
 }
 
@@ -801,7 +691,7 @@ static void ufr_prep_sqe(struct thread_data *td, struct ufr_job *j,
 					 io_u->offset);
 		}
 		if (j->fixed_bufs)
-			sqe->buf_index = j->bufs.buf_index[io_u->index];
+			sqe->buf_index = j->run.bufs.buf_index[io_u->index];
 		sqe->rw_flags = j->rw_flags;
 		/* An SQ thread does not inherit ioprio_set(); pass it on. */
 		sqe->ioprio = td->ioprio;
@@ -841,8 +731,9 @@ static void ufr_rereg(struct thread_data *td, struct ufr_job *j)
 		ufr_err_set(&err, ret, "rereg_interval: waiting for I/O: %s",
 			    strerror(-ret));
 	else
-		ret = ufr_rereg_run(&j->r.rereg, &j->ring.ring, j->bufs.iov,
-				    j->bufs.nr_iov, &j->cfg, j->prof, &err);
+		ret = ufr_rereg_run(&j->run.r.rereg, &j->ring.ring,
+				    j->run.bufs.iov, j->run.bufs.nr_iov,
+				    &j->run.cfg, j->run.prof, &err);
 	if (ret) {
 		j->bufs_registered = false;
 		log_err("%s\n", err.msg);
@@ -902,7 +793,7 @@ static int ufr_commit(struct thread_data *td)
 	if (!nr)
 		return 0;
 
-	if (__builtin_expect(ufr_rereg_due(&j->r.rereg), 0) &&
+	if (__builtin_expect(ufr_rereg_due(&j->run.r.rereg), 0) &&
 	    j->bufs_registered)
 		ufr_rereg(td, j);
 	ret = ufr_ring_submit(&j->ring, nr);
@@ -957,15 +848,15 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
 #ifndef UFR_NO_IO_STATS
 	/* io_import_fixed()'s arithmetic: folios of the registered buffer
 	 * that this I/O's slice spans. */
-	if (j->bufs.io_shift && ddir_rw(io_u->ddir)) {
-		uint64_t segs = ufr_io_segments((uintptr_t)io_u->xfer_buf,
-						io_u->xfer_buflen,
-						j->bufs.io_shift[io_u->index]);
+	if (j->run.bufs.io_shift && ddir_rw(io_u->ddir)) {
+		uint64_t segs = ufr_io_segments(
+			(uintptr_t)io_u->xfer_buf, io_u->xfer_buflen,
+			j->run.bufs.io_shift[io_u->index]);
 
-		j->r.io.ios++;
-		j->r.io.segs += segs;
-		if (segs > j->r.io.max)
-			j->r.io.max = segs;
+		j->run.r.io.ios++;
+		j->run.r.io.segs += segs;
+		if (segs > j->run.r.io.max)
+			j->run.r.io.max = segs;
 	}
 #endif
 	if (cqe->res < 0) {
@@ -991,25 +882,18 @@ static struct io_u *ufr_event(struct thread_data *td, int event)
  * the memory is still there, as a program keeping its buffers would, so
  * that unreg_ns is the unpinning alone and not the freeing of the pages.
  */
-static void ufr_unregister_job(struct thread_data *td, struct ufr_job *j)
+static void ufr_unregister_job(struct ufr_job *j)
 {
-	int ret;
-
 	if (!j || !j->bufs_registered)
 		return;
-	ret = ufr_unregister(&j->ring.ring, &j->r.reg);
 	j->bufs_registered = false;
-	if (ret)
-		ufr_note(
-			td, j,
-			"unregistering the buffers failed (%s): unreg_ns is not measured; the ring's exit unpins them",
-			strerror(-ret));
+	ufr_run_unregister(&j->run, &j->ring.ring);
 }
 
 static void ufr_io_u_free(struct thread_data *td, struct io_u *io_u)
 {
 	(void)io_u;
-	ufr_unregister_job(td, td->io_ops_data);
+	ufr_unregister_job(td->io_ops_data);
 }
 
 static void ufr_cleanup(struct thread_data *td)
@@ -1019,13 +903,10 @@ static void ufr_cleanup(struct thread_data *td)
 	if (!j)
 		return;
 	/* Unregister while the ring lives: that is where the kernel unpins. */
-	ufr_unregister_job(td, j);
+	ufr_unregister_job(j);
 	ufr_ring_exit(&j->ring);
-	if (j->prof) {
-		ufr_profiler_summary(j->prof, &j->r.profile);
-		j->r.profiled = true;
-	}
-	ufr_fio_report_job(td, &j->r, j->samples);
+	ufr_run_finish(&j->run);
+	ufr_fio_report_job(td, &j->run.r, j->run.samples);
 	ufr_free_job(j);
 	td->io_ops_data = NULL;
 }

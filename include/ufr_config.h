@@ -3,10 +3,12 @@
 #define UFR_CONFIG_H
 
 /*
- * The first stage: what the user asked for, checked and resolved. The
- * option enums, the names and sizes behind them, the limits every later
- * stage works within, and the one failure convention: a negative errno
- * returned, and one line for the user in struct ufr_err.
+ * The first stage: what the user asked for, and which options combine.
+ * The option enums, the names and sizes behind them, the limits every
+ * later stage works within, and the one failure convention: a negative
+ * errno returned, and one line for the user in struct ufr_err. No I/O:
+ * what the machine serves is decided later, from its snapshot
+ * (ufr_probe.h, ufr_resolve.h).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,10 +43,6 @@ int ufr_err_set(struct ufr_err *err, int errnum, const char *fmt, ...)
  * for a value past its end. Every stage names its enums this way. */
 #define ufr_enum_name(names, v) \
 	((size_t)(v) < UFR_ARRAY_SIZE(names) ? (names)[v] : "?")
-
-/* The first line of file @path (sysfs, procfs) in @buf; false and "" when
- * it cannot be read. */
-bool ufr_read_line(const char *path, char *buf, size_t len);
 
 /* How buffers are laid out, backed and registered (option reg_strategy). */
 enum ufr_strategy {
@@ -82,10 +80,15 @@ enum ufr_folio {
 };
 
 const char *ufr_folio_name(enum ufr_folio folio);
-/* Bytes per folio; THP is the PMD size the kernel reports. */
+/* Bytes per folio of a size its name fixes (default: 4 KiB); THP is the
+ * machine's PMD size, which ufr_machine_folio_bytes() knows: 0 here. */
 size_t ufr_folio_bytes(enum ufr_folio folio);
-/* Whether THP can be had with MADV_HUGEPAGE (enabled is not "never"). */
-bool ufr_thp_enabled(void);
+
+/* The option that asks for hugetlb pages of @page_bytes, for messages. */
+static inline const char *ufr_hugetlb_option(size_t page_bytes)
+{
+	return page_bytes == (1u << 30) ? "reg_folio=1g" : "reg_folio=2m";
+}
 
 /* Whether @folio is one of the multi-size THP sizes (16k to 1m). */
 static inline bool ufr_folio_is_mthp(enum ufr_folio folio)
@@ -98,27 +101,6 @@ static inline bool ufr_folio_is_thp(enum ufr_folio folio)
 {
 	return folio == UFR_FOLIO_THP || ufr_folio_is_mthp(folio);
 }
-
-/*
- * Whether the kernel hands out folios of the multi-size THP @folio to an
- * aligned MADV_HUGEPAGE mapping: its size is enabled (always, madvise, or
- * inherit with the top-level setting not never) and no larger size is,
- * which a fault would try first. Otherwise -EOPNOTSUPP and one line with
- * the settings to write; the engine never writes them itself. @root is
- * the transparent_hugepage directory (NULL: the kernel's, in /sys).
- */
-int ufr_mthp_check(enum ufr_folio folio, const char *root, struct ufr_err *err);
-
-/*
- * Whether a memfd mapped MAP_SHARED and advised MADV_HUGEPAGE gets
- * PMD-sized shmem THP folios (reg_backing=memfd reg_folio=thp): the
- * top-level transparent_hugepage/shmem_enabled and, where the kernel has
- * it (Linux 6.11+), the PMD size's hugepages-<N>kB/shmem_enabled, which a
- * memfd's mappings follow as anonymous shmem. Otherwise -EOPNOTSUPP and
- * one line with the settings to write; the engine never writes them.
- * @root as for ufr_mthp_check().
- */
-int ufr_shmem_thp_check(const char *root, struct ufr_err *err);
 
 /* Where the engine's own buffer memory lives (option reg_backing). */
 enum ufr_backing_kind {
@@ -146,18 +128,19 @@ struct ufr_config {
 	size_t align; /* mem_align */
 	bool fio_mem_set; /* iomem= was given */
 	bool rereg; /* rereg_interval= was given */
+	bool no_fixedbufs; /* fixedbufs=0: plain READ/WRITE, fio's memory */
 	enum ufr_backing_kind backing;
 	const char *hugetlbfs_path; /* reg_hugetlbfs_path=, or NULL */
 	const char *auto_reason; /* why auto chose what it chose */
+	size_t folio_bytes; /* of the resolved folio (ufr_resolve()) */
 };
 
 /*
- * Check the combination, pick the folio size where it was left to the
- * strategy (or, on hugetlbfs, to the mount), and resolve reg_strategy=auto against what this machine can
- * serve now (free hugetlb pages, THP). On success @c names a concrete
- * strategy and folio.
+ * Check the combination of options alone, and pick the folio size where
+ * the strategy decides it (on hugetlbfs the mount does, later). The first
+ * step of ufr_resolve(), which checks the rest against the machine.
  */
-int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err);
+int ufr_config_check(struct ufr_config *c, struct ufr_err *err);
 
 /*
  * An external engine shares struct layouts with the fio that loads it, so
@@ -168,22 +151,5 @@ int ufr_config_resolve(struct ufr_config *c, struct ufr_err *err);
  */
 int ufr_fio_version_check(const char *running, const char *built,
 			  struct ufr_err *err);
-
-/*
- * Check a job's block sizes and buffer alignment against what O_DIRECT
- * needs on open file @fd (statx STATX_DIOALIGN, Linux 6.1+), so that a
- * misfit is one clear line rather than EINVAL on the first I/O. @bs holds
- * @nr block sizes. Returns 0 when they fit or the kernel does not say.
- */
-int ufr_dio_check(int fd, const char *name, const unsigned long long *bs,
-		  size_t nr, size_t mem_align, struct ufr_err *err);
-
-/*
- * hipri: polled completions need a block device with poll queues under
- * open file @fd. Fails when its queue says it has none (io_poll 0 in
- * sysfs), rather than at the first I/O, where a polled ring may never see
- * the failed requests complete; 0 when it can, or cannot be told.
- */
-int ufr_iopoll_check(int fd, const char *name, struct ufr_err *err);
 
 #endif

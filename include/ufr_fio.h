@@ -2,37 +2,13 @@
 #ifndef UFR_FIO_H
 #define UFR_FIO_H
 
-/* Between the two fio-facing files: the data path and the report. */
+/* Between the two fio-facing files: the adapter and the report. */
 
 #include <stdint.h>
-
-#include "engines/cmdprio.h"
 
 #include "ufr_report.h"
 
 struct thread_data;
-
-/* The engine's options, as fio stores them (td->eo). */
-struct ufr_options {
-	void *td; /* fio stores the thread_data pointer here */
-	unsigned int strategy, folio, backing, mode; /* the enums of config */
-	char *hugetlbfs_path;
-	int numa_node;
-	unsigned long long rereg_usec;
-	char *reg_stats;
-	unsigned int reg_profile;
-	/* fio's io_uring engine's options, for job files written for it */
-	unsigned int registerfiles, sqpoll, hipri;
-	unsigned int sqpoll_cpu, sqpoll_cpu_set;
-	unsigned int no_fixedbufs; /* fixedbufs=0: reg_strategy=none */
-	int nonvectored;
-	unsigned int uncached, nowait, force_async, cmd_type;
-	struct cmdprio_options cmdprio_options;
-	/* fio's NVMe passthrough options (io_uring_cmd), fio 3.36 on */
-	unsigned int readfua, writefua, write_mode, verify_mode, deac;
-	unsigned int md_per_io_size, pi_act, apptag, apptag_mask;
-	char *pi_chk;
-};
 
 /* In fio's parent: once, the slots jobs leave their figures in; then as
  * each job loads the engine, the stream over fio's f_out. */

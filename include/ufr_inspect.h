@@ -14,6 +14,7 @@
 
 #include "ufr_layout.h"
 #include "ufr_memory.h"
+#include "ufr_probe.h"
 #include "ufr_reg.h"
 
 /*
@@ -61,9 +62,10 @@ struct ufr_rules_found {
  * The folios are THP, or 2 MiB hugetlb pages when THP gives none. Where
  * that cannot be done (not root, no large folio to be had, counters kept
  * moving), or the answer matches no known rules, the kernel's version
- * decides and @out->how says why. Done once per process.
+ * decides and @out->how says why. Done once per process, on the first
+ * caller's snapshot @m (its PMD size, THP switch and kernel release).
  */
-void ufr_rules_probe(struct ufr_rules_found *out);
+void ufr_rules_probe(const struct ufr_machine *m, struct ufr_rules_found *out);
 
 /*
  * What the kernel builds from a buffer set's registered buffers under

@@ -98,7 +98,7 @@ struct ufr_plan {
  */
 int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 		  struct ufr_err *err);
-/* The plan of a resolved config. */
+/* The plan of a config on folios of c->folio_bytes. */
 int ufr_plan_for_config(const struct ufr_config *c, struct ufr_plan *plan,
 			struct ufr_err *err);
 void ufr_plan_free(struct ufr_plan *plan);

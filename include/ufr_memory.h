@@ -39,7 +39,8 @@ struct ufr_backing {
 };
 
 /*
- * Map @len bytes (rounded up to whole folios) on @folio memory, bound to
+ * Map @len bytes (rounded up to whole folios of @folio_bytes) on @folio
+ * memory, as ufr_resolve() allowed it (THP on, hugetlb pages free), bound to
  * @numa_node when it is >= 0, and fault every page in, so that
  * registration times pinning, not page faults. @kind: anonymous memory, a
  * memfd (shmem on 4 KiB pages, shmem THP advised MADV_HUGEPAGE for thp,
@@ -48,7 +49,8 @@ struct ufr_backing {
  * Missing hugetlb pages are reported with the command that reserves them.
  */
 int ufr_backing_map(struct ufr_backing *b, size_t len, enum ufr_folio folio,
-		    int numa_node, enum ufr_backing_kind kind, const char *dir,
+		    size_t folio_bytes, int numa_node,
+		    enum ufr_backing_kind kind, const char *dir,
 		    struct ufr_err *err);
 void ufr_backing_unmap(struct ufr_backing *b);
 
@@ -59,26 +61,10 @@ void ufr_backing_unmap(struct ufr_backing *b);
  */
 int ufr_prefault(void *addr, size_t len, bool may_touch);
 
-/* A counter ("free_hugepages", "nr_hugepages", ...) of the @page_bytes
- * hugetlb pool, or -1 if the kernel has no such pool. */
-long ufr_hugetlb_count(size_t page_bytes, const char *counter);
-
-/* Free pages of the pool that a new mapping can take (free minus those
- * reserved for other mappings); -1 if there is no such pool. */
-long ufr_hugetlb_available(size_t page_bytes);
-
-/* -ENOMEM, and the line saying @need pages of @page_bytes are missing for
- * option @what, with the command that reserves them. */
-int ufr_hugetlb_shortage(struct ufr_err *err, const char *what,
-			 size_t page_bytes, unsigned long need);
-
-/* 0 for a node that exists and has memory, else -ENODEV and why. */
-int ufr_numa_check_node(int node, struct ufr_err *err);
-
 /*
  * A job's I/O buffers: where each io_u's buffer is, and the regions that
  * get registered. Built in the order data flows: the plan (engine-owned
- * strategies: ufr_plan_for_config()), memory, then the iovecs handed to
+ * strategies: ufr_resolve()), memory, then the iovecs handed to
  * the registrar.
  */
 struct ufr_bufset {

@@ -7,8 +7,8 @@
 # (--ioengine=io_uring --fixedbufs=1), except for the "-metrics" workload,
 # where it is this engine built without its per-I/O counters
 # (build/nostats/uring_folioreg.so, -DUFR_NO_IO_STATS): what they cost.
-# And the "-profile" workload, issue 15's "the data path's IOPS with
-# reg_profile off is unchanged": there the baseline is this engine with
+# And the "-profile" workload, which checks that the data path's IOPS with
+# reg_profile off are unchanged: there the baseline is this engine with
 # reg_profile=0 and the other side the same engine with reg_profile=1.
 # Why that pair: no build with the profiler compiled out exists (the
 # engine has no such switch; -DUFR_NO_IO_STATS removes only the
@@ -23,7 +23,7 @@
 # attached to the job's thread for the whole run (disabled outside the
 # register calls), a superset of what off does. Its row's ratio is
 # on/off; the verdict line gives it with the 95 % interval of the median
-# of the per-pair ratios (scripts/lab/abstats.py, median_interval), and
+# of the per-pair ratios (examples/comparekit/abstats.py, median_interval), and
 # says "same" when the interval holds 1. A reg_profile=1 run that got no
 # profile (not root) would compare off with off: the script stops then.
 # Per pair we take the ratio engine/baseline of the IOPS and of the CPU
@@ -245,8 +245,9 @@ run_one() {
 # over reg_profile=0: their median, its 95 % bootstrap interval and
 # whether that holds 1.
 profile_verdict() {
-	PYTHONPATH=scripts/lab python3 -c '
-import sys, abstats
+	PYTHONPATH=examples python3 -c '
+import sys
+from comparekit import abstats
 m = abstats.median_interval(float(x) for x in sys.stdin)
 print("%s: IOPS ratio reg_profile=1/reg_profile=0 %.3f [%.3f, %.3f] over %d pairs: %s" %
       (sys.argv[1], m.median, m.lo, m.hi, m.n, abstats.verdict(m.lo, m.hi)))' "$1"

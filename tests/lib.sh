@@ -216,8 +216,8 @@ start_fio_server() {
 	return 1
 }
 
-# other_fio: find the second fio to test the engine in (README: fio
-# versions): OTHER_FIO_SRC, its source tree (configured in place if it is
+# other_fio: find the second fio to test the engine in (docs/packaging.md:
+# fio versions): OTHER_FIO_SRC, its source tree (configured in place if it is
 # not), and OTHER_FIO_BIN, the binary built from it (fio 3.42 built from
 # git, say); unset, the fio of Debian unstable that make other-fio
 # prepares (make check does, before the tests) in build/other-fio. Sets

@@ -29,8 +29,17 @@ memcheck: unit-tests
 			--errors-for-leak-kinds=definite,indirect $$t || exit 1; \
 	done
 
-# The fuzz targets link the fio-free stages whole.
-$(FUZZ_DIR)/%: tests/fuzz/%.c $(CORE_SRCS) $(wildcard include/*.h)
+# Each fuzz target links the stages up to the one it fuzzes: the planner
+# the options and the layout; the segment calculator (inspection) those
+# that inspection calls back to (tests/integration/stages.sh).
+FUZZ_PLAN_SRCS := engine/config.c engine/layout.c
+FUZZ_SEGMENTS_SRCS := $(FUZZ_PLAN_SRCS) engine/probe.c engine/memory.c \
+	engine/registrar.c engine/inspect.c
+
+$(FUZZ_DIR)/fuzz_plan: $(FUZZ_PLAN_SRCS)
+$(FUZZ_DIR)/fuzz_segments: $(FUZZ_SEGMENTS_SRCS)
+
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(wildcard include/*.h)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
 		$(filter %.c,$^) $(LIBS)

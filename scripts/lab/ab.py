@@ -3,7 +3,7 @@
 the same source with a patch (B), booted alternately A B A B ..., each
 boot running one matrix of the comparison kit; then one table: per metric
 the median of A, the median of B, B/A with its 95 % bootstrap interval,
-and a verdict (scripts/lab/abstats.py).
+and a verdict (examples/comparekit/abstats.py).
 
   ab.py run --base sid --patch examples/kernel/hugetlb-fast-path.patch \\
             --matrix rfc --out DIR [--boots 5] [--icount SHIFT] [-- KIT]
@@ -30,9 +30,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-import abstats  # noqa: E402
-import lab  # noqa: E402
+import lab  # noqa: E402  (beside this file)
+from comparekit import abstats  # noqa: E402  (the kit's, linked here)
 
 # (key, label, unit, getter on (uring_folioreg figures, fio job))
 METRICS = [

@@ -43,8 +43,11 @@ import queue
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(TOP, "examples"))
-import compare  # noqa: E402  the kit: its matrices, job expansion, naming
+# The kit (examples/comparekit, linked here): its options, matrices, job
+# expansion and naming.
+from comparekit import cases as kit_cases, cli as kit_cli  # noqa: E402
+from comparekit.results import load_json  # noqa: E402
+from comparekit.running import fmt_secs  # noqa: E402, F401
 
 GUEST_ENGINE = "/lab/uring_folioreg.so"
 CONFIG_KEYS = [
@@ -73,61 +76,32 @@ def say(msg):
     print("lab: " + msg, file=sys.stderr, flush=True)
 
 
-def fmt_secs(s):
-    return compare.fmt_secs(s)
-
-
 # ---- the matrix --------------------------------------------------------
-
-def jobfile_sections(path):
-    with open(path) as f:
-        return [s for s in re.findall(r"^\[([^\]]+)\]", f.read(), re.M)
-                if s != "global"]
-
 
 def plan(matrix, kit_args):
     """The runs of MATRIX as compare.py would make them: (name, section,
     job text, runs.json entry)."""
-    grabbed = {}
-
-    def grab(args):
-        grabbed["args"] = args
-    argv, run_matrix = sys.argv, compare.run_matrix
-    kit_matrix = matrix if matrix in compare.MATRICES else "strategies"
-    try:
-        # compare.py's own option parser fills in the defaults.
-        compare.run_matrix = grab
-        sys.argv = ["compare.py", "run", kit_matrix, "--out", "-"] + kit_args
-        compare.main()
-    finally:
-        sys.argv, compare.run_matrix = argv, run_matrix
-    args = grabbed["args"]
-    if matrix in compare.MATRICES:
-        runs = compare.MATRICES[matrix](args)
-    else:
-        path = os.path.join(HERE, "truth.fio") if matrix == "truth" \
-            else os.path.abspath(matrix)
-        if not os.path.isfile(path):
-            raise LabError("unknown matrix '%s': give one of %s, truth, "
-                           "or a job file" %
-                           (matrix, ", ".join(sorted(compare.MATRICES))))
-        name = "truth" if matrix == "truth" else \
-            os.path.splitext(os.path.basename(path))[0]
-        env = {"UFR_FILE": args.file, "UFR_SIZE": args.size,
-               "UFR_DEPTH": str(args.depth),
-               "UFR_RUNTIME": str(args.runtime),
-               "UFR_NUMJOBS": str(args.numjobs)}
-        runs = [(name, s, path, s, env) for s in jobfile_sections(path)]
+    # compare.py's own option parser fills in the defaults.
+    args = kit_cli.parser().parse_args(
+        ["run", os.path.join(HERE, "truth.fio") if matrix == "truth"
+         else matrix, "--out", "-"] + kit_args)
+    if args.matrix not in kit_cases.MATRICES and \
+            not os.path.isfile(args.matrix):
+        raise LabError("unknown matrix '%s': give one of %s, truth, "
+                       "or a job file" %
+                       (matrix, ", ".join(sorted(kit_cases.MATRICES))))
+    runs = kit_cases.matrix_cases(args)
     if not runs:
         raise LabError("the %s matrix is empty with these settings" % matrix)
     out = []
-    for m, case, jobfile, section, env in runs:
-        env = dict(env, UFR_ENGINE=GUEST_ENGINE)
-        name = "%s-%s" % (m, case)
+    for c in runs:
+        env = dict(c.env, UFR_ENGINE=GUEST_ENGINE)
         # One job per file, as compare.py runs each case.
-        out.append((name, section, compare.single_job(jobfile, section, env),
-                    {"matrix": m, "case": case, "json": name + ".json",
-                     "section": section, "env": env, "client": ""}))
+        out.append((c.name, c.section,
+                    kit_cases.single_job(c.jobfile, c.section, env),
+                    {"matrix": c.matrix, "case": c.case,
+                     "json": c.name + ".json", "section": c.section,
+                     "env": env, "client": ""}))
     return out, args
 
 
@@ -455,7 +429,7 @@ def make_initrd(path, base_initrd, kdir, left, total, opts, kit_args):
     extra.add("lab/cases", ("\n".join(lines) + "\n").encode())
     brd_kb = 0
     if kit_args.file.startswith("/dev/ram"):
-        brd_kb = (compare.size_bytes(kit_args.size) >> 10) + 1024
+        brd_kb = (kit_cases.size_bytes(kit_args.size) >> 10) + 1024
     extra.add("lab/settings", ("CASE_TIMEOUT=%d\nBRD_KB=%d\nTOTAL=%d\n" %
                                (opts.case_timeout, brd_kb, total)).encode())
     brd = os.path.join(kdir, "modules", "brd.ko")
@@ -568,7 +542,7 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
         good = c.get("rc") == 0 and os.path.exists(jpath)
         if good:
             try:
-                doc, _ = compare.load_json(jpath)
+                doc, _ = load_json(jpath)
                 u = doc["jobs"][0].get("uring_folioreg") or {}
                 seg = u.get("segments", {})
                 c["bvecs"] = seg.get("bvecs")
@@ -840,7 +814,7 @@ def main():
         _PATCHES[:] = opts.patch
         opts.brd_kb = 0
         if kit_args.file.startswith("/dev/ram"):
-            opts.brd_kb = (compare.size_bytes(kit_args.size) >> 10) + 1024
+            opts.brd_kb = (kit_cases.size_bytes(kit_args.size) >> 10) + 1024
         if not os.path.exists(opts.engine):
             raise LabError("%s not found; build it first: make" % opts.engine)
         ensure_tools(opts)

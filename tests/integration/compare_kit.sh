@@ -227,9 +227,8 @@ fi
 
 # Help: every option of every command says what it is and its default
 # (an unset one says unset), and run's help says what each matrix runs.
-why=$(python3 - "$TOP/examples" 2>&1 <<'EOF'
+why=$(PYTHONPATH=$TOP/examples python3 - "$TOP/examples" 2>&1 <<'EOF'
 import argparse, contextlib, io, subprocess, sys
-sys.path.insert(0, sys.argv[1])
 import compare
 p = compare.parser()
 subs = next(a for a in p._actions
@@ -437,8 +436,10 @@ fi
 rm -f "$SCRATCH/kit.dat" "$SCRATCH/kit-forced.fio"
 
 # The spectrum: a small one (8 x 1 MiB, one run per case) on 4k, 64k
-# (mTHP), thp (memfd: shmem THP), 2m and, when a 1 GiB page can be had,
-# 1g; anon, memfd and hugetlbfs.
+# (mTHP), thp (memfd: shmem THP), 2m and 1g; anon, memfd and hugetlbfs.
+# The 1g cases run when a 1 GiB page can be had; on a kernel without 1 GiB
+# hugetlb pages (probed: no hugepages-1048576kB) they are cases not
+# available here, and the run still exits 0.
 THP=/sys/kernel/mm/transparent_hugepage
 # The THP switches the kit sets: each size's enabled, shmem_enabled and
 # (Linux 6.11 on) each size's shmem_enabled.
@@ -454,7 +455,10 @@ switches_restore() {
 }
 trap 'kill "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; hp_restore; switches_restore' EXIT
 folios=4k,64k,thp,2m
-if hp_reserve 1048576 $(( $(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages) + 1 )); then
+no1g=""
+if [ ! -e /sys/kernel/mm/hugepages/hugepages-1048576kB ]; then
+	folios=$folios,1g no1g=1g
+elif hp_reserve 1048576 $(( $(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages) + 1 )); then
 	folios=$folios,1g
 else
 	skip kit-spectrum-1g "no 1 GiB hugetlb page to be had: the 1g cases are left out"
@@ -473,9 +477,9 @@ fi
 # hugetlb) 4 and 1; on 1 GiB
 # 1 and 1; the kernel's pins agree; per_page on 4 KiB, coalesced above;
 # the profile's top function per_page's gup_fast_fallback.
-why=$(python3 - "$P" "$folios" 2>&1 <<'EOF'
+why=$(python3 - "$P" "$folios" "$no1g" 2>&1 <<'EOF'
 import csv, sys
-d, folios = sys.argv[1], sys.argv[2].split(",")
+d, folios, off = sys.argv[1], sys.argv[2].split(","), sys.argv[3]
 rows = {r["case"]: r for r in csv.DictReader(open(d + "/results.csv"))}
 want = {"4k": (2048, 256), "64k": (128, 16), "thp": (4, 1), "2m": (4, 1),
         "1g": (1, 1)}
@@ -490,6 +494,13 @@ for case in cases:
     if not r:
         continue
     series, folio = case.rsplit("-", 1)
+    if folio == off:
+        if (r["status"], r["reps"]) != ("unavailable", "0") or \
+                not r["why"].startswith("not available here: this kernel "
+                                        "has no 1 GiB hugetlb pages"):
+            bad.append("%s: %s, %s reps: %s" % (case, r["status"],
+                                                 r["reps"], r["why"]))
+        continue
     bvecs, segs = want[folio]
     st = "per_page" if folio == "4k" else "coalesced"
     got = (r["status"], r["strategy"], r["backing"], r["bvecs"],
@@ -537,6 +548,24 @@ sys.exit(not (p["mthp_set"].get("anon-64k") == want and
 else
 	fail kit-spectrum-provenance "$(grep '^THP switches\|^memory' "$P.md"; python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["provenance"].get("mthp_set"))' "$P/runs.json")"
 fi
+# A case this host cannot have (no 1 GiB hugetlb pages here) is marked
+# not available here in runs.json (not run: no log, no JSON), the table
+# and its note, and is neither mounted for nor handed to the engine.
+if [ -z "$no1g" ]; then
+	skip kit-spectrum-unavailable "this host has 1 GiB hugetlb pages: no case is unavailable"
+elif why=$(python3 -c 'import json, sys
+runs = json.load(open(sys.argv[1] + "/runs.json"))["runs"]
+off = [(r["case"], r["status"], r.get("json")) for r in runs if r["case"].endswith("-1g")]
+ok = sorted(off) == [(c, "unavailable", None) for c in ("anon-1g", "hugetlbfs-1g", "memfd-1g")]
+sys.exit(None if ok else "1g runs: %s" % off)' "$P") &&
+	has "$P.md" '^| anon-1g | - | .* | not available here |$' '^| hugetlbfs-1g | - | .* | not available here |$' \
+		'^not available here: anon-1g, memfd-1g, hugetlbfs-1g: this kernel has no 1 GiB hugetlb pages (no /sys/kernel/mm/hugepages/hugepages-1048576kB' &&
+	has "$P.log" '^compare: spectrum-anon-1g not available here: ' &&
+	! grep -q 'cannot mount\|reg_hugetlbfs_path\|FAILED' "$P.log" "$P.md"; then
+	pass kit-spectrum-unavailable
+else
+	fail kit-spectrum-unavailable "${why:-$(grep -m4 '1g\|FAILED\|mount' "$P.md" "$P.log" | tr '\n' ' ')}"
+fi
 "$KIT" plot "$P" >"$P.plots" 2>&1
 if png_ok "$P/spectrum-reg.png" && png_ok "$P/spectrum-segments.png" &&
 	png_ok "$P/spectrum-profile.png" && grep -q '"anon-4k" 0\.[0-9]* ' "$P/spectrum-profile.dat"; then
@@ -567,3 +596,26 @@ else
 	fail kit-spectrum-refused-case "exit $rc: $(grep -m3 'anon-64k' "$R.md" | tr '\n' ' ')"
 fi
 rm -f "$SCRATCH/kit-fio-nomthp"
+
+# A hugetlbfs the kit cannot mount (mount fails: a wrapper in PATH): the
+# kit says why, the case is FAILED without the engine being handed the
+# directory, the others run, and run exits 3.
+mkdir -p "$SCRATCH/kit-nomount"
+printf '#!/bin/sh\necho "mount: refused by the test" >&2\nexit 32\n' >"$SCRATCH/kit-nomount/mount"
+chmod +x "$SCRATCH/kit-nomount/mount"
+U=$SCRATCH/kit-spectrum-unmounted
+rm -rf "$U"
+PATH=$SCRATCH/kit-nomount:$PATH "$KIT" run spectrum --reps 1 --depth 8 --spectrum-folios 4k,2m \
+	--spectrum-series anon,hugetlbfs --out "$U" >"$U.log" 2>&1
+rc=$?
+"$KIT" table "$U" >"$U.md" 2>&1
+if [ "$rc" = 3 ] && ! grep -q 'reg_hugetlbfs_path' "$U.log" "$U"/logs/* &&
+	[ ! -e "$U/json/spectrum-hugetlbfs-2m-r1.json" ] &&
+	has "$U.log" '^compare: the kit could not mount a 2m hugetlbfs (mount -t hugetlbfs .*: mount: refused by the test): its cases are recorded as failed, not run$' &&
+	has "$U.md" '^| hugetlbfs-2m | - | .* | FAILED 0/1 |$' '^| anon-2m | anon | coalesced | 2m | 8 | ' \
+		'^FAILED: spectrum-hugetlbfs-2m rep 1: not run: compare: the kit could not mount a 2m hugetlbfs'; then
+	pass kit-spectrum-mount-failed
+else
+	fail kit-spectrum-mount-failed "exit $rc: $(grep -m3 'hugetlbfs' "$U.md" "$U.log" | tr '\n' ' ')"
+fi
+rm -rf "$SCRATCH/kit-nomount"

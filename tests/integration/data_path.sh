@@ -1,6 +1,7 @@
 #!/bin/bash
-# The data path with fio's verify: every rw mode on an O_DIRECT file, the
-# issue's acceptance commands, buffered I/O, syncs, batching, threads.
+# The data path with fio's verify: every rw mode on an O_DIRECT file, 4 KiB
+# and 1 MiB verified random read-writes (as examples/first.fio runs them),
+# buffered I/O, syncs, batching, threads.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -14,7 +15,8 @@ run() { # name, fio args...
 	verdict "$name" job_ok "$out" $?
 }
 
-# The issue's acceptance commands.
+# 256 MiB of verified O_DIRECT random read-writes at 4 KiB and 1 MiB on
+# fio's own memory (the default strategy, iomem).
 run accept-randrw-4k "${common[@]}" --size=256m --rw=randrw --bs=4k --direct=1
 run accept-randrw-1m "${common[@]}" --size=256m --rw=randrw --bs=1m --direct=1
 # Four writers verifying one file overwrite each other's blocks (fio's

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Every command README.md and the man page show is run by a test.
+"""Every command README.md, docs/*.md and the man page show is run by a test.
 
-The commands are read from the documents themselves: README's indented
-code lines that start with a command, and the man page's EXAMPLES and
-SYNOPSIS blocks. Each one must match a rule below, else the test fails
+The commands are read from the documents themselves: the indented code
+lines of README.md and of every Markdown file in docs/ that start with a
+command, and the man page's EXAMPLES and SYNOPSIS blocks. Each one must match a rule below, else the test fails
 (a new command in the documents needs a rule, that is, a test):
 
-  run    this test runs it: a job file, a jq pipeline, the man page's
+  run    this test runs it: a job file, README's first job, a jq pipeline, the man page's
          example loops verbatim (the engine's path and scratch files
          substituted), make demo
   dry    make -n with the documented variables must expand to the tool
@@ -46,6 +46,14 @@ def verdict(name, why):
         print(f"SKIP: {name}: {why}")
     else:
         print(f"FAIL: {name}: {why}")
+
+
+def markdown_files():
+    """README.md, then every Markdown file in docs/, as (name, path)."""
+    docs = os.path.join(TOP, "docs")
+    names = sorted(n for n in os.listdir(docs) if n.endswith(".md"))
+    return [("README.md", os.path.join(TOP, "README.md"))] + [
+        (f"docs/{n}", os.path.join(docs, n)) for n in names]
 
 
 def readme_commands(path):
@@ -185,9 +193,28 @@ def run_synopsis(block):
     return None
 
 
+def run_first(cmd):
+    """README's first job: coalesced on THP, 32 x 1 MiB in 16 folios of
+    2 MiB, as the output README shows."""
+    rc, out = sh(cmd.replace("./uring_folioreg.so", ENGINE), cwd=SCRATCH)
+    if rc:
+        if "transparent_hugepage" in out and "uring_folioreg:" in out:
+            return Skip(f"THP serves no 2 MiB folios here: {tail(out, 200)}")
+        return f"exited {rc}: {tail(out)}"
+    if "asked for 2048 KiB folios, got" in out:
+        return Skip(f"the kernel gave smaller folios than asked: {tail(out, 200)}")
+    m = re.search(r"bvecs=(\d+) \(from pagemap\), bvecs_observed=(\d+)", out)
+    if not m or m.group(1) != "16" or m.group(2) != "16":
+        return f"want bvecs=16 (from pagemap), bvecs_observed=16: {tail(out)}"
+    if "strategy=coalesced, folio=2048KiB" not in out:
+        return f"no coalesced block on 2048 KiB folios: {tail(out)}"
+    return None
+
+
 def run_backing(cmd):
-    """README's reg_backing commands, the hugetlbfs one on a mount of the
-    test's own (README mounts /mnt/huge and reserves the pages first)."""
+    """The reg_backing commands of docs/options.md, the hugetlbfs one on a
+    mount of the test's own (the document mounts /mnt/huge and reserves
+    the pages first)."""
     huge = os.path.join(SCRATCH, "doc-hugetlbfs")
     cmd = cmd.replace("./uring_folioreg.so", ENGINE)
     try:
@@ -257,6 +284,7 @@ def never_here(why):
 
 RULES = [
     (r"^fio --ioengine=external:\./uring_folioreg\.so job\.fio$", run_job_file),
+    (r"^fio --ioengine=external:\./uring_folioreg\.so --name=first ", run_first),
     (r"^fio --output-format=json \.\.\. \| jq ", run_jq),
     (r"^fio --ioengine=external:\./uring_folioreg\.so --name=(memfd|hugetlbfs) ", run_backing),
     (r"^make demo$", run_demo),
@@ -296,12 +324,13 @@ def main():
         return
     saved = open(HP).read().strip()
     try:
-        for line, cmd in readme_commands(os.path.join(TOP, "README.md")):
-            name = f"README:{line}: {cmd[:60]}"
-            rule = next((f for r, f in RULES if re.search(r, cmd)), None)
-            verdict(name, "no test runs this command: give it a rule in "
-                    "tests/integration/doc_commands.py" if rule is None
-                    else rule(cmd))
+        for doc, path in markdown_files():
+            for line, cmd in readme_commands(path):
+                name = f"{doc}:{line}: {cmd[:60]}"
+                rule = next((f for r, f in RULES if re.search(r, cmd)), None)
+                verdict(name, "no test runs this command: give it a rule in "
+                        "tests/integration/doc_commands.py" if rule is None
+                        else rule(cmd))
         man = os.path.join(TOP, "man", "uring_folioreg.7")
         # The examples read as one shell session: a variable set in one
         # (E=...) holds in the next.

@@ -1,7 +1,8 @@
 #!/bin/bash
-# Every command README.md and the man page show is run by a test: this
-# one runs the cheap ones and the man page's examples verbatim, and checks
-# that the others are run by the test its rule names (doc_commands.py).
+# Every command README.md, docs/*.md and the man page show is run by a
+# test: this one runs the cheap ones and the man page's examples verbatim,
+# and checks that the others are run by the test its rule names
+# (doc_commands.py).
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,11 +1,10 @@
 #!/bin/bash
 # The kernel lab's A/B (make lab-ab), the quick parts only: no kernel is
-# built or booted here (that takes an hour on two cores; README: Kernels,
-# A/B of a kernel patch).
-#   - scripts/lab/abstats.py on synthetic figures: two samples of one
-#     distribution say "same", a 20 % shift says "lower" / "higher", a
-#     constant says "same" with a ratio of 1, and the interval is the same
-#     on every run (fixed seed);
+# built or booted here (that takes an hour on two cores; docs/ab.md).
+#   - the kit's abstats (examples/comparekit) on synthetic figures: two
+#     samples of one distribution say "same", a 20 % shift says "lower" /
+#     "higher", a constant says "same" with a ratio of 1, and the interval
+#     is the same on every run (fixed seed);
 #   - scripts/lab/ab.py table on made-up boot results: one row a metric,
 #     its verdict the last word;
 #   - scripts/lab/kernel-build.sh --check-only on a small fake kernel tree:
@@ -27,7 +26,7 @@ fi
 # ---- statistics ---------------------------------------------------------
 out=$(cd "$LAB" && python3 - <<'EOF' 2>&1
 import random
-import abstats
+from comparekit import abstats
 rng = random.Random(1)
 a = [3000 + rng.gauss(0, 60) for _ in range(7)]
 a2 = [3000 + rng.gauss(0, 60) for _ in range(7)]

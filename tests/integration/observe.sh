@@ -10,7 +10,8 @@
 hp_reserve 2048 $(($(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) + 100)) ||
 	{ skip observe "cannot reserve 2 MiB hugetlb pages"; exit 0; }
 
-# More runs: UFR_OBSERVE_RUNS=20 (the acceptance).
+# More runs for a firmer answer: UFR_OBSERVE_RUNS=20 (three by default,
+# enough to catch a figure that is not one number).
 runs=${UFR_OBSERVE_RUNS:-3}
 
 # Four jobs of 128 x 64 KiB buffers, each buffer inside one 2 MiB folio:

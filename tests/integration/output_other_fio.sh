@@ -1,7 +1,7 @@
 #!/bin/bash
-# The output contract in another fio (issue 14): output.sh and
-# client_server.sh again, run by the second fio (lib.sh: other_fio; by
-# default Debian unstable's, which make check prepares with make
+# The output contract in another fio (docs/packaging.md: fio versions):
+# output.sh and client_server.sh again, run by the second fio (lib.sh:
+# other_fio; by default Debian unstable's, which make check prepares with make
 # other-fio; any other with OTHER_FIO_SRC and OTHER_FIO_BIN) with the
 # engine built against its source tree, through lib.sh's UFR_FIO and
 # UFR_ENGINE. Each case is reported under the fio's version and the

@@ -99,6 +99,9 @@ check_install() {
 	[ "$(readlink "$dest$libdir/fio/fio-uring_folioreg.so")" = uring_folioreg.so ] ||
 		why="$why no fio-uring_folioreg.so -> uring_folioreg.so (dynamic engines);"
 	[ -f "$dest$docdir/README.md" ] || why="$why no README.md;"
+	for f in docs/*.md docs/*.png; do
+		[ -f "$dest$docdir/$f" ] || why="$why no $f;"
+	done
 	# The installed compare.py finds the installed engine by itself.
 	got=$(cd "$dest$docdir/examples" && python3 -c 'import compare
 print(compare.parser().parse_args(["run", "strategies", "--out", "x"]).engine)' 2>&1)
@@ -250,7 +253,7 @@ deb=$tmp/deb
 src=$deb/uring-folioreg-$version
 mkdir -p "$deb"
 deb_missing=$(dpkg-checkbuilddeps 2>&1 | sed -n 's/.*Unmet build dependencies: //p')
-# README's "apt-get build-dep ./", simulated: apt resolves the build
+# docs/packaging.md's "apt-get build-dep ./", simulated: apt resolves the build
 # dependencies from debian/control (installing them is make deps' work).
 if apt-get -s build-dep ./ >"$tmp/build-dep.log" 2>&1; then
 	pass apt-build-dep-resolves
@@ -290,7 +293,7 @@ fi
 debfile=$(ls "$deb"/fio-engine-uring-folioreg_"$version"-*.deb 2>/dev/null | head -1)
 dsc=$(ls "$deb"/uring-folioreg_"$version"-*.dsc 2>/dev/null | head -1)
 if [ -n "$debfile" ]; then
-	# README's "apt-get install ../fio-engine-uring-folioreg_*.deb",
+	# docs/packaging.md's "apt-get install ../fio-engine-uring-folioreg_*.deb",
 	# simulated: apt takes the package with this machine's fio and removes
 	# nothing.
 	if ! apt-get -s install "$debfile" >"$tmp/apt-install.log" 2>&1; then
@@ -329,6 +332,17 @@ if [ -n "$debfile" ]; then
 		fail deb-depends-fio-upstream-range "$why"
 	else
 		pass deb-depends-fio-upstream-range
+	fi
+	# README.md's pages by topic go beside it (dh_compress may gzip them).
+	why=""
+	for f in docs/*.md docs/*.png; do
+		dpkg-deb -c "$debfile" | grep -qE "/usr/share/doc/fio-engine-uring-folioreg/$f(\.gz)?\$" ||
+			why="$why no $f;"
+	done
+	if [ -n "$why" ]; then
+		fail deb-docs "$why"
+	else
+		pass deb-docs
 	fi
 
 	if command -v lintian >/dev/null; then
@@ -373,6 +387,16 @@ else
 		rpm -qpl "$rpm"/RPMS/*/uring_folioreg-"$version"-*.rpm 2>/dev/null |
 		grep -q '/fio/uring_folioreg.so$'; then
 		pass rpmbuild-from-own-sources
+		why=""
+		for f in docs/*.md docs/*.png; do
+			rpm -qpl "$rpm"/RPMS/*/uring_folioreg-"$version"-*.rpm 2>/dev/null |
+				grep -q "/doc/uring_folioreg/$f\$" || why="$why no $f;"
+		done
+		if [ -n "$why" ]; then
+			fail rpm-docs "$why"
+		else
+			pass rpm-docs
+		fi
 		if command -v rpmlint >/dev/null; then
 			rpmlint -r packaging/uring_folioreg.rpmlintrc "$rpm"/SRPMS/*.rpm \
 				"$rpm"/RPMS/*/*.rpm >"$tmp/rpmlint.log" 2>&1

@@ -335,7 +335,7 @@ def hugetlb_need(o, strategy, folio):
 def predict(o, avail2m, avail1g):
     """('ok' | 'refuse' | 'either', [reasons as regexes], strategy, folio).
 
-    The engine's rules (README, Strategies and Errors): each refusal is one
+    The engine's rules (docs/options.md: Strategies: the rules, and Errors): each refusal is one
     line naming the option."""
     s, folio, nj = o["strategy"], o["folio"], o["numjobs"]
     if not folio:

@@ -44,7 +44,7 @@ static void map_buffers(struct ufr_backing *mem, struct iovec *iov,
 {
 	struct ufr_err err;
 
-	assert_int_equal(ufr_backing_map(mem, n * len, UFR_FOLIO_4K, -1,
+	assert_int_equal(ufr_backing_map(mem, n * len, UFR_FOLIO_4K, 4096, -1,
 					 UFR_BACKING_ANON, NULL, &err),
 			 0);
 	make_iovecs(iov, n, mem->addr, len);
@@ -246,7 +246,7 @@ static void test_backing_small_is_populated(void **state)
 	struct ufr_err err;
 
 	(void)state;
-	assert_int_equal(ufr_backing_map(&mem, len, UFR_FOLIO_4K, -1,
+	assert_int_equal(ufr_backing_map(&mem, len, UFR_FOLIO_4K, 4096, -1,
 					 UFR_BACKING_ANON, NULL, &err),
 			 0);
 	assert_int_equal(mincore(mem.addr, len, vec), 0);

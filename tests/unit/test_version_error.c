@@ -12,7 +12,8 @@
 #include <cmocka.h>
 
 #include "ufr_config.h"
-#include "ufr_memory.h"
+#include "ufr_probe.h"
+#include "ufr_resolve.h"
 
 static void test_err_prefix_and_return(void **state)
 {
@@ -76,9 +77,12 @@ static void test_hugetlb_missing_pool(void **state)
 	struct ufr_err err;
 
 	(void)state;
+	struct ufr_hugetlb_pool pool;
+
 	/* No kernel has 12 KiB hugetlb pages. */
 	assert_int_equal(ufr_hugetlb_count(12 << 10, "free_hugepages"), -1);
-	assert_int_equal(ufr_hugetlb_shortage(&err, "x", 12 << 10, 3), -ENOMEM);
+	ufr_hugetlb_pool_read(&pool, 12 << 10);
+	assert_int_equal(ufr_hugetlb_shortage(&err, "x", &pool, 3), -ENOMEM);
 	assert_non_null(strstr(err.msg, "no 12 KiB hugetlb pages"));
 }
 
@@ -86,10 +90,13 @@ static void test_hugetlb_shortage_says_command(void **state)
 {
 	struct ufr_err err;
 
+	struct ufr_hugetlb_pool pool;
+
 	(void)state;
 	if (ufr_hugetlb_count(2 << 20, "nr_hugepages") < 0)
 		skip();
-	ufr_hugetlb_shortage(&err, "reg_folio=2m", 2 << 20, 1u << 30);
+	ufr_hugetlb_pool_read(&pool, 2 << 20);
+	ufr_hugetlb_shortage(&err, "reg_folio=2m", &pool, 1u << 30);
 	assert_non_null(strstr(err.msg, "reg_folio=2m: needs 1073741824"));
 	assert_non_null(strstr(
 		err.msg,
@@ -122,6 +129,16 @@ static void thp_write(const char *root, const char *sub, const char *val)
 	fclose(f);
 }
 
+/* ufr_mthp_check() on the machine as the THP directory @root shows it. */
+static int mthp_check(enum ufr_folio folio, const char *root,
+		      struct ufr_err *err)
+{
+	struct ufr_machine m;
+
+	ufr_machine_probe(&m, root, NULL);
+	return ufr_mthp_check(&m, folio, err);
+}
+
 static void test_mthp_check(void **state)
 {
 	char root[] = "/tmp/ufr-mthp-XXXXXX";
@@ -134,27 +151,25 @@ static void test_mthp_check(void **state)
 	thp_write(root, "hugepages-16kB/enabled", "always");
 	thp_write(root, "hugepages-2048kB/enabled", "never");
 	/* Only 64k (and a smaller size) on: served. */
-	assert_int_equal(ufr_mthp_check(UFR_FOLIO_64K, root, &err), 0);
+	assert_int_equal(mthp_check(UFR_FOLIO_64K, root, &err), 0);
 	/* inherit follows the top level. */
 	thp_write(root, "hugepages-64kB/enabled", "inherit");
-	assert_int_equal(ufr_mthp_check(UFR_FOLIO_64K, root, &err), 0);
+	assert_int_equal(mthp_check(UFR_FOLIO_64K, root, &err), 0);
 	thp_write(root, "enabled", "never");
-	assert_int_equal(ufr_mthp_check(UFR_FOLIO_64K, root, &err),
-			 -EOPNOTSUPP);
+	assert_int_equal(mthp_check(UFR_FOLIO_64K, root, &err), -EOPNOTSUPP);
 	assert_non_null(
 		strstr(err.msg, "reg_folio=64k: anonymous 64 KiB THP is off"));
 	assert_non_null(strstr(err.msg, "echo madvise > /tmp/ufr-mthp-"));
 	/* A larger size on: the fault would take it; say to turn it off. */
 	thp_write(root, "enabled", "madvise");
 	thp_write(root, "hugepages-2048kB/enabled", "inherit");
-	assert_int_equal(ufr_mthp_check(UFR_FOLIO_64K, root, &err),
-			 -EOPNOTSUPP);
+	assert_int_equal(mthp_check(UFR_FOLIO_64K, root, &err), -EOPNOTSUPP);
 	assert_non_null(strstr(err.msg, "2048 KiB (inherit)"));
 	assert_non_null(strstr(err.msg, "echo never > "));
 	assert_non_null(strstr(err.msg, "hugepages-2048kB/enabled"));
 	assert_null(strstr(err.msg, "echo madvise"));
 	/* A size the kernel does not have. */
-	assert_int_equal(ufr_mthp_check(UFR_FOLIO_1M, root, &err), -EOPNOTSUPP);
+	assert_int_equal(mthp_check(UFR_FOLIO_1M, root, &err), -EOPNOTSUPP);
 	assert_non_null(strstr(err.msg, "no anonymous 1024 KiB THP"));
 	{
 		char cmd[64];
@@ -177,6 +192,16 @@ static void shmem_write(const char *root, const char *sub, const char *val)
 	fclose(f);
 }
 
+/* ufr_shmem_thp_check() on the machine as the THP directory @root shows
+ * it. */
+static int shmem_thp_check(const char *root, struct ufr_err *err)
+{
+	struct ufr_machine m;
+
+	ufr_machine_probe(&m, root, NULL);
+	return ufr_shmem_thp_check(&m, err);
+}
+
 /* Whether ufr_shmem_thp_check() under @root serves, given top-level
  * @top and the PMD size's @own (NULL: no such file). */
 static int shmem_case(const char *root, const char *own_dir, const char *top,
@@ -190,7 +215,7 @@ static int shmem_case(const char *root, const char *own_dir, const char *top,
 		shmem_write(own_dir, "shmem_enabled", own);
 	else
 		unlink(path);
-	return ufr_shmem_thp_check(root, err);
+	return shmem_thp_check(root, err);
 }
 
 static void test_shmem_thp_check(void **state)
@@ -200,11 +225,11 @@ static void test_shmem_thp_check(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(root));
-	/* The kernel's PMD size names the per-size directory. */
-	snprintf(own, sizeof(own), "%s/hugepages-%zukB", root,
-		 ufr_folio_bytes(UFR_FOLIO_THP) >> 10);
+	/* The PMD size names the per-size directory: 2 MiB, as the fake
+	 * directory has no hpage_pmd_size. */
+	snprintf(own, sizeof(own), "%s/hugepages-%zukB", root, (size_t)2048);
 	assert_int_equal(mkdir(own, 0755), 0);
-	assert_int_equal(ufr_shmem_thp_check(root, &err), -EOPNOTSUPP);
+	assert_int_equal(shmem_thp_check(root, &err), -EOPNOTSUPP);
 	assert_non_null(strstr(err.msg, "which this kernel lacks"));
 	/* Before Linux 6.11: the top level alone. */
 	assert_int_equal(shmem_case(root, own, "advise", NULL, &err), 0);

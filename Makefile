@@ -2,6 +2,8 @@
 #
 #   make deps             install what is missing, fetch the installed fio's
 #                         source into build/fio-src (a private apt set-up)
+#   make deps-lab         install what the kernel lab needs (QEMU, busybox,
+#                         a kernel's build tools); make lab and lab-ab run it
 #   make                  build ./uring_folioreg.so against it (builds only)
 #   make FIO_SRC=DIR      build against another fio source tree
 #   make check            make deps, build, run every test
@@ -155,7 +157,12 @@ OUT ?= lab-results
 LAB_OPTS ?=
 LAB_ARGS ?=
 
-lab: deps all
+# What the lab needs beyond make deps: QEMU, busybox, a kernel's build
+# tools (scripts/deps.sh lab).
+deps-lab:
+	scripts/deps.sh lab
+
+lab: deps deps-lab all
 	scripts/lab/lab.py --matrix $(MATRIX) --out $(OUT) $(LAB_OPTS) \
 		$(KERNELS) -- $(LAB_ARGS)
 
@@ -173,7 +180,7 @@ AB_BOOTS ?= 5
 AB_ICOUNT ?= 0
 AB_OPTS ?=
 
-lab-ab: deps all
+lab-ab: deps deps-lab all
 	scripts/lab/ab.py run --base $(BASE) $(if $(PATCH),--patch $(PATCH)) \
 		--matrix $(if $(filter-out file,$(origin MATRIX)),$(MATRIX),rfc) \
 		--out $(OUT) --boots $(AB_BOOTS) \
@@ -314,7 +321,7 @@ deb-orig:
 
 .PHONY: install uninstall dist dist-fio deb-orig
 
-.PHONY: all deps check other-fio unit-tests tools demo bench lab lab-ab format lint clean distclean
+.PHONY: all deps deps-lab check other-fio unit-tests tools demo bench lab lab-ab format lint clean distclean
 
 include tests/quality.mk
 

@@ -332,11 +332,57 @@ def host_tsc_khz():
     return int(float(m.group(1)) * 1000)
 
 
+# Guests lacking a host feature (--profile): what each changes of the
+# defaults. The guest's own view of it is what guest-init.sh records
+# (hugepages sizes, THP's switch, MemTotal). No mTHP is a kernel, not a
+# profile: any kernel before 6.8 (bookworm's 6.1).
+PROFILES = {
+    "no1g": {"cpu_flags": "-pdpe1gb", "huge1g": 0,
+             "why": "a CPU without 1 GiB pages (-pdpe1gb)"},
+    "nothp": {"append": "transparent_hugepage=never",
+              "why": "transparent huge pages off "
+              "(transparent_hugepage=never)"},
+    "smallmem": {"mem": "768M", "huge1g": 0, "huge2m": 40,
+                 "why": "little memory (768 MiB, no 1 GiB page, 40 of "
+                 "2 MiB)"},
+}
+
+
+def apply_profile(opts):
+    """Fill in what --profile changes where the options left the
+    default; the explicit options win."""
+    for name in opts.profile:
+        prof = PROFILES[name]
+        for key in ("mem", "huge1g", "huge2m"):
+            if key in prof and getattr(opts, key) is None:
+                setattr(opts, key, prof[key])
+        if "cpu_flags" in prof:
+            opts.cpu_flags.append(prof["cpu_flags"])
+        if "append" in prof:
+            opts.append.append(prof["append"])
+    for key, default in (("mem", "3G"), ("huge1g", 1), ("huge2m", 200)):
+        if getattr(opts, key) is None:
+            setattr(opts, key, default)
+
+
+def cpu_arg(base, opts):
+    """-cpu BASE with --cpu-flags (comma-separated +flag/-flag)."""
+    flags = [f for fl in getattr(opts, "cpu_flags", []) or []
+             for f in fl.split(",") if f]
+    return ",".join([base] + flags)
+
+
 def qemu_cmd(opts, kdir, initrd, accel, huge2m):
-    cmdline = ("console=ttyS0,115200 quiet loglevel=1 panic=-1 "
-               "rdinit=/init hugepagesz=1G hugepages=%d hugepagesz=2M "
-               "hugepages=%d transparent_hugepage=madvise"
-               % (opts.huge1g, huge2m))
+    cmdline = "console=ttyS0,115200 quiet loglevel=1 panic=-1 rdinit=/init"
+    if opts.huge1g:
+        # Not asked for when none is wanted: a CPU without pdpe1gb would
+        # have the kernel complain about the size.
+        cmdline += " hugepagesz=1G hugepages=%d" % opts.huge1g
+    cmdline += (" hugepagesz=2M hugepages=%d transparent_hugepage=madvise"
+                % huge2m)
+    # --append last: a switch given twice takes its last value.
+    for a in getattr(opts, "append", []) or []:
+        cmdline += " " + a
     conf = read_config(os.path.join(kdir, "config"))
     if getattr(opts, "brd_kb", 0) and conf.get("CONFIG_BLK_DEV_RAM") == "y":
         # brd built in (the lab's own kernels): sized here, not by insmod.
@@ -357,16 +403,17 @@ def qemu_cmd(opts, kdir, initrd, accel, huge2m):
            "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", initrd,
            "-append", cmdline]
     if accel == "kvm":
-        cmd += ["-accel", "kvm", "-cpu", "host"]
+        cmd += ["-accel", "kvm", "-cpu", cpu_arg("host", opts)]
     elif getattr(opts, "icount", None) is not None:
         # Deterministic guest time: one instruction is 2^shift ns of the
         # guest's clock, whatever the host does meanwhile (single-threaded
         # TCG only).
-        cmd += ["-accel", "tcg", "-cpu", "max,-cx16",
+        cmd += ["-accel", "tcg", "-cpu", cpu_arg("max,-cx16", opts),
                 "-icount", "shift=%d,align=off,sleep=off" % opts.icount]
     else:
         # QEMU 7.2's cmpxchg16b emulation crashes 6.12 kernels.
-        cmd += ["-accel", "tcg,thread=multi", "-cpu", "max,-cx16"]
+        cmd += ["-accel", "tcg,thread=multi", "-cpu",
+                cpu_arg("max,-cx16", opts)]
     return cmd
 
 
@@ -584,6 +631,10 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
                    "source_version": read_version(),
                    "git": git_describe()},
         "qemu": qemu_version(opts.qemu),
+        "guest_profile": {"profiles": opts.profile,
+                          "cpu_flags": opts.cpu_flags,
+                          "append": opts.append, "mem": opts.mem,
+                          "huge1g": opts.huge1g, "huge2m": opts.huge2m},
         "matrix": opts.matrix, "kit_args": kit_args_list(opts),
         "boot_secs": round(boot_secs, 1),
         "total_secs": round(time.monotonic() - t_start, 1),
@@ -715,34 +766,27 @@ def kit_args_list(opts):
 # ---- set-up ------------------------------------------------------------
 
 def ensure_tools(opts):
-    """QEMU and a static busybox, installed from Debian when missing."""
-    need = []
-    if not shutil.which(opts.qemu):
-        need.append("qemu-system-x86")
-    if not busybox_path():
-        need.append("busybox-static")
-    if not need:
+    """QEMU and a static busybox: when missing, scripts/deps.sh lab
+    installs them with the rest of the lab's packages."""
+    if shutil.which(opts.qemu) and busybox_path():
         return
-    if os.geteuid() != 0:
-        raise LabError("missing %s; install as root: apt-get install %s" %
-                       (" and ".join(need), " ".join(need)))
-    say("installing %s from Debian" % " ".join(need))
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    r = subprocess.run(["apt-get", "install", "-y", "-qq",
-                        "--no-install-recommends"] + need,
+    say("installing the lab's packages (scripts/deps.sh lab)")
+    r = subprocess.run([os.path.join(TOP, "scripts", "deps.sh"), "lab"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, env=env)
-    if not r.returncode and not shutil.which(opts.qemu):
-        raise LabError("QEMU is not installable here: apt-get install %s "
+                       text=True)
+    if r.returncode:
+        tail = [ln for ln in r.stdout.splitlines()
+                if ln.startswith(("E:", "uring_folioreg:"))]
+        raise LabError("QEMU is not installable here: scripts/deps.sh lab "
+                       "failed: %s" % (tail or r.stdout.splitlines()
+                                       or ["?"])[-1])
+    if not shutil.which(opts.qemu):
+        raise LabError("QEMU is not installable here: scripts/deps.sh lab "
                        "succeeded but %s is still not there; give --qemu "
-                       "the path of qemu-system-x86_64" %
-                       (" ".join(need), opts.qemu))
-    if r.returncode or not shutil.which(opts.qemu) or not busybox_path():
-        tail = [ln for ln in r.stdout.splitlines() if ln.startswith("E:")]
-        raise LabError("QEMU is not installable here: apt-get install %s "
-                       "failed: %s" % (" ".join(need), (tail or
-                                                        r.stdout.splitlines()
-                                                        or ["?"])[-1]))
+                       "the path of qemu-system-x86_64" % opts.qemu)
+    if not busybox_path():
+        raise LabError("scripts/deps.sh lab succeeded but there is no "
+                       "static busybox in /bin or /usr/bin")
 
 
 def split_kit_argv(argv):
@@ -766,12 +810,25 @@ def main():
                    "guest (the one the engine was built for)")
     p.add_argument("--qemu", default="qemu-system-x86_64")
     p.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto")
-    p.add_argument("--mem", default="3G", help="guest memory")
+    p.add_argument("--mem", help="guest memory (default 3G)")
     p.add_argument("--smp", type=int, default=2)
-    p.add_argument("--huge1g", type=int, default=1,
-                   help="1 GiB hugetlb pages reserved at boot")
-    p.add_argument("--huge2m", type=int, default=200,
-                   help="2 MiB hugetlb pages reserved at boot")
+    p.add_argument("--huge1g", type=int,
+                   help="1 GiB hugetlb pages reserved at boot (default 1)")
+    p.add_argument("--huge2m", type=int,
+                   help="2 MiB hugetlb pages reserved at boot (default "
+                   "200)")
+    p.add_argument("--cpu-flags", action="append", default=[],
+                   metavar="FLAGS", help="CPU features the guest lacks or "
+                   "has, QEMU's -cpu syntax (-pdpe1gb: no 1 GiB pages); "
+                   "repeat for more")
+    p.add_argument("--append", action="append", default=[], metavar="ARGS",
+                   help="more guest kernel command line "
+                   "(transparent_hugepage=never); repeat for more")
+    p.add_argument("--profile", action="append", default=[],
+                   choices=sorted(PROFILES), help="a guest unlike the "
+                   "default: " + "; ".join("%s, %s" % (k, v["why"]) for
+                                           k, v in sorted(PROFILES.items()))
+                   + " (repeat to combine)")
     p.add_argument("--boot-timeout", type=int, default=180,
                    help="seconds for a TCG boot to reach /init")
     p.add_argument("--kvm-timeout", type=int, default=30,
@@ -788,6 +845,7 @@ def main():
                    "counts instructions (2^SHIFT ns each)")
     argv, kit = split_kit_argv(sys.argv[1:])
     opts = p.parse_args(argv)
+    apply_profile(opts)
     opts.kit_args = kit
     if not any(a == "--file" or a.startswith("--file=") for a in kit):
         # A RAM block device (brd): O_DIRECT works on it on every kernel,

@@ -293,6 +293,8 @@ RULES = [
     (r"^examples/compare\.py table ", kit('"$KIT" table')),
     (r"^examples/compare\.py plot ", kit('"$KIT" plot')),
     (r"^examples/compare\.py diff ", kit('"$KIT" diff')),
+    (r"^make lab .*--profile ", all_of(dry_make(r"scripts/lab/lab\.py .*--profile no1g bookworm"),
+                                       in_test("tests/integration/lab.sh", '--profile "$prof"'))),
     (r"^make lab ", all_of(dry_make(r"scripts/lab/lab\.py .*bookworm sid"),
                            in_test("tests/integration/lab.sh", "LAB=$TOP/scripts/lab/lab.py"))),
     (r"^make lab-ab ", all_of(dry_make(r"scripts/lab/ab\.py "),

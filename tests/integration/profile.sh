@@ -86,25 +86,48 @@ else
 	fail profile-text-line "$(grep -m1 'profile' "$out" || echo 'no profile line')"
 fi
 
-# Off: null with the reason, and no perf event opened.
-out=$SCRATCH/prof-off.json
-ufio "$out" --name=off --filename=/dev/zero --rw=read --bs=1m --iodepth=16 \
-	--size=64m --time_based --runtime=2 --reg_strategy=per_page \
-	--output-format=json &
-bg=$!
-perf_fds=0
-sleep 1
-for p in $(pgrep -f -- '--name=off --filename=/dev/zero'); do
-	for fd in /proc/"$p"/fd/*; do
-		[ "$(readlink "$fd" 2>/dev/null)" = 'anon_inode:[perf_event]' ] && perf_fds=1
+# Off: null with the reason, and no perf event opened. The job's processes
+# are looked at every 0.1 s while it runs: they must be seen holding their
+# ring (else nothing was looked at), and the same watch must see the perf
+# event of a job with reg_profile=1 (else it could not see one).
+# watch_fds NAME PROFILE: a 2 s job with reg_profile=PROFILE, JSON in
+# $SCRATCH/prof-NAME.json; prints "RING PERF": 1 if a process of it was
+# seen holding an io_uring fd, a perf event fd.
+watch_fds() {
+	local bg ring=0 perf=0 p fd
+	ufio "$SCRATCH/prof-$1.json" --name="$1" --filename=/dev/zero --rw=read \
+		--bs=1m --iodepth=16 --size=64m --time_based --runtime=2 \
+		--reg_strategy=per_page --reg_profile="$2" --output-format=json &
+	bg=$!
+	while kill -0 "$bg" 2>/dev/null; do
+		for p in $(pgrep -f -- "--name=$1 --filename=/dev/zero"); do
+			for fd in /proc/"$p"/fd/*; do
+				case $(readlink "$fd" 2>/dev/null) in
+				'anon_inode:[io_uring]') ring=1 ;;
+				'anon_inode:[perf_event]') perf=1 ;;
+				esac
+			done
+		done
+		sleep 0.1
 	done
-done
-wait $bg
-if [ "$(jq -c "[$P.profile, $P.profile_note]" "$out")" = '[null,"reg_profile=0"]' ] &&
-	[ $perf_fds = 0 ]; then
-	pass profile-off
+	wait "$bg"
+	echo "$ring $perf"
+}
+seen_on=$(watch_fds profon 1)
+seen_off=$(watch_fds profoff 0)
+got=$(jq -c "[$P.profile, $P.profile_note]" "$SCRATCH/prof-profoff.json" 2>&1)
+if [ "$got" != '[null,"reg_profile=0"]' ]; then
+	fail profile-off "reg_profile=0 reported $got"
+elif [ "${seen_off% *}" != 1 ]; then
+	fail profile-off "the job with reg_profile=0 was never seen holding its ring: its file descriptors were not looked at"
+elif jq -e "$P.profile == null" "$SCRATCH/prof-profon.json" >/dev/null 2>&1; then
+	skip profile-off "reg_profile=1 opens no perf event here ($(jq -c "$P.profile_note" "$SCRATCH/prof-profon.json" 2>&1)), so the watch cannot be shown to see one"
+elif [ "$seen_on" != "1 1" ]; then
+	fail profile-off "the watch saw no perf event fd in the job with reg_profile=1 (ring, perf seen: $seen_on): it could not see one in the job with reg_profile=0 either"
+elif [ "${seen_off#* }" != 0 ]; then
+	fail profile-off "a perf event fd was open in the job with reg_profile=0"
 else
-	fail profile-off "perf fd seen: $perf_fds; $(jq -c "[$P.profile, $P.profile_note]" "$out" 2>&1)"
+	pass profile-off
 fi
 
 # As nobody: no privilege; null with the reason, and the job runs.

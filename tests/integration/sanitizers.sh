@@ -10,6 +10,8 @@ step() { # name, command...
 	shift
 	if "$@" >"$log" 2>&1; then
 		pass "$name"
+		# The unit tests' own skips, with their reasons.
+		grep -E '^skip: ' "$log" | sort -u | sed "s|^|$name: |"
 	else
 		fail "$name" "$(grep -m3 -E 'ERROR|error|FAILED|runtime error|definitely' "$log" | tr '\n' ' ') (log: $log)"
 	fi

@@ -336,6 +336,21 @@ void ufr_fio_report_out(void)
 	ufr_out = f_out = w;
 }
 
+void ufr_fio_note(const char *job, const char *note)
+{
+	/*
+	 * Not through log_err(): it writes to f_err as well, which --output
+	 * makes the output file, where a note lands before the report (fio
+	 * threads share the parent's stream; a job process's copy of it is
+	 * never flushed). A server sends it to its client, which prints it
+	 * in its output: only where that is text.
+	 */
+	if (is_backend && output_format & FIO_OUTPUT_NORMAL)
+		log_err("uring_folioreg note: %s: %s\n", job, note);
+	else
+		fprintf(stderr, "uring_folioreg note: %s: %s\n", job, note);
+}
+
 /*
  * fio --server, once every job of the run has reported: each entry (a
  * job, or a group folded as fio folds it) as one line of its JSON,

@@ -419,7 +419,8 @@ static const char *probe_pins(struct ufr_backing *b, size_t folio,
 
 	if (io_uring_queue_init(2, &ring, 0))
 		return "no io_uring ring for it";
-	ret = ufr_register_observed(&ring, iov, 2, &c, &t, NULL, obs, &err);
+	ret = ufr_register_observed(&ring, iov, 2, &c, NULL, &t, NULL, obs,
+				    &err);
 	if (!ret)
 		ufr_unregister(&ring, &t);
 	io_uring_queue_exit(&ring);

@@ -157,8 +157,8 @@ int ufr_run_register(struct ufr_run *run, struct io_uring *ring,
 	if (reg_profile)
 		profile_start(run);
 	ret = ufr_register_observed(ring, s->iov, s->nr_iov, &run->cfg,
-				    &run->r.reg, run->samples, &run->r.obs,
-				    err);
+				    run->prof, &run->r.reg, run->samples,
+				    &run->r.obs, err);
 	if (!ret)
 		ufr_rereg_start(&run->r.rereg, rereg_ns);
 	return ret;

@@ -8,333 +8,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
-#include <linux/perf_event.h>
 
+#include "ufr_profile.h"
 #include "ufr_reg.h"
-
-/* reg_profile's state; see ufr_reg.h. */
-struct ufr_ksym {
-	uint64_t addr;
-	uint64_t samples; /* whose leaf it is */
-	uint32_t name; /* offset in names */
-	bool reg; /* an io_uring_register entry point */
-};
-
-struct ufr_profiler {
-	int fd;
-	void *ring;
-	size_t ring_len, page;
-	struct ufr_ksym *syms;
-	size_t nr_syms;
-	char *names;
-	struct ufr_profile_summary sum;
-};
-
-/* The profiler of the thread doing the register calls, if any. */
-static __thread struct ufr_profiler *cur_prof;
-
-#define PROFILE_RING_PAGES 128
-
-static int ksym_cmp(const void *a, const void *b)
-{
-	const struct ufr_ksym *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-/* The kernel's text symbols, sorted by address; -EACCES if hidden. */
-static int load_kallsyms(struct ufr_profiler *p)
-{
-	size_t cap = 0, ncap = 0, nlen = 0, nonzero = 0, len;
-	char line[512], name[256], type;
-	unsigned long long addr;
-	FILE *f = fopen("/proc/kallsyms", "re");
-
-	if (!f)
-		return -ENOENT;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 ||
-		    (type != 't' && type != 'T' && type != 'w' && type != 'W'))
-			continue;
-		if (p->nr_syms == cap) {
-			void *n;
-
-			cap = cap ? 2 * cap : 65536;
-			n = realloc(p->syms, cap * sizeof(*p->syms));
-			if (!n)
-				break;
-			p->syms = n;
-		}
-		len = strlen(name) + 1;
-		if (nlen + len > ncap) {
-			void *n;
-
-			ncap = ncap ? 2 * ncap : 1 << 20;
-			n = realloc(p->names, ncap);
-			if (!n)
-				break;
-			p->names = n;
-		}
-		memcpy(p->names + nlen, name, len);
-		p->syms[p->nr_syms++] = (struct ufr_ksym){
-			.addr = addr,
-			.name = nlen,
-			.reg = strstr(name, "io_uring_register") &&
-			       strstr(name, "sys_"),
-		};
-		nlen += len;
-		nonzero += addr != 0;
-	}
-	fclose(f);
-	if (!nonzero)
-		return -EACCES;
-	qsort(p->syms, p->nr_syms, sizeof(*p->syms), ksym_cmp);
-	return 0;
-}
-
-/* The symbol holding @addr: the last one at or below it. */
-static long ksym_find(const struct ufr_profiler *p, uint64_t addr)
-{
-	size_t lo = 0, hi = p->nr_syms;
-
-	if (!hi || addr < p->syms[0].addr)
-		return -1;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (p->syms[mid].addr <= addr)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return (long)lo;
-}
-
-/* One sample's call chain, leaf first. */
-static void profile_chain(struct ufr_profiler *p, const uint64_t *ips,
-			  uint64_t nr)
-{
-	long leaf = -1, k;
-	bool under = false;
-	uint64_t i;
-
-	for (i = 0; i < nr; i++) {
-		if (ips[i] >= (uint64_t)PERF_CONTEXT_MAX)
-			continue; /* a context marker */
-		k = ksym_find(p, ips[i]);
-		if (k < 0)
-			continue;
-		if (leaf < 0)
-			leaf = k;
-		if (p->syms[k].reg) {
-			under = true;
-			break;
-		}
-	}
-	if (leaf >= 0 && under) {
-		p->syms[leaf].samples++;
-		p->sum.samples++;
-	} else {
-		p->sum.outside++;
-	}
-}
-
-/* Read what the ring buffer holds and give the space back. */
-static void profile_drain(struct ufr_profiler *p)
-{
-	struct perf_event_mmap_page *mp = p->ring;
-	size_t size = p->ring_len - p->page;
-	unsigned char *data = (unsigned char *)p->ring + p->page;
-	uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
-	uint64_t tail = mp->data_tail;
-	static __thread uint64_t rec[1024];
-
-	while (tail + sizeof(struct perf_event_header) <= head) {
-		struct perf_event_header h;
-		size_t off = tail % size, n, first;
-
-		memcpy(&h, data + off, sizeof(h)); /* headers never wrap */
-		if (!h.size)
-			break;
-		n = h.size < sizeof(rec) ? h.size : sizeof(rec);
-		first = size - off < n ? size - off : n;
-		memcpy(rec, data + off, first);
-		memcpy((unsigned char *)rec + first, data, n - first);
-		if (h.type == PERF_RECORD_SAMPLE && n >= 16) {
-			uint64_t nr = rec[1];
-
-			if (nr > n / 8 - 2)
-				nr = n / 8 - 2;
-			profile_chain(p, rec + 2, nr);
-		} else if (h.type == PERF_RECORD_LOST && n >= 24) {
-			p->sum.lost += rec[2];
-		}
-		tail += h.size;
-	}
-	__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
-}
-
-static int paranoid_level(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
-	int level = 99;
-
-	if (f) {
-		if (fscanf(f, "%d", &level) != 1)
-			level = 99;
-		fclose(f);
-	}
-	return level;
-}
-
-int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err)
-{
-	struct perf_event_attr attr;
-	struct ufr_profiler *p;
-	int ret;
-
-	*out = NULL;
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return ufr_err_set(err, -ENOMEM, "reg_profile: out of memory");
-	memset(&attr, 0, sizeof(attr));
-	attr.size = sizeof(attr);
-	attr.type = PERF_TYPE_SOFTWARE;
-	attr.config = PERF_COUNT_SW_CPU_CLOCK;
-	attr.sample_period = UFR_PROFILE_PERIOD_NS;
-	attr.sample_type = PERF_SAMPLE_CALLCHAIN;
-	attr.disabled = 1;
-	attr.exclude_user = 1;
-	attr.exclude_hv = 1;
-	attr.exclude_callchain_user = 1;
-	attr.wakeup_events = 1 << 30; /* nobody waits on it */
-	p->fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1,
-			PERF_FLAG_FD_CLOEXEC);
-	if (p->fd < 0) {
-		ret = -errno;
-		free(p);
-		if (ret == -EACCES || ret == -EPERM)
-			return ufr_err_set(
-				err, ret,
-				"reg_profile: kernel sampling is not allowed (%s, perf_event_paranoid is %d); run as root (or with CAP_PERFMON), or allow it: echo 1 > /proc/sys/kernel/perf_event_paranoid",
-				strerror(-ret), paranoid_level());
-		return ufr_err_set(
-			err, ret,
-			"reg_profile: perf_event_open of the cpu-clock failed: %s; this kernel needs CONFIG_PERF_EVENTS",
-			strerror(-ret));
-	}
-	p->page = (size_t)sysconf(_SC_PAGESIZE);
-	p->ring_len = p->page * (1 + PROFILE_RING_PAGES);
-	p->ring = mmap(NULL, p->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       p->fd, 0);
-	if (p->ring == MAP_FAILED) {
-		ret = -errno;
-		p->ring = NULL;
-		ufr_profiler_close(p);
-		return ufr_err_set(
-			err, ret,
-			"reg_profile: mapping the sample buffer failed: %s; raise /proc/sys/kernel/perf_event_mlock_kb",
-			strerror(-ret));
-	}
-	ret = load_kallsyms(p);
-	if (ret) {
-		ufr_profiler_close(p);
-		return ufr_err_set(
-			err, ret,
-			"reg_profile: the kernel's symbol addresses cannot be read (/proc/kallsyms shows %s); run as root with kernel.kptr_restrict 0 or 1",
-			ret == -EACCES ? "zeros" : "nothing");
-	}
-	*out = cur_prof = p;
-	return 0;
-}
-
-/* Most samples first, then by name. */
-static int fn_cmp(const void *a, const void *b)
-{
-	const struct ufr_profile_fn *x = a, *y = b;
-
-	if (x->samples != y->samples)
-		return x->samples < y->samples ? 1 : -1;
-	return strcmp(x->function, y->function);
-}
-
-void ufr_profile_top(struct ufr_profile_summary *s, struct ufr_profile_fn *fns,
-		     size_t n)
-{
-	size_t i, k, kept = 0;
-
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < kept; k++)
-			if (!strcmp(fns[k].function, fns[i].function))
-				break;
-		if (k < kept)
-			fns[k].samples += fns[i].samples;
-		else
-			fns[kept++] = fns[i];
-	}
-	qsort(fns, kept, sizeof(*fns), fn_cmp);
-	s->nr_top = kept < UFR_PROFILE_TOP ? kept : UFR_PROFILE_TOP;
-	memcpy(s->top, fns, s->nr_top * sizeof(*fns));
-}
-
-void ufr_profiler_summary(struct ufr_profiler *p, struct ufr_profile_summary *s)
-{
-	struct ufr_profile_fn *fns;
-	size_t i, n = 0;
-
-	*s = p->sum;
-	s->nr_top = 0;
-	for (i = 0; i < p->nr_syms; i++)
-		n += p->syms[i].samples != 0;
-	fns = calloc(n ? n : 1, sizeof(*fns));
-	if (!fns)
-		return;
-	for (i = 0, n = 0; i < p->nr_syms; i++) {
-		if (!p->syms[i].samples)
-			continue;
-		snprintf(fns[n].function, sizeof(fns[n].function), "%s",
-			 p->names + p->syms[i].name);
-		fns[n++].samples = p->syms[i].samples;
-	}
-	ufr_profile_top(s, fns, n);
-	free(fns);
-}
-
-void ufr_profiler_close(struct ufr_profiler *p)
-{
-	if (!p)
-		return;
-	if (cur_prof == p)
-		cur_prof = NULL;
-	if (p->ring)
-		munmap(p->ring, p->ring_len);
-	if (p->fd >= 0)
-		close(p->fd);
-	free(p->syms);
-	free(p->names);
-	free(p);
-}
-
-/* Around each timed register call, outside its clock readings. */
-static inline void prof_on(void)
-{
-	if (cur_prof)
-		ioctl(cur_prof->fd, PERF_EVENT_IOC_ENABLE, 0);
-}
-
-static inline void prof_off(void)
-{
-	if (cur_prof) {
-		ioctl(cur_prof->fd, PERF_EVENT_IOC_DISABLE, 0);
-		/* Read often enough that reg_mode=each loses nothing. */
-		if (!(++cur_prof->sum.calls % 64))
-			profile_drain(cur_prof);
-	}
-}
 
 static int explain(int ret, const struct ufr_config *c, unsigned int n,
 		   uint64_t bytes, struct ufr_err *err)
@@ -391,14 +69,15 @@ static int explain(int ret, const struct ufr_config *c, unsigned int n,
  */
 static int register_calls(struct io_uring *ring, const struct iovec *iov,
 			  unsigned int n, enum ufr_reg_mode mode,
-			  struct ufr_reg_timing *t, uint64_t *per_buffer_ns)
+			  struct ufr_profiler *prof, struct ufr_reg_timing *t,
+			  uint64_t *per_buffer_ns)
 {
 	unsigned int i, calls = mode == UFR_REG_EACH ? n + 1 : 1;
 	uint64_t start, ns;
 	int ret = 0;
 
 	for (i = 0; i < calls; i++) {
-		prof_on();
+		ufr_profiler_on(prof);
 		start = ufr_now_ns(CLOCK_MONOTONIC);
 		if (mode == UFR_REG_BATCH)
 			ret = io_uring_register_buffers(ring, iov, n);
@@ -408,7 +87,7 @@ static int register_calls(struct io_uring *ring, const struct iovec *iov,
 			ret = io_uring_register_buffers_update_tag(
 				ring, i - 1, &iov[i - 1], NULL, 1);
 		ns = ufr_now_ns(CLOCK_MONOTONIC) - start;
-		prof_off();
+		ufr_profiler_off(prof);
 		if (ret < 0)
 			break;
 		if (i && per_buffer_ns)
@@ -423,8 +102,9 @@ static int register_calls(struct io_uring *ring, const struct iovec *iov,
 }
 
 int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
-		 const struct ufr_config *c, struct ufr_reg_timing *t,
-		 uint64_t *per_buffer_ns, struct ufr_err *err)
+		 const struct ufr_config *c, struct ufr_profiler *prof,
+		 struct ufr_reg_timing *t, uint64_t *per_buffer_ns,
+		 struct ufr_err *err)
 {
 	uint64_t bytes = 0;
 	unsigned int i;
@@ -433,9 +113,8 @@ int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
 	for (i = 0; i < n; i++)
 		bytes += iov[i].iov_len;
 	memset(t, 0, sizeof(*t));
-	ret = register_calls(ring, iov, n, c->mode, t, per_buffer_ns);
-	if (cur_prof)
-		profile_drain(cur_prof);
+	ret = register_calls(ring, iov, n, c->mode, prof, t, per_buffer_ns);
+	ufr_profiler_drain(prof);
 	if (ret)
 		return explain(ret, c, n, bytes, err);
 	t->buffers = n;
@@ -576,8 +255,9 @@ static const char *observe_failed(int ret)
 
 int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 			  unsigned int n, const struct ufr_config *c,
-			  struct ufr_reg_timing *t, uint64_t *per_buffer_ns,
-			  struct ufr_observation *obs, struct ufr_err *err)
+			  struct ufr_profiler *prof, struct ufr_reg_timing *t,
+			  uint64_t *per_buffer_ns, struct ufr_observation *obs,
+			  struct ufr_err *err)
 {
 	int64_t expect = (int64_t)pages_pinned(iov, n), d_acq, d_held;
 	int64_t last_acq = -1, last_held = -1;
@@ -589,7 +269,8 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 	lock();
 	for (attempt = 1;; attempt++) {
 		seen = pins_quiet(&before);
-		ret = ufr_register(ring, iov, n, c, t, per_buffer_ns, err);
+		ret = ufr_register(ring, iov, n, c, prof, t, per_buffer_ns,
+				   err);
 		if (ret)
 			break;
 		if (!seen)
@@ -634,7 +315,8 @@ void ufr_rereg_start(struct ufr_rereg *r, uint64_t interval_ns)
 
 int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
 		  const struct iovec *iov, unsigned int n,
-		  const struct ufr_config *c, struct ufr_err *err)
+		  const struct ufr_config *c, struct ufr_profiler *prof,
+		  struct ufr_err *err)
 {
 	struct ufr_reg_timing t;
 	int ret;
@@ -647,7 +329,7 @@ int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
 			"rereg_interval: unregistering the buffers failed: %s",
 			strerror(-ret));
 	else
-		ret = ufr_register(ring, iov, n, c, &t, NULL, err);
+		ret = ufr_register(ring, iov, n, c, prof, &t, NULL, err);
 	unlock();
 	if (ret)
 		return ret;

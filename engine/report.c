@@ -108,6 +108,7 @@ enum merge {
 	M_MAX,
 	M_KNOWN, /* the sum; unknown if a part is: a partial sum is no sum */
 	M_SAME, /* the jobs' common value, else "mixed" (numbers: 0) */
+	M_GIVEN, /* a name: M_SAME over the jobs that have one */
 	M_AND,
 	M_OR,
 	M_NOTE, /* the first one given */
@@ -164,6 +165,8 @@ static const struct field fields[] = {
 	COUNT(S_PROF, "outside", NULL, profile.outside),
 	COUNT(S_PROF, "lost", NULL, profile.lost),
 	COUNT(S_PROF, "register_calls", ", register_calls=%s", profile.calls),
+	F(S_PROF, "event", ", event=%s", profile.event, K_NAME, M_GIVEN),
+	COUNT(S_PROF, "skid_moved", ", skid_moved=%s", profile.skid_moved),
 	HIDDEN(io.ios, K_U64, M_SUM),
 	HIDDEN(io.segs, K_U64, M_SUM),
 	HIDDEN(reg.samples, K_U64, M_SUM),
@@ -201,6 +204,12 @@ static void merge_field(void *sum, const void *r, const struct field *fd)
 			strcpy(sum, "mixed");
 		else if (fd->kind != K_NAME && *s != *v)
 			*s = 0;
+		break;
+	case M_GIVEN:
+		if (!*(char *)sum)
+			memcpy(sum, r, fd->size);
+		else if (*(const char *)r && strcmp(sum, r))
+			strcpy(sum, "mixed");
 		break;
 	case M_AND:
 		*(bool *)sum &= *(const bool *)r;
@@ -441,7 +450,12 @@ static void json_profile(FILE *f, const struct ufr_report *r)
 	}
 	fputs("{ ", f);
 	json_rows(f, r, S_PROF, ", ");
-	fprintf(f, ", \"period_ns\" : %d, \"top\" : [", UFR_PROFILE_PERIOD_NS);
+	/* Only cpu-clock has a fixed period; cycles run at a mean rate. */
+	if (strcmp(p->event, "cpu-clock"))
+		fputs(", \"period_ns\" : null", f);
+	else
+		fprintf(f, ", \"period_ns\" : %d", UFR_PROFILE_PERIOD_NS);
+	fputs(", \"top\" : [", f);
 	for (i = 0; i < p->nr_top; i++) {
 		fprintf(f, "%s{ \"function\" : ",
 			i ? ",\n        " : "\n        ");

@@ -173,7 +173,7 @@ static struct fio_option ufr_options[] = {
 	UFR_OPT("reg_numa_node", "Buffer NUMA node", FIO_OPT_INT, numa_node, "-1", "Bind buffer memory to this NUMA node before faulting it in (-1: leave placement alone)"),
 	UFR_OPT("rereg_interval", "Re-registration interval", FIO_OPT_STR_VAL_TIME, rereg_usec, "0", "While I/O runs, quiesce and re-register all buffers this often (0: never)", .is_seconds = 1, .is_time = 1),
 	UFR_OPT("reg_stats", "Registration stats file", FIO_OPT_STR_STORE, reg_stats, NULL, "Also write the job's uring_folioreg figures to this file as JSON"),
-	UFR_OPT("reg_profile", "Profile registration", FIO_OPT_BOOL, reg_profile, "0", "Sample the kernel (cpu-clock, 25 kHz, call chains) during the register calls and report the top functions"),
+	UFR_OPT("reg_profile", "Profile registration", FIO_OPT_BOOL, reg_profile, "0", "Sample the kernel (cycles where the host counts them, else cpu-clock; 25 kHz, call chains) during the register calls and report the top functions"),
 	/* fio's io_uring engine's options, as fio names and explains them */
 	UFR_OPT("registerfiles", "Register file set", FIO_OPT_STR_SET, registerfiles, NULL, "Pre-open/register files"),
 	UFR_OPT("sqthread_poll", "Kernel SQ thread polling", FIO_OPT_STR_SET, sqpoll, NULL, "Offload submission/completion to kernel thread"),
@@ -253,15 +253,14 @@ static int ufr_fail(struct thread_data *td, const struct ufr_err *err,
 
 /*
  * A note for the user, said by the pipeline: on stderr ("uring_folioreg
- * note: <job>: ..."), where fio puts its own warnings whatever the output
- * format, so that a JSON document stays JSON.
+ * note: <job>: ..."; not "uring_folioreg:", which starts the one line of
+ * an error), never in fio's output, so that a JSON document stays JSON.
  */
 static void ufr_say(void *ctx, const char *note)
 {
 	struct thread_data *td = ctx;
 
-	/* Not "uring_folioreg:", which starts the one line of an error. */
-	log_err("uring_folioreg note: %s: %s\n", td->o.name, note);
+	ufr_fio_note(td->o.name, note);
 }
 
 static void ufr_free_job(struct ufr_job *j)
@@ -774,7 +773,7 @@ static void ufr_rereg(struct thread_data *td, struct ufr_job *j)
 	else
 		ret = ufr_rereg_run(&j->run.r.rereg, &j->ring.ring,
 				    j->run.bufs.iov, j->run.bufs.nr_iov,
-				    &j->run.cfg, &err);
+				    &j->run.cfg, j->run.prof, &err);
 	if (ret) {
 		j->bufs_registered = false;
 		log_err("%s\n", err.msg);

@@ -16,6 +16,8 @@
 
 #include "ufr_config.h"
 
+struct ufr_profiler; /* ufr_profile.h */
+
 static inline uint64_t ufr_now_ns(clockid_t clock)
 {
 	struct timespec ts;
@@ -35,65 +37,17 @@ struct ufr_reg_timing {
 };
 
 /*
- * Register @n buffers as fixed buffers 0..n-1 of @ring, in @c's reg_mode.
+ * Register @n buffers as fixed buffers 0..n-1 of @ring, in @c's reg_mode,
+ * @prof (or NULL) sampling each register call.
  * With UFR_REG_EACH and @per_buffer_ns (room for @n), each buffer's time
  * goes there. On failure nothing stays registered and @err says why and
  * what to do, naming @c's strategy (and its backing, when the kernel
  * refuses to pin shared memory).
  */
 int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
-		 const struct ufr_config *c, struct ufr_reg_timing *t,
-		 uint64_t *per_buffer_ns, struct ufr_err *err);
-
-/*
- * reg_profile: where the kernel spends a job's register calls. A
- * software cpu-clock event on this thread (PERF_COUNT_SW_CPU_CLOCK every
- * 40 us, kernel call chains, user space excluded) is enabled right before
- * each timed register call and disabled right after it, outside the
- * timed window; each sample goes to its leaf kernel function when the
- * chain passes through io_uring_register, symbols from /proc/kallsyms.
- * Nothing is opened when the option is off.
- */
-#define UFR_PROFILE_TOP 10
-#define UFR_PROFILE_PERIOD_NS 40000
-
-struct ufr_profile_fn {
-	char function[64];
-	uint64_t samples;
-};
-
-/* What a profile found: the top functions by samples. */
-struct ufr_profile_summary {
-	uint64_t samples; /* under io_uring_register, attributed */
-	uint64_t outside; /* kernel samples not under io_uring_register */
-	uint64_t lost; /* samples the ring buffer dropped */
-	uint64_t calls; /* register calls profiled */
-	unsigned int nr_top;
-	struct ufr_profile_fn top[UFR_PROFILE_TOP];
-};
-
-/*
- * @s's top: the @n functions of @fns (reordered) with samples of one name
- * added up, the UFR_PROFILE_TOP with most samples, then by name.
- */
-void ufr_profile_top(struct ufr_profile_summary *s, struct ufr_profile_fn *fns,
-		     size_t n);
-
-struct ufr_profiler;
-
-/*
- * Open the event (disabled) and load the kernel's symbols; the calling
- * thread's register calls are profiled until the profiler is closed. On
- * failure @err holds the reason (no privilege, hidden kernel addresses)
- * and the job goes on without a profile.
- */
-int ufr_profiler_open(struct ufr_profiler **out, struct ufr_err *err);
-
-/* The top functions so far. */
-void ufr_profiler_summary(struct ufr_profiler *p,
-			  struct ufr_profile_summary *s);
-
-void ufr_profiler_close(struct ufr_profiler *p);
+		 const struct ufr_config *c, struct ufr_profiler *prof,
+		 struct ufr_reg_timing *t, uint64_t *per_buffer_ns,
+		 struct ufr_err *err);
 
 /* The machine-wide FOLL_PIN counters of /proc/vmstat at one moment. */
 struct ufr_pins {
@@ -137,8 +91,9 @@ int ufr_reg_lock_init(void);
  */
 int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 			  unsigned int n, const struct ufr_config *c,
-			  struct ufr_reg_timing *t, uint64_t *per_buffer_ns,
-			  struct ufr_observation *obs, struct ufr_err *err);
+			  struct ufr_profiler *prof, struct ufr_reg_timing *t,
+			  uint64_t *per_buffer_ns, struct ufr_observation *obs,
+			  struct ufr_err *err);
 
 /* Unregister (the kernel unpins here) and time it. */
 int ufr_unregister(struct io_uring *ring, struct ufr_reg_timing *t);
@@ -165,6 +120,7 @@ static inline bool ufr_rereg_due(const struct ufr_rereg *r)
 /* With no I/O in flight: unregister, register the same buffers again. */
 int ufr_rereg_run(struct ufr_rereg *r, struct io_uring *ring,
 		  const struct iovec *iov, unsigned int n,
-		  const struct ufr_config *c, struct ufr_err *err);
+		  const struct ufr_config *c, struct ufr_profiler *prof,
+		  struct ufr_err *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "ufr_inspect.h" /* and through it every earlier stage's */
+#include "ufr_profile.h"
 
 /* min, mean, p50, p99, max of a set of samples (nanoseconds). */
 struct ufr_dist {

@@ -88,6 +88,33 @@ else
 	fail normal-and-json-to-one-file "$(head -c 300 "$SCRATCH/both.txt")"
 fi
 
+# Notes go to stderr and the JSON notes, never into fio's output: with
+# --thread (the jobs share fio's streams, --output's file among them) and
+# without, to --output and to stdout. reg_strategy=auto always says what it
+# chose.
+for thread in 0 1; do
+	for dest in file stdout; do
+		name=note-thread$thread-$dest
+		doc=$SCRATCH/$name.json
+		to=(--output="$doc")
+		[ $dest = file ] || to=()
+		(cd "$SCRATCH" && timeout -k 5 "$FIO_TIMEOUT" "$UFR_FIO" \
+			--ioengine="external:$ENGINE" --output-format=json \
+			--name=$name --thread=$thread --filename=/dev/zero --rw=read \
+			--bs=1m --iodepth=16 --size=64m --reg_strategy=auto "${to[@]}") \
+			>"$SCRATCH/$name.out" 2>"$SCRATCH/$name.err"
+		rc=$?
+		[ $dest = file ] || doc=$SCRATCH/$name.out
+		if [ $rc = 0 ] && jq -e '.jobs[0].uring_folioreg.notes |
+			any(startswith("reg_strategy=auto chose"))' "$doc" >/dev/null 2>&1 &&
+			grep -q "^uring_folioreg note: $name: reg_strategy=auto chose" "$SCRATCH/$name.err"; then
+			pass json-stays-json-$name
+		else
+			fail json-stays-json-$name "rc=$rc, jq: $(jq . "$doc" 2>&1 >/dev/null | head -c 100), starts: $(head -c 120 "$doc"), stderr: $(head -c 200 "$SCRATCH/$name.err")"
+		fi
+	done
+done
+
 # group_reporting: one object per group, counts summed.
 out=$SCRATCH/group.json
 ufio "$out" --output-format=json --name=g --filename=/dev/zero --rw=read \

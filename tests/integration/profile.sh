@@ -1,7 +1,8 @@
 #!/bin/bash
 # reg_profile=1: the kernel sampled during the register calls only. On
 # 256 x 1 MiB, re-registered every 10 ms for a few seconds, per_page
-# spends most samples in gup_fast_fallback (the per-page pin walk) and
+# spends most samples in gup_fast_fallback (the per-page pin walk, also
+# where a timer's samples deferred to its irq-enable are given back) and
 # hugetlb_fast 2m more in io_check_coalesce_buffer than in
 # gup_fast_fallback (Linux 6.18). Off: null, no perf fd. As nobody: null
 # with the reason, on stderr too, and the job runs.
@@ -29,9 +30,30 @@ if [ $rc != 0 ] || ! jq -e "$P.profile.samples > 500" "$out" >/dev/null 2>&1; th
 elif [ "$(rank "$out" gup_fast_fallback)" = 0 ]; then
 	pass profile-per-page
 else
-	fail profile-per-page "gup_fast_fallback is not first: $(jq -c "$P.profile.top[:4]" "$out")"
+	fail profile-per-page "gup_fast_fallback is not first: $(jq -c "$P.profile | {event, skid_moved, top: .top[:4]}" "$out")"
 fi
-echo "per_page: $(jq -c "$P.profile | {samples, register_calls, top: .top[:5]}" "$out" 2>/dev/null)"
+echo "per_page: $(jq -c "$P.profile | {samples, register_calls, event, skid_moved, top: .top[:5]}" "$out" 2>/dev/null)"
+
+# The event is one the profiler tries, cpu-clock only when no cycles
+# event opens here (perf stat says which); the moved samples are some of
+# the attributed ones, and no irq-enable is left in the top list (its
+# samples went to their callers).
+if perf stat -e cycles:k -x, -- true 2>&1 | grep -qE '^[0-9]+,'; then
+	want='^cycles(:p{1,3})?$'
+else
+	want='^cpu-clock$'
+fi
+ev=$(jq -r "$P.profile.event" "$out" 2>/dev/null)
+leftover=$(jq -r "$P.profile.top[].function" "$out" 2>/dev/null |
+	grep -E '(^|_)(irq_enable|irq_restore|restore_fl)(_direct)?$|_unlock_irq(restore)?$')
+if ! command -v perf >/dev/null; then
+	skip profile-event "no perf tool to say which events this host counts"
+elif [[ $ev =~ $want ]] && [ -z "$leftover" ] &&
+	jq -e "$P.profile.skid_moved <= $P.profile.samples" "$out" >/dev/null 2>&1; then
+	pass profile-event
+else
+	fail profile-event "event '$ev' (want $want), irq-enables left in the top: '$leftover', $(jq -c "$P.profile | {samples, skid_moved}" "$out" 2>&1)"
+fi
 
 out=$SCRATCH/prof-hf.json
 ufio "$out" --name=hf "${big[@]}" --reg_strategy=hugetlb_fast --reg_folio=2m \
@@ -46,7 +68,7 @@ elif [ "$c" -lt "$g" ]; then
 else
 	fail profile-hugetlb-fast "io_check_coalesce_buffer at $c, gup_fast_fallback at $g: $(jq -c "$P.profile.top[:4]" "$out")"
 fi
-echo "hugetlb_fast: $(jq -c "$P.profile | {samples, register_calls, top: .top[:5]}" "$out" 2>/dev/null)"
+echo "hugetlb_fast: $(jq -c "$P.profile | {samples, register_calls, event, skid_moved, top: .top[:5]}" "$out" 2>/dev/null)"
 
 # The shares add up to at most 1; the text block has its line.
 if jq -e "([$P.profile.top[].share] | add) <= 1.0001 and
@@ -58,7 +80,7 @@ fi
 out=$SCRATCH/prof-text.txt
 ufio "$out" --name=text --filename=/dev/zero --rw=read --bs=1m --iodepth=16 \
 	--size=64m --reg_strategy=per_page --reg_profile=1
-if grep -qE '^ +profile : samples=[0-9]+, register_calls=1, top:' "$out"; then
+if grep -qE '^ +profile : samples=[0-9]+, register_calls=1, event=[a-z:-]+, skid_moved=[0-9]+, top:' "$out"; then
 	pass profile-text-line
 else
 	fail profile-text-line "$(grep -m1 'profile' "$out" || echo 'no profile line')"

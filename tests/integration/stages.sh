@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 cd "$TOP" || exit 1
 
-STAGES=(config probe layout resolve memory ring registrar inspect report
+STAGES=(config probe layout resolve memory ring profile registrar inspect report
 	splice job fio_output uring_folioreg)
 PURE=(config layout resolve)
 IO='^(open|openat|fopen|fgets|read|pread|write|statfs|fstatfs|statx|stat|fstat|lstat|opendir|readdir|uname|mmap|ioctl|syscall|numa_.*|madvise|mbind|memfd_create|io_uring_.*)(64)?$'

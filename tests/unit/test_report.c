@@ -170,6 +170,8 @@ static void test_profile_json_and_merge(void **state)
 
 	(void)state;
 	a.profile.samples = 100;
+	a.profile.skid_moved = 30;
+	strcpy(a.profile.event, "cpu-clock");
 	a.profile.calls = 2;
 	a.profile.nr_top = 2;
 	strcpy(a.profile.top[0].function, "gup_fast_fallback");
@@ -179,7 +181,11 @@ static void test_profile_json_and_merge(void **state)
 	b.profile = a.profile;
 	strcpy(b.profile.top[1].function, "memset");
 	ufr_report_merge(&a, &b);
+	/* A job without a profile has no event: the others' stays. */
+	ufr_report_merge(&a, &off);
 	assert_int_equal(a.profile.samples, 200);
+	assert_int_equal(a.profile.skid_moved, 60);
+	assert_string_equal(a.profile.event, "cpu-clock");
 	assert_int_equal(a.profile.nr_top, 3);
 	assert_string_equal(a.profile.top[0].function, "gup_fast_fallback");
 	assert_int_equal(a.profile.top[0].samples, 120);
@@ -188,6 +194,9 @@ static void test_profile_json_and_merge(void **state)
 		js,
 		"{ \"function\" : \"gup_fast_fallback\", \"samples\" : 120, \"share\" : 0.6000 }"));
 	assert_non_null(strstr(js, "\"profile_note\" : null"));
+	assert_non_null(strstr(
+		js,
+		"\"event\" : \"cpu-clock\", \"skid_moved\" : 60, \"period_ns\" : 40000"));
 	free(js);
 	js = ufr_report_json(&off, NULL);
 	assert_non_null(strstr(js, "\"profile\" : null"));
@@ -196,7 +205,15 @@ static void test_profile_json_and_merge(void **state)
 	js = ufr_report_text(&a, NULL);
 	assert_non_null(strstr(
 		js,
-		"profile : samples=200, register_calls=4, top: gup_fast_fallback 60.0%"));
+		"profile : samples=200, register_calls=4, event=cpu-clock, skid_moved=60, top: gup_fast_fallback 60.0%"));
+	free(js);
+	/* Two events in one group: mixed, and no one period. */
+	strcpy(b.profile.event, "cycles:pp");
+	ufr_report_merge(&a, &b);
+	assert_string_equal(a.profile.event, "mixed");
+	js = ufr_report_json(&a, NULL);
+	assert_non_null(strstr(js, "\"event\" : \"mixed\""));
+	assert_non_null(strstr(js, "\"period_ns\" : null"));
 	free(js);
 }
 

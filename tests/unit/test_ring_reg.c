@@ -13,6 +13,7 @@
 #include "unit_helpers.h"
 
 #include "ufr_memory.h"
+#include "ufr_profile.h"
 #include "ufr_reg.h"
 #include "ufr_ring.h"
 
@@ -49,15 +50,18 @@ static void map_buffers(struct ufr_backing *mem, struct iovec *iov,
 	make_iovecs(iov, n, mem->addr, len);
 }
 
-/* Register @iov in @mode and unregister it again, both without error. */
+/* Register @iov in @mode, sampled by @prof (or not), and unregister it
+ * again, both without error. */
 static void register_and_back(struct ufr_ring *r, const struct iovec *iov,
-			      unsigned int n, enum ufr_reg_mode mode)
+			      unsigned int n, enum ufr_reg_mode mode,
+			      struct ufr_profiler *prof)
 {
 	struct ufr_config c = { .strategy = UFR_STRAT_PER_PAGE, .mode = mode };
 	struct ufr_reg_timing t;
 	struct ufr_err err;
 
-	assert_int_equal(ufr_register(&r->ring, iov, n, &c, &t, NULL, &err), 0);
+	assert_int_equal(
+		ufr_register(&r->ring, iov, n, &c, prof, &t, NULL, &err), 0);
 	assert_int_equal(ufr_unregister(&r->ring, &t), 0);
 }
 
@@ -129,7 +133,7 @@ static void test_register_batch_and_each(void **state)
 	map_buffers(&mem, iov, 8, 65536);
 	for (mode = UFR_REG_BATCH; mode <= UFR_REG_EACH; mode++) {
 		c.mode = mode;
-		assert_int_equal(ufr_register(&r->ring, iov, 8, &c, &t,
+		assert_int_equal(ufr_register(&r->ring, iov, 8, &c, NULL, &t,
 					      per_buffer_ns, &err),
 				 0);
 		assert_int_equal(t.buffers, 8);
@@ -171,17 +175,20 @@ static void test_profiler(void **state)
 	}
 	map_buffers(&mem, iov, 64, 65536);
 	for (i = 0; i < 20; i++)
-		register_and_back(r, iov, 64, UFR_REG_BATCH);
-	register_and_back(r, iov, 64, UFR_REG_EACH);
+		register_and_back(r, iov, 64, UFR_REG_BATCH, p);
+	register_and_back(r, iov, 64, UFR_REG_EACH, p);
+	/* Not given the profiler: a register call is not counted. */
+	register_and_back(r, iov, 64, UFR_REG_BATCH, NULL);
 	ufr_profiler_summary(p, &sum);
 	assert_int_equal(sum.calls, 20 + 65);
 	assert_int_equal(sum.lost, 0);
 	assert_true(sum.samples > 0);
 	for (i = 1; i < sum.nr_top; i++)
 		assert_true(sum.top[i - 1].samples >= sum.top[i].samples);
+	assert_true(!strcmp(sum.event, "cpu-clock") ||
+		    !strncmp(sum.event, "cycles", 6));
+	assert_true(sum.skid_moved <= sum.samples);
 	ufr_profiler_close(p);
-	/* Detached: a register call is not counted. */
-	register_and_back(r, iov, 64, UFR_REG_BATCH);
 	ufr_backing_unmap(&mem);
 }
 
@@ -197,12 +204,13 @@ static void test_register_each_unwinds(void **state)
 
 	map_buffers(&mem, iov, 4, 4096);
 	iov[2].iov_base = NULL; /* buffer 2 cannot be pinned */
-	assert_true(ufr_register(&r->ring, iov, 4, &c, &t, NULL, &err) < 0);
+	assert_true(ufr_register(&r->ring, iov, 4, &c, NULL, &t, NULL, &err) <
+		    0);
 	assert_memory_equal(err.msg, "uring_folioreg: coalesced: ", 27);
 	assert_int_equal(t.samples, 0);
 	/* Nothing stayed registered: a new table goes in. */
 	make_iovecs(iov, 4, mem.addr, 4096);
-	register_and_back(r, iov, 4, UFR_REG_BATCH);
+	register_and_back(r, iov, 4, UFR_REG_BATCH, NULL);
 	ufr_backing_unmap(&mem);
 }
 
@@ -221,7 +229,8 @@ static void test_register_too_many(void **state)
 	map_buffers(&mem, iov, 1, 4096);
 	for (unsigned int i = 1; i < n; i++)
 		iov[i] = iov[0];
-	assert_int_equal(ufr_register(&r->ring, iov, n, &c, &t, NULL, &err),
+	assert_int_equal(ufr_register(&r->ring, iov, n, &c, NULL, &t, NULL,
+				      &err),
 			 -EINVAL);
 	assert_non_null(strstr(
 		err.msg, "16385 buffers: the kernel registers at most 16384"));
@@ -273,7 +282,7 @@ static void test_register_refused_backing(void **state)
 	close(fd);
 	assert_true(iov.iov_base != MAP_FAILED);
 	memset(iov.iov_base, 1, len);
-	ret = ufr_register(&r->ring, &iov, 1, &c, &t, NULL, &err);
+	ret = ufr_register(&r->ring, &iov, 1, &c, NULL, &t, NULL, &err);
 	if (!ret) {
 		ufr_unregister(&r->ring, &t);
 		munmap(iov.iov_base, len);

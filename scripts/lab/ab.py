@@ -287,7 +287,7 @@ def lab_cmd(opts, kit, spec, patches, side, bdir, cache):
     return cmd + [spec, "--"] + kit
 
 
-def run_lab(cmd, log):
+def run_boot(cmd, log):
     """Run one lab.py boot, its output in LOG; its exit status. An
     interrupt stops it and raises AbError with status 130."""
     with open(log, "w") as lf:
@@ -331,7 +331,7 @@ def one_boot(opts, kit, spec, patches, side, name, kernel, cache, meta,
         return
     t0 = time.monotonic()
     log = os.path.join(out, "boots", name + ".log")
-    rc = run_lab(lab_cmd(opts, kit, spec, patches, side, bdir, cache), log)
+    rc = run_boot(lab_cmd(opts, kit, spec, patches, side, bdir, cache), log)
     secs = time.monotonic() - t0
     d = result_dir(bdir) if os.path.isdir(bdir) else None
     ok = rc == 0 and d is not None

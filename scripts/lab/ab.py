@@ -56,9 +56,13 @@ def say(msg):
     print("lab: " + msg, file=sys.stderr, flush=True)
 
 
-def fail(msg):
-    say(msg)
-    sys.exit(1)
+class AbError(Exception):
+    """Why the A/B stopped: its "lab:" line (None when the kernel builder
+    already said why) and the exit status."""
+
+    def __init__(self, msg, status=1):
+        super().__init__(msg)
+        self.msg, self.status = msg, status
 
 
 def source_spec(base):
@@ -66,8 +70,8 @@ def source_spec(base):
 
 
 def build(spec, patches, cache):
-    """The kernel directory (built or cached); exits with the builder's
-    one line when it fails."""
+    """The kernel directory (built or cached); raises AbError when the
+    builder fails (it said why, on one line, to stderr)."""
     cmd = [os.path.join(HERE, "kernel-build.sh")]
     for p in patches:
         cmd += ["--patch", p]
@@ -76,7 +80,7 @@ def build(spec, patches, cache):
     r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     if r.returncode or not r.stdout.strip():
         # kernel-build.sh said why, on one line, to stderr.
-        sys.exit(1)
+        raise AbError(None)
     return r.stdout.strip().splitlines()[-1], time.monotonic() - t0
 
 
@@ -229,16 +233,16 @@ def on_signal(signum, frame):
     raise Interrupted()
 
 
-def cmd_run(opts, kit):
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, on_signal)
-    out = os.path.abspath(opts.out)
-    cache = os.path.abspath(opts.cache)
-    spec = source_spec(opts.base)
+def patch_paths(opts):
     patches = [os.path.abspath(p) for p in opts.patch if p]
     for p in patches:
         if not os.path.isfile(p):
-            fail("patch %s: no such file" % p)
+            raise AbError("patch %s: no such file" % p)
+    return patches
+
+
+def build_sides(spec, patches, cache):
+    """A's and B's kernel directories and build times, said."""
     say("A: %s; B: %s%s" % (spec, spec, "".join(
         " + " + os.path.relpath(p) for p in patches) or " (A/A: no patch)"))
     ka, ta = build(spec, [], cache)
@@ -248,10 +252,14 @@ def cmd_run(opts, kit):
                                       ia.get("release"), ta))
     say("B: %s (%s, %.0f s here)" % (os.path.basename(kb),
                                       ib.get("release"), tb))
-    os.makedirs(os.path.join(out, "boots"), exist_ok=True)
+    return ka, ta, kb, tb
+
+
+def ab_meta(opts, kit, spec, patches, ka, ta, kb, tb):
+    """ab.json before the first boot."""
     clock = ("TCG -icount shift=%d (guest time counts instructions)" %
              opts.icount if opts.icount is not None else "TCG, host clock")
-    meta = {"a": {"spec": spec, "kernel": os.path.basename(ka),
+    return {"a": {"spec": spec, "kernel": os.path.basename(ka),
                   "build_secs": ta},
             "b": {"spec": spec + "".join(" +" + os.path.basename(p)
                                          for p in patches),
@@ -259,70 +267,106 @@ def cmd_run(opts, kit):
             "matrix": opts.matrix, "clock": clock, "kit": kit,
             "smp": opts.smp, "boots": []}
 
-    def save():
-        with open(os.path.join(out, "ab.json"), "w") as f:
-            json.dump(meta, f, indent=1)
-    save()
+
+def save_meta(out, meta):
+    with open(os.path.join(out, "ab.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+
+
+def lab_cmd(opts, kit, spec, patches, side, bdir, cache):
+    """The scripts/lab/lab.py command of one boot."""
+    cmd = [sys.executable, os.path.join(HERE, "lab.py"),
+           "--matrix", opts.matrix, "--out", bdir, "--cache", cache,
+           "--accel", "tcg", "--smp", str(opts.smp), "--max-boots", "1",
+           "--mem", opts.mem]
+    if opts.icount is not None:
+        cmd += ["--icount", str(opts.icount)]
+    if side == "B":
+        for p in patches:
+            cmd += ["--patch", p]
+    return cmd + [spec, "--"] + kit
+
+
+def run_boot(cmd, log):
+    """Run one lab.py boot, its output in LOG; its exit status. An
+    interrupt stops it and raises AbError with status 130."""
+    with open(log, "w") as lf:
+        child = subprocess.Popen(cmd, stdout=lf, stderr=subprocess.STDOUT)
+        CHILD[:] = [child]
+        try:
+            return child.wait()
+        except Interrupted:
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+            raise AbError("interrupted; the boots done so far stay "
+                          "(ab.py run --resume)", 130)
+        finally:
+            CHILD[:] = []
+
+
+def boot_failure(name, kernel, log):
+    """AbError for a failed boot: the log's line that says why."""
+    why = ""
+    with open(log) as lf:
+        lines = [x.strip() for x in lf if x.strip()]
+    for x in lines:
+        if "did not boot" in x or "exited before" in x or \
+                "FAILED" in x or "panic" in x.lower():
+            why = x
+            break
+    return AbError("boot %s (%s) failed: %s; log: %s" %
+                   (name, os.path.basename(kernel),
+                    why or (lines[-1] if lines else "no output"), log))
+
+
+def one_boot(opts, kit, spec, patches, side, name, kernel, cache, meta,
+             n_boots):
+    """Boot NAME (OUT/boots/NAME), recorded in ab.json."""
+    out = os.path.abspath(opts.out)
+    bdir = os.path.join(out, "boots", name)
+    if os.path.exists(os.path.join(bdir, ".done")) and opts.resume:
+        meta["boots"].append({"dir": name, "side": side, "ok": True})
+        return
+    t0 = time.monotonic()
+    log = os.path.join(out, "boots", name + ".log")
+    rc = run_boot(lab_cmd(opts, kit, spec, patches, side, bdir, cache), log)
+    secs = time.monotonic() - t0
+    d = result_dir(bdir) if os.path.isdir(bdir) else None
+    ok = rc == 0 and d is not None
+    meta["boots"].append({"dir": name, "side": side, "ok": ok,
+                          "secs": round(secs, 1)})
+    save_meta(out, meta)
+    if not ok:
+        raise boot_failure(name, kernel, log)
+    open(os.path.join(bdir, ".done"), "w").close()
+    say("boot %s done in %.0f s (%d of %d)" %
+        (name, secs, len(meta["boots"]), n_boots))
+
+
+def cmd_run(opts, kit):
+    """ab.py run: build A and B, boot them alternately, print the table
+    (and write it to OUT/ab.txt)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    out = os.path.abspath(opts.out)
+    cache = os.path.abspath(opts.cache)
+    spec = source_spec(opts.base)
+    patches = patch_paths(opts)
+    ka, ta, kb, tb = build_sides(spec, patches, cache)
+    os.makedirs(os.path.join(out, "boots"), exist_ok=True)
+    meta = ab_meta(opts, kit, spec, patches, ka, ta, kb, tb)
+    save_meta(out, meta)
     order = []
     for i in range(1, opts.boots + 1):
         order += [(i, "A"), (i, "B")]
     t_all = time.monotonic()
     for i, side in order:
-        name = "%02d-%s" % (i, side)
-        bdir = os.path.join(out, "boots", name)
-        if os.path.exists(os.path.join(bdir, ".done")) and opts.resume:
-            meta["boots"].append({"dir": name, "side": side, "ok": True})
-            continue
-        cmd = [sys.executable, os.path.join(HERE, "lab.py"),
-               "--matrix", opts.matrix, "--out", bdir, "--cache", cache,
-               "--accel", "tcg", "--smp", str(opts.smp), "--max-boots", "1",
-               "--mem", opts.mem]
-        if opts.icount is not None:
-            cmd += ["--icount", str(opts.icount)]
-        if side == "B":
-            for p in patches:
-                cmd += ["--patch", p]
-        cmd += [spec, "--"] + kit
-        t0 = time.monotonic()
-        log = os.path.join(out, "boots", name + ".log")
-        with open(log, "w") as lf:
-            child = subprocess.Popen(cmd, stdout=lf, stderr=subprocess.STDOUT)
-            CHILD[:] = [child]
-            try:
-                rc = child.wait()
-            except Interrupted:
-                try:
-                    child.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                say("interrupted; the boots done so far stay "
-                    "(ab.py run --resume)")
-                sys.exit(130)
-            finally:
-                CHILD[:] = []
-        secs = time.monotonic() - t0
-        d = result_dir(bdir) if os.path.isdir(bdir) else None
-        ok = rc == 0 and d is not None
-        meta["boots"].append({"dir": name, "side": side, "ok": ok,
-                              "secs": round(secs, 1)})
-        save()
-        if not ok:
-            why = ""
-            with open(log) as lf:
-                lines = [x.strip() for x in lf if x.strip()]
-            for x in lines:
-                if "did not boot" in x or "exited before" in x or \
-                        "FAILED" in x or "panic" in x.lower():
-                    why = x
-                    break
-            fail("boot %s (%s) failed: %s; log: %s" %
-                 (name, os.path.basename(ka if side == "A" else kb),
-                  why or (lines[-1] if lines else "no output"), log))
-        open(os.path.join(bdir, ".done"), "w").close()
-        say("boot %s done in %.0f s (%d of %d)" %
-            (name, secs, len(meta["boots"]), len(order)))
+        one_boot(opts, kit, spec, patches, side, "%02d-%s" % (i, side),
+                 ka if side == "A" else kb, cache, meta, len(order))
     meta["run_secs"] = round(time.monotonic() - t_all)
-    save()
+    save_meta(out, meta)
     s, _ = print_table(out, opts.cases)
     with open(os.path.join(out, "ab.txt"), "w") as f:
         f.write(s)
@@ -359,12 +403,19 @@ def main():
         opts.cases = opts.cases.split(",")
     if opts.cmd == "table":
         if not os.path.exists(os.path.join(opts.dir, "ab.json")):
-            fail("%s has no ab.json; make it with: ab.py run" % opts.dir)
+            say("%s has no ab.json; make it with: ab.py run" % opts.dir)
+            return 1
         print_table(opts.dir, opts.cases)
         return 0
     if opts.boots < 1:
-        fail("--boots must be at least 1")
-    return cmd_run(opts, kit)
+        say("--boots must be at least 1")
+        return 1
+    try:
+        return cmd_run(opts, kit)
+    except AbError as e:
+        if e.msg is not None:
+            say(e.msg)
+        return e.status
 
 
 if __name__ == "__main__":

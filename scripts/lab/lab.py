@@ -491,55 +491,87 @@ def make_initrd(path, base_initrd, kdir, left, total, opts, kit_args):
             shutil.copyfileobj(b, f)
 
 
-def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
-               out_root, tmpdir):
-    label = label_of(spec)
-    t_start = time.monotonic()
-    conf_path = os.path.join(kdir, "config")
-    conf = read_config(conf_path)
-    dest = os.path.join(out_root, label)
-    work = dest + ".partial"
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(os.path.join(work, "jobs"))
+class Boots:
+    """The boots of one kernel: the accelerator and why it is that one,
+    the first boot's time, how many boots so far."""
 
-    for name, section, text, _ in runs:
-        with open(os.path.join(work, "jobs", name + ".fio"), "w") as f:
-            f.write(text.replace(GUEST_ENGINE, "./uring_folioreg.so"))
-    initrd = os.path.join(tmpdir, label + ".initrd")
+    def __init__(self, accel):
+        self.accel, self.note, self.first_secs, self.count = \
+            accel, "", None, 0
+
+
+def pick_accel(st):
+    """--accel auto: KVM when /dev/kvm opens, else TCG."""
+    if st.accel == "auto":
+        st.accel = "kvm" if kvm_usable() else "tcg"
+        if st.accel == "tcg":
+            st.note = "/dev/kvm cannot be opened"
+
+
+def boot_counted(st, opts, kdir, initrd, log, label, info):
+    """One boot; the first falls back from KVM to TCG when KVM (not the
+    kernel) failed and --accel did not ask for KVM."""
+    t0 = time.monotonic()
+    try:
+        q = boot(opts, kdir, initrd, st.accel, log, opts.huge2m)
+    except LabError as e:
+        if st.accel != "kvm" or opts.accel == "kvm" or \
+                e.args[1:] == ("kernel",) or st.count:
+            raise
+        st.note = "KVM could not boot it: %s" % e
+        why = str(e).split(" ran: ", 1)[-1]
+        say("%s: KVM cannot boot this kernel here (%s); falling back "
+            "to TCG" % (label, why[:160]))
+        log.write("@@LAB host: falling back to TCG\n")
+        st.accel = "tcg"
+        t0 = time.monotonic()
+        q = boot(opts, kdir, initrd, st.accel, log, opts.huge2m)
+    st.count += 1
+    if st.first_secs is None:
+        st.first_secs = time.monotonic() - t0
+        say("%s: %s booted under %s in %.1f s%s" %
+            (label, info.get("release") or info.get("spec"),
+             st.accel.upper(), st.first_secs,
+             "; " + TCG_WARNING if st.accel == "tcg" else ""))
+    return q
+
+
+def cases_left(cases, left, dead_in, why, st, opts, label):
+    """After the guest died: the case it died in recorded, the cases a
+    new boot runs (none when --max-boots is reached: those are recorded
+    as not run)."""
+    if dead_in is None:
+        raise LabError("the guest stopped outside any case: %s" % why,
+                       "booted")
+    # The case it died in is recorded; a new boot runs the rest.
+    cases[dead_in] = {"rc": None, "why": "the guest kernel died in "
+                      "this case: %s" % why}
+    at = [i for i, r in left if r[0] == dead_in][0]
+    left = [(i, r) for i, r in left if i > at]
+    if st.count >= opts.max_boots and left:
+        for _, r in left:
+            cases[r[0]] = {"rc": None, "why": "not run: the guest "
+                           "died %d times" % st.count}
+        return []
+    if left:
+        say("%s: the guest died in %s (%s); booting again for the %d "
+            "case(s) left" % (label, dead_in, why, len(left)))
+    return left
+
+
+def boot_loop(st, label, kdir, info, opts, runs, kit_args, base_initrd,
+              work, initrd):
+    """Boot the kernel until every case ran or --max-boots; returns
+    {case name: what the guest said of it}."""
     log = open(os.path.join(work, "console.log"), "w")
     cases = {}
     left = list(enumerate(runs, 1))
-    accel, accel_note, boot_secs, boots = opts.accel, "", None, 0
     try:
         while left:
             make_initrd(initrd, base_initrd, kdir, left, len(runs), opts,
                         kit_args)
-            if accel == "auto":
-                accel = "kvm" if kvm_usable() else "tcg"
-                if accel == "tcg":
-                    accel_note = "/dev/kvm cannot be opened"
-            t0 = time.monotonic()
-            try:
-                q = boot(opts, kdir, initrd, accel, log, opts.huge2m)
-            except LabError as e:
-                if accel != "kvm" or opts.accel == "kvm" or \
-                        e.args[1:] == ("kernel",) or boots:
-                    raise
-                accel_note = "KVM could not boot it: %s" % e
-                why = str(e).split(" ran: ", 1)[-1]
-                say("%s: KVM cannot boot this kernel here (%s); falling back "
-                    "to TCG" % (label, why[:160]))
-                log.write("@@LAB host: falling back to TCG\n")
-                accel = "tcg"
-                t0 = time.monotonic()
-                q = boot(opts, kdir, initrd, accel, log, opts.huge2m)
-            boots += 1
-            if boot_secs is None:
-                boot_secs = time.monotonic() - t0
-                say("%s: %s booted under %s in %.1f s%s" %
-                    (label, info.get("release") or info.get("spec"),
-                     accel.upper(), boot_secs,
-                     "; " + TCG_WARNING if accel == "tcg" else ""))
+            pick_accel(st)
+            q = boot_counted(st, opts, kdir, initrd, log, label, info)
             try:
                 got, finished, dead_in, why = run_guest(q, label, opts,
                                                         len(runs), work)
@@ -548,27 +580,29 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
             cases.update(got)
             if finished:
                 break
-            if dead_in is None:
-                raise LabError("the guest stopped outside any case: %s" % why,
-                               "booted")
-            # The case it died in is recorded; a new boot runs the rest.
-            cases[dead_in] = {"rc": None, "why": "the guest kernel died in "
-                              "this case: %s" % why}
-            at = [i for i, r in left if r[0] == dead_in][0]
-            left = [(i, r) for i, r in left if i > at]
-            if boots >= opts.max_boots and left:
-                for _, r in left:
-                    cases[r[0]] = {"rc": None, "why": "not run: the guest "
-                                   "died %d times" % boots}
-                break
-            if left:
-                say("%s: the guest died in %s (%s); booting again for the %d "
-                    "case(s) left" % (label, dead_in, why, len(left)))
+            left = cases_left(cases, left, dead_in, why, st, opts, label)
     finally:
         log.close()
         if os.path.exists(initrd):
             os.unlink(initrd)
+    return cases
 
+
+def start_work(dest, runs):
+    """DEST.partial, fresh, with the matrix's job files as the host's
+    compare.py would write them."""
+    work = dest + ".partial"
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(os.path.join(work, "jobs"))
+    for name, section, text, _ in runs:
+        with open(os.path.join(work, "jobs", name + ".fio"), "w") as f:
+            f.write(text.replace(GUEST_ENGINE, "./uring_folioreg.so"))
+    return work
+
+
+def guest_facts(work):
+    """What the guest said of itself (WORK/guest.txt, KEY=VALUE lines),
+    the file removed."""
     guest = {}
     gpath = os.path.join(work, "guest.txt")
     if os.path.exists(gpath):
@@ -577,29 +611,37 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
                 k, _, v = line.rstrip("\n").partition("=")
                 guest[k] = v
         os.unlink(gpath)
-    if not conf and os.path.exists(os.path.join(work, "config")):
-        conf = read_config(os.path.join(work, "config"))
+    return guest
 
-    # runs.json: the cases whose fio succeeded, as compare.py writes it.
+
+def case_record(work, name, meta, cases):
+    """One entry of cases.json, and whether its fio run is good."""
+    c = cases.get(name, {"rc": None, "why": "not run"})
+    c = dict(c, name=name, matrix=meta["matrix"], case=meta["case"])
+    jpath = os.path.join(work, "json", meta["json"])
+    good = c.get("rc") == 0 and os.path.exists(jpath)
+    if good:
+        try:
+            doc, _ = load_json(jpath)
+            u = doc["jobs"][0].get("uring_folioreg") or {}
+            seg = u.get("segments", {})
+            c["bvecs"] = seg.get("bvecs")
+            c["bvecs_observed"] = seg.get("bvecs_observed")
+            c["job_error"] = doc["jobs"][0].get("error")
+            c["engine_version"] = u.get("version")
+        except (ValueError, KeyError, IndexError) as e:
+            good = False
+            c["why"] = "unreadable fio JSON: %s" % e
+    c["status"] = "ok" if good else "failed"
+    return c, good
+
+
+def write_results(work, runs, cases):
+    """runs.json (the cases whose fio succeeded, as compare.py writes
+    it) and cases.json (every case); returns cases.json's list."""
     ok_runs, all_cases = [], []
     for name, section, _, meta in runs:
-        c = cases.get(name, {"rc": None, "why": "not run"})
-        c = dict(c, name=name, matrix=meta["matrix"], case=meta["case"])
-        jpath = os.path.join(work, "json", meta["json"])
-        good = c.get("rc") == 0 and os.path.exists(jpath)
-        if good:
-            try:
-                doc, _ = load_json(jpath)
-                u = doc["jobs"][0].get("uring_folioreg") or {}
-                seg = u.get("segments", {})
-                c["bvecs"] = seg.get("bvecs")
-                c["bvecs_observed"] = seg.get("bvecs_observed")
-                c["job_error"] = doc["jobs"][0].get("error")
-                c["engine_version"] = u.get("version")
-            except (ValueError, KeyError, IndexError) as e:
-                good = False
-                c["why"] = "unreadable fio JSON: %s" % e
-        c["status"] = "ok" if good else "failed"
+        c, good = case_record(work, name, meta, cases)
         all_cases.append(c)
         if good:
             ok_runs.append(meta)
@@ -607,17 +649,33 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
         json.dump(ok_runs, f, indent=1)
     with open(os.path.join(work, "cases.json"), "w") as f:
         json.dump(all_cases, f, indent=1)
+    return all_cases
+
+
+def kernel_provenance(spec, info, conf, guest):
+    return {"spec": spec, "release": guest.get("release") or
+            info.get("release"), "package": info.get("package"),
+            "version": info.get("version"), "kind": info.get("kind"),
+            "sha256": info.get("sha256"),
+            "config": {k: conf.get(k, "absent") for k in CONFIG_KEYS}
+            if conf else "unknown (no config found)"}
+
+
+def engine_provenance(all_cases):
     engine_versions = sorted({c["engine_version"] for c in all_cases
                               if c.get("engine_version")})
-    prov = {
-        "kernel": {"spec": spec, "release": guest.get("release") or
-                   info.get("release"), "package": info.get("package"),
-                   "version": info.get("version"), "kind": info.get("kind"),
-                   "sha256": info.get("sha256"),
-                   "config": {k: conf.get(k, "absent") for k in CONFIG_KEYS}
-                   if conf else "unknown (no config found)"},
-        "accel": accel, "accel_note": accel_note,
-        "timing_note": TCG_WARNING if accel == "tcg" else "",
+    return {"version": engine_versions[0] if len(engine_versions) == 1
+            else engine_versions or read_version(),
+            "source_version": read_version(),
+            "git": git_describe()}
+
+
+def provenance(spec, info, conf, guest, st, opts, all_cases, t_start):
+    """provenance.json of one kernel's results."""
+    return {
+        "kernel": kernel_provenance(spec, info, conf, guest),
+        "accel": st.accel, "accel_note": st.note,
+        "timing_note": TCG_WARNING if st.accel == "tcg" else "",
         "cpu_model": guest.get("cpu_model"), "guest_cpus": guest.get("cpus"),
         "guest_mem_kb": guest.get("mem_kb"),
         "host_cpu_model": host_cpu(),
@@ -626,22 +684,40 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
                       if k.startswith("hugepages_")},
         "block_device": guest.get("brd", ""),
         "fio": guest.get("fio"),
-        "engine": {"version": engine_versions[0] if len(engine_versions) == 1
-                   else engine_versions or read_version(),
-                   "source_version": read_version(),
-                   "git": git_describe()},
+        "engine": engine_provenance(all_cases),
         "qemu": qemu_version(opts.qemu),
         "guest_profile": {"profiles": opts.profile,
                           "cpu_flags": opts.cpu_flags,
                           "append": opts.append, "mem": opts.mem,
                           "huge1g": opts.huge1g, "huge2m": opts.huge2m},
         "matrix": opts.matrix, "kit_args": kit_args_list(opts),
-        "boot_secs": round(boot_secs, 1),
+        "boot_secs": round(st.first_secs, 1),
         "total_secs": round(time.monotonic() - t_start, 1),
         "cases": {"total": len(all_cases),
                   "failed": sum(c["status"] != "ok" for c in all_cases)},
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
+               out_root, tmpdir):
+    """The matrix on one kernel: OUT_ROOT/LABEL with runs.json,
+    cases.json, provenance.json and console.log. Returns (that
+    directory, the provenance, cases.json's list)."""
+    label = label_of(spec)
+    t_start = time.monotonic()
+    conf = read_config(os.path.join(kdir, "config"))
+    dest = os.path.join(out_root, label)
+    work = start_work(dest, runs)
+    st = Boots(opts.accel)
+    cases = boot_loop(st, label, kdir, info, opts, runs, kit_args,
+                      base_initrd, work,
+                      os.path.join(tmpdir, label + ".initrd"))
+    guest = guest_facts(work)
+    if not conf and os.path.exists(os.path.join(work, "config")):
+        conf = read_config(os.path.join(work, "config"))
+    all_cases = write_results(work, runs, cases)
+    prov = provenance(spec, info, conf, guest, st, opts, all_cases, t_start)
     with open(os.path.join(work, "provenance.json"), "w") as f:
         json.dump(prov, f, indent=1)
     shutil.rmtree(dest, ignore_errors=True)
@@ -649,81 +725,113 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
     return dest, prov, all_cases
 
 
+CASE_START = re.compile(r"@@LAB CASE (\d+) (\d+) (\S+) START")
+CASE_END = re.compile(r"@@LAB CASE (\d+) (\d+) (\S+) END rc=(\d+) "
+                      r"pins=(-?\d+) pins_after=(-?\d+) secs=(\d+) ?(.*)")
+BLOB = re.compile(r"@@LAB BLOB ([0-9a-f]{64})")
+
+
+class Follow:
+    """What run_guest knows of the guest so far."""
+
+    def __init__(self, label, opts, n):
+        self.label, self.opts, self.n = label, opts, n
+        self.cases = {}
+        self.silent = opts.case_timeout + 60
+        self.deadline = time.monotonic() + self.silent
+        self.started = time.monotonic()
+        self.current, self.last = None, ""
+        self.first_index = None
+
+
+def case_started(f, m):
+    f.current = m.group(3)
+    f.deadline = time.monotonic() + f.silent
+    i = int(m.group(1))
+    f.first_index = f.first_index or i
+    elapsed = time.monotonic() - f.started
+    done = i - f.first_index
+    eta = elapsed / done * (f.n - i + 1) if done else None
+    say("%s [%s/%s] %s ... (elapsed %s, eta %s)" %
+        (f.label, m.group(1), m.group(2), m.group(3), fmt_secs(elapsed),
+         fmt_secs(eta) if eta is not None else "?"))
+
+
+def case_ended(f, m):
+    name, rc = m.group(3), int(m.group(4))
+    c = {"rc": rc, "pins": int(m.group(5)),
+         "pins_after": int(m.group(6)), "secs": int(m.group(7))}
+    if rc:
+        c["why"] = ("timed out after %d s" % f.opts.case_timeout
+                    if rc == 124 else
+                    "fio exited %d: %s" % (rc, m.group(8).strip()))
+    f.cases[name] = c
+    f.current = None
+    say("%s [%s/%s] %s %s in %d s, guest pins %d%s" %
+        (f.label, m.group(1), m.group(2), name,
+         "ok" if not rc else "FAILED", c["secs"], c["pins"],
+         "" if not rc else ": " + c["why"]))
+    f.deadline = time.monotonic() + f.silent
+
+
+def receive_blob(q, sha256, work):
+    """The base64 tar the guest prints after @@LAB BLOB, checked against
+    its SHA-256 and unpacked into WORK."""
+    chunks = []
+    while True:
+        line = q.next_line(time.monotonic() + 120)
+        if line is None or line == "" or "@@LAB BLOB END" in line:
+            break
+        if re.fullmatch(r"[A-Za-z0-9+/=]+", line.strip()):
+            chunks.append(line.strip())
+    data = base64.b64decode("".join(chunks))
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise LabError("results from the guest arrived damaged "
+                       "(SHA-256 mismatch on the console)", "booted")
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        t.extractall(work)
+
+
+def kernel_complaint(f, line):
+    """A panic, BUG or oops on the console: said, and a panic ends the
+    wait five seconds later."""
+    if "Kernel panic" in line or "BUG:" in line or "Oops" in line:
+        say("%s: the guest kernel says: %s" % (f.label, line.strip()))
+        if "Kernel panic" in line:
+            f.deadline = min(f.deadline, time.monotonic() + 5)
+        if not f.last:
+            f.last = line.strip()[:200]
+
+
 def run_guest(q, label, opts, n, work):
     """Follow the guest through its cases, unpacking into WORK what it
     sends. Returns (cases, finished, the case it was in if it died, the
     console's last words)."""
-    cases = {}
-    silent = opts.case_timeout + 60
-    deadline = time.monotonic() + silent
-    started = time.monotonic()
-    current, last = None, ""
-    first_index = None
+    f = Follow(label, opts, n)
     while True:
-        line = q.next_line(deadline)
+        line = q.next_line(f.deadline)
         if line is None:
-            return cases, False, current, last or "QEMU exited"
+            return f.cases, False, f.current, f.last or "QEMU exited"
         if line == "":
-            if time.monotonic() >= deadline:
-                return cases, False, current, \
-                    "the guest said nothing for %d s" % silent
+            if time.monotonic() >= f.deadline:
+                return f.cases, False, f.current, \
+                    "the guest said nothing for %d s" % f.silent
             continue
-        m = re.search(r"@@LAB CASE (\d+) (\d+) (\S+) START", line)
+        m = CASE_START.search(line)
         if m:
-            current = m.group(3)
-            deadline = time.monotonic() + silent
-            i = int(m.group(1))
-            first_index = first_index or i
-            elapsed = time.monotonic() - started
-            done = i - first_index
-            eta = elapsed / done * (n - i + 1) if done else None
-            say("%s [%s/%s] %s ... (elapsed %s, eta %s)" %
-                (label, m.group(1), m.group(2), m.group(3), fmt_secs(elapsed),
-                 fmt_secs(eta) if eta is not None else "?"))
+            case_started(f, m)
             continue
-        m = re.search(r"@@LAB CASE (\d+) (\d+) (\S+) END rc=(\d+) "
-                      r"pins=(-?\d+) pins_after=(-?\d+) secs=(\d+) ?(.*)",
-                      line)
+        m = CASE_END.search(line)
         if m:
-            name, rc = m.group(3), int(m.group(4))
-            c = {"rc": rc, "pins": int(m.group(5)),
-                 "pins_after": int(m.group(6)), "secs": int(m.group(7))}
-            if rc:
-                c["why"] = ("timed out after %d s" % opts.case_timeout
-                            if rc == 124 else
-                            "fio exited %d: %s" % (rc, m.group(8).strip()))
-            cases[name] = c
-            current = None
-            say("%s [%s/%s] %s %s in %d s, guest pins %d%s" %
-                (label, m.group(1), m.group(2), name,
-                 "ok" if not rc else "FAILED", c["secs"], c["pins"],
-                 "" if not rc else ": " + c["why"]))
-            deadline = time.monotonic() + silent
+            case_ended(f, m)
             continue
-        m = re.search(r"@@LAB BLOB ([0-9a-f]{64})", line)
+        m = BLOB.search(line)
         if m:
-            chunks = []
-            while True:
-                line = q.next_line(time.monotonic() + 120)
-                if line is None or line == "" or "@@LAB BLOB END" in line:
-                    break
-                if re.fullmatch(r"[A-Za-z0-9+/=]+", line.strip()):
-                    chunks.append(line.strip())
-            data = base64.b64decode("".join(chunks))
-            if hashlib.sha256(data).hexdigest() != m.group(1):
-                raise LabError("results from the guest arrived damaged "
-                               "(SHA-256 mismatch on the console)", "booted")
-            with tarfile.open(fileobj=io.BytesIO(data)) as t:
-                t.extractall(work)
+            receive_blob(q, m.group(1), work)
             continue
         if "@@LAB DONE" in line:
-            return cases, True, None, ""
-        if "Kernel panic" in line or "BUG:" in line or "Oops" in line:
-            say("%s: the guest kernel says: %s" % (label, line.strip()))
-            if "Kernel panic" in line:
-                deadline = min(deadline, time.monotonic() + 5)
-            if not last:
-                last = line.strip()[:200]
+            return f.cases, True, None, ""
+        kernel_complaint(f, line)
 
 
 _host_cpu = None
@@ -797,7 +905,7 @@ def split_kit_argv(argv):
     return argv[:at], argv[at + 1:]
 
 
-def main():
+def parser():
     p = argparse.ArgumentParser(
         description="Run a matrix of the comparison kit on other kernels "
         "under QEMU.", epilog="Options after -- go to compare.py run "
@@ -843,8 +951,14 @@ def main():
     p.add_argument("--icount", type=int, metavar="SHIFT",
                    help="TCG with -icount shift=SHIFT: the guest's clock "
                    "counts instructions (2^SHIFT ns each)")
-    argv, kit = split_kit_argv(sys.argv[1:])
-    opts = p.parse_args(argv)
+    return p
+
+
+def parse_options(argv):
+    """The lab's options and the kit's arguments (a RAM block device for
+    --file unless given)."""
+    argv, kit = split_kit_argv(argv)
+    opts = parser().parse_args(argv)
     apply_profile(opts)
     opts.kit_args = kit
     if not any(a == "--file" or a.startswith("--file=") for a in kit):
@@ -853,8 +967,11 @@ def main():
         kit = ["--file", "/dev/ram0"] + kit
     os.makedirs(opts.cache, exist_ok=True)
     opts.cache = os.path.abspath(opts.cache)
+    return opts, kit
 
-    tmpdir = None
+
+def catch_signals():
+    """SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt."""
     interrupted = []
 
     def on_signal(signum, frame):
@@ -864,68 +981,105 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
-    failed = []
-    done = []
-    made_out = False
+
+
+def fetch_kernels(opts):
+    """Every kernel first: bad input stops the lab before anything runs.
+    Returns [(spec, kernel directory, info)]; raises LabError "printed"
+    when one could not be had (each said why)."""
+    kernels, bad = [], False
+    for spec in opts.kernels:
+        try:
+            kernels.append((spec,) + kernel_dir(
+                spec, opts.cache, [os.path.abspath(p)
+                                   for p in opts.patch]))
+        except LabError as e:
+            if e.args[1:] != ("printed",):
+                say(str(e))
+            bad = True
+    if bad:
+        raise LabError("a kernel could not be had", "printed")
+    return kernels
+
+
+def kernel_failed(out, spec, e):
+    """Say why the lab failed on SPEC; its console log kept when it
+    booted, its partial results removed."""
+    say("%s: %s" % (label_of(spec), e))
+    partial = os.path.join(out, label_of(spec) + ".partial")
+    if e.args[1:] == ("booted",):
+        # It booted: what the console said is worth keeping.
+        os.replace(os.path.join(partial, "console.log"),
+                   os.path.join(out, label_of(spec) + ".console.log"))
+        say("%s: its console is in %s.console.log" %
+            (label_of(spec), os.path.join(out, label_of(spec))))
+    shutil.rmtree(partial, ignore_errors=True)
+
+
+def lab_kernel(spec, kdir, info, opts, runs, kit_args, base, tmpdir):
+    """The matrix on one kernel, said in one line. Returns (its results
+    directory or None, whether every case passed)."""
+    t0 = time.monotonic()
     try:
-        runs, kit_args = plan(opts.matrix, kit)
-        _PATCHES[:] = opts.patch
-        opts.brd_kb = 0
-        if kit_args.file.startswith("/dev/ram"):
-            opts.brd_kb = (kit_cases.size_bytes(kit_args.size) >> 10) + 1024
-        if not os.path.exists(opts.engine):
-            raise LabError("%s not found; build it first: make" % opts.engine)
-        ensure_tools(opts)
-        # Every kernel first: bad input stops the lab before anything runs.
-        kernels, bad = [], False
-        for spec in opts.kernels:
-            try:
-                kernels.append((spec,) + kernel_dir(
-                    spec, opts.cache, [os.path.abspath(p)
-                                       for p in opts.patch]))
-            except LabError as e:
-                if e.args[1:] != ("printed",):
-                    say(str(e))
-                bad = True
-        if bad:
-            return 1
-        tmpdir = tempfile.mkdtemp(prefix="lab.", dir=opts.cache)
-        base = base_initramfs(opts.cache, opts.fio,
-                              os.path.abspath(opts.engine))
-        made_out = not os.path.isdir(opts.out)
-        say("matrix %s: %d cases on %d kernel(s): %s; results in %s" %
-            (opts.matrix, len(runs), len(opts.kernels),
-             " ".join(opts.kernels), opts.out))
-        for spec, kdir, info in kernels:
-            t0 = time.monotonic()
-            try:
-                dest, prov, cases = run_kernel(spec, kdir, info, opts, runs,
-                                               kit_args, base, opts.out,
-                                               tmpdir)
-            except LabError as e:
-                say("%s: %s" % (label_of(spec), e))
-                partial = os.path.join(opts.out, label_of(spec) + ".partial")
-                if e.args[1:] == ("booted",):
-                    # It booted: what the console said is worth keeping.
-                    os.replace(os.path.join(partial, "console.log"),
-                               os.path.join(opts.out, label_of(spec) +
-                                            ".console.log"))
-                    say("%s: its console is in %s.console.log" %
-                        (label_of(spec), os.path.join(opts.out,
-                                                      label_of(spec))))
-                shutil.rmtree(partial, ignore_errors=True)
-                failed.append(spec)
-                continue
-            bad = [c for c in cases if c["status"] != "ok"]
-            say("%s: %d of %d cases ok in %s under %s (%s); results in %s" %
-                (label_of(spec), len(cases) - len(bad), len(cases),
-                 fmt_secs(time.monotonic() - t0), prov["accel"].upper(),
-                 prov["kernel"]["release"], dest))
-            done.append(dest)
-            if bad:
-                failed.append(spec)
+        dest, prov, cases = run_kernel(spec, kdir, info, opts, runs,
+                                       kit_args, base, opts.out, tmpdir)
     except LabError as e:
-        say(str(e))
+        kernel_failed(opts.out, spec, e)
+        return None, False
+    bad = [c for c in cases if c["status"] != "ok"]
+    say("%s: %d of %d cases ok in %s under %s (%s); results in %s" %
+        (label_of(spec), len(cases) - len(bad), len(cases),
+         fmt_secs(time.monotonic() - t0), prov["accel"].upper(),
+         prov["kernel"]["release"], dest))
+    return dest, not bad
+
+
+class Session:
+    """What main removes at the end: the temporary directory, and OUT
+    when the lab made it and left it empty."""
+    tmpdir = None
+    made_out = False
+
+
+def run_lab(opts, kit, s):
+    """Every kernel in turn; returns (the results directories, the
+    kernels that failed)."""
+    runs, kit_args = plan(opts.matrix, kit)
+    _PATCHES[:] = opts.patch
+    opts.brd_kb = 0
+    if kit_args.file.startswith("/dev/ram"):
+        opts.brd_kb = (kit_cases.size_bytes(kit_args.size) >> 10) + 1024
+    if not os.path.exists(opts.engine):
+        raise LabError("%s not found; build it first: make" % opts.engine)
+    ensure_tools(opts)
+    kernels = fetch_kernels(opts)
+    s.tmpdir = tempfile.mkdtemp(prefix="lab.", dir=opts.cache)
+    base = base_initramfs(opts.cache, opts.fio,
+                          os.path.abspath(opts.engine))
+    s.made_out = not os.path.isdir(opts.out)
+    say("matrix %s: %d cases on %d kernel(s): %s; results in %s" %
+        (opts.matrix, len(runs), len(opts.kernels),
+         " ".join(opts.kernels), opts.out))
+    done, failed = [], []
+    for spec, kdir, info in kernels:
+        dest, ok = lab_kernel(spec, kdir, info, opts, runs, kit_args, base,
+                              s.tmpdir)
+        if dest:
+            done.append(dest)
+        if not ok:
+            failed.append(spec)
+    return done, failed
+
+
+def main():
+    opts, kit = parse_options(sys.argv[1:])
+    catch_signals()
+    s = Session()
+    try:
+        done, failed = run_lab(opts, kit, s)
+    except LabError as e:
+        if e.args[1:] != ("printed",):
+            say(str(e))
         return 1
     except KeyboardInterrupt:
         say("interrupted; QEMU stopped and temporary files removed")
@@ -934,9 +1088,10 @@ def main():
                           ignore_errors=True)
         return 130
     finally:
-        if tmpdir:
-            shutil.rmtree(tmpdir, ignore_errors=True)
-        if made_out and os.path.isdir(opts.out) and not os.listdir(opts.out):
+        if s.tmpdir:
+            shutil.rmtree(s.tmpdir, ignore_errors=True)
+        if s.made_out and os.path.isdir(opts.out) and \
+                not os.listdir(opts.out):
             os.rmdir(opts.out)
     if len(done) > 1:
         say("compare them: examples/compare.py diff %s" % " ".join(done[:2]))

@@ -31,10 +31,11 @@ memcheck: unit-tests
 
 # Each fuzz target links the stages up to the one it fuzzes: the planner
 # the options and the layout; the segment calculator (inspection) those
-# that inspection calls back to (tests/integration/stages.sh).
+# that inspection calls back to (tests/integration/stages.sh), the
+# profiler the registrar is handed among them.
 FUZZ_PLAN_SRCS := engine/config.c engine/layout.c
 FUZZ_SEGMENTS_SRCS := $(FUZZ_PLAN_SRCS) engine/probe.c engine/memory.c \
-	engine/registrar.c engine/inspect.c
+	engine/profile.c engine/registrar.c engine/inspect.c
 
 $(FUZZ_DIR)/fuzz_plan: $(FUZZ_PLAN_SRCS)
 $(FUZZ_DIR)/fuzz_segments: $(FUZZ_SEGMENTS_SRCS)

@@ -54,16 +54,20 @@ static void machine(struct ufr_machine *m)
 	snprintf(m->release, sizeof(m->release), "6.18.0");
 }
 
-/* 16 buffers of 64 KiB, on anonymous memory, no node. */
+/*
+ * A job of 16 buffers of 64 KiB on anonymous memory, no node, with the
+ * options given after @f set on top (a later designator wins).
+ */
+#pragma GCC diagnostic ignored "-Woverride-init"
+#define JOB(s, f, ...)                                                     \
+	{                                                                  \
+		.strategy = s, .folio = f, .numa_node = -1, .nr_bufs = 16, \
+		.buf_bytes = 64 * KIB, __VA_ARGS__                         \
+	}
+
 static struct ufr_config job(enum ufr_strategy s, enum ufr_folio f)
 {
-	struct ufr_config c = {
-		.strategy = s,
-		.folio = f,
-		.numa_node = -1,
-		.nr_bufs = 16,
-		.buf_bytes = 64 * KIB,
-	};
+	struct ufr_config c = JOB(s, f);
 
 	return c;
 }
@@ -106,58 +110,50 @@ static struct ufr_config resolved(const struct ufr_machine *m,
 	return c;
 }
 
-/* The options alone: each combination config.c refuses. */
+/* The options alone: each combination config.c refuses, and its line. */
+static const struct {
+	struct ufr_config c;
+	const char *msg;
+} option_refusals[] = {
+	{ JOB(UFR_STRAT_HUGETLB_FAST, UFR_FOLIO_DEFAULT,
+	      .hugetlbfs_path = "/mnt/h"),
+	  "uring_folioreg: reg_hugetlbfs_path=/mnt/h: only reg_backing=hugetlbfs uses it; add reg_backing=hugetlbfs or drop reg_hugetlbfs_path" },
+	{ JOB(UFR_STRAT_IOMEM, UFR_FOLIO_DEFAULT, .backing = UFR_BACKING_MEMFD),
+	  "uring_folioreg: reg_backing=memfd: reg_strategy=iomem runs on fio's memory; use reg_strategy=per_page, coalesced or hugetlb_fast, or drop reg_backing" },
+	{ JOB(UFR_STRAT_AUTO, UFR_FOLIO_DEFAULT,
+	      .backing = UFR_BACKING_HUGETLBFS),
+	  "uring_folioreg: reg_backing=hugetlbfs: reg_strategy=auto chooses its memory itself; use reg_strategy=per_page, coalesced or hugetlb_fast, or drop reg_backing" },
+	{ JOB(UFR_STRAT_HUGETLB_FAST, UFR_FOLIO_DEFAULT,
+	      .backing = UFR_BACKING_HUGETLBFS),
+	  "uring_folioreg: reg_backing=hugetlbfs: no directory to put the buffer file in; add reg_hugetlbfs_path=DIR, a directory on a mounted hugetlbfs (mount -t hugetlbfs -o pagesize=2M none DIR)" },
+	{ JOB(UFR_STRAT_COALESCED, UFR_FOLIO_64K, .backing = UFR_BACKING_MEMFD),
+	  "uring_folioreg: reg_folio=64k: reg_backing=memfd serves 4 KiB shmem pages (per_page), PMD-sized shmem THP (reg_folio=thp) or 2 MiB / 1 GiB hugetlb (MFD_HUGETLB); the engine puts multi-size THP in anonymous memory only; use reg_folio=thp, 2m or 1g, or reg_backing=anon" },
+	{ JOB(UFR_STRAT_COALESCED, UFR_FOLIO_DEFAULT, .fio_mem_set = true),
+	  "uring_folioreg: iomem=: reg_strategy=coalesced allocates its own buffer memory, so iomem= cannot apply; drop iomem= or use reg_strategy=iomem" },
+	{ JOB(UFR_STRAT_NONE, UFR_FOLIO_DEFAULT, .rereg = true),
+	  "uring_folioreg: rereg_interval: reg_strategy=none registers no buffers, so there is nothing to re-register; drop rereg_interval or choose a strategy" },
+	{ JOB(UFR_STRAT_NONE, UFR_FOLIO_DEFAULT, .mode = UFR_REG_EACH),
+	  "uring_folioreg: reg_mode=each: reg_strategy=none registers no buffers, so there is nothing to register one by one; drop reg_mode or choose a strategy" },
+	{ JOB(UFR_STRAT_PER_PAGE, UFR_FOLIO_DEFAULT, .numa_node = -2),
+	  "uring_folioreg: reg_numa_node=-2: not a node; give a node number (see numactl -H) or -1 to leave placement alone" },
+	{ JOB(UFR_STRAT_IOMEM, UFR_FOLIO_DEFAULT, .numa_node = 0),
+	  "uring_folioreg: reg_numa_node=0: reg_strategy=iomem runs on fio's memory; place it with numa_mem_policy=bind:0 instead" },
+	{ JOB(UFR_STRAT_PER_PAGE, UFR_FOLIO_DEFAULT, .no_fixedbufs = true),
+	  "uring_folioreg: fixedbufs=0: reg_strategy=per_page registers its buffers; drop fixedbufs=0, or use reg_strategy=none" },
+};
+
 static void test_option_refusals(void **state)
 {
 	struct ufr_machine m;
 	struct ufr_config c;
+	size_t i;
 
 	(void)state;
 	machine(&m);
-	c = job(UFR_STRAT_HUGETLB_FAST, UFR_FOLIO_DEFAULT);
-	c.hugetlbfs_path = "/mnt/h";
-	refused(&m, c, -EINVAL,
-		"uring_folioreg: reg_hugetlbfs_path=/mnt/h: only reg_backing=hugetlbfs uses it; add reg_backing=hugetlbfs or drop reg_hugetlbfs_path");
-	c = job(UFR_STRAT_IOMEM, UFR_FOLIO_DEFAULT);
-	c.backing = UFR_BACKING_MEMFD;
-	refused(&m, c, -EINVAL,
-		"uring_folioreg: reg_backing=memfd: reg_strategy=iomem runs on fio's memory; use reg_strategy=per_page, coalesced or hugetlb_fast, or drop reg_backing");
-	c = job(UFR_STRAT_AUTO, UFR_FOLIO_DEFAULT);
-	c.backing = UFR_BACKING_HUGETLBFS;
-	refused(&m, c, -EINVAL,
-		"uring_folioreg: reg_backing=hugetlbfs: reg_strategy=auto chooses its memory itself; use reg_strategy=per_page, coalesced or hugetlb_fast, or drop reg_backing");
-	c = job(UFR_STRAT_HUGETLB_FAST, UFR_FOLIO_DEFAULT);
-	c.backing = UFR_BACKING_HUGETLBFS;
-	refused(&m, c, -EINVAL,
-		"uring_folioreg: reg_backing=hugetlbfs: no directory to put the buffer file in; add reg_hugetlbfs_path=DIR, a directory on a mounted hugetlbfs (mount -t hugetlbfs -o pagesize=2M none DIR)");
-	c = job(UFR_STRAT_COALESCED, UFR_FOLIO_64K);
-	c.backing = UFR_BACKING_MEMFD;
-	refused(&m, c, -EINVAL,
-		"uring_folioreg: reg_folio=64k: reg_backing=memfd serves 4 KiB shmem pages (per_page), PMD-sized shmem THP (reg_folio=thp) or 2 MiB / 1 GiB hugetlb (MFD_HUGETLB); the engine puts multi-size THP in anonymous memory only; use reg_folio=thp, 2m or 1g, or reg_backing=anon");
-	c = job(UFR_STRAT_COALESCED, UFR_FOLIO_DEFAULT);
-	c.fio_mem_set = true;
-	refused(&m, c, -EINVAL,
-		"uring_folioreg: iomem=: reg_strategy=coalesced allocates its own buffer memory, so iomem= cannot apply; drop iomem= or use reg_strategy=iomem");
-	c = job(UFR_STRAT_NONE, UFR_FOLIO_DEFAULT);
-	c.rereg = true;
-	refused(&m, c, -EINVAL,
-		"uring_folioreg: rereg_interval: reg_strategy=none registers no buffers, so there is nothing to re-register; drop rereg_interval or choose a strategy");
-	c = job(UFR_STRAT_NONE, UFR_FOLIO_DEFAULT);
-	c.mode = UFR_REG_EACH;
-	refused(&m, c, -EINVAL,
-		"uring_folioreg: reg_mode=each: reg_strategy=none registers no buffers, so there is nothing to register one by one; drop reg_mode or choose a strategy");
-	c = job(UFR_STRAT_PER_PAGE, UFR_FOLIO_DEFAULT);
-	c.numa_node = -2;
-	refused(&m, c, -EINVAL,
-		"uring_folioreg: reg_numa_node=-2: not a node; give a node number (see numactl -H) or -1 to leave placement alone");
-	c = job(UFR_STRAT_IOMEM, UFR_FOLIO_DEFAULT);
-	c.numa_node = 0;
-	refused(&m, c, -EINVAL,
-		"uring_folioreg: reg_numa_node=0: reg_strategy=iomem runs on fio's memory; place it with numa_mem_policy=bind:0 instead");
-	c = job(UFR_STRAT_PER_PAGE, UFR_FOLIO_DEFAULT);
-	c.no_fixedbufs = true;
-	refused(&m, c, -EINVAL,
-		"uring_folioreg: fixedbufs=0: reg_strategy=per_page registers its buffers; drop fixedbufs=0, or use reg_strategy=none");
+	for (i = 0; i < sizeof(option_refusals) / sizeof(option_refusals[0]);
+	     i++)
+		refused(&m, option_refusals[i].c, -EINVAL,
+			option_refusals[i].msg);
 	c = job(UFR_STRAT_IOMEM, UFR_FOLIO_DEFAULT);
 	c.no_fixedbufs = true;
 	resolved(&m, c, UFR_STRAT_NONE, UFR_FOLIO_DEFAULT, 4096);

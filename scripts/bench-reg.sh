@@ -8,8 +8,10 @@ hp=/sys/kernel/mm/hugepages
 saved2=$(cat $hp/hugepages-2048kB/nr_hugepages 2>/dev/null || echo 0)
 saved1=$(cat $hp/hugepages-1048576kB/nr_hugepages 2>/dev/null || echo 0)
 restore() {
-	echo "$saved2" >$hp/hugepages-2048kB/nr_hugepages 2>/dev/null
-	echo "$saved1" >$hp/hugepages-1048576kB/nr_hugepages 2>/dev/null
+	{ echo "$saved2" >$hp/hugepages-2048kB/nr_hugepages; } 2>/dev/null
+	# A kernel without 1 GiB pages has no such pool to put back.
+	[ ! -e $hp/hugepages-1048576kB ] ||
+		echo "$saved1" >$hp/hugepages-1048576kB/nr_hugepages
 }
 trap restore EXIT
 cases="per_page coalesced"
@@ -18,7 +20,8 @@ if echo $((saved2 + 520)) >$hp/hugepages-2048kB/nr_hugepages 2>/dev/null &&
 	[ "$(cat $hp/hugepages-2048kB/free_hugepages)" -ge 520 ]; then
 	cases="$cases hugetlb_2m"
 fi
-if echo $((saved1 + 1)) >$hp/hugepages-1048576kB/nr_hugepages 2>/dev/null &&
+if [ -e $hp/hugepages-1048576kB ] &&
+	echo $((saved1 + 1)) >$hp/hugepages-1048576kB/nr_hugepages &&
 	[ "$(cat $hp/hugepages-1048576kB/free_hugepages)" -ge 1 ]; then
 	cases="$cases hugetlb_1g"
 fi

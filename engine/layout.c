@@ -95,8 +95,7 @@ static int too_big_for_folio(const struct ufr_plan_params *p,
 	size_opt(bs, sizeof(bs), p->buf_bytes);
 	if (p->align < p->folio_bytes) {
 		memcpy(fits, "bs to ", 7);
-		size_opt(fits + 6, sizeof(fits) - 6,
-			 p->folio_bytes - p->align);
+		size_opt(fits + 6, sizeof(fits) - 6, p->folio_bytes - p->align);
 	}
 	if (p->align)
 		snprintf(align, sizeof(align), " with mem_align=%zu", p->align);

@@ -46,10 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Small folios too, so that sizes stay small enough to count page
 	 * by page; the arithmetic is the same at 2 MiB and 1 GiB. */
 	static const size_t folios[] = { 4096, 16384, 65536, 2u << 20 };
-	static const enum ufr_strategy strategies[] = {
-		UFR_STRAT_PER_PAGE, UFR_STRAT_COALESCED, UFR_STRAT_HUGETLB_FAST,
-		UFR_STRAT_PER_FOLIO
-	};
+	static const enum ufr_strategy strategies[] = { UFR_STRAT_PER_PAGE,
+							UFR_STRAT_COALESCED,
+							UFR_STRAT_HUGETLB_FAST,
+							UFR_STRAT_PER_FOLIO };
 	struct ufr_plan_params p = { 0 };
 	struct ufr_plan plan;
 	struct ufr_err err;

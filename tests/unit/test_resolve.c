@@ -506,7 +506,8 @@ static void test_per_folio(void **state)
 	c.backing = UFR_BACKING_MEMFD;
 	refused(&m, c, -EINVAL,
 		"uring_folioreg: reg_folio=64k: reg_backing=memfd serves 4 KiB shmem pages (per_page), PMD-sized shmem THP (reg_folio=thp) or 2 MiB / 1 GiB hugetlb (MFD_HUGETLB); the engine puts multi-size THP in anonymous memory only; use reg_folio=thp, 2m or 1g, or reg_backing=anon");
-	refused(&m, on_mount(&m, d, 2 * MIB, UFR_STRAT_PER_FOLIO, UFR_FOLIO_THP),
+	refused(&m,
+		on_mount(&m, d, 2 * MIB, UFR_STRAT_PER_FOLIO, UFR_FOLIO_THP),
 		-EINVAL,
 		"uring_folioreg: reg_folio=thp: /mnt/huge2m is a hugetlbfs of 2048 KiB pages; drop reg_folio (the mount's size is taken) or mount one with pagesize=2M");
 	refused(&m, job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_64K), -EOPNOTSUPP,

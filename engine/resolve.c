@@ -234,7 +234,7 @@ static void resolve_auto(struct ufr_config *c, const struct ufr_machine *m,
 	}
 }
 
-/* What the backing, the node and the folio need of the machine. */
+/* What the backing and the node need of the machine; the folio size. */
 static int resolve_machine(struct ufr_config *c, const struct ufr_machine *m,
 			   struct ufr_plan *plan, struct ufr_err *err)
 {
@@ -242,23 +242,21 @@ static int resolve_machine(struct ufr_config *c, const struct ufr_machine *m,
 
 	if (c->backing == UFR_BACKING_HUGETLBFS)
 		ret = resolve_mount(c, &m->mount, err);
-	/* Only coalesced and per_folio are left with THP sizes here: the
-	 * options refused them to every other strategy. */
-	else if (c->backing == UFR_BACKING_MEMFD && c->folio == UFR_FOLIO_THP)
-		ret = ufr_shmem_thp_check(m, err);
 	if (!ret && c->numa_node >= 0)
 		ret = ufr_numa_check_node(m, c->numa_node, err);
 	if (ret)
 		return ret;
 	if (c->strategy == UFR_STRAT_AUTO)
 		resolve_auto(c, m, plan);
-	else if (ufr_folio_is_mthp(c->folio))
-		ret = ufr_mthp_check(m, c->folio, err);
 	c->folio_bytes = ufr_machine_folio_bytes(m, c->folio);
-	return ret;
+	return 0;
 }
 
-/* The plan, and the pages it takes: THP switched on, hugetlb pages free. */
+/*
+ * The plan (a buffer too big for its folio is refused before any switch
+ * is named), and the pages it takes: THP switched on for the backing,
+ * hugetlb pages free.
+ */
 static int resolve_memory(struct ufr_config *c, const struct ufr_machine *m,
 			  struct ufr_plan *plan, struct ufr_err *err)
 {
@@ -269,9 +267,16 @@ static int resolve_memory(struct ufr_config *c, const struct ufr_machine *m,
 
 	if (!plan->regions)
 		ret = ufr_plan_for_config(c, m->pmd_bytes, plan, err);
+	/* Only coalesced and per_folio are left with THP sizes here: the
+	 * options refused them to every other strategy. A memfd's shmem
+	 * THP has switches of its own. */
+	if (!ret && c->backing == UFR_BACKING_MEMFD &&
+	    c->folio == UFR_FOLIO_THP)
+		ret = ufr_shmem_thp_check(m, err);
+	if (!ret && ufr_folio_is_mthp(c->folio))
+		ret = ufr_mthp_check(m, c->folio, err);
 	if (ret)
 		return ret;
-	/* A memfd's shmem THP has switches of its own, checked above. */
 	if (c->folio == UFR_FOLIO_THP && c->backing == UFR_BACKING_ANON &&
 	    !ufr_machine_thp_on(m))
 		return ufr_err_set(

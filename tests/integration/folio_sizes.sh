@@ -68,14 +68,16 @@ for kb in 32 128 256 512; do
 	sized "$kb" "${kb}k"
 done
 
-# per_folio KB NAME: one KB-sized buffer per io_u, each one whole folio of
-# KB: one bio_vec per buffer, the kernel's pins the same, no buffer across
-# two folios, each I/O one segment.
+# per_folio KB NAME: buffers of KB less 4 KiB, 4 KiB into the folio
+# (mem_align), one to a folio of KB: back to back they would cross folio
+# boundaries, placed one per folio each is one bio_vec, the kernel's pins
+# the same, no buffer across two folios, each I/O one segment.
 per_folio() {
 	local kb=$1 name=per-folio-$1k out=$SCRATCH/per-folio-$1k.json rc got want
 	only "$kb"
-	ufio "$out" --name="$name" --filename=/dev/zero --rw=read --bs="${kb}k" \
-		--iodepth=256 --size=64m --reg_strategy=per_folio \
+	ufio "$out" --name="$name" --filename=/dev/zero --rw=read \
+		--bs="$((kb - 4))k" --mem_align=4096 --iodepth=256 --size=64m \
+		--reg_strategy=per_folio \
 		--reg_folio="$2" --output-format=json
 	rc=$?
 	if [ $rc != 0 ]; then

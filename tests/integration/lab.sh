@@ -18,12 +18,12 @@ LAB=$TOP/scripts/lab/lab.py
 CACHE=$TOP/build/lab
 OUT=$SCRATCH/lab
 KERNELS=${LAB_TEST_KERNELS:-bookworm sid}
-# The truth matrix's cases run here: every strategy on every backing, one
-# multi-size THP size (unavailable before 6.8), THP on anon and memfd
+# The truth matrix's cases run here: every strategy on every backing, a
+# multi-size THP size per strategy (unavailable before 6.8), THP on anon and memfd
 # (its switch set in the guest), 2 MiB and 1 GiB hugetlb, and a verified
 # job per strategy; LAB_TEST_TRUTH=all: all of them (make lab
 # MATRIX=truth runs them all).
-TRUTH_CASES='per_page|per_page-memfd|coalesced-(64k|thp|memfd-thp|1g|hugetlbfs-2m)|hugetlb_fast-(2m|memfd-1g|hugetlbfs-1g)|iomem-mmaphuge|none|verify-(per_page-memfd|coalesced-hugetlbfs-2m|hugetlb_fast-memfd-2m|iomem|none)'
+TRUTH_CASES='per_page|per_page-memfd|coalesced-(64k|thp|memfd-thp|1g|hugetlbfs-2m)|hugetlb_fast-(2m|memfd-1g|hugetlbfs-1g)|per_folio-(16k|memfd-2m|hugetlbfs-1g)|iomem-mmaphuge|none|verify-(per_page-memfd|coalesced-hugetlbfs-2m|hugetlb_fast-memfd-2m|per_folio-thp|iomem|none)'
 [ "${LAB_TEST_TRUTH:-}" = all ] && TRUTH_CASES='.*'
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -180,7 +180,7 @@ for k in $KERNELS; do
 	[ "$(printf '%s\n' 6.8 "$rel" | sort -V | head -1)" = 6.8 ] && mthp=yes
 	while IFS=$'\t' read -r case status bvecs obs pins why; do
 		name="lab-$k: $case ($rel, $accel)"
-		if [[ $case =~ ^coalesced-[0-9]+[km]$ ]] && [ $mthp = no ]; then
+		if [[ $case =~ ^(coalesced|per_folio)-[0-9]+[km]$ ]] && [ $mthp = no ]; then
 			if [ "$status" = unavailable ] && [[ $why == *"multi-size THP"* ]]; then
 				pass "$name: unavailable: $why"
 			else
@@ -220,7 +220,7 @@ for k in $KERNELS; do
 	nprov=$(jq '.thp_switches | length' "$d/provenance.json")
 	# truth.fio's cases with `; lab-thp:` lines: mTHP and memfd THP.
 	unset=$(jq -r '[.[] | select(.status == "ok" and (.thp_switches | not)
-		and (.case | test("^coalesced-([0-9]+[km]|memfd-thp)$"))) | .case]
+		and (.case | test("^(coalesced|per_folio)-([0-9]+[km]|memfd-thp)$"))) | .case]
 		| join(" ")' "$d/cases.json")
 	if [ -n "$sw" ]; then
 		fail "lab-$k: thp switches" "$sw"
@@ -309,7 +309,7 @@ if [ -f "$OUT/truth/$k/cases.json" ]; then
 	{
 		# shellcheck disable=SC2016
 		printf '[global]\nioengine=external:${UFR_ENGINE}\nfilename=/dev/null\nrw=write\nbs=1m\niodepth=4\nsize=64m\ntime_based\nruntime=1\n\n'
-		for c in per_page coalesced-thp coalesced-2m coalesced-1g hugetlb_fast-2m hugetlb_fast-1g; do
+		for c in per_page coalesced-thp coalesced-2m coalesced-1g hugetlb_fast-2m hugetlb_fast-1g per_folio-thp per_folio-1g; do
 			printf '[%s]\nreg_strategy=%s\n' "$c" "${c%%-*}"
 			[ "$c" = "${c#*-}" ] || printf 'reg_folio=%s\n' "${c#*-}"
 		done
@@ -360,8 +360,8 @@ if [ -f "$OUT/truth/$k/cases.json" ]; then
 			(.bvecs_observed // "null"), (.pins // "null"),
 			(.pins_after // "null"), (.why // "")] | @tsv' "$d/cases.json")
 	done <<'EOF'
-no1g|coalesced-1g hugetlb_fast-1g|this kernel has no (1 GiB|1048576 KiB) hugetlb pages|(.hugepages | has("1048576kB") | not) and .guest_profile.cpu_flags == ["-pdpe1gb"]
-nothp|coalesced-thp|transparent hugepages are off|(.thp | test("\\[never\\]")) and (.guest_cmdline | test("transparent_hugepage=never"))
+no1g|coalesced-1g hugetlb_fast-1g per_folio-1g|this kernel has no (1 GiB|1048576 KiB) hugetlb pages|(.hugepages | has("1048576kB") | not) and .guest_profile.cpu_flags == ["-pdpe1gb"]
+nothp|coalesced-thp per_folio-thp|transparent hugepages are off|(.thp | test("\\[never\\]")) and (.guest_cmdline | test("transparent_hugepage=never"))
 EOF
 fi
 

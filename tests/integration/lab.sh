@@ -180,7 +180,7 @@ for k in $KERNELS; do
 	[ "$(printf '%s\n' 6.8 "$rel" | sort -V | head -1)" = 6.8 ] && mthp=yes
 	while IFS=$'\t' read -r case status bvecs obs pins why; do
 		name="lab-$k: $case ($rel, $accel)"
-		if [[ $case =~ ^(coalesced|per_folio)-[0-9]+[km]$ ]] && [ $mthp = no ]; then
+		if [[ $case =~ ^(coalesced|per_folio)-([0-9]+k|1m)$ ]] && [ $mthp = no ]; then
 			if [ "$status" = unavailable ] && [[ $why == *"multi-size THP"* ]]; then
 				pass "$name: unavailable: $why"
 			else
@@ -220,7 +220,7 @@ for k in $KERNELS; do
 	nprov=$(jq '.thp_switches | length' "$d/provenance.json")
 	# truth.fio's cases with `; lab-thp:` lines: mTHP and memfd THP.
 	unset=$(jq -r '[.[] | select(.status == "ok" and (.thp_switches | not)
-		and (.case | test("^(coalesced|per_folio)-([0-9]+[km]|memfd-thp)$"))) | .case]
+		and (.case | test("^(coalesced|per_folio)-([0-9]+k|1m|memfd-thp)$"))) | .case]
 		| join(" ")' "$d/cases.json")
 	if [ -n "$sw" ]; then
 		fail "lab-$k: thp switches" "$sw"

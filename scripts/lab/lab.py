@@ -17,8 +17,12 @@ provenance.json, cases.json (every case, failed ones too, with the pins the
 guest kernel held) and console.log.
 
 MATRIX is a compare.py matrix (strategies, rfc, scaling, demo), `truth`
-(scripts/lab/truth.fio: every strategy and folio size, for the pin truth
-test) or the path of a job file whose every section is one case.
+(scripts/lab/truth.fio: every strategy, folio size and backing, for the
+pin truth test) or the path of a job file whose every section is one
+case. A `; lab-thp: PATH=VALUE...` line in a section sets the guest's THP
+switches (under /sys/kernel/mm/transparent_hugepage) for that case; a
+case needing what the guest's kernel lacks is recorded unavailable, with
+the reason, and not run.
 """
 
 import argparse

@@ -25,6 +25,7 @@ echo "@@LAB BOOTED"
 CASE_TIMEOUT=600
 BRD_KB=0
 TOTAL=0
+NUMA_HUGE2M=
 # shellcheck disable=SC1091
 . /lab/settings
 
@@ -51,6 +52,26 @@ send() {
 }
 
 kv() { echo "$1=$2" >>"$out/guest.txt"; }
+
+# A NUMA guest (lab.py --numa): each node's 2 MiB hugetlb pages as asked
+# (the command line's spread them evenly), and per case its counters.
+nodes() { ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null; }
+node=0
+for want in $NUMA_HUGE2M; do
+	echo "$want" >"/sys/devices/system/node/node$node/hugepages/hugepages-2048kB/nr_hugepages" 2>/dev/null
+	node=$((node + 1))
+done
+# node_sample LABEL: one line, per node "N free2m MemUsed AnonPages Shmem"
+# (KiB).
+node_sample() {
+	printf '%s' "$1"
+	for d in $(nodes); do
+		awk -v n="${d##*node}" -v f="$(cat "$d/hugepages/hugepages-2048kB/free_hugepages" 2>/dev/null || echo 0)" \
+			'/ MemUsed:/ { u = $4 } / AnonPages:/ { a = $4 } / Shmem:/ { s = $4 }
+			END { printf " %s %s %s %s %s", n, f, u + 0, a + 0, s + 0 }' "$d/meminfo"
+	done
+	echo
+}
 kv release "$(uname -r)"
 kv cpu_model "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 kv cpus "$(grep -c ^processor /proc/cpuinfo)"
@@ -62,6 +83,13 @@ for d in /sys/kernel/mm/hugepages/hugepages-*; do
 	[ -d "$d" ] && kv "hugepages_${d##*-}" "$(cat "$d/nr_hugepages")"
 done
 grep -q hugetlbfs /proc/filesystems && kv hugetlbfs yes || kv hugetlbfs no
+if [ -n "$NUMA_HUGE2M" ]; then
+	for d in $(nodes); do
+		kv "${d##*/}" "cpus=$(cat "$d/cpulist") mem_kb=$(awk '/ MemTotal:/ { print $4 }' "$d/meminfo") huge2m=$(cat "$d/hugepages/hugepages-2048kB/nr_hugepages")"
+	done
+	# reg_backing=hugetlbfs's mount.
+	mkdir -p /mnt/huge2m && mount -t hugetlbfs -o pagesize=2M none /mnt/huge2m
+fi
 [ -r /proc/config.gz ] && zcat /proc/config.gz >"$out/config"
 
 if [ "$BRD_KB" != 0 ]; then
@@ -86,6 +114,7 @@ while read -r i name section job; do
 	echo "@@LAB CASE $i $n $name START"
 	t0=$(date +%s)
 	base=$(pins)
+	[ -n "$NUMA_HUGE2M" ] && node_sample base >"$out/logs/$name.nodes"
 	timeout "$CASE_TIMEOUT" fio --section="$section" --output-format=json \
 		--output="$out/json/$name.json" "/lab/jobs/$job" \
 		>"$out/logs/$name.log" 2>&1 </dev/null &
@@ -96,6 +125,7 @@ while read -r i name section job; do
 	: >"$out/logs/$name.pins"
 	while kill -0 "$pid" 2>/dev/null; do
 		echo $(($(pins) - base)) >>"$out/logs/$name.pins"
+		[ -n "$NUMA_HUGE2M" ] && node_sample run >>"$out/logs/$name.nodes"
 		sleep 0.2
 	done
 	max=$(grep -v '^0$' "$out/logs/$name.pins" | sort -n | uniq -c |
@@ -106,6 +136,8 @@ while read -r i name section job; do
 	left=$(($(pins) - base))
 	secs=$(($(date +%s) - t0))
 	files=logs/$name.log
+	[ -n "$NUMA_HUGE2M" ] && node_sample after >>"$out/logs/$name.nodes" &&
+		files="$files logs/$name.nodes"
 	[ -f "$out/json/$name.json" ] && files="$files json/$name.json"
 	# shellcheck disable=SC2086
 	send $files

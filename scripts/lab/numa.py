@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """The lab's NUMA guest (lab.py --numa): its layout on QEMU's command line,
 the per-node hugetlb reservation handed to the guest, and the check of
 each case against the guest's per-node counters.
@@ -14,8 +15,10 @@ one per sample, one after it ends). judge() sets those against the
 engine's numa.pages_by_node (move_pages(2) in query mode) in cases.json.
 """
 
+import json
 import os
 import re
+import sys
 
 from comparekit.results import load_json
 
@@ -296,3 +299,58 @@ def judge(work, name, job_text, c):
     elif regex:
         c["status"] = "ok"
         c.pop("why", None)
+
+
+# ---- the table ---------------------------------------------------------
+
+def fmt_nodes(d, scale=1):
+    return "/".join("%g" % round(d[n] / scale, 1) for n in sorted(d))
+
+
+def table(dirs):
+    """A Markdown table per results directory: each case's engine pages
+    by node, the guest's 2 MiB hugetlb pages taken and AnonPages+Shmem
+    growth per node (node 0/1/...), the check."""
+    lines = []
+    for d in dirs:
+        with open(os.path.join(d, "provenance.json")) as f:
+            prov = json.load(f)
+        with open(os.path.join(d, "cases.json")) as f:
+            cases = json.load(f)
+        lines += ["%s (%s), --numa %s, nodes %s" % (
+            os.path.basename(d.rstrip("/")), prov["kernel"]["release"],
+            prov["guest_profile"].get("numa"),
+            prov.get("numa_check")), "",
+            "| case | engine pages_by_node (4 KiB) | guest 2 MiB pages "
+            "taken per node | guest AnonPages+Shmem MiB per node | check |",
+            "| --- | --- | --- | --- | --- |"]
+        for c in cases:
+            nm = c.get("numa") or {}
+            g = nm.get("guest") or {}
+            engine = nm.get("pages_by_node")
+            if nm.get("expected_refusal"):
+                engine = "refused, rc %s" % c.get("rc")
+            elif engine is not None:
+                engine = ", ".join("node %s: %d" % kv
+                                   for kv in sorted(engine.items()))
+            lines.append("| %s | %s | %s | %s | %s |" % (
+                c["name"], engine,
+                fmt_nodes({n: v["huge2m_taken"] for n, v in g.items()}),
+                fmt_nodes({n: v["anon_shmem_kb"] for n, v in g.items()},
+                          1024),
+                "ok" if c["status"] == "ok" else "FAILED: %s" %
+                c.get("why", "")))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv):
+    if len(argv) < 2 or argv[0] != "table":
+        print("usage: numa.py table RESULTS_DIR...", file=sys.stderr)
+        return 2
+    print(table(argv[1:]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

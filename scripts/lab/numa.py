@@ -304,7 +304,8 @@ def judge(work, name, job_text, c):
 # ---- the table ---------------------------------------------------------
 
 def fmt_nodes(d, scale=1):
-    return "/".join("%g" % round(d[n] / scale, 1) for n in sorted(d))
+    return "/".join("%g" % (round(d[n] / scale, 1) + 0.0)
+                    for n in sorted(d))
 
 
 def table(dirs):

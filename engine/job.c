@@ -185,7 +185,8 @@ int ufr_run_inspect(struct ufr_run *run, size_t fio_folio_bytes,
 		ufr_run_note(
 			run,
 			"numa.pages_by_node is null: move_pages(2) could not say where a registered page is (status %d%s%s)",
-			bad, bad < 0 ? ": " : ", a node over the engine's limit",
+			bad,
+			bad < 0 ? ": " : ", a node over the engine's limit",
 			bad < 0 ? strerror(-bad) : "");
 	/* THP is a request, not a promise: say when it was not met. */
 	if (r->seg.from_pagemap && r->seg.min_folio_bytes < folio)

@@ -322,7 +322,8 @@ int ufr_bufset_pages_by_node(const struct ufr_bufset *s,
 			if (move_pages(0, n, ptrs, NULL, status, 0))
 				return -errno;
 			for (k = 0; k < n; k++) {
-				if (status[k] < 0 || status[k] >= UFR_MAX_NODES) {
+				if (status[k] < 0 ||
+				    status[k] >= UFR_MAX_NODES) {
 					*bad = status[k];
 					return 1;
 				}

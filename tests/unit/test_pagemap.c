@@ -236,8 +236,7 @@ static void test_pages_by_node(void **state)
 		sum += pages[i];
 	assert_int_equal(sum, 4);
 	/* The last page given back: present no more. */
-	assert_int_equal(madvise(mem + 3 * 4 * KIB, 4 * KIB, MADV_DONTNEED),
-			 0);
+	assert_int_equal(madvise(mem + 3 * 4 * KIB, 4 * KIB, MADV_DONTNEED), 0);
 	assert_int_equal(ufr_bufset_pages_by_node(&s, pages, &bad), 1);
 	assert_int_equal(bad, -ENOENT);
 	ufr_bufset_free(&s);

@@ -185,18 +185,22 @@ def guest_view(samples):
 
 def engine_numa(doc):
     """numa of the engine's JSON report: (requested, {node: 4 KiB pages}
-    or None)."""
+    or None, the 4 KiB pages of the registered buffers: segments.pages)."""
     u = doc["jobs"][0].get("uring_folioreg") or {}
     numa = u.get("numa") or {}
     pages = numa.get("pages_by_node")
     return numa.get("requested"), \
-        None if pages is None else {int(k): v for k, v in pages.items()}
+        None if pages is None else {int(k): v for k, v in pages.items()}, \
+        (u.get("segments") or {}).get("pages")
 
 
-def check_placed(c, job_text, requested, pages, view):
+def check_placed(c, job_text, requested, pages, view, seg_pages):
     """Why a case that ran does not agree with the guest, or ""."""
     if pages is None:
         return "the engine reported no pages_by_node"
+    if sum(pages.values()) != seg_pages:
+        return "the engine's pages by node %s add up to %d, its " \
+            "segments.pages is %s" % (pages, sum(pages.values()), seg_pages)
     if view is None:
         return "the guest sent no per-node samples"
     want = int(re.search(r"^reg_numa_node=(\d+)", job_text, re.M).group(1))
@@ -284,13 +288,13 @@ def judge(work, name, job_text, c):
         why = check_refused(c, log_text, regex, view)
         entry["expected_refusal"] = regex
     else:
-        requested, pages = None, None
+        requested, pages, seg_pages = None, None, None
         if c.get("status") == "ok":
             doc, _ = load_json(os.path.join(work, "json", name + ".json"))
-            requested, pages = engine_numa(doc)
+            requested, pages, seg_pages = engine_numa(doc)
         entry.update(requested=requested, pages_by_node=pages)
-        why = check_placed(c, job_text, requested, pages, view) \
-            if c.get("status") == "ok" else ""
+        why = check_placed(c, job_text, requested, pages, view,
+                           seg_pages) if c.get("status") == "ok" else ""
     entry["check"] = why or "ok"
     c["numa"] = entry
     if why:

@@ -42,6 +42,47 @@ no-memory|no node has memory|--numa 0,0
 bad-node|neither MEM/HUGE2M|--numa 1536M
 EOF
 
+# The check itself on made-up samples (no guest): a right case passes,
+# each way of being wrong is said.
+PYTHONPATH=$TOP/scripts/lab:$TOP/examples python3 -B - <<'EOF'
+import numa
+
+# Per node: free 2 MiB pages, MemUsed, AnonPages, Shmem (KiB).
+base = {0: (100, 0, 1000, 0), 1: (40, 0, 1000, 0)}
+
+
+def view(run, after=None):
+    return numa.guest_view([("base", base), ("run", run),
+                            ("after", after or base)])
+
+
+huge = "reg_strategy=hugetlb_fast\nreg_folio=2m\nreg_numa_node=1\n"
+anon = "reg_strategy=per_page\nreg_numa_node=0\n"
+cases = [
+    ("hugetlb-right", huge, 1, {1: 16384}, 16384,
+     {0: (100, 0, 1000, 0), 1: (8, 0, 1000, 0)}, None, ""),
+    ("hugetlb-other-node", huge, 1, {1: 16384}, 16384,
+     {0: (68, 0, 1000, 0), 1: (40, 0, 1000, 0)}, None, "none wanted"),
+    ("hugetlb-left-taken", huge, 1, {1: 16384}, 16384,
+     {0: (100, 0, 1000, 0), 1: (8, 0, 1000, 0)},
+     {0: (100, 0, 1000, 0), 1: (39, 0, 1000, 0)}, "still taken"),
+    ("engine-wrong-node", huge, 1, {0: 16384}, 16384,
+     {0: (68, 0, 1000, 0), 1: (40, 0, 1000, 0)}, None, "all on node 1"),
+    ("engine-short-count", huge, 1, {1: 16000}, 16384,
+     {0: (100, 0, 1000, 0), 1: (8, 0, 1000, 0)}, None, "add up to"),
+    ("anon-right", anon, 0, {0: 16384}, 16384,
+     {0: (100, 0, 67000, 0), 1: (40, 0, 9000, 0)}, None, ""),
+    ("anon-other-node", anon, 0, {0: 16384}, 16384,
+     {0: (100, 0, 9000, 0), 1: (40, 0, 67000, 0)}, None, "grew by"),
+]
+for name, job, req, pages, seg, run, after, want in cases:
+    why = numa.check_placed({}, job, req, pages, view(run, after), seg)
+    ok = why == "" if not want else want in why
+    print("%s: lab-numa-check-%s%s" % (
+        "PASS" if ok else "FAIL", name, ": " + (why or "ok") if ok else
+        ": got '%s', want '%s'" % (why, want or "ok")))
+EOF
+
 if ! "$TOP/scripts/deps.sh" lab >"$OUT/deps-lab.log" 2>&1; then
 	skip lab-numa "the lab's packages are not installable here: $(grep -m1 -E '^E:|uring_folioreg:' "$OUT/deps-lab.log")"
 	exit 0

@@ -88,7 +88,7 @@ if ! "$TOP/scripts/deps.sh" lab >"$OUT/deps-lab.log" 2>&1; then
 	exit 0
 fi
 
-sections=$(grep -c '^\[.*-node[0-9]\]$' "$TOP/scripts/lab/numa.fio")
+sections=$(grep '^\[.*-node[0-9]\]$' "$TOP/scripts/lab/numa.fio" | grep -vc '^\[refused-')
 for k in $KERNELS; do
 	if ! "$TOP/scripts/lab/kernel.sh" "$k" "$CACHE" >/dev/null 2>"$OUT/fetch-$k.log"; then
 		skip "lab-numa-$k" "no kernel: $(tail -1 "$OUT/fetch-$k.log" | sed 's/^lab: //')"

@@ -97,8 +97,8 @@ for k in $KERNELS; do
 	log=$OUT/$k.log
 	start=$SECONDS
 	timeout -k 10 1200 "$LAB" --numa "$LAYOUT" --smp 3 \
-		--matrix "$TOP/scripts/lab/numa.fio" --out "$OUT/res" "$k" -- \
-		--runtime 1 >"$log" 2>&1
+		--matrix "$TOP/scripts/lab/numa.fio" --out "$OUT/res" "$k" \
+		>"$log" 2>&1
 	echo "lab: numa matrix on $k: exit $? in $((SECONDS - start)) s"
 	d=$OUT/res/$k
 	if [ ! -f "$d/cases.json" ]; then

@@ -156,10 +156,9 @@ def read_samples(path):
 
 
 def guest_view(samples):
-    """Per node, from the samples: hugetlb pages of 2 MiB taken at the
-    peak, anon+shmem KiB added at the peak (the sample where the guest
-    held most of both over all nodes), what is left taken after the case.
-    """
+    """Per node, from the samples: hugetlb pages of 2 MiB taken, KiB of
+    AnonPages+Shmem and of MemUsed added, each at its peak while the case
+    ran; hugetlb pages left taken after it."""
     base = [s for l, s in samples if l == "base"]
     run = [s for l, s in samples if l == "run"]
     after = [s for l, s in samples if l == "after"]
@@ -168,16 +167,14 @@ def guest_view(samples):
     base, after = base[0], after[-1]
     run = run or [after]
 
-    def mem(s, n):
-        return s[n][2] + s[n][3]
-    peak = max(run, key=lambda s: sum(mem(s, n) - mem(base, n)
-                                      for n in base if n in s))
+    def peak(n, f):
+        return max(f(s[n]) - f(base[n]) for s in run if n in s)
     view = {}
     for n in base:
         view[n] = {
-            "huge2m_taken": max(base[n][0] - s[n][0] for s in run if n in s),
-            "anon_shmem_kb": mem(peak, n) - mem(base, n),
-            "memused_kb": peak[n][1] - base[n][1],
+            "huge2m_taken": peak(n, lambda v: -v[0]),
+            "anon_shmem_kb": peak(n, lambda v: v[2] + v[3]),
+            "memused_kb": peak(n, lambda v: v[1]),
             "huge2m_left_taken": base[n][0] - after[n][0],
         }
     return view
@@ -232,9 +229,10 @@ def check_placed(c, job_text, requested, pages, view, seg_pages):
             if v["huge2m_taken"]:
                 return "node %d: %d hugetlb pages taken by a case without " \
                     "hugetlb" % (n, v["huge2m_taken"])
-            # The guest's anon+shmem on the node grew by the buffers (fio's
-            # own memory, a few MiB, lands wherever it runs).
-            if n == want and v["anon_shmem_kb"] < total_kb:
+            # The guest's anon+shmem on the node grew by the buffers, less
+            # what other processes gave back meanwhile (2 %); fio's own
+            # memory, a few MiB, lands wherever it runs.
+            if n == want and v["anon_shmem_kb"] < total_kb * 49 // 50:
                 return "node %d: the engine's %d KiB there, the guest's " \
                     "AnonPages+Shmem grew by %d KiB" % \
                     (n, total_kb, v["anon_shmem_kb"])

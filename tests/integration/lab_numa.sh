@@ -10,7 +10,8 @@
 # node 1 short of 2 MiB pages must each be refused with one
 # uring_folioreg: line naming the node, holding no pin and no page.
 # Skipped, with the reason, when QEMU cannot be had or start, or no kernel
-# can be fetched. About 3.5 minutes per kernel under TCG.
+# can be fetched. About 3 minutes per kernel under TCG on an idle host
+# (bookworm 6 and sid 7 here beside other guests).
 #
 # LAB_NUMA_TEST_KERNELS (default "sid").
 # shellcheck source-path=SCRIPTDIR source=../lib.sh

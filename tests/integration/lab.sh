@@ -251,7 +251,7 @@ if [ -f "$OUT/truth/$k/cases.json" ]; then
 	{
 		# shellcheck disable=SC2016
 		printf '[global]\nioengine=external:${UFR_ENGINE}\nfilename=/dev/null\nrw=write\nbs=1m\niodepth=4\nsize=64m\ntime_based\nruntime=1\n\n'
-		for c in per_page coalesced-thp coalesced-2m coalesced-1g hugetlb_fast-2m hugetlb_fast-1g; do
+		for c in per_page coalesced-thp coalesced-2m coalesced-1g hugetlb_fast-2m hugetlb_fast-1g per_folio-thp per_folio-1g; do
 			printf '[%s]\nreg_strategy=%s\n' "$c" "${c%%-*}"
 			[ "$c" = "${c#*-}" ] || printf 'reg_folio=%s\n' "${c#*-}"
 		done
@@ -296,8 +296,8 @@ if [ -f "$OUT/truth/$k/cases.json" ]; then
 			(.bvecs_observed // "null"), (.pins // "null"),
 			(.pins_after // "null")] | @tsv' "$d/cases.json")
 	done <<'EOF'
-no1g|coalesced-1g hugetlb_fast-1g|this kernel has no 1048576 KiB hugetlb pages|(.hugepages | has("1048576kB") | not) and .guest_profile.cpu_flags == ["-pdpe1gb"]
-nothp|coalesced-thp|transparent hugepages are off|(.thp | test("\\[never\\]")) and (.guest_cmdline | test("transparent_hugepage=never"))
+no1g|coalesced-1g hugetlb_fast-1g per_folio-1g|this kernel has no 1048576 KiB hugetlb pages|(.hugepages | has("1048576kB") | not) and .guest_profile.cpu_flags == ["-pdpe1gb"]
+nothp|coalesced-thp per_folio-thp|transparent hugepages are off|(.thp | test("\\[never\\]")) and (.guest_cmdline | test("transparent_hugepage=never"))
 EOF
 fi
 

@@ -41,6 +41,12 @@ pins() {
 		END { print a - r }' /proc/vmstat
 }
 
+# Pins the kernel has taken since boot (nr_foll_pin_acquired).
+acquired() {
+	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
+	awk '/^nr_foll_pin_acquired/ { print $2 }' /proc/vmstat
+}
+
 # send FILE...: those files under $out to the host, checksummed.
 send() {
 	(cd "$out" && tar -czf /tmp/blob.tgz "$@") 2>/dev/null
@@ -62,6 +68,15 @@ for d in /sys/kernel/mm/hugepages/hugepages-*; do
 	[ -d "$d" ] && kv "hugepages_${d##*-}" "$(cat "$d/nr_hugepages")"
 done
 grep -q hugetlbfs /proc/filesystems && kv hugetlbfs yes || kv hugetlbfs no
+# A hugetlbfs per page size the kernel has, for reg_backing=hugetlbfs
+# (reg_hugetlbfs_path=/mnt/hugetlbfs-2m, -1g).
+for d in /sys/kernel/mm/hugepages/hugepages-2048kB:2m:2M \
+	/sys/kernel/mm/hugepages/hugepages-1048576kB:1g:1G; do
+	[ -d "${d%%:*}" ] || continue
+	t=${d#*:}
+	mkdir -p "/mnt/hugetlbfs-${t%:*}"
+	mount -t hugetlbfs -o "pagesize=${t#*:}" none "/mnt/hugetlbfs-${t%:*}" 2>/dev/null
+done
 [ -r /proc/config.gz ] && zcat /proc/config.gz >"$out/config"
 
 if [ "$BRD_KB" != 0 ]; then
@@ -86,6 +101,7 @@ while read -r i name section job; do
 	echo "@@LAB CASE $i $n $name START"
 	t0=$(date +%s)
 	base=$(pins)
+	acq=$(acquired)
 	timeout "$CASE_TIMEOUT" fio --section="$section" --output-format=json \
 		--output="$out/json/$name.json" "/lab/jobs/$job" \
 		>"$out/logs/$name.log" 2>&1 </dev/null &
@@ -104,8 +120,9 @@ while read -r i name section job; do
 	wait "$pid"
 	rc=$?
 	left=$(($(pins) - base))
+	echo $(($(acquired) - acq)) >"$out/logs/$name.acquired"
 	secs=$(($(date +%s) - t0))
-	files=logs/$name.log
+	files="logs/$name.log logs/$name.acquired"
 	[ -f "$out/json/$name.json" ] && files="$files json/$name.json"
 	# shellcheck disable=SC2086
 	send $files

@@ -57,6 +57,8 @@ METRICS = [
     ("bvecs", "bvecs", "", lambda u, j, c: u["segments"]["bvecs"]),
     ("bvecs_observed", "bvecs observed", "",
      lambda u, j, c: u["segments"].get("bvecs_observed")),
+    ("pins_acquired", "guest pins acquired", "",
+     lambda u, j, c: c["pins_acquired"]),
     ("pins_per_io", "guest pins per I/O", "",
      lambda u, j, c: c["pins_acquired"] / ios(j)),
     ("bw_mib_s", "bandwidth", "MiB/s",

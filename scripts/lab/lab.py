@@ -52,6 +52,8 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 # expansion and naming.
 from comparekit import cases as kit_cases, cli as kit_cli  # noqa: E402
 from comparekit.results import load_json  # noqa: E402
+from comparekit.probe import (HUGETLB_DIR, SHMEM_TOP, THP_DIR,  # noqa: E402
+                              case_needs, unavailable)
 from comparekit.running import fmt_secs  # noqa: E402, F401
 
 GUEST_ENGINE = "/lab/uring_folioreg.so"
@@ -106,12 +108,110 @@ def plan(matrix, kit_args):
     for c in runs:
         env = dict(c.env, UFR_ENGINE=GUEST_ENGINE)
         # One job per file, as compare.py runs each case.
-        out.append((c.name, c.section,
-                    kit_cases.single_job(c.jobfile, c.section, env),
+        text = kit_cases.single_job(c.jobfile, c.section, env)
+        thp_switches(text, c.name)
+        out.append((c.name, c.section, text,
                     {"matrix": c.matrix, "case": c.case,
                      "json": c.name + ".json", "section": c.section,
                      "env": env, "client": ""}))
     return out, args
+
+
+def pick_cases(runs, pattern):
+    """The runs whose case (section) name PATTERN matches whole (--cases:
+    a regular expression), all of them without one."""
+    if not pattern:
+        return runs
+    try:
+        rx = re.compile(pattern)
+    except re.error as e:
+        raise LabError("--cases %s: not a regular expression: %s" %
+                       (pattern, e))
+    picked = [r for r in runs if rx.fullmatch(r[3]["case"])]
+    if not picked:
+        raise LabError("--cases %s: no case of the matrix matches (its "
+                       "cases: %s)" % (pattern, " ".join(
+                           r[3]["case"] for r in runs)))
+    return picked
+
+
+# ---- what a case needs of the guest -------------------------------------
+
+LAB_THP = re.compile(r"^\s*;\s*lab-thp:(.*)$", re.M)
+
+
+def thp_switches(text, name):
+    """The guest's THP switches a case's job text asks for (`; lab-thp:
+    enabled=always hugepages-64kB/enabled=always` lines): [(path under
+    THP_DIR, value)], in order."""
+    out = []
+    for m in LAB_THP.finditer(text):
+        for word in m.group(1).split():
+            path, eq, value = word.partition("=")
+            if not eq or not path or not value or path.startswith("/") or \
+                    ".." in path.split("/"):
+                raise LabError(
+                    "%s: '; lab-thp:%s': give PATH=VALUE words, PATH "
+                    "relative to %s (hugepages-64kB/enabled=always)" %
+                    (name, m.group(1), THP_DIR))
+            out.append((path, value))
+    return out
+
+
+def switch_needs(switches):
+    """(path, why) the guest checks before it sets SWITCHES: a size's
+    directory before its files."""
+    needs = []
+    for path, _ in switches:
+        m = re.match(r"(hugepages-\d+kB)/", path)
+        if m:
+            d = "%s/%s" % (THP_DIR, m.group(1))
+            needs.append((d, "this kernel has no multi-size THP (no %s)" % d))
+        full = "%s/%s" % (THP_DIR, path)
+        needs.append((full, "this kernel has no %s" % full))
+    return needs
+
+
+NEED_PATHS = {"hugetlb": HUGETLB_DIR + "/hugepages-%dkB",
+              "mthp": THP_DIR + "/hugepages-%dkB",
+              "thp": THP_DIR + "/enabled",
+              "shmem_thp": THP_DIR + "/" + SHMEM_TOP}
+
+
+def job_needs(text):
+    """(path, why) of what the case's job needs of the kernel (the kit's
+    case_needs), why in the kit's words: each reason is the kit's for a
+    machine that has everything but that one need."""
+    opts = kit_cases.parse_job(text)
+    needs = [n for n in case_needs(opts) if n[0] in NEED_PATHS]
+    every = {"hugetlb_kb": [n[1] for n in needs if n[0] == "hugetlb"],
+             "mthp_kb": [n[1] for n in needs if n[0] == "mthp"],
+             "thp": True, "shmem_thp": True, "hugetlbfs": True,
+             "pdpe1gb": None, "perf": None}
+    out = []
+    for n in needs:
+        facts = dict(every)
+        if len(n) > 1:
+            facts[n[0] + "_kb"] = [kb for kb in every[n[0] + "_kb"]
+                                   if kb != n[1]]
+        else:
+            facts[n[0]] = False
+        path = NEED_PATHS[n[0]] % n[1:]
+        out.append((path, unavailable(opts, facts)))
+    return out
+
+
+def guest_case_file(text, name):
+    """/lab/thp/NAME for guest-init.sh: "need PATH WHY" lines (the case
+    is unavailable, WHY, when PATH is missing), then "set PATH VALUE"
+    lines (written before the case, put back after it)."""
+    switches = thp_switches(text, name)
+    needs = {}
+    for path, why in job_needs(text) + switch_needs(switches):
+        needs.setdefault(path, why)  # the first reason, the kit's
+    lines = ["need %s %s" % n for n in needs.items()]
+    lines += ["set %s/%s %s" % (THP_DIR, p, v) for p, v in switches]
+    return "".join(ln + "\n" for ln in lines)
 
 
 # ---- the initramfs -----------------------------------------------------
@@ -481,6 +581,7 @@ def make_initrd(path, base_initrd, kdir, left, total, opts, kit_args):
     lines = []
     for i, (name, section, text, _) in left:
         extra.add("lab/jobs/%s.fio" % name, text.encode())
+        extra.add("lab/thp/%s" % name, guest_case_file(text, name).encode())
         lines.append("%d %s %s %s.fio" % (i, name, section, name))
     extra.add("lab/cases", ("\n".join(lines) + "\n").encode())
     brd_kb = 0
@@ -638,6 +739,11 @@ def case_record(work, name, meta, cases):
     """One entry of cases.json, and whether its fio run is good."""
     c = cases.get(name, {"rc": None, "why": "not run"})
     c = dict(c, name=name, matrix=meta["matrix"], case=meta["case"])
+    switches = case_switches(work, name)
+    if switches:
+        c["thp_switches"] = switches
+    if c.get("status") == "unavailable":
+        return c, False
     jpath = os.path.join(work, "json", meta["json"])
     good = c.get("rc") == 0 and os.path.exists(jpath)
     if good:
@@ -657,15 +763,30 @@ def case_record(work, name, meta, cases):
     return c, good
 
 
+def case_switches(work, name):
+    """The THP switches the guest set for case NAME, as it said
+    (logs/NAME.thp: "PATH=VALUE (was OLD, reads NOW)" lines)."""
+    path = os.path.join(work, "logs", name + ".thp")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [ln.strip() for ln in f if ln.strip()]
+
+
 def write_results(work, runs, cases):
-    """runs.json (the cases whose fio succeeded, as compare.py writes
-    it) and cases.json (every case); returns cases.json's list."""
+    """runs.json (the cases whose fio succeeded, and those the kernel
+    cannot have, as compare.py writes them) and cases.json (every case);
+    returns cases.json's list."""
     ok_runs, all_cases = [], []
     for name, section, _, meta in runs:
         c, good = case_record(work, name, meta, cases)
         all_cases.append(c)
         if good:
             ok_runs.append(meta)
+        elif c["status"] == "unavailable":
+            ok_runs.append({k: v for k, v in meta.items() if k != "json"}
+                           | {"rep": 0, "status": "unavailable",
+                              "why": "not available here: " + c["why"]})
     with open(os.path.join(work, "runs.json"), "w") as f:
         json.dump(ok_runs, f, indent=1)
     with open(os.path.join(work, "cases.json"), "w") as f:
@@ -701,6 +822,9 @@ def provenance(spec, info, conf, guest, st, opts, all_cases, t_start):
         "guest_mem_kb": guest.get("mem_kb"),
         "host_cpu_model": host_cpu(),
         "guest_cmdline": guest.get("cmdline"), "thp": guest.get("thp"),
+        "thp_switches": {c["case"]: c["thp_switches"] for c in all_cases
+                         if c.get("thp_switches")},
+        "hugetlbfs_mounts": guest.get("hugetlbfs_mounts", ""),
         "hugepages": {k[len("hugepages_"):]: v for k, v in guest.items()
                       if k.startswith("hugepages_")},
         "block_device": guest.get("brd", ""),
@@ -715,7 +839,9 @@ def provenance(spec, info, conf, guest, st, opts, all_cases, t_start):
         "boot_secs": round(st.first_secs, 1),
         "total_secs": round(time.monotonic() - t_start, 1),
         "cases": {"total": len(all_cases),
-                  "failed": sum(c["status"] != "ok" for c in all_cases)},
+                  "failed": sum(c["status"] == "failed" for c in all_cases),
+                  "unavailable": sum(c["status"] == "unavailable"
+                                     for c in all_cases)},
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -749,6 +875,7 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
 CASE_START = re.compile(r"@@LAB CASE (\d+) (\d+) (\S+) START")
 CASE_END = re.compile(r"@@LAB CASE (\d+) (\d+) (\S+) END rc=(\d+) "
                       r"pins=(-?\d+) pins_after=(-?\d+) secs=(\d+) ?(.*)")
+CASE_OFF = re.compile(r"@@LAB CASE (\d+) (\d+) (\S+) UNAVAILABLE (.*)")
 BLOB = re.compile(r"@@LAB BLOB ([0-9a-f]{64})")
 
 
@@ -793,6 +920,16 @@ def case_ended(f, m):
          "ok" if not rc else "FAILED", c["secs"], c["pins"],
          "" if not rc else ": " + c["why"]))
     f.deadline = time.monotonic() + f.silent
+
+
+def case_off(f, m):
+    """A case the guest's kernel cannot have: not run, recorded with
+    why."""
+    name, why = m.group(3), m.group(4).strip()
+    f.cases[name] = {"rc": None, "status": "unavailable", "why": why}
+    f.deadline = time.monotonic() + f.silent
+    say("%s [%s/%s] %s unavailable: %s" %
+        (f.label, m.group(1), m.group(2), name, why))
 
 
 def receive_blob(q, sha256, work):
@@ -845,6 +982,10 @@ def run_guest(q, label, opts, n, work):
         m = CASE_END.search(line)
         if m:
             case_ended(f, m)
+            continue
+        m = CASE_OFF.search(line)
+        if m:
+            case_off(f, m)
             continue
         m = BLOB.search(line)
         if m:
@@ -963,6 +1104,9 @@ def parser():
     p.add_argument("--kvm-timeout", type=int, default=30,
                    help="seconds for a KVM boot before falling back to TCG")
     p.add_argument("--case-timeout", type=int, default=900)
+    p.add_argument("--cases", metavar="REGEX", help="only the cases whose "
+                   "name (the job file's section) the regular expression "
+                   "matches whole")
     p.add_argument("--max-boots", type=int, default=3,
                    help="boots per kernel when the guest dies mid-matrix")
     p.add_argument("--cache", default=os.path.join(TOP, "build", "lab"))
@@ -1047,9 +1191,11 @@ def lab_kernel(spec, kdir, info, opts, runs, kit_args, base, tmpdir):
     except LabError as e:
         kernel_failed(opts.out, spec, e)
         return None, False
-    bad = [c for c in cases if c["status"] != "ok"]
-    say("%s: %d of %d cases ok in %s under %s (%s); results in %s" %
-        (label_of(spec), len(cases) - len(bad), len(cases),
+    bad = [c for c in cases if c["status"] == "failed"]
+    off = sum(c["status"] == "unavailable" for c in cases)
+    say("%s: %d of %d cases ok%s in %s under %s (%s); results in %s" %
+        (label_of(spec), len(cases) - len(bad) - off, len(cases),
+         ", %d unavailable on this kernel" % off if off else "",
          fmt_secs(time.monotonic() - t0), prov["accel"].upper(),
          prov["kernel"]["release"], dest))
     return dest, not bad
@@ -1066,6 +1212,7 @@ def run_lab(opts, kit, s):
     """Every kernel in turn; returns (the results directories, the
     kernels that failed)."""
     runs, kit_args = plan(opts.matrix, kit)
+    runs = pick_cases(runs, opts.cases)
     _PATCHES[:] = opts.patch
     opts.brd_kb = 0
     if kit_args.file.startswith("/dev/ram"):

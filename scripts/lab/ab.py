@@ -428,8 +428,9 @@ def lab_cmd(opts, kit, spec, patches, bdir, cache):
     """The scripts/lab/lab.py command of one boot."""
     cmd = [sys.executable, os.path.join(HERE, "lab.py"),
            "--matrix", opts.matrix, "--out", bdir, "--cache", cache,
-           "--accel", "tcg", "--smp", str(opts.smp), "--max-boots", "1",
-           "--mem", opts.mem]
+           "--accel", "tcg", "--smp", str(opts.smp), "--max-boots", "1"]
+    if opts.mem:
+        cmd += ["--mem", opts.mem]
     if opts.icount is not None:
         cmd += ["--icount", str(opts.icount)]
     if opts.append:
@@ -568,7 +569,7 @@ def parser():
     r.add_argument("--icount", type=int, metavar="SHIFT",
                    help="QEMU -icount shift=SHIFT: deterministic guest time")
     r.add_argument("--smp", type=int, default=1)
-    r.add_argument("--mem", default="3G")
+    r.add_argument("--mem", help="guest memory (default: the lab's)")
     r.add_argument("--append", default="",
                    help="more guest kernel command line (lab.py --append)")
     r.add_argument("--cases", help="only these cases in the table "

@@ -31,6 +31,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -435,6 +436,8 @@ def lab_cmd(opts, kit, spec, patches, bdir, cache):
         cmd += ["--icount", str(opts.icount)]
     if opts.append:
         cmd += ["--append", opts.append]
+    if opts.cases:
+        cmd += ["--cases", "|".join(re.escape(c) for c in opts.cases)]
     for p in patches:
         cmd += ["--patch", p]
     return cmd + [spec, "--"] + kit
@@ -572,8 +575,8 @@ def parser():
     r.add_argument("--mem", help="guest memory (default: the lab's)")
     r.add_argument("--append", default="",
                    help="more guest kernel command line (lab.py --append)")
-    r.add_argument("--cases", help="only these cases in the table "
-                   "(comma-separated)")
+    r.add_argument("--cases", help="only these cases (comma-separated): "
+                   "run, and in the table")
     r.add_argument("--resume", action="store_true",
                    help="keep the boots an earlier run of OUT finished")
     r.add_argument("--cache", default=os.path.join(TOP, "build", "lab"))

@@ -176,8 +176,8 @@ print("built", [(v["name"], bool(v.get("failed"))) for v in vs])
 
 
 class Opts:
-    boots, resume, out, icount, append, smp, mem, matrix = \
-        2, False, os.path.join(T, "fails"), None, "", 1, "1G", "rfc"
+    boots, resume, out, icount, append, smp, mem, matrix, cases = \
+        2, False, os.path.join(T, "fails"), None, "", 1, None, "rfc", None
 
 
 os.makedirs(os.path.join(Opts.out, "boots"), exist_ok=True)

@@ -95,30 +95,31 @@ def source_spec(base):
     return base if base.startswith("src:") else "src:" + base
 
 
-def build(spec, patches, cache):
+def build(spec, patches, cache, who=""):
     """The kernel directory (built or cached) and the seconds it took.
-    The builder's lines go to stderr as they come, but the last: when the
-    build fails, that is its one "lab:" line saying why, and it is raised
-    as AbError (without "lab: ") for the caller to name the variant."""
+    The builder's lines go to stderr as they come; when it fails, its
+    last, one "lab:" line saying why, WHO put before the reason
+    (LAB_WHO), is raised as AbError's reason (already said)."""
     cmd = [os.path.join(HERE, "kernel-build.sh")]
     for p in patches:
         cmd += ["--patch", p]
     cmd += [spec, cache]
     t0 = time.monotonic()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-    held = None
+                             stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, LAB_WHO=who))
+    last = ""
     for line in child.stderr:
-        if held is not None:
-            sys.stderr.write(held)
-        held = line
+        sys.stderr.write(line)
+        sys.stderr.flush()
+        last = line.strip()
     out = child.stdout.read()
     rc = child.wait()
     if rc or not out.strip():
-        why = (held or "kernel-build.sh exited %d" % rc).strip()
-        raise AbError(why[len("lab: "):] if why.startswith("lab: ") else why)
-    if held is not None:
-        sys.stderr.write(held)
+        why = last[len("lab: "):] if last.startswith("lab: ") else \
+            "kernel-build.sh exited %d: %s" % (rc, last)
+        raise AbError(why[len(who) + 2:] if who and why.startswith(who)
+                      else why)
     return out.strip().splitlines()[-1], time.monotonic() - t0
 
 
@@ -393,9 +394,10 @@ def build_variants(spec, variants, cache):
         v = {"name": name, "patches": patches,
              "label": variant_label(spec, patches)}
         key = tuple(patches)
+        who = "variant %s (%s): build" % (name, v["label"])
         try:
             if key not in built:
-                built[key] = build(spec, patches, cache)
+                built[key] = build(spec, patches, cache, who)
             kdir, secs = built[key]
             v.update(kernel=os.path.basename(kdir), kdir=kdir,
                      build_secs=round(secs),
@@ -403,10 +405,10 @@ def build_variants(spec, variants, cache):
             say("%s: %s (%s, %.0f s here)" % (name, v["kernel"],
                                               v["release"], secs))
         except AbError as e:
+            # The builder said why, on one line naming the variant.
             if name == "A":
-                raise AbError("variant A (%s): %s" % (spec, e.msg))
+                raise AbError(None)
             v["failed"] = "build: %s" % e.msg
-            say("variant %s (%s): %s" % (name, v["label"], v["failed"]))
         out.append(v)
     return out
 

@@ -18,12 +18,15 @@ guest kernel held) and console.log.
 
 MATRIX is a compare.py matrix (strategies, rfc, scaling, demo), one of
 the lab's own job files (LAB_MATRICES: `truth`, scripts/lab/truth.fio,
-every strategy and folio size, for the pin truth test; `spectrum`,
-scripts/lab/spectrum.fio, every folio kind and size for the A/B of
-docs/ab.md, which takes the name of the kit's spectrum: that one sets
-the host's THP switches and mounts hugetlbfs from compare.py, which the
-guest does not run) or the path of a job file whose every section is one
-case.
+every strategy, folio size and backing, for the pin truth test;
+`spectrum`, scripts/lab/spectrum.fio, every folio kind and size for the
+A/B of docs/ab.md, which takes the name of the kit's spectrum: that one
+sets the host's THP switches and mounts hugetlbfs from compare.py, which
+the guest does not run) or the path of a job file whose every section is
+one case. A `; lab-thp: PATH=VALUE...` line in a section sets the
+guest's THP switches (under /sys/kernel/mm/transparent_hugepage) for
+that case; a case needing what the guest's kernel lacks is recorded
+unavailable, with the reason, and not run.
 """
 
 import argparse

@@ -18,6 +18,13 @@ LAB=$TOP/scripts/lab/lab.py
 CACHE=$TOP/build/lab
 OUT=$SCRATCH/lab
 KERNELS=${LAB_TEST_KERNELS:-bookworm sid}
+# The truth matrix's cases run here: every strategy on every backing, a
+# multi-size THP size per strategy (unavailable before 6.8), THP on anon and memfd
+# (its switch set in the guest), 2 MiB and 1 GiB hugetlb, and a verified
+# job per strategy; LAB_TEST_TRUTH=all: all of them (make lab
+# MATRIX=truth runs them all).
+TRUTH_CASES='per_page|per_page-memfd|coalesced-(64k|thp|memfd-thp|1g|hugetlbfs-2m)|hugetlb_fast-(2m|memfd-1g|hugetlbfs-1g)|per_folio-(16k|memfd-2m|hugetlbfs-1g)|iomem-mmaphuge|none|verify-(per_page-memfd|coalesced-hugetlbfs-2m|hugetlb_fast-memfd-2m|per_folio-thp|iomem|none)'
+[ "${LAB_TEST_TRUTH:-}" = all ] && TRUTH_CASES='.*'
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
@@ -139,8 +146,8 @@ log=$OUT/truth.log
 start=$SECONDS
 # The lab's own progress goes to the log; the test's lines come after.
 # shellcheck disable=SC2086
-timeout -k 10 2400 "$LAB" --matrix truth --out "$OUT/truth" $KERNELS -- \
-	--runtime 3 >"$log" 2>&1
+timeout -k 10 2400 "$LAB" --matrix truth --cases "$TRUTH_CASES" \
+	--out "$OUT/truth" $KERNELS -- --runtime 3 >"$log" 2>&1
 rc=$?
 echo "lab: truth matrix on $KERNELS: exit $rc in $((SECONDS - start)) s"
 grep -E 'booted under|KVM cannot|cases ok' "$log"
@@ -173,7 +180,7 @@ for k in $KERNELS; do
 	[ "$(printf '%s\n' 6.8 "$rel" | sort -V | head -1)" = 6.8 ] && mthp=yes
 	while IFS=$'\t' read -r case status bvecs obs pins why; do
 		name="lab-$k: $case ($rel, $accel)"
-		if [[ $case =~ ^coalesced-[0-9]+[km]$ ]] && [ $mthp = no ]; then
+		if [[ $case =~ ^(coalesced|per_folio)-([0-9]+k|1m)$ ]] && [ $mthp = no ]; then
 			if [ "$status" = unavailable ] && [[ $why == *"multi-size THP"* ]]; then
 				pass "$name: unavailable: $why"
 			else
@@ -183,8 +190,15 @@ for k in $KERNELS; do
 			fail "$name" "$status: $why"
 		elif [[ $case == verify-* ]]; then
 			pass "$name: verify=crc32c"
-		elif [[ $bvecs =~ ^[1-9][0-9]*$ || ($case = none && $bvecs = 0) ]] &&
-			[ "$bvecs" = "$obs" ] && [ "$obs" = "$pins" ]; then
+		elif [ "$case" = none ]; then
+			# Nothing registered: nothing to observe, nothing pinned.
+			if [ "$bvecs" = 0 ] && [ "$pins" = 0 ] && [[ $obs == 0 || $obs == - ]]; then
+				pass "$name: bvecs=0 guest_pins=0"
+			else
+				fail "$name" "registers nothing, yet bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins"
+			fi
+		elif [[ $bvecs =~ ^[1-9][0-9]*$ ]] && [ "$bvecs" = "$obs" ] &&
+			[ "$obs" = "$pins" ]; then
 			pass "$name: bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins"
 		else
 			fail "$name" "bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins"
@@ -204,10 +218,14 @@ for k in $KERNELS; do
 		"$d/cases.json" 2>&1)
 	nsw=$(jq '[.[] | select(.thp_switches)] | length' "$d/cases.json")
 	nprov=$(jq '.thp_switches | length' "$d/provenance.json")
+	# truth.fio's cases with `; lab-thp:` lines: mTHP and memfd THP.
+	unset=$(jq -r '[.[] | select(.status == "ok" and (.thp_switches | not)
+		and (.case | test("^(coalesced|per_folio)-([0-9]+k|1m|memfd-thp)$"))) | .case]
+		| join(" ")' "$d/cases.json")
 	if [ -n "$sw" ]; then
 		fail "lab-$k: thp switches" "$sw"
-	elif [ $mthp = yes ] && [ "$nsw" -lt 8 ]; then
-		fail "lab-$k: thp switches" "only $nsw cases record switches set"
+	elif [ -n "$unset" ]; then
+		fail "lab-$k: thp switches" "ran without the switches their job file asks for: $unset"
 	elif [ "$nprov" != "$nsw" ]; then
 		fail "lab-$k: thp switches" "provenance.json records $nprov cases' switches, cases.json $nsw"
 	else
@@ -291,7 +309,7 @@ if [ -f "$OUT/truth/$k/cases.json" ]; then
 	{
 		# shellcheck disable=SC2016
 		printf '[global]\nioengine=external:${UFR_ENGINE}\nfilename=/dev/null\nrw=write\nbs=1m\niodepth=4\nsize=64m\ntime_based\nruntime=1\n\n'
-		for c in per_page coalesced-thp coalesced-2m coalesced-1g hugetlb_fast-2m hugetlb_fast-1g; do
+		for c in per_page coalesced-thp coalesced-2m coalesced-1g hugetlb_fast-2m hugetlb_fast-1g per_folio-thp per_folio-1g; do
 			printf '[%s]\nreg_strategy=%s\n' "$c" "${c%%-*}"
 			[ "$c" = "${c#*-}" ] || printf 'reg_folio=%s\n' "${c#*-}"
 		done
@@ -342,8 +360,8 @@ if [ -f "$OUT/truth/$k/cases.json" ]; then
 			(.bvecs_observed // "null"), (.pins // "null"),
 			(.pins_after // "null"), (.why // "")] | @tsv' "$d/cases.json")
 	done <<'EOF'
-no1g|coalesced-1g hugetlb_fast-1g|this kernel has no (1 GiB|1048576 KiB) hugetlb pages|(.hugepages | has("1048576kB") | not) and .guest_profile.cpu_flags == ["-pdpe1gb"]
-nothp|coalesced-thp|transparent hugepages are off|(.thp | test("\\[never\\]")) and (.guest_cmdline | test("transparent_hugepage=never"))
+no1g|coalesced-1g hugetlb_fast-1g per_folio-1g|this kernel has no (1 GiB|1048576 KiB) hugetlb pages|(.hugepages | has("1048576kB") | not) and .guest_profile.cpu_flags == ["-pdpe1gb"]
+nothp|coalesced-thp per_folio-thp|transparent hugepages are off|(.thp | test("\\[never\\]")) and (.guest_cmdline | test("transparent_hugepage=never"))
 EOF
 fi
 

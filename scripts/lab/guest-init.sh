@@ -46,6 +46,12 @@ pins() {
 		END { print a - r }' /proc/vmstat
 }
 
+# Pins the kernel has taken since boot (nr_foll_pin_acquired).
+acquired() {
+	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
+	awk '/^nr_foll_pin_acquired/ { print $2 }' /proc/vmstat
+}
+
 # send FILE...: those files under $out to the host, checksummed.
 send() {
 	(cd "$out" && tar -czf /tmp/blob.tgz "$@") 2>/dev/null
@@ -181,6 +187,7 @@ while read -r i name section job; do
 		continue
 	fi
 	base=$(pins)
+	acq=$(acquired)
 	[ -n "$NUMA_HUGE2M" ] && node_sample base >"$out/logs/$name.nodes"
 	timeout "$CASE_TIMEOUT" fio --section="$section" --output-format=json \
 		--output="$out/json/$name.json" "/lab/jobs/$job" \
@@ -201,9 +208,10 @@ while read -r i name section job; do
 	wait "$pid"
 	rc=$?
 	left=$(($(pins) - base))
+	echo $(($(acquired) - acq)) >"$out/logs/$name.acquired"
 	undo_switches "$name"
 	secs=$(($(date +%s) - t0))
-	files=logs/$name.log
+	files="logs/$name.log logs/$name.acquired"
 	[ -n "$NUMA_HUGE2M" ] && node_sample after >>"$out/logs/$name.nodes" &&
 		files="$files logs/$name.nodes"
 	[ -f "$out/json/$name.json" ] && files="$files json/$name.json"

@@ -16,13 +16,17 @@ jobs/, json/, logs/), so `compare.py table` and `diff` read it, plus
 provenance.json, cases.json (every case, failed ones too, with the pins the
 guest kernel held) and console.log.
 
-MATRIX is a compare.py matrix (strategies, rfc, scaling, demo), `truth`
-(scripts/lab/truth.fio: every strategy, folio size and backing, for the
-pin truth test) or the path of a job file whose every section is one
-case. A `; lab-thp: PATH=VALUE...` line in a section sets the guest's THP
-switches (under /sys/kernel/mm/transparent_hugepage) for that case; a
-case needing what the guest's kernel lacks is recorded unavailable, with
-the reason, and not run.
+MATRIX is a compare.py matrix (strategies, rfc, scaling, demo), one of
+the lab's own job files (LAB_MATRICES: `truth`, scripts/lab/truth.fio,
+every strategy, folio size and backing, for the pin truth test;
+`spectrum`, scripts/lab/spectrum.fio, every folio kind and size for the
+A/B of docs/ab.md, which takes the name of the kit's spectrum: that one
+sets the host's THP switches and mounts hugetlbfs from compare.py, which
+the guest does not run) or the path of a job file whose every section is
+one case. A `; lab-thp: PATH=VALUE...` line in a section sets the
+guest's THP switches (under /sys/kernel/mm/transparent_hugepage) for
+that case; a case needing what the guest's kernel lacks is recorded
+unavailable, with the reason, and not run.
 """
 
 import argparse
@@ -86,16 +90,20 @@ def say(msg):
 
 # ---- the matrix --------------------------------------------------------
 
+LAB_MATRICES = {"truth": "truth.fio", "spectrum": "spectrum.fio"}
+
+
 def plan(matrix, kit_args):
     """The runs of MATRIX as compare.py would make them: (name, section,
     job text, runs.json entry)."""
     # compare.py's own option parser fills in the defaults.
     args = kit_cli.parser().parse_args(
-        ["run", os.path.join(HERE, "truth.fio") if matrix == "truth"
-         else matrix, "--out", "-"] + kit_args)
+        ["run", os.path.join(HERE, LAB_MATRICES[matrix])
+         if matrix in LAB_MATRICES else matrix, "--out", "-"] + kit_args)
     if args.matrix not in kit_cases.MATRICES and \
             not os.path.isfile(args.matrix):
         raise LabError("unknown matrix '%s': give one of %s, truth, "
+                       "spectrum, "
                        "or a job file" %
                        (matrix, ", ".join(sorted(kit_cases.MATRICES))))
     runs = kit_cases.matrix_cases(args)
@@ -758,6 +766,17 @@ def guest_facts(work):
     return guest
 
 
+def pins_acquired(work, name):
+    """The pins the guest's kernel took while the case ran (its
+    nr_foll_pin_acquired before and after, logs/NAME.acquired), or None
+    where the guest did not count them."""
+    try:
+        with open(os.path.join(work, "logs", name + ".acquired")) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def case_record(work, name, meta, cases):
     """One entry of cases.json, and whether its fio run is good."""
     c = cases.get(name, {"rc": None, "why": "not run"})
@@ -778,6 +797,7 @@ def case_record(work, name, meta, cases):
             c["bvecs_observed"] = seg.get("bvecs_observed")
             c["job_error"] = doc["jobs"][0].get("error")
             c["engine_version"] = u.get("version")
+            c["pins_acquired"] = pins_acquired(work, name)
         except (ValueError, KeyError, IndexError) as e:
             good = False
             c["why"] = "unreadable fio JSON: %s" % e

@@ -301,10 +301,11 @@ RULES = [
     (r"^make lab ", all_of(dry_make(r"scripts/lab/lab\.py .*bookworm sid"),
                            in_test("tests/integration/lab.sh", "LAB=$TOP/scripts/lab/lab.py"))),
     (r"^make lab-ab ", all_of(dry_make(r"scripts/lab/ab\.py "),
-                              never_here("make lab-ab builds two kernels from source, "
+                              never_here("make lab-ab builds kernels from source, "
                                          "about an hour on two cores: run by hand "
                                          "(its statistics and table: lab_ab)"))),
     (r"^scripts/lab/ab\.py table ", in_test("tests/integration/lab_ab.sh", 'ab.py" table')),
+    (r"^scripts/lab/ab\.py plot ", in_test("tests/integration/lab_ab.sh", 'ab.py" plot')),
     (r"^make install$", packaging("make -s install")),
     (r"^make uninstall$", packaging("make -s uninstall")),
     (r"^make deb-orig$", packaging("make -s deb-orig")),

@@ -66,7 +66,7 @@ refused() {
 	rc=$?
 	verdict "server-refuses-$1" expect_error "$out" "$rc" "$2"
 }
-refused hugetlb-fast-bs-over-folio 'uring_folioreg: bs=4194304: hugetlb_fast' \
+refused hugetlb-fast-bs-over-folio 'uring_folioreg: bs=4m: hugetlb_fast places each buffer inside one folio' \
 	"reg_strategy=hugetlb_fast
 bs=4m"
 refused no-such-node 'uring_folioreg: reg_numa_node=9: (no such node with memory|this kernel has no NUMA support)' "reg_numa_node=9

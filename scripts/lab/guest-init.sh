@@ -80,6 +80,10 @@ files=guest.txt
 # shellcheck disable=SC2086
 send $files
 
+# A job run as another user (fio's uid=) pins its buffers against
+# RLIMIT_MEMLOCK; root's cases never meet it. (busybox's sh has ulimit -l.)
+# shellcheck disable=SC3045
+ulimit -l unlimited
 n=$TOTAL
 while read -r i name section job; do
 	[ -n "$name" ] || continue
@@ -107,6 +111,8 @@ while read -r i name section job; do
 	secs=$(($(date +%s) - t0))
 	files=logs/$name.log
 	[ -f "$out/json/$name.json" ] && files="$files json/$name.json"
+	# A job's reg_stats=${UFR_STATS}.
+	[ -f "$out/json/$name.stats.json" ] && files="$files json/$name.stats.json"
 	# shellcheck disable=SC2086
 	send $files
 	echo "@@LAB CASE $i $n $name END rc=$rc pins=$max pins_after=$left secs=$secs $(grep -m1 -E 'uring_folioreg:|fio: |error' "$out/logs/$name.log" | tr -d '\r' | cut -c1-300)"

@@ -18,7 +18,9 @@ guest kernel held) and console.log.
 
 MATRIX is a compare.py matrix (strategies, rfc, scaling, demo), `truth`
 (scripts/lab/truth.fio: every strategy and folio size, for the pin truth
-test) or the path of a job file whose every section is one case.
+test), `releases` (scripts/lab/releases.fio: per-buffer registration
+cost, scripts/lab/releases.py draws it) or the path of a job file whose
+every section is one case.
 """
 
 import argparse
@@ -50,6 +52,8 @@ from comparekit.results import load_json  # noqa: E402
 from comparekit.running import fmt_secs  # noqa: E402, F401
 
 GUEST_ENGINE = "/lab/uring_folioreg.so"
+# The lab's own job files (scripts/lab/NAME.fio), by matrix name.
+LAB_MATRICES = ("truth", "releases", "releases-16k")
 CONFIG_KEYS = [
     "CONFIG_IO_URING", "CONFIG_HUGETLBFS", "CONFIG_HUGETLB_PAGE",
     "CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP", "CONFIG_TRANSPARENT_HUGEPAGE",
@@ -83,19 +87,21 @@ def plan(matrix, kit_args):
     job text, runs.json entry)."""
     # compare.py's own option parser fills in the defaults.
     args = kit_cli.parser().parse_args(
-        ["run", os.path.join(HERE, "truth.fio") if matrix == "truth"
-         else matrix, "--out", "-"] + kit_args)
+        ["run", os.path.join(HERE, matrix + ".fio") if matrix in
+         LAB_MATRICES else matrix, "--out", "-"] + kit_args)
     if args.matrix not in kit_cases.MATRICES and \
             not os.path.isfile(args.matrix):
         raise LabError("unknown matrix '%s': give one of %s, truth, "
-                       "or a job file" %
+                       "releases, or a job file" %
                        (matrix, ", ".join(sorted(kit_cases.MATRICES))))
     runs = kit_cases.matrix_cases(args)
     if not runs:
         raise LabError("the %s matrix is empty with these settings" % matrix)
     out = []
     for c in runs:
-        env = dict(c.env, UFR_ENGINE=GUEST_ENGINE)
+        # UFR_STATS: a reg_stats file the guest sends back with the case.
+        env = dict(c.env, UFR_ENGINE=GUEST_ENGINE,
+                   UFR_STATS="/out/json/%s.stats.json" % c.name)
         # One job per file, as compare.py runs each case.
         out.append((c.name, c.section,
                     kit_cases.single_job(c.jobfile, c.section, env),
@@ -675,6 +681,7 @@ def provenance(spec, info, conf, guest, st, opts, all_cases, t_start):
     return {
         "kernel": kernel_provenance(spec, info, conf, guest),
         "accel": st.accel, "accel_note": st.note,
+        "icount_shift": getattr(opts, "icount", None),
         "timing_note": TCG_WARNING if st.accel == "tcg" else "",
         "cpu_model": guest.get("cpu_model"), "guest_cpus": guest.get("cpus"),
         "guest_mem_kb": guest.get("mem_kb"),

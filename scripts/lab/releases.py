@@ -302,15 +302,15 @@ def write_data(d, ks):
 def plot(d, ks, files):
     script = ("set terminal pngcairo noenhanced size 1500,950 "
               "font 'DejaVu Sans,10'\nset output 'releases.png'\n"
-              "set multiplot layout 2,3 title %s\n"
+              "set tmargin 4\nset multiplot layout 2,3 title %s\n"
               "set logscale xy\nset grid\nset key top left\n"
               "set xlabel 'buffers registered before it'\n"
               "set ylabel 'per-buffer registration (us, -icount)'\n" %
               gp_str("Per-buffer registration vs buffers already registered"
                      " (fio's buffers, unprivileged, reg_mode=each)\n" +
-                     shift_text(ks) + "; line: median of the buffers in each "
-                     "power-of-two bin, bars: its 95 % interval (over boots, "
-                     "or over the bin's buffers with one boot)"))
+                     shift_text(ks) + "\nline: median of the buffers in "
+                     "each power-of-two bin, bars: its 95 % interval (over "
+                     "boots, or over the bin's buffers with one boot)"))
     for case in CASES:
         size, page = case.split("-")
         plots = []
@@ -330,7 +330,8 @@ def plot(d, ks, files):
             script += "plot " + ", \\\n  ".join(plots) + "\n"
         else:
             script += ("unset logscale\nset xrange [0:1]\nset yrange [0:1]\n"
-                       "plot 2 notitle\nset logscale xy\n"
+                       "set label 1 'no figures' at 0.5,0.5 center\n"
+                       "plot 2 notitle\nunset label 1\nset logscale xy\n"
                        "set autoscale\n")
     script += "unset multiplot\n"
     gnuplot(script, d)

@@ -98,7 +98,30 @@ class Kernel:
         self.why = {}       # case -> why it is not there
 
 
-def unavailable(k, case, cases, prov):
+def no_16k_folios(case, c, kdir, sibling):
+    """Why a 16k case that ran did not run on 16 KiB folios, or None:
+    the folio size the engine read (pagemap) where it could, else the
+    guest's pins against those of the same buffers on 4 KiB pages (the
+    4k case of the same round: from 6.10 a 16 KiB folio is one pin)."""
+    try:
+        with open(os.path.join(kdir, "json", c["name"] + ".json")) as f:
+            seg = json.load(f)["jobs"][0]["uring_folioreg"]
+    except (OSError, ValueError, IndexError, KeyError):
+        seg = {}
+    if seg.get("segments", {}).get("source") == "pagemap" and \
+            seg.get("folio_bytes") not in (None, 16384):
+        return ("the engine read folios of %s bytes, not 16 KiB" %
+                seg["folio_bytes"])
+    base = sibling.get(case.replace("-16k", "-4k"))
+    if base is None or c.get("pins") is None:
+        return None
+    if c["pins"] >= base:
+        return ("the guest pinned %d pages, as many as on 4 KiB pages "
+                "(%d): no 16 KiB folios" % (c["pins"], base))
+    return None
+
+
+def unavailable(k, case, cases, prov, kdir, sibling):
     """Why CASE is not a figure on this kernel, or None."""
     c = cases.get(case)
     v = version_of(k.release)
@@ -109,11 +132,19 @@ def unavailable(k, case, cases, prov):
         return "not run"
     if c.get("status") != "ok":
         return c.get("why") or c.get("status")
-    if case.endswith("-16k") and "thp_anon=16K:always" not in \
-            (prov.get("guest_cmdline") or "") and \
-            not c.get("thp_switches"):
-        return "the guest's 16 KiB mTHP switch was not set"
+    if case.endswith("-16k"):
+        return no_16k_folios(case, c, kdir, sibling)
     return None
+
+
+def pins_of(kdir):
+    """{case: the guest's pins} of a results directory, {} without one."""
+    try:
+        with open(os.path.join(kdir, "cases.json")) as f:
+            return {case_of(c["name"]): c.get("pins") for c in json.load(f)
+                    if case_of(c["name"])}
+    except (OSError, ValueError):
+        return {}
 
 
 def load(d):
@@ -132,8 +163,11 @@ def load(d):
         with open(os.path.join(kdir, "cases.json")) as f:
             cases = {case_of(c["name"]): c for c in json.load(f)
                      if case_of(c["name"])}
+        # The 4 KiB cases of the same round, for the 16 KiB ones.
+        sibling = pins_of(os.path.join(os.path.dirname(os.path.dirname(
+            os.path.dirname(kdir))), "releases", label))
         for case in cases:
-            why = unavailable(k, case, cases, prov)
+            why = unavailable(k, case, cases, prov, kdir, sibling)
             if why:
                 k.why.setdefault(case, why)
                 continue

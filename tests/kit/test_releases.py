@@ -20,7 +20,7 @@ spec.loader.exec_module(releases)
 
 
 def kernel_dir(root, boot, matrix, label, release, cases, times,
-               cmdline="console=ttyS0"):
+               cmdline="console=ttyS0", pins=None):
     """A lab results directory as lab.py writes it, CASES {name: status},
     TIMES {name: list or None (no reg_stats file)}."""
     d = os.path.join(root, "boot-%d" % boot, matrix, label)
@@ -29,7 +29,8 @@ def kernel_dir(root, boot, matrix, label, release, cases, times,
         json.dump({"kernel": {"release": release}, "icount_shift": 0,
                    "guest_cmdline": cmdline}, f)
     with open(os.path.join(d, "cases.json"), "w") as f:
-        json.dump([{"name": n, "status": s, "why": "fio exited 1"}
+        json.dump([{"name": n, "status": s, "why": "fio exited 1",
+                    "pins": (pins or {}).get(n)}
                    for n, s in cases.items()], f)
     for n, t in times.items():
         if t is not None:
@@ -82,12 +83,20 @@ class ReleasesRenderTest(unittest.TestCase):
         self.assertNotIn("64k-16k", k.times)
         self.assertIn("no multi-size THP", k.why["64k-16k"])
 
-    def test_16k_without_the_switch_is_unavailable(self):
-        n = "releases-16k-64k-16k"
+    def test_16k_on_4k_pages_is_unavailable(self):
+        n, b = "releases-16k-64k-16k", "releases-64k-4k"
+        kernel_dir(self.d, 1, "releases", "sid", "7.2.13", {b: "ok"},
+                   {b: [1, 2, 3]}, pins={b: 278528})
         kernel_dir(self.d, 1, "releases-16k", "sid", "7.2.13", {n: "ok"},
-                   {n: [1, 2, 3]})
+                   {n: [1, 2, 3]}, pins={n: 278528})
+        kernel_dir(self.d, 2, "releases", "sid", "7.2.13", {b: "ok"},
+                   {b: [1, 2, 3]}, pins={b: 278528})
+        kernel_dir(self.d, 2, "releases-16k", "sid", "7.2.13", {n: "ok"},
+                   {n: [4, 5, 6]}, pins={n: 81920})
         k = releases.load(self.d)["sid"]
-        self.assertIn("switch was not set", k.why["64k-16k"])
+        self.assertIn("as many as on 4 KiB pages", k.why["64k-16k"])
+        # the boot whose pins show 16 KiB folios is kept
+        self.assertEqual(k.times["64k-16k"], [[4, 5, 6]])
 
     def test_failed_case_and_missing_file_say_why(self):
         a, b = "releases-64k-2m", "releases-1m-2m"

@@ -334,10 +334,10 @@ def write_data(d, ks):
 
 
 def plot(d, ks, files):
-    script = ("set terminal pngcairo noenhanced size 1500,950 "
-              "font 'DejaVu Sans,10'\nset output 'releases.png'\n"
+    script = ("set terminal pngcairo noenhanced size 1260,800 "
+              "font 'DejaVu Sans,9'\nset output 'releases.png'\n"
               "set tmargin 4\nset multiplot layout 2,3 title %s\n"
-              "set logscale xy\nset grid\nset key top left\n"
+              "set logscale xy\nset grid\nset key top left Left reverse\n"
               "set xlabel 'buffers registered before it'\n"
               "set ylabel 'per-buffer registration (us, -icount)'\n" %
               gp_str("Per-buffer registration vs buffers already registered"
@@ -351,10 +351,12 @@ def plot(d, ks, files):
         for i, k in enumerate(ks):
             name = files.get((k.label, case))
             if name:
+                # Dash and point types apart: kernels that agree
+                # (7.2 and 7.3) draw on top of each other.
                 plots.append("'%s' using 1:2:3:4 with yerrorlines lc %d "
-                             "pt 7 ps 0.5 title %s" % (
-                                 name, i + 1, gp_str("%s %s" % (
-                                     k.label, k.release))))
+                             "dt %d pt %d ps 0.7 title %s" % (
+                                 name, i + 1, i + 1, i + 4, gp_str(
+                                     "%s %s" % (k.label, k.release))))
         title = "%s buffers, %s" % ({"64k": "64 KiB", "1m": "1 MiB"}[size],
                                     PAGES[page])
         off = ["%s: %s" % (k.label, k.why[case][:60]) for k in ks

@@ -8,8 +8,12 @@
 # off.
 #
 # /lab/cases: one case a line, "INDEX NAME SECTION JOBFILE" (JOBFILE under
-# /lab/jobs). /lab/settings: shell variables (CASE_TIMEOUT, BRD_KB, TOTAL:
-# the matrix's size, of which these cases are the ones left).
+# /lab/jobs). /lab/thp/NAME: what case NAME needs of the kernel, "need
+# PATH WHY" lines (PATH missing: the case is unavailable, WHY, and not
+# run), then its THP switches, "set PATH VALUE" lines (written before the
+# case, each put back after it to what it was: the boot's default).
+# /lab/settings: shell variables (CASE_TIMEOUT, BRD_KB, TOTAL: the
+# matrix's size, of which these cases are the ones left).
 # Console lines for the host start with "@@LAB ".
 # shellcheck shell=sh
 
@@ -51,6 +55,49 @@ send() {
 }
 
 kv() { echo "$1=$2" >>"$out/guest.txt"; }
+
+# why_off NAME: why case NAME cannot run on this kernel (its first "need"
+# whose path is missing), or nothing.
+why_off() {
+	[ -f "/lab/thp/$1" ] || return 0
+	while read -r verb path why; do
+		if [ "$verb" = need ] && [ ! -e "$path" ]; then
+			echo "$why"
+			return 0
+		fi
+	done <"/lab/thp/$1"
+}
+
+# The chosen value of a sysfs switch: "always [madvise] never".
+chosen() { sed -n 's/.*\[\(.*\)\].*/\1/p' "$1"; }
+
+# set_switches NAME: its "set" lines written, each path's value before
+# kept in /tmp/undo (put back by undo_switches), what was done in
+# logs/NAME.thp; a write the kernel refuses: one line, status 1.
+set_switches() {
+	: >/tmp/undo
+	[ -f "/lab/thp/$1" ] || return 0
+	while read -r verb path value; do
+		[ "$verb" = set ] || continue
+		old=$(chosen "$path")
+		echo "$path $old" >>/tmp/undo
+		if ! { echo "$value" >"$path"; } 2>/dev/null; then
+			echo "lab-thp: the kernel refused $value for $path (it offers: $(cat "$path"))"
+			return 1
+		fi
+		echo "$path=$value (was $old, reads $(chosen "$path"))" >>"$out/logs/$1.thp"
+	done <"/lab/thp/$1"
+}
+
+# undo_switches NAME: each switch put back, last first, said in
+# logs/NAME.thp ("PATH put back to OLD, reads NOW").
+undo_switches() {
+	tac /tmp/undo | while read -r path old; do
+		{ echo "$old" >"$path"; } 2>/dev/null
+		echo "$path put back to $old, reads $(chosen "$path")" >>"$out/logs/$1.thp"
+	done
+	: >/tmp/undo
+}
 kv release "$(uname -r)"
 kv cpu_model "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 kv cpus "$(grep -c ^processor /proc/cpuinfo)"
@@ -62,6 +109,17 @@ for d in /sys/kernel/mm/hugepages/hugepages-*; do
 	[ -d "$d" ] && kv "hugepages_${d##*-}" "$(cat "$d/nr_hugepages")"
 done
 grep -q hugetlbfs /proc/filesystems && kv hugetlbfs yes || kv hugetlbfs no
+# A hugetlbfs mount per page size the kernel has, for the cases on
+# reg_backing=hugetlbfs: /mnt/hugetlbfs-2m, /mnt/hugetlbfs-1g.
+mounts=
+for size in 2m:2048 1g:1048576; do
+	[ -d "/sys/kernel/mm/hugepages/hugepages-${size#*:}kB" ] || continue
+	d=/mnt/hugetlbfs-${size%:*}
+	mkdir -p "$d" &&
+		mount -t hugetlbfs -o "pagesize=${size#*:}K" none "$d" &&
+		mounts="$mounts $d"
+done
+kv hugetlbfs_mounts "${mounts# }"
 [ -r /proc/config.gz ] && zcat /proc/config.gz >"$out/config"
 
 if [ "$BRD_KB" != 0 ]; then
@@ -80,15 +138,22 @@ files=guest.txt
 # shellcheck disable=SC2086
 send $files
 
-# A job run as another user (fio's uid=) pins its buffers against
-# RLIMIT_MEMLOCK; root's cases never meet it. (busybox's sh has ulimit -l.)
-# shellcheck disable=SC3045
-ulimit -l unlimited
 n=$TOTAL
 while read -r i name section job; do
 	[ -n "$name" ] || continue
+	off=$(why_off "$name")
+	if [ -n "$off" ]; then
+		echo "@@LAB CASE $i $n $name UNAVAILABLE $off"
+		continue
+	fi
 	echo "@@LAB CASE $i $n $name START"
 	t0=$(date +%s)
+	if ! set_switches "$name" >"$out/logs/$name.log" 2>&1; then
+		undo_switches "$name"
+		send "logs/$name.log" "logs/$name.thp"
+		echo "@@LAB CASE $i $n $name END rc=97 pins=0 pins_after=0 secs=0 $(cat "$out/logs/$name.log")"
+		continue
+	fi
 	base=$(pins)
 	timeout "$CASE_TIMEOUT" fio --section="$section" --output-format=json \
 		--output="$out/json/$name.json" "/lab/jobs/$job" \
@@ -108,11 +173,13 @@ while read -r i name section job; do
 	wait "$pid"
 	rc=$?
 	left=$(($(pins) - base))
+	undo_switches "$name"
 	secs=$(($(date +%s) - t0))
 	files=logs/$name.log
 	[ -f "$out/json/$name.json" ] && files="$files json/$name.json"
 	# A job's reg_stats=${UFR_STATS}.
 	[ -f "$out/json/$name.stats.json" ] && files="$files json/$name.stats.json"
+	[ -f "$out/logs/$name.thp" ] && files="$files logs/$name.thp"
 	# shellcheck disable=SC2086
 	send $files
 	echo "@@LAB CASE $i $n $name END rc=$rc pins=$max pins_after=$left secs=$secs $(grep -m1 -E 'uring_folioreg:|fio: |error' "$out/logs/$name.log" | tr -d '\r' | cut -c1-300)"

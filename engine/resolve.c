@@ -142,21 +142,44 @@ int ufr_shmem_thp_check(const struct ufr_machine *m, struct ufr_err *err)
 		kb, top, own_said, fix);
 }
 
+/* The nodes of @mask, "0,1" ("none" for none). */
+static void nodes_list(uint64_t mask, char *buf, size_t size)
+{
+	size_t len = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (n = 0; n < UFR_MAX_NODES && len + 1 < size; n++)
+		if (mask >> n & 1)
+			len += snprintf(buf + len, size - len, "%s%d",
+					len ? "," : "", n);
+	if (!len)
+		snprintf(buf, size, "none");
+}
+
 int ufr_numa_check_node(const struct ufr_machine *m, int node,
 			struct ufr_err *err)
 {
+	char with_mem[8 * UFR_MAX_NODES];
+
 	if (!m->numa)
 		return ufr_err_set(
 			err, -ENODEV,
 			"reg_numa_node=%d: this kernel has no NUMA support; use reg_numa_node=-1",
 			node);
-	if (node < 0 || node > m->max_node || node >= UFR_MAX_NODES ||
-	    !(m->nodes_with_memory >> node & 1))
+	if (node >= 0 && node <= m->max_node && node < UFR_MAX_NODES &&
+	    m->nodes_with_memory >> node & 1)
+		return 0;
+	nodes_list(m->nodes_with_memory, with_mem, sizeof(with_mem));
+	if (node >= 0 && node <= m->max_node)
 		return ufr_err_set(
 			err, -ENODEV,
-			"reg_numa_node=%d: no such node with memory (nodes 0-%d exist; see numactl -H); use one of them or -1",
-			node, m->max_node);
-	return 0;
+			"reg_numa_node=%d: no such node with memory (node %d has none, a memoryless node; nodes with memory: %s; see numactl -H); use one of them or -1",
+			node, node, with_mem);
+	return ufr_err_set(
+		err, -ENODEV,
+		"reg_numa_node=%d: no such node with memory (nodes 0-%d exist; nodes with memory: %s; see numactl -H); use one of them or -1",
+		node, m->max_node, with_mem);
 }
 
 /* reg_backing=hugetlbfs: the mount's page size is the folio. */

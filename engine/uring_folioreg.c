@@ -455,6 +455,15 @@ static int ufr_init(struct thread_data *td)
 	ret = ufr_ring_setup(td, j, &err);
 	if (ret)
 		goto fail;
+	/*
+	 * With an SQ thread the kernel submits on its own time: from the
+	 * I/O's start to our tail store is only the filling of the SQE, not
+	 * a submission latency. fio's io_uring engine records no slat there
+	 * either (3.33 never samples it, newer fios set disable_slat as
+	 * here), so the same job file prints the same figures.
+	 */
+	if (o->sqpoll)
+		td->o.disable_slat = 1;
 	td->io_ops_data = j;
 	return 0;
 fail:
@@ -860,10 +869,14 @@ static __attribute__((noinline)) int ufr_commit_batch(struct thread_data *td,
 	j->inflight += nr;
 
 	if (fio_fill_issue_time(td)) {
+		/* io_u_queued() records slat, or nothing. */
+		bool slat = !td->o.disable_slat;
+
 		fio_gettime(&now, NULL);
 		for (i = 0; i < nr; i++) {
 			j->pending[i]->issue_time = now;
-			io_u_queued(td, j->pending[i]);
+			if (slat)
+				io_u_queued(td, j->pending[i]);
 		}
 		if (td->o.read_iolog_file)
 			td->last_issue = now;

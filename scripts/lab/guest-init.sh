@@ -29,6 +29,7 @@ echo "@@LAB BOOTED"
 CASE_TIMEOUT=600
 BRD_KB=0
 TOTAL=0
+NUMA_HUGE2M=
 # shellcheck disable=SC1091
 . /lab/settings
 
@@ -45,6 +46,12 @@ pins() {
 		END { print a - r }' /proc/vmstat
 }
 
+# Pins the kernel has taken since boot (nr_foll_pin_acquired).
+acquired() {
+	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
+	awk '/^nr_foll_pin_acquired/ { print $2 }' /proc/vmstat
+}
+
 # send FILE...: those files under $out to the host, checksummed.
 send() {
 	(cd "$out" && tar -czf /tmp/blob.tgz "$@") 2>/dev/null
@@ -55,6 +62,26 @@ send() {
 }
 
 kv() { echo "$1=$2" >>"$out/guest.txt"; }
+
+# A NUMA guest (lab.py --numa): each node's 2 MiB hugetlb pages as asked
+# (the command line's spread them evenly), and per case its counters.
+nodes() { ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null; }
+node=0
+for want in $NUMA_HUGE2M; do
+	echo "$want" >"/sys/devices/system/node/node$node/hugepages/hugepages-2048kB/nr_hugepages" 2>/dev/null
+	node=$((node + 1))
+done
+# node_sample LABEL: one line, per node "N free2m MemUsed AnonPages Shmem"
+# (KiB).
+node_sample() {
+	printf '%s' "$1"
+	for d in $(nodes); do
+		awk -v n="${d##*node}" -v f="$(cat "$d/hugepages/hugepages-2048kB/free_hugepages" 2>/dev/null || echo 0)" \
+			'/ MemUsed:/ { u = $4 } / AnonPages:/ { a = $4 } / Shmem:/ { s = $4 }
+			END { printf " %s %s %s %s %s", n, f, u + 0, a + 0, s + 0 }' "$d/meminfo"
+	done
+	echo
+}
 
 # why_off NAME: why case NAME cannot run on this kernel (its first "need"
 # whose path is missing), or nothing.
@@ -120,6 +147,11 @@ for size in 2m:2048 1g:1048576; do
 		mounts="$mounts $d"
 done
 kv hugetlbfs_mounts "${mounts# }"
+if [ -n "$NUMA_HUGE2M" ]; then
+	for d in $(nodes); do
+		kv "${d##*/}" "cpus=$(cat "$d/cpulist") mem_kb=$(awk '/ MemTotal:/ { print $4 }' "$d/meminfo") huge2m=$(cat "$d/hugepages/hugepages-2048kB/nr_hugepages")"
+	done
+fi
 [ -r /proc/config.gz ] && zcat /proc/config.gz >"$out/config"
 
 if [ "$BRD_KB" != 0 ]; then
@@ -155,6 +187,8 @@ while read -r i name section job; do
 		continue
 	fi
 	base=$(pins)
+	acq=$(acquired)
+	[ -n "$NUMA_HUGE2M" ] && node_sample base >"$out/logs/$name.nodes"
 	timeout "$CASE_TIMEOUT" fio --section="$section" --output-format=json \
 		--output="$out/json/$name.json" "/lab/jobs/$job" \
 		>"$out/logs/$name.log" 2>&1 </dev/null &
@@ -165,6 +199,7 @@ while read -r i name section job; do
 	: >"$out/logs/$name.pins"
 	while kill -0 "$pid" 2>/dev/null; do
 		echo $(($(pins) - base)) >>"$out/logs/$name.pins"
+		[ -n "$NUMA_HUGE2M" ] && node_sample run >>"$out/logs/$name.nodes"
 		sleep 0.2
 	done
 	max=$(grep -v '^0$' "$out/logs/$name.pins" | sort -n | uniq -c |
@@ -173,9 +208,12 @@ while read -r i name section job; do
 	wait "$pid"
 	rc=$?
 	left=$(($(pins) - base))
+	echo $(($(acquired) - acq)) >"$out/logs/$name.acquired"
 	undo_switches "$name"
 	secs=$(($(date +%s) - t0))
-	files=logs/$name.log
+	files="logs/$name.log logs/$name.acquired"
+	[ -n "$NUMA_HUGE2M" ] && node_sample after >>"$out/logs/$name.nodes" &&
+		files="$files logs/$name.nodes"
 	[ -f "$out/json/$name.json" ] && files="$files json/$name.json"
 	# A job's reg_stats=${UFR_STATS}.
 	[ -f "$out/json/$name.stats.json" ] && files="$files json/$name.stats.json"

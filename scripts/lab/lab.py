@@ -16,15 +16,19 @@ jobs/, json/, logs/), so `compare.py table` and `diff` read it, plus
 provenance.json, cases.json (every case, failed ones too, with the pins the
 guest kernel held) and console.log.
 
-MATRIX is a compare.py matrix (strategies, rfc, scaling, demo), `truth`
-(scripts/lab/truth.fio: every strategy, folio size and backing, for the
-pin truth test), `releases` and `releases-16k` (scripts/lab/releases.fio:
-per-buffer registration cost, scripts/lab/releases.py draws it) or the
-path of a job file whose every section is one case. A `; lab-thp:
-PATH=VALUE...` line in a section sets the guest's THP switches (under
-/sys/kernel/mm/transparent_hugepage) for that case; a case needing what
-the guest's kernel lacks is recorded unavailable, with the reason, and not
-run.
+MATRIX is a compare.py matrix (strategies, rfc, scaling, demo), one of
+the lab's own job files (LAB_MATRICES: `truth`, scripts/lab/truth.fio,
+every strategy, folio size and backing, for the pin truth test;
+`spectrum`, scripts/lab/spectrum.fio, every folio kind and size for the
+A/B of docs/ab.md, which takes the name of the kit's spectrum: that one
+sets the host's THP switches and mounts hugetlbfs from compare.py, which
+the guest does not run; `releases` and `releases-16k`,
+scripts/lab/releases*.fio, per-buffer registration cost, which
+scripts/lab/releases.py draws) or the path of a job file whose every
+section is one case. A `; lab-thp: PATH=VALUE...` line in a section sets the
+guest's THP switches (under /sys/kernel/mm/transparent_hugepage) for
+that case; a case needing what the guest's kernel lacks is recorded
+unavailable, with the reason, and not run.
 """
 
 import argparse
@@ -57,10 +61,9 @@ from comparekit.results import load_json  # noqa: E402
 from comparekit.probe import (HUGETLB_DIR, SHMEM_TOP, THP_DIR,  # noqa: E402
                               case_needs, unavailable)
 from comparekit.running import fmt_secs  # noqa: E402, F401
+import numa  # noqa: E402
 
 GUEST_ENGINE = "/lab/uring_folioreg.so"
-# The lab's own job files (scripts/lab/NAME.fio), by matrix name.
-LAB_MATRICES = ("truth", "releases", "releases-16k")
 CONFIG_KEYS = [
     "CONFIG_IO_URING", "CONFIG_HUGETLBFS", "CONFIG_HUGETLB_PAGE",
     "CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP", "CONFIG_TRANSPARENT_HUGEPAGE",
@@ -89,17 +92,21 @@ def say(msg):
 
 # ---- the matrix --------------------------------------------------------
 
+LAB_MATRICES = {"truth": "truth.fio", "spectrum": "spectrum.fio",
+                "releases": "releases.fio", "releases-16k": "releases-16k.fio"}
+
+
 def plan(matrix, kit_args):
     """The runs of MATRIX as compare.py would make them: (name, section,
     job text, runs.json entry)."""
     # compare.py's own option parser fills in the defaults.
     args = kit_cli.parser().parse_args(
-        ["run", os.path.join(HERE, matrix + ".fio") if matrix in
-         LAB_MATRICES else matrix, "--out", "-"] + kit_args)
+        ["run", os.path.join(HERE, LAB_MATRICES[matrix])
+         if matrix in LAB_MATRICES else matrix, "--out", "-"] + kit_args)
     if args.matrix not in kit_cases.MATRICES and \
             not os.path.isfile(args.matrix):
         raise LabError("unknown matrix '%s': give one of %s, truth, "
-                       "releases, or a job file" %
+                       "spectrum, releases, releases-16k, or a job file" %
                        (matrix, ", ".join(sorted(kit_cases.MATRICES))))
     runs = kit_cases.matrix_cases(args)
     if not runs:
@@ -540,7 +547,10 @@ def qemu_cmd(opts, kdir, initrd, accel, huge2m):
         cmdline += " tsc=reliable tsc_early_khz=%d" % khz
     cmd = [opts.qemu, "-nodefaults", "-display", "none", "-no-reboot",
            "-serial", "stdio", "-monitor", "none",
-           "-m", guest_mem(opts, kdir), "-smp", str(opts.smp),
+           "-smp", str(opts.smp)] + (
+               numa.qemu_args(opts.numa_nodes)
+               if getattr(opts, "numa_nodes", None) else
+               ["-m", guest_mem(opts, kdir)]) + [
            "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", initrd,
            "-append", cmdline]
     if accel == "kvm":
@@ -620,7 +630,10 @@ def make_initrd(path, base_initrd, kdir, left, total, opts, kit_args):
     if kit_args.file.startswith("/dev/ram"):
         brd_kb = (kit_cases.size_bytes(kit_args.size) >> 10) + 1024
     extra.add("lab/settings", ("CASE_TIMEOUT=%d\nBRD_KB=%d\nTOTAL=%d\n" %
-                               (opts.case_timeout, brd_kb, total)).encode())
+                               (opts.case_timeout, brd_kb, total) +
+                               (numa.settings(opts.numa_nodes)
+                                if getattr(opts, "numa_nodes", None)
+                                else "")).encode())
     brd = os.path.join(kdir, "modules", "brd.ko")
     if os.path.exists(brd):
         extra.add_file("lab/modules/brd.ko", brd)
@@ -757,6 +770,17 @@ def guest_facts(work):
     return guest
 
 
+def pins_acquired(work, name):
+    """The pins the guest's kernel took while the case ran (its
+    nr_foll_pin_acquired before and after, logs/NAME.acquired), or None
+    where the guest did not count them."""
+    try:
+        with open(os.path.join(work, "logs", name + ".acquired")) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def case_record(work, name, meta, cases):
     """One entry of cases.json, and whether its fio run is good."""
     c = cases.get(name, {"rc": None, "why": "not run"})
@@ -777,6 +801,7 @@ def case_record(work, name, meta, cases):
             c["bvecs_observed"] = seg.get("bvecs_observed")
             c["job_error"] = doc["jobs"][0].get("error")
             c["engine_version"] = u.get("version")
+            c["pins_acquired"] = pins_acquired(work, name)
         except (ValueError, KeyError, IndexError) as e:
             good = False
             c["why"] = "unreadable fio JSON: %s" % e
@@ -799,8 +824,9 @@ def write_results(work, runs, cases):
     cannot have, as compare.py writes them) and cases.json (every case);
     returns cases.json's list."""
     ok_runs, all_cases = [], []
-    for name, section, _, meta in runs:
+    for name, section, text, meta in runs:
         c, good = case_record(work, name, meta, cases)
+        numa.judge(work, name, text, c)
         all_cases.append(c)
         if good:
             ok_runs.append(meta)
@@ -856,7 +882,12 @@ def provenance(spec, info, conf, guest, st, opts, all_cases, t_start):
         "guest_profile": {"profiles": opts.profile,
                           "cpu_flags": opts.cpu_flags,
                           "append": opts.append, "mem": st.mem or opts.mem,
-                          "huge1g": opts.huge1g, "huge2m": opts.huge2m},
+                          "huge1g": opts.huge1g, "huge2m": opts.huge2m,
+                          "numa": opts.numa, "numa_nodes": opts.numa_nodes},
+        "numa_nodes": {k[len("node"):]: v for k, v in guest.items()
+                       if re.fullmatch(r"node\d+", k)},
+        "numa_check": guest.get("numa_check", "") or "ok"
+        if opts.numa_nodes else "",
         "matrix": opts.matrix, "kit_args": kit_args_list(opts),
         "boot_secs": round(st.first_secs, 1),
         "total_secs": round(time.monotonic() - t_start, 1),
@@ -876,6 +907,10 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
     label = label_of(spec)
     t_start = time.monotonic()
     conf = read_config(os.path.join(kdir, "config"))
+    if opts.numa and conf and conf.get("CONFIG_NUMA") != "y":
+        raise LabError("--numa: this kernel is built without CONFIG_NUMA "
+                       "(the lab's own src: kernels are); give a Debian "
+                       "kernel (bookworm, sid)")
     dest = os.path.join(out_root, label)
     work = start_work(dest, runs)
     if guest_mem(opts, kdir) != opts.mem:
@@ -892,6 +927,11 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
     if not conf and os.path.exists(os.path.join(work, "config")):
         conf = read_config(os.path.join(work, "config"))
     all_cases = write_results(work, runs, cases)
+    if opts.numa_nodes:
+        guest["numa_check"] = numa.layout_check(opts.numa_nodes, guest)
+        if guest["numa_check"]:
+            say("%s: --numa %s: %s" % (label, opts.numa,
+                                       guest["numa_check"]))
     prov = provenance(spec, info, conf, guest, st, opts, all_cases, t_start)
     with open(os.path.join(work, "provenance.json"), "w") as f:
         json.dump(prov, f, indent=1)
@@ -943,9 +983,12 @@ def case_ended(f, m):
                     "fio exited %d: %s" % (rc, m.group(8).strip()))
     f.cases[name] = c
     f.current = None
+    # A refusal the job expects is checked when the results are written.
+    expected = rc and name in getattr(f.opts, "expected_refusals", ())
     say("%s [%s/%s] %s %s in %d s, guest pins %d%s" %
         (f.label, m.group(1), m.group(2), name,
-         "ok" if not rc else "FAILED", c["secs"], c["pins"],
+         "ok" if not rc else "refused (expected)" if expected else
+         "FAILED", c["secs"], c["pins"],
          "" if not rc else ": " + c["why"]))
     f.deadline = time.monotonic() + f.silent
 
@@ -1127,6 +1170,11 @@ def parser():
                    "default: " + "; ".join("%s, %s" % (k, v["why"]) for
                                            k, v in sorted(PROFILES.items()))
                    + " (repeat to combine)")
+    p.add_argument("--numa", metavar="LAYOUT",
+                   help="NUMA nodes: N (N nodes sharing --mem and --huge2m) "
+                   "or MEM/HUGE2M,... per node, 0 for a node with a CPU "
+                   "and no memory (1536M/100,1536M/40,0); needs a kernel "
+                   "with CONFIG_NUMA (Debian's)")
     p.add_argument("--boot-timeout", type=int, default=180,
                    help="seconds for a TCG boot to reach /init")
     p.add_argument("--kvm-timeout", type=int, default=30,
@@ -1152,7 +1200,23 @@ def parse_options(argv):
     --file unless given)."""
     argv, kit = split_kit_argv(argv)
     opts = parser().parse_args(argv)
+    if opts.numa and opts.huge1g is None:
+        # No case of a NUMA guest asks for one; it would take most of a
+        # node.
+        opts.huge1g = 0
     apply_profile(opts)
+    opts.numa_nodes = None
+    if opts.numa:
+        try:
+            opts.numa_nodes = numa.layout(opts.numa, opts.mem, opts.huge2m,
+                                          opts.smp)
+        except numa.NumaError as e:
+            say(str(e))
+            sys.exit(2)
+        opts.huge2m = sum(n["huge2m"] for n in opts.numa_nodes)
+        # The layout's memory is the guest's, whatever the kernel.
+        opts.mem = "%dM" % sum(n["mem_mb"] for n in opts.numa_nodes)
+        opts.mem_given = True
     opts.kit_args = kit
     if not any(a == "--file" or a.startswith("--file=") for a in kit):
         # A RAM block device (brd): O_DIRECT works on it on every kernel,
@@ -1241,6 +1305,8 @@ def run_lab(opts, kit, s):
     kernels that failed)."""
     runs, kit_args = plan(opts.matrix, kit)
     runs = pick_cases(runs, opts.cases)
+    opts.expected_refusals = {r[0] for r in runs
+                              if numa.expected_refusal(r[2])}
     _PATCHES[:] = opts.patch
     opts.brd_kb = 0
     if kit_args.file.startswith("/dev/ram"):

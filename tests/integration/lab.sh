@@ -360,7 +360,7 @@ if [ -f "$OUT/truth/$k/cases.json" ]; then
 			(.bvecs_observed // "null"), (.pins // "null"),
 			(.pins_after // "null"), (.why // "")] | @tsv' "$d/cases.json")
 	done <<'EOF'
-no1g|coalesced-1g hugetlb_fast-1g per_folio-1g|this kernel has no (1 GiB|1048576 KiB) hugetlb pages|(.hugepages | has("1048576kB") | not) and .guest_profile.cpu_flags == ["-pdpe1gb"]
+no1g|coalesced-1g hugetlb_fast-1g per_folio-1g|this kernel has no 1[ 0-9]*[GK]iB hugetlb pages|(.hugepages | has("1048576kB") | not) and .guest_profile.cpu_flags == ["-pdpe1gb"]
 nothp|coalesced-thp per_folio-thp|transparent hugepages are off|(.thp | test("\\[never\\]")) and (.guest_cmdline | test("transparent_hugepage=never"))
 EOF
 fi

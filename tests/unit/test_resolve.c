@@ -291,11 +291,11 @@ static void test_numa(void **state)
 	resolved(&m, c, UFR_STRAT_PER_PAGE, UFR_FOLIO_4K, 4096);
 	c.numa_node = 2;
 	refused(&m, c, -ENODEV,
-		"uring_folioreg: reg_numa_node=2: no such node with memory (nodes 0-1 exist; see numactl -H); use one of them or -1");
+		"uring_folioreg: reg_numa_node=2: no such node with memory (nodes 0-1 exist; nodes with memory: 0,1; see numactl -H); use one of them or -1");
 	m.nodes_with_memory = 1;
 	c.numa_node = 1;
 	refused(&m, c, -ENODEV,
-		"uring_folioreg: reg_numa_node=1: no such node with memory (nodes 0-1 exist; see numactl -H); use one of them or -1");
+		"uring_folioreg: reg_numa_node=1: no such node with memory (node 1 has none, a memoryless node; nodes with memory: 0; see numactl -H); use one of them or -1");
 	m.numa = false;
 	c.numa_node = 0;
 	refused(&m, c, -ENODEV,

@@ -14,6 +14,8 @@
 #                         run a matrix of the kit on other kernels under QEMU
 #   make lab-ab BASE=sid PATCH="a.patch b.patch" MATRIX=rfc OUT=res/
 #                         A/B of kernel patches, built from source
+#   make lab-releases KERNELS="bookworm trixie sid experimental" OUT=res/
+#                         registration cost across kernel releases, plotted
 #   make install          install (DESTDIR, PREFIX, LIBDIR); make uninstall
 #   make dist             uring_folioreg-VERSION.tar.gz from git ls-files
 #   make dist-fio         fio's source tarball the packages build against
@@ -210,6 +212,19 @@ lab-ab: deps deps-lab all
 		$(if $(AB_ICOUNT),--icount $(AB_ICOUNT)) $(AB_OPTS) \
 		-- $(LAB_ARGS)
 
+# Registration cost across kernel releases (scripts/lab/releases.py;
+# docs/releases.md): the releases matrices on every kernel of KERNELS,
+# booted RELEASES_BOOTS times each under -icount (guest time counts
+# instructions), then releases.png, releases.md and releases.csv in OUT.
+# LAB_OPTS: more lab options (the defaults: --icount 0 --smp 1 --mem 3G
+# --huge1g 0 --huge2m 520).
+RELEASES_BOOTS ?= 2
+
+lab-releases: deps deps-lab all
+	scripts/lab/releases.py run --out $(OUT) --boots $(RELEASES_BOOTS) \
+		$(KERNELS) $(if $(LAB_OPTS),-- $(LAB_OPTS)); \
+		scripts/lab/releases.py render $(OUT)
+
 format:
 	clang-format -i engine/*.c include/*.h tests/unit/*.[ch] tests/tools/*.c \
 		tests/fuzz/*.c
@@ -344,7 +359,7 @@ deb-orig:
 
 .PHONY: install uninstall dist dist-fio deb-orig
 
-.PHONY: all deps deps-lab check other-fio bench-other-fio unit-tests tools demo bench lab lab-ab format lint clean distclean
+.PHONY: all deps deps-lab check other-fio bench-other-fio unit-tests tools demo bench lab lab-ab lab-releases format lint clean distclean
 
 include tests/quality.mk
 

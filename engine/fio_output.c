@@ -240,6 +240,26 @@ static int out_close(void *cookie)
 }
 
 /*
+ * reg_stats_each: "reg_times_ns", each buffer's registration time in the
+ * order they were registered (the group's jobs one after the other), or
+ * null when the entry has no per-buffer times.
+ */
+static void write_times(FILE *f, const struct entry *e)
+{
+	size_t i;
+
+	fputs("\"reg_times_ns\" : ", f);
+	if (!e->samples) {
+		fputs("null,\n", f);
+		return;
+	}
+	for (i = 0; i < e->nr_samples; i++)
+		fprintf(f, "%s%" PRIu64, i ? (i % 16 ? ", " : ",\n  ") : "[ ",
+			e->samples[i]);
+	fputs(e->nr_samples ? " ],\n" : "[],\n", f);
+}
+
+/*
  * reg_stats: one document per path, shaped like fio's ({"jobs": [...]}),
  * holding every entry of @e whose reg_stats is @path.
  */
@@ -260,11 +280,14 @@ static void write_stats(const char *path, struct entry *e, size_t n)
 	for (k = 0; k < n; k++) {
 		if (!e[k].sum.used || strcmp(e[k].sum.stats_path, path))
 			continue;
-		obj = entry_render(&e[k], ufr_report_json);
 		fprintf(f, "%s{ \"jobname\" : ", first ? "" : ",\n");
 		ufr_json_string(f, e[k].sum.jobname);
-		fprintf(f, ", \"groupid\" : %d,\n%s }", e[k].sum.groupid,
-			obj ? obj : "\"uring_folioreg\" : null");
+		fprintf(f, ", \"groupid\" : %d,\n", e[k].sum.groupid);
+		/* Before rendering, which sorts the samples. */
+		if (e[k].sum.stats_times)
+			write_times(f, &e[k]);
+		obj = entry_render(&e[k], ufr_report_json);
+		fprintf(f, "%s }", obj ? obj : "\"uring_folioreg\" : null");
 		free(obj);
 		first = false;
 	}

@@ -65,6 +65,7 @@ struct ufr_options {
 	int numa_node;
 	unsigned long long rereg_usec;
 	char *reg_stats;
+	unsigned int reg_stats_each;
 	unsigned int reg_profile;
 	/* fio's io_uring engine's options, for job files written for it */
 	unsigned int registerfiles, sqpoll, hipri;
@@ -174,6 +175,7 @@ static struct fio_option ufr_options[] = {
 	UFR_OPT("reg_numa_node", "Buffer NUMA node", FIO_OPT_INT, numa_node, "-1", "Bind buffer memory to this NUMA node before faulting it in (-1: leave placement alone)"),
 	UFR_OPT("rereg_interval", "Re-registration interval", FIO_OPT_STR_VAL_TIME, rereg_usec, "0", "While I/O runs, quiesce and re-register all buffers this often (0: never)", .is_seconds = 1, .is_time = 1),
 	UFR_OPT("reg_stats", "Registration stats file", FIO_OPT_STR_STORE, reg_stats, NULL, "Also write the job's uring_folioreg figures to this file as JSON"),
+	UFR_OPT("reg_stats_each", "Per-buffer times in reg_stats", FIO_OPT_BOOL, reg_stats_each, "0", "With reg_mode=each, also write every buffer's registration time, in the order the buffers were registered, to the reg_stats file"),
 	UFR_OPT("reg_profile", "Profile registration", FIO_OPT_BOOL, reg_profile, "0", "Sample the kernel (cycles where the host counts them, else cpu-clock; 25 kHz, call chains) during the register calls and report the top functions"),
 	/* fio's io_uring engine's options, as fio names and explains them */
 	UFR_OPT("registerfiles", "Register file set", FIO_OPT_STR_SET, registerfiles, NULL, "Pre-open/register files"),
@@ -294,6 +296,17 @@ static int ufr_configure(struct thread_data *td, struct ufr_job *j,
 	c->no_fixedbufs = o->no_fixedbufs;
 	j->run.say = ufr_say;
 	j->run.ctx = td;
+	if (o->reg_stats_each) {
+		if (!o->reg_stats)
+			return ufr_err_set(
+				err, -EINVAL,
+				"reg_stats_each=1: there is no reg_stats file to write the times to; add reg_stats=PATH or drop reg_stats_each");
+		if (o->mode != UFR_REG_EACH)
+			return ufr_err_set(
+				err, -EINVAL,
+				"reg_stats_each=1: reg_mode=batch registers every buffer in one call, so there is no time per buffer; add reg_mode=each or drop reg_stats_each");
+		j->run.r.stats_times = true;
+	}
 	return ufr_run_configure(&j->run, o->reg_profile, err);
 }
 

@@ -42,6 +42,7 @@ struct ufr_report {
 	int groupid;
 	char jobname[UFR_NAME_LEN];
 	char stats_path[UFR_NAME_LEN]; /* reg_stats=, or "" */
+	bool stats_times; /* reg_stats_each: each buffer's time in it too */
 
 	/* config and ring */
 	char strategy[16];

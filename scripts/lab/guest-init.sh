@@ -215,6 +215,8 @@ while read -r i name section job; do
 	[ -n "$NUMA_HUGE2M" ] && node_sample after >>"$out/logs/$name.nodes" &&
 		files="$files logs/$name.nodes"
 	[ -f "$out/json/$name.json" ] && files="$files json/$name.json"
+	# A job's reg_stats=${UFR_STATS}.
+	[ -f "$out/json/$name.stats.json" ] && files="$files json/$name.stats.json"
 	[ -f "$out/logs/$name.thp" ] && files="$files logs/$name.thp"
 	# shellcheck disable=SC2086
 	send $files

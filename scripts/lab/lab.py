@@ -22,8 +22,10 @@ every strategy, folio size and backing, for the pin truth test;
 `spectrum`, scripts/lab/spectrum.fio, every folio kind and size for the
 A/B of docs/ab.md, which takes the name of the kit's spectrum: that one
 sets the host's THP switches and mounts hugetlbfs from compare.py, which
-the guest does not run) or the path of a job file whose every section is
-one case. A `; lab-thp: PATH=VALUE...` line in a section sets the
+the guest does not run; `releases` and `releases-16k`,
+scripts/lab/releases*.fio, per-buffer registration cost, which
+scripts/lab/releases.py draws) or the path of a job file whose every
+section is one case. A `; lab-thp: PATH=VALUE...` line in a section sets the
 guest's THP switches (under /sys/kernel/mm/transparent_hugepage) for
 that case; a case needing what the guest's kernel lacks is recorded
 unavailable, with the reason, and not run.
@@ -90,7 +92,8 @@ def say(msg):
 
 # ---- the matrix --------------------------------------------------------
 
-LAB_MATRICES = {"truth": "truth.fio", "spectrum": "spectrum.fio"}
+LAB_MATRICES = {"truth": "truth.fio", "spectrum": "spectrum.fio",
+                "releases": "releases.fio", "releases-16k": "releases-16k.fio"}
 
 
 def plan(matrix, kit_args):
@@ -103,15 +106,16 @@ def plan(matrix, kit_args):
     if args.matrix not in kit_cases.MATRICES and \
             not os.path.isfile(args.matrix):
         raise LabError("unknown matrix '%s': give one of %s, truth, "
-                       "spectrum, "
-                       "or a job file" %
+                       "spectrum, releases, releases-16k, or a job file" %
                        (matrix, ", ".join(sorted(kit_cases.MATRICES))))
     runs = kit_cases.matrix_cases(args)
     if not runs:
         raise LabError("the %s matrix is empty with these settings" % matrix)
     out = []
     for c in runs:
-        env = dict(c.env, UFR_ENGINE=GUEST_ENGINE)
+        # UFR_STATS: a reg_stats file the guest sends back with the case.
+        env = dict(c.env, UFR_ENGINE=GUEST_ENGINE,
+                   UFR_STATS="/out/json/%s.stats.json" % c.name)
         # One job per file, as compare.py runs each case.
         text = kit_cases.single_job(c.jobfile, c.section, env)
         thp_switches(text, c.name)
@@ -860,6 +864,7 @@ def provenance(spec, info, conf, guest, st, opts, all_cases, t_start):
     return {
         "kernel": kernel_provenance(spec, info, conf, guest),
         "accel": st.accel, "accel_note": st.note,
+        "icount_shift": getattr(opts, "icount", None),
         "timing_note": TCG_WARNING if st.accel == "tcg" else "",
         "cpu_model": guest.get("cpu_model"), "guest_cpus": guest.get("cpus"),
         "guest_mem_kb": guest.get("mem_kb"),

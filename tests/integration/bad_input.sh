@@ -231,6 +231,12 @@ row numa-with-iomem engine - \
 row reg-stats-unwritable engine - \
 	'reg_stats=/nonexistent/dir/s.json: cannot be written \(No such file or directory\); point reg_stats at a writable path' -- \
 	"${z[@]}" --bs=4k --reg_stats=/nonexistent/dir/s.json
+row reg-stats-each-no-file engine - \
+	'reg_stats_each=1: there is no reg_stats file to write the times to; add reg_stats=PATH or drop reg_stats_each' -- \
+	"${z[@]}" --bs=4k --reg_mode=each --reg_stats_each=1
+row reg-stats-each-batch engine - \
+	'reg_stats_each=1: reg_mode=batch registers every buffer in one call, so there is no time per buffer; add reg_mode=each or drop reg_stats_each' -- \
+	"${z[@]}" --bs=4k --reg_stats="$SCRATCH/rt.json" --reg_stats_each=1
 
 # O_DIRECT rules the file system states (statx STATX_DIOALIGN).
 row odirect-unaligned-bs engine - \

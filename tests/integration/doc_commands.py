@@ -306,6 +306,11 @@ RULES = [
                                          "(its statistics and table: lab_ab)"))),
     (r"^scripts/lab/ab\.py table ", in_test("tests/integration/lab_ab.sh", 'ab.py" table')),
     (r"^scripts/lab/ab\.py plot ", in_test("tests/integration/lab_ab.sh", 'ab.py" plot')),
+    (r"^make lab-releases ", all_of(dry_make(r"scripts/lab/releases\.py run .*--boots \d+ bookworm"),
+                                    never_here("make lab-releases boots four kernels under "
+                                               "-icount, about an hour on two cores: run by hand "
+                                               "(its drawing: kit_unit)"))),
+    (r"^scripts/lab/releases\.py render ", in_test("tests/kit/test_releases.py", "releases.render(")),
     (r"^make install$", packaging("make -s install")),
     (r"^make uninstall$", packaging("make -s uninstall")),
     (r"^make deb-orig$", packaging("make -s deb-orig")),

@@ -151,6 +151,15 @@ ufio "$SCRATCH/rs-name.out" --name='q"uo\te' --filename=/dev/zero --rw=read \
 	--bs=64k --size=16m --reg_strategy=per_page --reg_stats="$deep/rs.json"
 jq_check reg-stats-escaped-long-path "$deep/rs.json" '.jobs[0].jobname' 'q"uo\te'
 rm -rf "${deep%/*}"
+# reg_stats_each: every update's time, buffer 0 first, the same times
+# the distribution is taken from (their least, greatest and count);
+# without it, no times.
+ufio "$SCRATCH/rt.out" --name=rt --filename=/dev/zero --rw=read --bs=64k \
+	--size=16m --iodepth=24 --reg_strategy=per_page --reg_mode=each \
+	--reg_stats="$SCRATCH/rt.json" --reg_stats_each=1
+jq_check reg-stats-each "$SCRATCH/rt.json" \
+	'.jobs[0] | [(.reg_times_ns | length, min, max, all(. > 0))] == [.uring_folioreg.reg.buffers, .uring_folioreg.reg.per_buffer_ns.min, .uring_folioreg.reg.per_buffer_ns.max, true] and .uring_folioreg.reg.buffers == 24' true
+jq_check reg-stats-each-off "$SCRATCH/rs.json" '.jobs[0] | has("reg_times_ns")' false
 
 # The engine's registration times against the kernel's own view of the
 # same calls: the sys_enter/sys_exit_io_uring_register tracepoints, in a

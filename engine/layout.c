@@ -159,7 +159,12 @@ int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 	groups = (p->nr_bufs + per - 1) / per;
 	stride = (p->align + per * p->buf_bytes + p->folio_bytes - 1) /
 		 p->folio_bytes * p->folio_bytes;
-	plan->backing_bytes = groups * stride;
+	/* The last group takes only the folios it spans. */
+	plan->backing_bytes =
+		(groups - 1) * stride +
+		(p->align + (p->nr_bufs - (groups - 1) * per) * p->buf_bytes +
+		 p->folio_bytes - 1) /
+			p->folio_bytes * p->folio_bytes;
 	plan->nr_bufs = p->nr_bufs;
 	plan->nr_regions = coalesced ? groups : p->nr_bufs;
 	plan->regions = calloc(plan->nr_regions, sizeof(*plan->regions));

@@ -178,11 +178,12 @@ static bool bisect_cap(struct ufr_machine *m)
 	}
 	io_uring_queue_exit(&ring);
 	if (ret < 0) {
-		snprintf(m->max_buffer_why, sizeof(m->max_buffer_why),
-			 "a buffer on the last page answered %s, not EOVERFLOW below the cap and EFAULT/EINVAL over it",
-			 ret == -EEXIST ? "success" :
-			 ret == -ERANGE ? "EFAULT/EINVAL for 1 byte" :
-					  strerrorname_np(-ret));
+		snprintf(
+			m->max_buffer_why, sizeof(m->max_buffer_why),
+			"a buffer on the last page answered %s, not EOVERFLOW below the cap and EFAULT/EINVAL over it",
+			ret == -EEXIST ? "success" :
+			ret == -ERANGE ? "EFAULT/EINVAL for 1 byte" :
+					 strerrorname_np(-ret));
 		return false;
 	}
 	m->max_buffer_bytes = lo;

@@ -240,16 +240,16 @@ static void test_buffer_cap(void **state)
 	machine(&m);
 	assert_int_equal(pool_regions(&m), 2);
 	refused(&m,
-		(struct ufr_config)JOB(UFR_STRAT_PER_PAGE, UFR_FOLIO_DEFAULT, .nr_bufs = 1,
-		    .buf_bytes = 2 * GIB),
+		(struct ufr_config)JOB(UFR_STRAT_PER_PAGE, UFR_FOLIO_DEFAULT,
+				       .nr_bufs = 1, .buf_bytes = 2 * GIB),
 		-EINVAL,
 		"uring_folioreg: bs=2147483648: one registered buffer would be over this kernel's cap of 1073741824 bytes (segments.max_buffer_bytes), which it refuses; lower bs");
 	/* Linux 7.2 on: 1 TiB. */
 	m.max_buffer_bytes = 1024 * GIB;
 	assert_int_equal(pool_regions(&m), 1);
 	resolved(&m,
-		 (struct ufr_config)JOB(UFR_STRAT_PER_PAGE, UFR_FOLIO_DEFAULT, .nr_bufs = 1,
-		     .buf_bytes = 2 * GIB),
+		 (struct ufr_config)JOB(UFR_STRAT_PER_PAGE, UFR_FOLIO_DEFAULT,
+					.nr_bufs = 1, .buf_bytes = 2 * GIB),
 		 UFR_STRAT_PER_PAGE, UFR_FOLIO_4K, 4096);
 	/* A made-up 768 MiB cap: 768 + 768 MiB. */
 	m.max_buffer_bytes = 768 * MIB;
@@ -265,8 +265,10 @@ static void test_buffer_cap_by_release(void **state)
 		const char *release;
 		unsigned long long cap;
 	} rows[] = {
-		{ "6.1.0-40-amd64", GIB },    { "6.12.57+deb13-amd64", GIB },
-		{ "6.18.44-fc-v1272", GIB },  { "7.1.9", GIB },
+		{ "6.1.0-40-amd64", GIB },
+		{ "6.12.57+deb13-amd64", GIB },
+		{ "6.18.44-fc-v1272", GIB },
+		{ "7.1.9", GIB },
 		{ "7.2.13+deb14-amd64", 1024 * GIB },
 		{ "7.3.0-rc7-amd64", 1024 * GIB },
 		{ "8.0", 1024 * GIB },

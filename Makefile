@@ -12,8 +12,8 @@
 #   make bench            engine vs fio's io_uring engine, side by side
 #   make lab KERNELS="bookworm sid" MATRIX=strategies OUT=res/
 #                         run a matrix of the kit on other kernels under QEMU
-#   make lab-ab BASE=sid PATCH=examples/kernel/hugetlb-fast-path.patch \
-#        MATRIX=rfc OUT=res/   A/B of a kernel patch, built from source
+#   make lab-ab BASE=sid PATCH="a.patch b.patch" MATRIX=rfc OUT=res/
+#                         A/B of kernel patches, built from source
 #   make install          install (DESTDIR, PREFIX, LIBDIR); make uninstall
 #   make dist             uring_folioreg-VERSION.tar.gz from git ls-files
 #   make dist-fio         fio's source tarball the packages build against
@@ -186,11 +186,14 @@ lab: deps deps-lab all
 	scripts/lab/lab.py --matrix $(MATRIX) --out $(OUT) $(LAB_OPTS) \
 		$(KERNELS) -- $(LAB_ARGS)
 
-# A/B of a kernel patch (scripts/lab/ab.py; docs/ab.md): BASE built from source (src:SUITE or src:DIR; a bare suite name
-# means its linux-source package) with and without PATCH (empty: A/A),
-# both cached under build/lab, booted alternately AB_BOOTS times each
-# under TCG, MATRIX run in each; prints the table of medians, B/A with
-# its 95 % bootstrap interval and a verdict. AB_ICOUNT: QEMU's -icount
+# A/B of kernel patches (scripts/lab/ab.py; docs/ab.md): BASE built from
+# source (src:SUITE or src:DIR; a bare suite name means its linux-source
+# package) as A and with each word of PATCH as a variant B, C, D ...
+# (a+b: both patches; - or none: the base again, an A/A; empty: one A/A),
+# all cached under build/lab, booted interleaved AB_BOOTS times each
+# under TCG, MATRIX run in each; prints the table of medians, each
+# variant's ratio to A with its 95 % bootstrap interval and a verdict,
+# and writes ab.csv and plots. AB_ICOUNT: QEMU's -icount
 # shift (guest time counts instructions: deterministic); empty for the
 # host's clock. AB_OPTS: more ab.py options (--cases hugetlb_fast,iomem,
 # --resume, --smp 2).
@@ -201,7 +204,7 @@ AB_ICOUNT ?= 0
 AB_OPTS ?=
 
 lab-ab: deps deps-lab all
-	scripts/lab/ab.py run --base $(BASE) $(if $(PATCH),--patch $(PATCH)) \
+	scripts/lab/ab.py run --base $(BASE) $(foreach p,$(PATCH),--patch $(p)) \
 		--matrix $(if $(filter-out file,$(origin MATRIX)),$(MATRIX),rfc) \
 		--out $(OUT) --boots $(AB_BOOTS) \
 		$(if $(AB_ICOUNT),--icount $(AB_ICOUNT)) $(AB_OPTS) \

@@ -31,6 +31,7 @@ static const char *const strategy_names[] = {
 	[UFR_STRAT_COALESCED] = "coalesced",
 	[UFR_STRAT_HUGETLB_FAST] = "hugetlb_fast",
 	[UFR_STRAT_AUTO] = "auto",
+	[UFR_STRAT_PER_FOLIO] = "per_folio",
 };
 
 static const char *const backing_names[] = {
@@ -113,7 +114,7 @@ static int check_backing(struct ufr_config *c, struct ufr_err *err)
 	    c->strategy == UFR_STRAT_AUTO)
 		return ufr_err_set(
 			err, -EINVAL,
-			"reg_backing=%s: reg_strategy=%s %s; use reg_strategy=per_page, coalesced or hugetlb_fast, or drop reg_backing",
+			"reg_backing=%s: reg_strategy=%s %s; use reg_strategy=per_page, coalesced, per_folio or hugetlb_fast, or drop reg_backing",
 			ufr_backing_name(c->backing),
 			ufr_strategy_name(c->strategy),
 			c->strategy == UFR_STRAT_AUTO ?
@@ -131,8 +132,11 @@ static int check_backing(struct ufr_config *c, struct ufr_err *err)
 			err, -EINVAL,
 			"reg_folio=%s: reg_backing=memfd serves 4 KiB shmem pages (per_page), PMD-sized shmem THP (reg_folio=thp) or 2 MiB / 1 GiB hugetlb (MFD_HUGETLB); the engine puts multi-size THP in anonymous memory only; use reg_folio=thp, 2m or 1g, or reg_backing=anon",
 			ufr_folio_name(c->folio));
-	/* coalesced on a memfd: MFD_HUGETLB unless thp is asked for. */
-	if (c->folio == UFR_FOLIO_DEFAULT && c->strategy == UFR_STRAT_COALESCED)
+	/* coalesced and per_folio on a memfd: MFD_HUGETLB unless thp is
+	 * asked for. */
+	if (c->folio == UFR_FOLIO_DEFAULT &&
+	    (c->strategy == UFR_STRAT_COALESCED ||
+	     c->strategy == UFR_STRAT_PER_FOLIO))
 		c->folio = UFR_FOLIO_2M;
 	return 0;
 }
@@ -195,11 +199,12 @@ static int check_folio(struct ufr_config *c, struct ufr_err *err)
 		if (c->folio != UFR_FOLIO_DEFAULT && c->folio != UFR_FOLIO_4K)
 			return bad_folio(
 				c,
-				"keeps buffers on 4 KiB pages; drop reg_folio or use reg_strategy=coalesced or hugetlb_fast",
+				"keeps buffers on 4 KiB pages; drop reg_folio or use reg_strategy=coalesced, per_folio or hugetlb_fast",
 				err);
 		c->folio = UFR_FOLIO_4K;
 		break;
 	case UFR_STRAT_COALESCED:
+	case UFR_STRAT_PER_FOLIO:
 		if (c->folio == UFR_FOLIO_4K)
 			return bad_folio(
 				c,
@@ -212,7 +217,7 @@ static int check_folio(struct ufr_config *c, struct ufr_err *err)
 		if (c->folio == UFR_FOLIO_4K || ufr_folio_is_thp(c->folio))
 			return bad_folio(
 				c,
-				"needs hugetlb folios; use reg_folio=2m or 1g (THP sizes go with reg_strategy=coalesced)",
+				"needs hugetlb folios; use reg_folio=2m or 1g (THP sizes go with reg_strategy=per_folio or coalesced)",
 				err);
 		if (c->folio == UFR_FOLIO_DEFAULT && !mount)
 			c->folio = UFR_FOLIO_2M;

@@ -176,6 +176,7 @@ int ufr_run_inspect(struct ufr_run *run, size_t fio_folio_bytes,
 		    struct ufr_err *err)
 {
 	struct ufr_report *r = &run->r;
+	int ret, bad = 0;
 	size_t folio = ufr_strategy_uses_fio_memory(run->cfg.strategy) ?
 			       fio_folio_bytes :
 			       run->cfg.folio_bytes;
@@ -184,7 +185,17 @@ int ufr_run_inspect(struct ufr_run *run, size_t fio_folio_bytes,
 		return ufr_err_set(err, -ENOMEM,
 				   "%s: no memory to inspect the buffers",
 				   r->jobname);
-	r->numa_known = !ufr_bufset_pages_by_node(&run->bufs, r->pages_by_node);
+	ret = ufr_bufset_pages_by_node(&run->bufs, r->pages_by_node, &bad);
+	r->numa_known = !ret;
+	/* move_pages(2) itself failing (no NUMA in the kernel) is null
+	 * enough; a page it cannot place is said. */
+	if (ret > 0)
+		ufr_run_note(
+			run,
+			"numa.pages_by_node is null: move_pages(2) could not say where a registered page is (status %d%s%s)",
+			bad,
+			bad < 0 ? ": " : ", a node over the engine's limit",
+			bad < 0 ? strerror(-bad) : "");
 	/* THP is a request, not a promise: say when it was not met. */
 	if (r->seg.from_pagemap && r->seg.min_folio_bytes < folio)
 		ufr_run_note(

@@ -86,6 +86,62 @@ uint32_t ufr_range_bvecs(enum ufr_rules rules, uint64_t off, uint64_t len,
 	return folios;
 }
 
+/* @bytes as fio's bs= takes it: 64k, 2m, or bytes. */
+static void size_opt(char *buf, size_t len, size_t bytes)
+{
+	if (bytes && !(bytes & ((1u << 20) - 1)))
+		snprintf(buf, len, "%zum", bytes >> 20);
+	else if (bytes && !(bytes & 1023))
+		snprintf(buf, len, "%zuk", bytes >> 10);
+	else
+		snprintf(buf, len, "%zu", bytes);
+}
+
+/*
+ * The smallest folio of the same kind that holds @need bytes: a larger
+ * multi-size THP (anonymous memory only), PMD THP, else a 1 GiB hugetlb
+ * page (a hugetlbfs mount fixes its own size).
+ */
+static const char *larger_folio(const struct ufr_plan_params *p, size_t need)
+{
+	enum ufr_folio f;
+
+	if (p->backing == UFR_BACKING_HUGETLBFS)
+		return "reg_hugetlbfs_path on a hugetlbfs mounted with pagesize=1G";
+	if (ufr_folio_is_thp(p->folio)) {
+		for (f = UFR_FOLIO_16K;
+		     p->backing == UFR_BACKING_ANON && f <= UFR_FOLIO_1M; f++)
+			if (ufr_folio_bytes(f) >= need)
+				return ufr_folio_name(f);
+		if (p->folio != UFR_FOLIO_THP && p->thp_bytes >= need)
+			return "thp";
+	}
+	return "1g";
+}
+
+/* A buffer that must lie inside one folio and does not fit: the bs that
+ * fits, or the folio that holds it. */
+static int too_big_for_folio(const struct ufr_plan_params *p,
+			     struct ufr_err *err)
+{
+	size_t need = p->align + p->buf_bytes;
+	const char *larger = larger_folio(p, need);
+	char bs[32], fits[48] = "mem_align and bs", align[48] = "";
+
+	size_opt(bs, sizeof(bs), p->buf_bytes);
+	if (p->align < p->folio_bytes) {
+		memcpy(fits, "bs to ", 7);
+		size_opt(fits + 6, sizeof(fits) - 6, p->folio_bytes - p->align);
+	}
+	if (p->align)
+		snprintf(align, sizeof(align), " with mem_align=%zu", p->align);
+	return ufr_err_set(
+		err, -EINVAL,
+		"bs=%s: %s places each buffer inside one folio, and%s it does not fit a %zu KiB folio; lower %s or use %s%s",
+		bs, ufr_strategy_name(p->strategy), align, p->folio_bytes >> 10,
+		fits, strncmp(larger, "reg_", 4) ? "reg_folio=" : "", larger);
+}
+
 static int check_params(const struct ufr_plan_params *p, struct ufr_err *err)
 {
 	const char *name = ufr_strategy_name(p->strategy);
@@ -105,12 +161,9 @@ static int check_params(const struct ufr_plan_params *p, struct ufr_err *err)
 			err, -EINVAL,
 			"bs=%zu: one registered buffer would be over this kernel's cap of %llu bytes (segments.max_buffer_bytes), which it refuses; lower bs",
 			p->buf_bytes, cap_or_default(p->max_buffer_bytes));
-	if (p->strategy == UFR_STRAT_HUGETLB_FAST &&
+	if (ufr_strategy_per_folio(p->strategy) &&
 	    p->align + p->buf_bytes > p->folio_bytes)
-		return ufr_err_set(
-			err, -EINVAL,
-			"bs=%zu: hugetlb_fast places each buffer inside one folio, and with mem_align=%zu it does not fit a %zu KiB folio; use reg_folio=1g or a smaller bs",
-			p->buf_bytes, p->align, p->folio_bytes >> 10);
+		return too_big_for_folio(p, err);
 	return 0;
 }
 
@@ -132,10 +185,10 @@ void ufr_segments_add_range(struct ufr_segments *seg, enum ufr_rules rules,
  * Every strategy places the buffers back to back in groups of @per, each
  * group starting on a folio boundary (plus mem_align):
  * per_page: one group, one registered buffer per io_u, as fio lays them
- * out; hugetlb_fast: a group per folio, each buffer wholly inside one,
- * one registered buffer per io_u; coalesced: a group per registered
- * buffer, as few as the kernel's cap on one buffer allows, so none wastes
- * a partial head folio.
+ * out; per_folio and hugetlb_fast: a group per folio, each buffer wholly
+ * inside one, one registered buffer per io_u; coalesced: a group per
+ * registered buffer, as few as the kernel's cap on one buffer allows, so
+ * none wastes a partial head folio.
  */
 int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 		  struct ufr_err *err)
@@ -150,7 +203,7 @@ int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 	ret = check_params(p, err);
 	if (ret)
 		return ret;
-	if (p->strategy == UFR_STRAT_HUGETLB_FAST)
+	if (ufr_strategy_per_folio(p->strategy))
 		per = (p->folio_bytes - p->align) / p->buf_bytes;
 	else if (coalesced && per > buffers_per_region(p->max_buffer_bytes,
 						       p->align, p->buf_bytes))
@@ -200,8 +253,8 @@ int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 	return 0;
 }
 
-int ufr_plan_for_config(const struct ufr_config *c, struct ufr_plan *plan,
-			struct ufr_err *err)
+int ufr_plan_for_config(const struct ufr_config *c, size_t thp_bytes,
+			struct ufr_plan *plan, struct ufr_err *err)
 {
 	struct ufr_plan_params p = {
 		.strategy = c->strategy,
@@ -210,6 +263,9 @@ int ufr_plan_for_config(const struct ufr_config *c, struct ufr_plan *plan,
 		.align = c->align,
 		.folio_bytes = c->folio_bytes,
 		.max_buffer_bytes = c->max_buffer_bytes,
+		.folio = c->folio,
+		.backing = c->backing,
+		.thp_bytes = thp_bytes,
 	};
 
 	return ufr_plan_make(&p, plan, err);

@@ -303,7 +303,7 @@ int ufr_bufset_from_bufs(struct ufr_bufset *s, void *const *bufs,
 }
 
 int ufr_bufset_pages_by_node(const struct ufr_bufset *s,
-			     uint64_t pages[UFR_MAX_NODES])
+			     uint64_t pages[UFR_MAX_NODES], int *bad)
 {
 	enum { BATCH = 4096 };
 	void *ptrs[BATCH];
@@ -321,9 +321,14 @@ int ufr_bufset_pages_by_node(const struct ufr_bufset *s,
 				ptrs[n] = (void *)(a + n * 4096ul);
 			if (move_pages(0, n, ptrs, NULL, status, 0))
 				return -errno;
-			for (k = 0; k < n; k++)
-				if (status[k] >= 0 && status[k] < UFR_MAX_NODES)
-					pages[status[k]]++;
+			for (k = 0; k < n; k++) {
+				if (status[k] < 0 ||
+				    status[k] >= UFR_MAX_NODES) {
+					*bad = status[k];
+					return 1;
+				}
+				pages[status[k]]++;
+			}
 		}
 	}
 	return 0;

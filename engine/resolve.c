@@ -142,21 +142,44 @@ int ufr_shmem_thp_check(const struct ufr_machine *m, struct ufr_err *err)
 		kb, top, own_said, fix);
 }
 
+/* The nodes of @mask, "0,1" ("none" for none). */
+static void nodes_list(uint64_t mask, char *buf, size_t size)
+{
+	size_t len = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (n = 0; n < UFR_MAX_NODES && len + 1 < size; n++)
+		if (mask >> n & 1)
+			len += snprintf(buf + len, size - len, "%s%d",
+					len ? "," : "", n);
+	if (!len)
+		snprintf(buf, size, "none");
+}
+
 int ufr_numa_check_node(const struct ufr_machine *m, int node,
 			struct ufr_err *err)
 {
+	char with_mem[8 * UFR_MAX_NODES];
+
 	if (!m->numa)
 		return ufr_err_set(
 			err, -ENODEV,
 			"reg_numa_node=%d: this kernel has no NUMA support; use reg_numa_node=-1",
 			node);
-	if (node < 0 || node > m->max_node || node >= UFR_MAX_NODES ||
-	    !(m->nodes_with_memory >> node & 1))
+	if (node >= 0 && node <= m->max_node && node < UFR_MAX_NODES &&
+	    m->nodes_with_memory >> node & 1)
+		return 0;
+	nodes_list(m->nodes_with_memory, with_mem, sizeof(with_mem));
+	if (node >= 0 && node <= m->max_node)
 		return ufr_err_set(
 			err, -ENODEV,
-			"reg_numa_node=%d: no such node with memory (nodes 0-%d exist; see numactl -H); use one of them or -1",
-			node, m->max_node);
-	return 0;
+			"reg_numa_node=%d: no such node with memory (node %d has none, a memoryless node; nodes with memory: %s; see numactl -H); use one of them or -1",
+			node, node, with_mem);
+	return ufr_err_set(
+		err, -ENODEV,
+		"reg_numa_node=%d: no such node with memory (nodes 0-%d exist; nodes with memory: %s; see numactl -H); use one of them or -1",
+		node, m->max_node, with_mem);
 }
 
 /* reg_backing=hugetlbfs: the mount's page size is the folio. */
@@ -187,7 +210,7 @@ static int resolve_mount(struct ufr_config *c, const struct ufr_mount *mt,
 	if (c->folio == UFR_FOLIO_DEFAULT || c->folio == UFR_FOLIO_4K)
 		return ufr_err_set(
 			err, -EINVAL,
-			"reg_backing=hugetlbfs: reg_strategy=%s keeps buffers on 4 KiB pages but %s has %ld KiB pages; use reg_strategy=coalesced or hugetlb_fast, or reg_backing=memfd",
+			"reg_backing=hugetlbfs: reg_strategy=%s keeps buffers on 4 KiB pages but %s has %ld KiB pages; use reg_strategy=coalesced, per_folio or hugetlb_fast, or reg_backing=memfd",
 			ufr_strategy_name(c->strategy), dir, page >> 10);
 	if (ufr_folio_is_thp(c->folio) ||
 	    ufr_folio_bytes(c->folio) != (size_t)page)
@@ -215,7 +238,7 @@ static void resolve_auto(struct ufr_config *c, const struct ufr_machine *m,
 	c->strategy = UFR_STRAT_HUGETLB_FAST;
 	c->folio = folio;
 	c->folio_bytes = ufr_folio_bytes(folio);
-	if (!ufr_plan_for_config(c, plan, &unused)) {
+	if (!ufr_plan_for_config(c, m->pmd_bytes, plan, &unused)) {
 		if (ufr_hugetlb_available(&pool) >=
 		    (long)(plan->backing_bytes / c->folio_bytes)) {
 			c->auto_reason = "enough free hugetlb pages";
@@ -234,7 +257,7 @@ static void resolve_auto(struct ufr_config *c, const struct ufr_machine *m,
 	}
 }
 
-/* What the backing, the node and the folio need of the machine. */
+/* What the backing and the node need of the machine; the folio size. */
 static int resolve_machine(struct ufr_config *c, const struct ufr_machine *m,
 			   struct ufr_plan *plan, struct ufr_err *err)
 {
@@ -242,24 +265,21 @@ static int resolve_machine(struct ufr_config *c, const struct ufr_machine *m,
 
 	if (c->backing == UFR_BACKING_HUGETLBFS)
 		ret = resolve_mount(c, &m->mount, err);
-	/* Other strategies refuse thp on a memfd with their own line. */
-	else if (c->backing == UFR_BACKING_MEMFD && c->folio == UFR_FOLIO_THP &&
-		 c->strategy == UFR_STRAT_COALESCED)
-		ret = ufr_shmem_thp_check(m, err);
 	if (!ret && c->numa_node >= 0)
 		ret = ufr_numa_check_node(m, c->numa_node, err);
 	if (ret)
 		return ret;
 	if (c->strategy == UFR_STRAT_AUTO)
 		resolve_auto(c, m, plan);
-	else if (c->strategy == UFR_STRAT_COALESCED &&
-		 ufr_folio_is_mthp(c->folio))
-		ret = ufr_mthp_check(m, c->folio, err);
 	c->folio_bytes = ufr_machine_folio_bytes(m, c->folio);
-	return ret;
+	return 0;
 }
 
-/* The plan, and the pages it takes: THP switched on, hugetlb pages free. */
+/*
+ * The plan (a buffer too big for its folio is refused before any switch
+ * is named), and the pages it takes: THP switched on for the backing,
+ * hugetlb pages free.
+ */
 static int resolve_memory(struct ufr_config *c, const struct ufr_machine *m,
 			  struct ufr_plan *plan, struct ufr_err *err)
 {
@@ -269,10 +289,17 @@ static int resolve_memory(struct ufr_config *c, const struct ufr_machine *m,
 	int ret = 0;
 
 	if (!plan->regions)
-		ret = ufr_plan_for_config(c, plan, err);
+		ret = ufr_plan_for_config(c, m->pmd_bytes, plan, err);
+	/* Only coalesced and per_folio are left with THP sizes here: the
+	 * options refused them to every other strategy. A memfd's shmem
+	 * THP has switches of its own. */
+	if (!ret && c->backing == UFR_BACKING_MEMFD &&
+	    c->folio == UFR_FOLIO_THP)
+		ret = ufr_shmem_thp_check(m, err);
+	if (!ret && ufr_folio_is_mthp(c->folio))
+		ret = ufr_mthp_check(m, c->folio, err);
 	if (ret)
 		return ret;
-	/* A memfd's shmem THP has switches of its own, checked above. */
 	if (c->folio == UFR_FOLIO_THP && c->backing == UFR_BACKING_ANON &&
 	    !ufr_machine_thp_on(m))
 		return ufr_err_set(

@@ -136,7 +136,7 @@ static int ufr_sqpoll_cpu_cb(void *data, unsigned long long *val)
 	  .group = FIO_OPT_G_IOURING, __VA_ARGS__ }
 #define UFR_VAL(value, num, text) { .ival = value, .oval = num, .help = text }
 /* reg_folio=16k to 512k */
-#define UFR_MTHP(kib) UFR_VAL(#kib "k", UFR_FOLIO_##kib##K, #kib " KiB multi-size THP (coalesced)")
+#define UFR_MTHP(kib) UFR_VAL(#kib "k", UFR_FOLIO_##kib##K, #kib " KiB multi-size THP (coalesced, per_folio)")
 
 static struct fio_option ufr_options[] = {
 	UFR_OPT("reg_strategy", "Buffer registration strategy", FIO_OPT_STR, strategy, "iomem", "How I/O buffers are laid out, backed and registered", .posval = {
@@ -144,10 +144,11 @@ static struct fio_option ufr_options[] = {
 		UFR_VAL("none", UFR_STRAT_NONE, "No registered buffers: plain READ/WRITE"),
 		UFR_VAL("per_page", UFR_STRAT_PER_PAGE, "Memory on 4 KiB pages, one registered buffer per io_u"),
 		UFR_VAL("coalesced", UFR_STRAT_COALESCED, "The pool in large folios, registered as few regions of at most 1 GiB"),
-		UFR_VAL("hugetlb_fast", UFR_STRAT_HUGETLB_FAST, "Hugetlb memory, one buffer per io_u, each inside one folio"),
+		UFR_VAL("per_folio", UFR_STRAT_PER_FOLIO, "Large folios (THP, 16k to 1m multi-size THP, shmem THP, hugetlb), one buffer per io_u, each inside one folio"),
+		UFR_VAL("hugetlb_fast", UFR_STRAT_HUGETLB_FAST, "per_folio on hugetlb folios only (the RFC's case)"),
 		UFR_VAL("auto", UFR_STRAT_AUTO, "hugetlb_fast if enough hugetlb pages are free, else coalesced on THP, else per_page"),
 	}),
-	UFR_OPT("reg_folio", "Buffer folio size", FIO_OPT_STR, folio, NULL, "Folio size backing the buffers (default: the strategy's: per_page 4k, coalesced thp, hugetlb_fast 2m)", .posval = {
+	UFR_OPT("reg_folio", "Buffer folio size", FIO_OPT_STR, folio, NULL, "Folio size backing the buffers (default: the strategy's: per_page 4k, coalesced and per_folio thp (2m on a memfd), hugetlb_fast 2m)", .posval = {
 		UFR_VAL("4k", UFR_FOLIO_4K, "4 KiB pages, no THP"),
 		UFR_VAL("thp", UFR_FOLIO_THP, "Transparent huge pages (MADV_HUGEPAGE)"),
 		UFR_VAL("2m", UFR_FOLIO_2M, "2 MiB hugetlb pages"),
@@ -158,9 +159,9 @@ static struct fio_option ufr_options[] = {
 		UFR_MTHP(128),
 		UFR_MTHP(256),
 		UFR_MTHP(512),
-		UFR_VAL("1m", UFR_FOLIO_1M, "1 MiB multi-size THP (coalesced)"),
+		UFR_VAL("1m", UFR_FOLIO_1M, "1 MiB multi-size THP (coalesced, per_folio)"),
 	}),
-	UFR_OPT("reg_backing", "Buffer memory backing", FIO_OPT_STR, backing, "anon", "Where per_page, coalesced and hugetlb_fast put their buffers", .posval = {
+	UFR_OPT("reg_backing", "Buffer memory backing", FIO_OPT_STR, backing, "anon", "Where per_page, coalesced, per_folio and hugetlb_fast put their buffers", .posval = {
 		UFR_VAL("anon", UFR_BACKING_ANON, "Anonymous private mappings"),
 		UFR_VAL("memfd", UFR_BACKING_MEMFD, "memfd_create, MAP_SHARED: shmem 4 KiB pages, shmem THP with reg_folio=thp, or hugetlb with reg_folio=2m/1g"),
 		UFR_VAL("hugetlbfs", UFR_BACKING_HUGETLBFS, "An unlinked file in reg_hugetlbfs_path, MAP_SHARED, on the mount's page size"),
@@ -441,6 +442,15 @@ static int ufr_init(struct thread_data *td)
 	ret = ufr_ring_setup(td, j, &err);
 	if (ret)
 		goto fail;
+	/*
+	 * With an SQ thread the kernel submits on its own time: from the
+	 * I/O's start to our tail store is only the filling of the SQE, not
+	 * a submission latency. fio's io_uring engine records no slat there
+	 * either (3.33 never samples it, newer fios set disable_slat as
+	 * here), so the same job file prints the same figures.
+	 */
+	if (o->sqpoll)
+		td->o.disable_slat = 1;
 	td->io_ops_data = j;
 	return 0;
 fail:
@@ -846,10 +856,14 @@ static __attribute__((noinline)) int ufr_commit_batch(struct thread_data *td,
 	j->inflight += nr;
 
 	if (fio_fill_issue_time(td)) {
+		/* io_u_queued() records slat, or nothing. */
+		bool slat = !td->o.disable_slat;
+
 		fio_gettime(&now, NULL);
 		for (i = 0; i < nr; i++) {
 			j->pending[i]->issue_time = now;
-			io_u_queued(td, j->pending[i]);
+			if (slat)
+				io_u_queued(td, j->pending[i]);
 		}
 		if (td->o.read_iolog_file)
 			td->last_issue = now;

@@ -59,9 +59,20 @@ enum ufr_strategy {
 	UFR_STRAT_COALESCED, /* large folios, few regions of slices */
 	UFR_STRAT_HUGETLB_FAST, /* hugetlb, each buffer inside one folio */
 	UFR_STRAT_AUTO, /* the best one this machine serves now */
+	UFR_STRAT_PER_FOLIO, /* large folios, each buffer inside one */
 };
 
 const char *ufr_strategy_name(enum ufr_strategy s);
+
+/*
+ * Whether @s registers one buffer per io_u, each wholly inside one folio:
+ * per_folio on any large folio, hugetlb_fast on hugetlb ones only (the
+ * RFC's name for the same layout).
+ */
+static inline bool ufr_strategy_per_folio(enum ufr_strategy s)
+{
+	return s == UFR_STRAT_PER_FOLIO || s == UFR_STRAT_HUGETLB_FAST;
+}
 
 /* Whether fio's own allocator (iomem=, hugepage-size=) backs the buffers. */
 static inline bool ufr_strategy_uses_fio_memory(enum ufr_strategy s)

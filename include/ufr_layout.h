@@ -76,11 +76,17 @@ void ufr_segments_add_range(struct ufr_segments *seg, enum ufr_rules rules,
 			    uint64_t *last_folio);
 
 struct ufr_plan_params {
-	enum ufr_strategy strategy; /* per_page, coalesced or hugetlb_fast */
+	/* per_page, coalesced, per_folio or hugetlb_fast */
+	enum ufr_strategy strategy;
 	unsigned int nr_bufs; /* one per io_u */
 	size_t buf_bytes; /* the job's largest block size */
 	size_t align; /* fio's mem_align: first buffer's offset */
-	size_t folio_bytes; /* 4 KiB, THP, 2 MiB or 1 GiB */
+	size_t folio_bytes; /* 4 KiB, 16 KiB to 1 MiB, THP, 2 MiB or 1 GiB */
+	/* For the refusal's fix only: the folio option, the backing and
+	 * the machine's PMD THP size (0: unknown). */
+	enum ufr_folio folio;
+	enum ufr_backing_kind backing;
+	size_t thp_bytes;
 	/* the kernel's length cap on one registered buffer (0: 1 GiB) */
 	unsigned long long max_buffer_bytes;
 };
@@ -110,16 +116,18 @@ struct ufr_plan {
 
 /*
  * Place every buffer for the strategy and predict the segments, on folios
- * of folio_bytes aligned to their size (hugetlb and PMD THP are).
- * Coalesced regions are as large as the kernel's cap lets them be.
- * Refuses what cannot work: a buffer larger than a hugetlb_fast folio, a
- * buffer the kernel's cap refuses, more than 16384 buffers.
+ * of folio_bytes aligned to their size (hugetlb, THP, multi-size THP and
+ * shmem THP are). Coalesced regions are as large as the kernel's cap lets
+ * them be. Refuses what cannot work: a buffer larger than a per_folio or
+ * hugetlb_fast folio (naming the bs and the folio that fit), a buffer the
+ * kernel's cap refuses, more than 16384 buffers.
  */
 int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 		  struct ufr_err *err);
-/* The plan of a config on folios of c->folio_bytes. */
-int ufr_plan_for_config(const struct ufr_config *c, struct ufr_plan *plan,
-			struct ufr_err *err);
+/* The plan of a config on folios of c->folio_bytes, on a machine whose
+ * PMD THP is @thp_bytes. */
+int ufr_plan_for_config(const struct ufr_config *c, size_t thp_bytes,
+			struct ufr_plan *plan, struct ufr_err *err);
 void ufr_plan_free(struct ufr_plan *plan);
 
 /* Folios of @folio_bytes that [off, off + len) touches. */

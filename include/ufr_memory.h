@@ -92,9 +92,14 @@ static inline void *ufr_bufset_buf(const struct ufr_bufset *s, unsigned int i)
 	return (char *)s->mem.addr + s->plan.bufs[i].off;
 }
 
-/* 4 KiB pages of the registered buffers on each NUMA node. */
+/*
+ * 4 KiB pages of the registered buffers on each NUMA node. Returns 0, the
+ * negative errno of move_pages(2) itself, or 1 when it could not say where
+ * a page is (its status in *@bad: a negative errno, or a node number at or
+ * over UFR_MAX_NODES).
+ */
 int ufr_bufset_pages_by_node(const struct ufr_bufset *s,
-			     uint64_t pages[UFR_MAX_NODES]);
+			     uint64_t pages[UFR_MAX_NODES], int *bad);
 
 void ufr_bufset_free(struct ufr_bufset *s);
 

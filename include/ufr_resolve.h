@@ -15,12 +15,13 @@
 
 /*
  * Check @c's options (ufr_config_check()), then against @m: the hugetlbfs
- * mount (whose page size is the default folio there), shmem THP for a
- * memfd, the NUMA node, multi-size THP, THP itself, free hugetlb pages;
+ * mount (whose page size is the default folio there), the NUMA node;
  * resolve reg_strategy=auto (hugetlb_fast if enough hugetlb pages are
  * free, else coalesced on THP, else per_page) and plan the buffers of an
  * engine-owned strategy into @plan (empty on fio's memory; freed on
- * failure). On success @c names a concrete strategy and folio, and
+ * failure), which refuses a per_folio or hugetlb_fast buffer larger than
+ * its folio; then shmem THP for a memfd, multi-size THP, THP itself, free
+ * hugetlb pages. On success @c names a concrete strategy and folio, and
  * c->folio_bytes its size.
  */
 int ufr_resolve(struct ufr_config *c, const struct ufr_machine *m,

@@ -4,8 +4,6 @@
 
 #include <errno.h>
 #include <stdbool.h>
-#include <unistd.h>
-#include <sys/syscall.h>
 #include <liburing.h>
 
 #include "ufr_config.h"
@@ -44,33 +42,12 @@ void ufr_ring_exit(struct ufr_ring *r);
  * SQEs from io_uring_get_sqe are submitted here too.
  */
 
-/* io_uring_enter(2) on this ring; the result or -errno. */
+/* io_uring_enter(2) on this ring (liburing's: the result or -errno). */
 static inline int ufr_ring_enter(const struct ufr_ring *r, unsigned int submit,
 				 unsigned int min, unsigned int flags)
 {
-	long ret;
-
-	flags |= r->enter_flags;
-#if defined(__x86_64__)
-	{
-		register long r10 __asm__("r10") = flags;
-		register long r8 __asm__("r8") = 0;
-		register long r9 __asm__("r9") = 0;
-
-		__asm__ volatile("syscall"
-				 : "=a"(ret)
-				 : "0"((long)__NR_io_uring_enter),
-				   "D"((long)r->enter_fd), "S"((long)submit),
-				   "d"((long)min), "r"(r10), "r"(r8), "r"(r9)
-				 : "rcx", "r11", "memory");
-	}
-#else
-	ret = syscall(__NR_io_uring_enter, r->enter_fd, submit, min, flags,
-		      NULL, 0);
-	if (ret < 0)
-		ret = -errno;
-#endif
-	return (int)ret;
+	return io_uring_enter(r->enter_fd, submit, min, flags | r->enter_flags,
+			      NULL);
 }
 
 /* The next free SQE, or NULL when the SQ is full. */

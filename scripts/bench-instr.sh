@@ -57,9 +57,22 @@ workloads=(
 	"odirect-randread-4k-qd32-sqpoll|20000|$rr4k|--sqthread_poll=1"
 	"devnull-write-4k-qd32-batch|20000|$devnull|--iodepth_batch_submit=8 --iodepth_batch_complete_min=8"
 )
+# INSTR_WORKLOADS: a space-separated subset of the names (default all).
+if [ -n "${INSTR_WORKLOADS:-}" ]; then
+	keep=()
+	for w in "${workloads[@]}"; do
+		case " $INSTR_WORKLOADS " in *" ${w%%|*} "*) keep+=("$w") ;; esac
+	done
+	[ ${#keep[@]} -gt 0 ] || { echo "bench-instr: INSTR_WORKLOADS=$INSTR_WORKLOADS names none of the workloads" >&2; exit 1; }
+	workloads=("${keep[@]}")
+fi
 if [ ! -f "$file" ]; then
 	echo "bench-instr: $file missing (scripts/bench.sh writes it); only /dev/null" >&2
-	workloads=("${workloads[0]}" "${workloads[5]}")
+	keep=()
+	for w in "${workloads[@]}"; do
+		case $w in devnull-*) keep+=("$w") ;; esac
+	done
+	workloads=("${keep[@]}")
 fi
 
 for spec in $fios; do

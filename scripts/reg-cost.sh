@@ -10,10 +10,11 @@
 # whole pool as one buffer, as the engine's regions do), hugetlb_2m or
 # hugetlb_1g. REG_COST_SHAPE is COUNTxSIZE (default 256x1m; 16384x64k is
 # the kernel's most buffers). Where perf can record the syscall
-# tracepoints, each engine run is traced too: the longest
-# IORING_REGISTER_BUFFERS call, entry to exit, is the kernel's time, and
-# "inside" is the median over runs of reg.total_ns over it: what the
-# engine adds inside its timed window. The ratio (engine / bare) of
+# tracepoints, every run of either side is traced alike: the longest
+# IORING_REGISTER_BUFFERS call, entry to exit, is the kernel's time (its
+# median per side: "bare kernel", "kernel median"), and "inside" is the
+# median over the engine's runs of reg.total_ns over it: what the engine
+# adds inside its timed window. The ratio (engine / bare) of
 # the least runs is the cost: on a shared VM interference only adds time.
 # With --bound, a verdict line per case says whether it is at most
 # MAX_RATIO (make bench); with --check, the script also exits non-zero
@@ -71,9 +72,9 @@ least() { sort -n | head -1; }
 
 status=0 verdicts=""
 echo "$count x $size:"
-printf '%-12s %14s %14s %8s %14s %14s %8s %14s %8s\n' case "bare median" \
-	"engine median" ratio "bare least" "engine least" ratio \
-	"kernel median" inside
+printf '%-12s %14s %14s %8s %14s %14s %8s %14s %14s %8s\n' case \
+	"bare median" "engine median" ratio "bare least" "engine least" \
+	ratio "bare kernel" "kernel median" inside
 for c in "$@"; do
 	case $c in
 	per_page) bare=(--backing=4k) eng=(--reg_strategy=per_page) ;;
@@ -83,12 +84,14 @@ for c in "$@"; do
 	*) echo "reg-cost: unknown case $c" >&2; exit 1 ;;
 	esac
 	: >"$tmp/bare" && : >"$tmp/eng" && : >"$tmp/inside" && : >"$tmp/kern"
+	: >"$tmp/bkern"
 	n=$count sz=$size
 	[ "$c" != coalesced ] || n=1 sz=$((count * bytes))
 	for _ in $(seq "$RUNS"); do
-		taskset -c "$CPU" "$BARE" "${bare[@]}" --count="$n" --size="$sz" \
-			--mode=batch --reps=1 2>&1 |
+		"${trace[@]}" taskset -c "$CPU" "$BARE" "${bare[@]}" --count="$n" \
+			--size="$sz" --mode=batch --reps=1 2>&1 |
 			sed -n 's/.*summary.* median_reg_ns=\([0-9]*\).*/\1/p' >>"$tmp/bare"
+		[ ${#trace[@]} = 0 ] || traced_ns >>"$tmp/bkern"
 		"${trace[@]}" fio --output-format=json --name=reg-cost \
 			--ioengine=external:$ENGINE --filename=/dev/zero --rw=read \
 			--bs="$size" --iodepth="$count" --size=$((count * bytes)) \
@@ -114,10 +117,11 @@ for c in "$@"; do
 	fi
 	r=$(awk -v b="$b" -v e="$e" 'BEGIN { printf "%.3f", e / b }')
 	rl=$(awk -v b="$bl" -v e="$el" 'BEGIN { printf "%.3f", e / b }')
+	bk=$(median <"$tmp/bkern")
 	k=$(median <"$tmp/kern")
 	ins=$(median <"$tmp/inside")
-	printf '%-12s %14d %14d %8s %14d %14d %8s %14s %8s\n' "$c" "$b" "$e" "$r" \
-		"$bl" "$el" "$rl" "${k:--}" "${ins:--}"
+	printf '%-12s %14d %14d %8s %14d %14d %8s %14s %14s %8s\n' "$c" "$b" \
+		"$e" "$r" "$bl" "$el" "$rl" "${bk:--}" "${k:--}" "${ins:--}"
 	[ -n "$check" ] || continue
 	if awk -v r="$rl" -v m="$check" 'BEGIN { exit !(r > m) }'; then
 		verdicts="$verdicts$c: engine/bare $rl (least runs), bound $check: NOT met

@@ -141,21 +141,30 @@ def fmt_ratio(r):
 
 
 def table(rows, title_a="A", title_b="B"):
-    """rows: (label, unit, Ratio). Returns the table as text: one line a
-    metric, the verdict its last word."""
-    head = ("metric", "median " + title_a, "median " + title_b, "B/A",
-            "95% CI", "verdict")
+    """rows: (label, unit, Ratio), or (label, unit, Ratio, variant) to
+    compare several variants with A (a variant column; the ratio's
+    heading X/A). Returns the table as text: one line a metric (and
+    variant), the verdict its last word."""
+    named = any(len(r) > 3 for r in rows)
+    if named:
+        title_b = "X"
+    head = ("metric",) + (("variant",) if named else ()) + (
+        "median " + title_a, "median " + title_b,
+        "%s/%s" % (title_b, title_a), "95% CI", "verdict")
     body = []
-    for label, unit, r in rows:
+    for row in rows:
+        label, unit, r = row[:3]
         rr, ci = fmt_ratio(r)
-        body.append((label + (" (%s)" % unit if unit else ""),
-                     fmt_num(r.median_a), fmt_num(r.median_b), rr, ci,
+        body.append((label + (" (%s)" % unit if unit else ""),) +
+                    (row[3:4] if named else ()) +
+                    (fmt_num(r.median_a), fmt_num(r.median_b), rr, ci,
                      r.verdict))
     widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    left = 2 if named else 1
     out = []
     for n, line in enumerate([head] + body):
-        cells = [line[0].ljust(widths[0])] + \
-            [c.rjust(w) for c, w in zip(line[1:-1], widths[1:-1])] + \
+        cells = [c.ljust(w) for c, w in zip(line[:left], widths)] + \
+            [c.rjust(w) for c, w in zip(line[left:-1], widths[left:-1])] + \
             [line[-1]]
         out.append("  ".join(cells))
         if n == 0:

@@ -93,8 +93,8 @@ class Row:
 
 
 def lab_runs(d, runs):
-    """The lab's runs.json (a list: its cases whose fio succeeded) with
-    its failed cases from cases.json."""
+    """The lab's runs.json (a list: its cases whose fio succeeded, and
+    those its kernel cannot have) with its failed cases from cases.json."""
     try:
         cases = json.loads((Path(d) / "cases.json").read_text())
     except (OSError, ValueError):
@@ -104,7 +104,7 @@ def lab_runs(d, runs):
          "status": "failed", "rc": c.get("rc"), "why": c.get("why"),
          "error": error_line(c.get("why") or "")}
         for c in cases if isinstance(c, dict) and
-        c.get("status", "ok") != "ok" and "case" in c]
+        c.get("status", "ok") not in ("ok", "unavailable") and "case" in c]
 
 
 def load_set(d):

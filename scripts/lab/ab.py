@@ -1,28 +1,37 @@
 #!/usr/bin/env python3
-"""A/B of two kernels in the lab: a base kernel built from source (A) and
-the same source with a patch (B), booted alternately A B A B ..., each
-boot running one matrix of the comparison kit; then one table: per metric
-the median of A, the median of B, B/A with its 95 % bootstrap interval,
-and a verdict (examples/comparekit/abstats.py).
+"""A/B of kernels in the lab: a base kernel built from source (A) and
+the same source with each of one or more patches (B, C, D, ...), booted
+interleaved A B C ... A B C ..., each boot running one matrix of the
+comparison kit; then one table: per case, metric and variant the median
+of A, the variant's median, its ratio to A with the 95 % bootstrap
+interval, and a verdict (examples/comparekit/abstats.py); the same as
+ab.csv, and plots of per-buffer registration against folio size.
 
-  ab.py run --base sid --patch examples/kernel/hugetlb-fast-path.patch \\
+  ab.py run --base sid --patch a.patch [--patch b.patch ...] \\
             --matrix rfc --out DIR [--boots 5] [--icount SHIFT] [-- KIT]
   ab.py table DIR
+  ab.py plot DIR
 
---base: src:SUITE or src:DIR (a bare suite name means src:SUITE); no
---patch: A/A, the same kernel on both sides (what "same" looks like).
-Both kernels come from scripts/lab/kernel-build.sh and are cached: a
-second run builds nothing. Each boot is one scripts/lab/lab.py run
-(results in DIR/boots/NN-A, NN-B). KIT: compare.py run options
-(--runtime 2, --size 256m, ...).
+--base: src:SUITE or src:DIR (a bare suite name means src:SUITE). Each
+--patch is one variant: a patch file, several joined with "+" (applied
+in order to one kernel), or "-" / "none" for the base itself (an A/A
+variant: what "same" looks like). No --patch: one A/A variant. The
+kernels come from scripts/lab/kernel-build.sh and are cached: a second
+run builds nothing. Each boot is one scripts/lab/lab.py run (results in
+DIR/boots/NN-X). KIT: compare.py run options (--runtime 2, --size 256m).
 
-Exit status: 0 when the table was printed, 1 when a kernel could not be
-built or booted (one "lab:" line says which and where the log is).
+A variant whose patch does not apply, whose kernel does not build or
+does not boot gets one "lab:" line naming it, the step and the log; the
+other variants go on and are reported. Exit status: 0 when every variant
+was measured, 1 when one or more could not be (the table shows the
+others), 130 when interrupted.
 """
 
 import argparse
+import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,24 +41,41 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 import lab  # noqa: E402  (beside this file)
 from comparekit import abstats  # noqa: E402  (the kit's, linked here)
+import abplot  # noqa: E402  (beside this file)
 
-# (key, label, unit, getter on (uring_folioreg figures, fio job))
+# (key, label, unit, getter on (uring_folioreg figures, fio job, the
+# case's cases.json entry))
 METRICS = [
     ("per_buffer_p50_ns", "per-buffer reg p50", "ns",
-     lambda u, j: u["reg"]["per_buffer_ns"].get("p50")),
+     lambda u, j, c: u["reg"]["per_buffer_ns"].get("p50")),
     ("per_buffer_mean_ns", "per-buffer reg mean", "ns",
-     lambda u, j: u["reg"]["per_buffer_ns"].get("mean")),
+     lambda u, j, c: u["reg"]["per_buffer_ns"].get("mean")),
     ("per_buffer_p99_ns", "per-buffer reg p99", "ns",
-     lambda u, j: u["reg"]["per_buffer_ns"].get("p99")),
+     lambda u, j, c: u["reg"]["per_buffer_ns"].get("p99")),
     ("reg_total_us", "reg total", "us",
-     lambda u, j: u["reg"]["total_ns"] / 1000),
-    ("unreg_us", "unreg", "us", lambda u, j: u["reg"]["unreg_ns"] / 1000),
-    ("bvecs", "bvecs", "", lambda u, j: u["segments"]["bvecs"]),
+     lambda u, j, c: u["reg"]["total_ns"] / 1000),
+    ("unreg_us", "unreg", "us", lambda u, j, c: u["reg"]["unreg_ns"] / 1000),
+    ("bvecs", "bvecs", "", lambda u, j, c: u["segments"]["bvecs"]),
     ("bvecs_observed", "bvecs observed", "",
-     lambda u, j: u["segments"].get("bvecs_observed")),
-    ("bw_mib_s", "write bandwidth", "MiB/s",
-     lambda u, j: j["write"]["bw"] / 1024),
+     lambda u, j, c: u["segments"].get("bvecs_observed")),
+    ("pins_acquired", "guest pins acquired", "",
+     lambda u, j, c: c["pins_acquired"]),
+    ("pins_per_io", "guest pins per I/O", "",
+     lambda u, j, c: c["pins_acquired"] / ios(j)),
+    ("bw_mib_s", "bandwidth", "MiB/s",
+     lambda u, j, c: (j["read"]["bw"] + j["write"]["bw"]) / 1024),
 ]
+# An empty figure where the engine reports nothing (reg_strategy=none
+# registers no buffer): no row says "same" about what was not measured.
+NO_REG = ("per_buffer_p50_ns", "per_buffer_mean_ns", "per_buffer_p99_ns")
+NO_PATCH = ("-", "none")
+
+
+def ios(job):
+    n = job["read"]["total_ios"] + job["write"]["total_ios"]
+    if not n:
+        raise KeyError("no I/O")
+    return n
 
 
 def say(msg):
@@ -69,19 +95,32 @@ def source_spec(base):
     return base if base.startswith("src:") else "src:" + base
 
 
-def build(spec, patches, cache):
-    """The kernel directory (built or cached); raises AbError when the
-    builder fails (it said why, on one line, to stderr)."""
+def build(spec, patches, cache, who=""):
+    """The kernel directory (built or cached) and the seconds it took.
+    The builder's lines go to stderr as they come; when it fails, its
+    last, one "lab:" line saying why, WHO put before the reason
+    (LAB_WHO), is raised as AbError's reason (already said)."""
     cmd = [os.path.join(HERE, "kernel-build.sh")]
     for p in patches:
         cmd += ["--patch", p]
     cmd += [spec, cache]
     t0 = time.monotonic()
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-    if r.returncode or not r.stdout.strip():
-        # kernel-build.sh said why, on one line, to stderr.
-        raise AbError(None)
-    return r.stdout.strip().splitlines()[-1], time.monotonic() - t0
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, LAB_WHO=who))
+    last = ""
+    for line in child.stderr:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+        last = line.strip()
+    out = child.stdout.read()
+    rc = child.wait()
+    if rc or not out.strip():
+        why = last[len("lab: "):] if last.startswith("lab: ") else \
+            "kernel-build.sh exited %d: %s" % (rc, last)
+        raise AbError(why[len(who) + 2:] if who and why.startswith(who)
+                      else why)
+    return out.strip().splitlines()[-1], time.monotonic() - t0
 
 
 def read_info(kdir):
@@ -100,37 +139,50 @@ def load_json(path):
     return json.loads(text[at:])
 
 
+def case_entries(d):
+    """cases.json of one boot: {case: entry}."""
+    try:
+        with open(os.path.join(d, "cases.json")) as f:
+            cj = json.load(f)
+    except OSError:
+        return {}
+    return {c["case"]: c for c in (cj if isinstance(cj, list)
+                                   else cj.values())
+            if isinstance(c, dict) and "case" in c}
+
+
+def figures(u, job, entry):
+    fig = {}
+    for key, _, _, get in METRICS:
+        try:
+            fig[key] = get(u, job, entry)
+        except (KeyError, TypeError, ZeroDivisionError):
+            fig[key] = None
+    if not fig.get("reg_total_us"):
+        for key in NO_REG:
+            fig[key] = None
+    return fig
+
+
 def boot_figures(d):
     """{case: {metric: value}} and [(case, pins, bvecs_observed)] of one
     boot's result directory (lab.py's OUT/LABEL)."""
     with open(os.path.join(d, "runs.json")) as f:
         runs = json.load(f)
-    cases = {}
-    try:
-        with open(os.path.join(d, "cases.json")) as f:
-            cj = json.load(f)
-    except OSError:
-        cj = []
-    pins = {}
-    for c in cj if isinstance(cj, list) else cj.values():
-        if isinstance(c, dict) and "case" in c:
-            pins[c["case"]] = c.get("pins")
-    checks = []
+    entries = case_entries(d)
+    cases, checks = {}, []
     for run in runs:
         doc = load_json(os.path.join(d, "json", run["json"]))
         job = doc["jobs"][0]
         u = job.get("uring_folioreg")
         if not u:
             continue
-        fig = {}
-        for key, _, _, get in METRICS:
-            try:
-                fig[key] = get(u, job)
-            except (KeyError, TypeError):
-                fig[key] = None
+        entry = entries.get(run["case"], {})
+        fig = figures(u, job, entry)
         cases[run["case"]] = fig
-        checks.append((run["case"], pins.get(run["case"]),
-                       fig.get("bvecs_observed")))
+        if fig.get("bvecs"):
+            checks.append((run["case"], entry.get("pins"),
+                           fig.get("bvecs_observed")))
     return cases, checks
 
 
@@ -144,78 +196,154 @@ def result_dir(boot_dir):
     return None
 
 
+def variants_of(meta):
+    """ab.json's variants; one written before there were several (its
+    "a" and "b") read as two."""
+    if "variants" in meta:
+        return meta["variants"]
+    return [dict(meta[k], name=k.upper(), label=meta[k]["spec"])
+            for k in ("a", "b")]
+
+
 def collect(out):
+    """ab.json, {variant: {(case, metric): [figure per boot]}} and the
+    pin checks [(boot, case, pins, bvecs_observed)]."""
     with open(os.path.join(out, "ab.json")) as f:
         meta = json.load(f)
-    sides = {"A": {}, "B": {}}
+    meta["variants"] = variants_of(meta)
+    figs = {v["name"]: {} for v in meta["variants"]}
     checks = []
     for b in meta["boots"]:
         d = result_dir(os.path.join(out, "boots", b["dir"]))
-        if not d:
+        if not d or b["side"] not in figs:
             continue
         cases, ch = boot_figures(d)
         for case, fig in cases.items():
             for key, v in fig.items():
-                sides[b["side"]].setdefault((case, key), []).append(v)
+                figs[b["side"]].setdefault((case, key), []).append(v)
         checks += [(b["dir"],) + c for c in ch]
-    return meta, sides, checks
+    return meta, figs, checks
 
 
-def print_table(out, cases_wanted=None, file=sys.stdout):
-    meta, sides, checks = collect(out)
+def case_order(figs):
     cases = []
-    for side in ("A", "B"):
-        for case, _ in sides[side]:
+    for side in figs.values():
+        for case, _ in side:
             if case not in cases:
                 cases.append(case)
-    if cases_wanted:
-        cases = [c for c in cases if c in cases_wanted]
+    return cases
+
+
+def measured(meta, figs):
+    """The variants after A with figures, in order."""
+    return [v["name"] for v in meta["variants"][1:]
+            if any(figs.get(v["name"], {}).values())]
+
+
+def ratio_rows(meta, figs, cases):
+    """(case, key, label, unit, variant, Ratio) per case, metric and
+    measured variant; a metric no variant has on a case is left out."""
     rows = []
+    a = figs.get("A", {})
     for case in cases:
         for key, label, unit, _ in METRICS:
-            r = abstats.ratio(sides["A"].get((case, key), []),
-                              sides["B"].get((case, key), []))
-            rows.append(("%s: %s" % (case, label), unit, r))
-    na = sum(1 for b in meta["boots"] if b["side"] == "A" and b.get("ok"))
-    nb = sum(1 for b in meta["boots"] if b["side"] == "B" and b.get("ok"))
-    text = []
-    text.append("A: %s (%s)" % (meta["a"]["spec"], meta["a"]["kernel"]))
-    text.append("B: %s (%s)" % (meta["b"]["spec"], meta["b"]["kernel"]))
-    text.append("matrix %s, %d boots of A and %d of B, alternating; %s; "
-                "%d %% bootstrap interval of the ratio of medians "
-                "(%d resamples, seed %d)" %
-                (meta["matrix"], na, nb, meta["clock"],
+            if not any(x is not None for f in figs.values()
+                       for x in f.get((case, key), [])):
+                continue
+            for name in measured(meta, figs):
+                rows.append((case, key, label, unit, name, abstats.ratio(
+                    a.get((case, key), []),
+                    figs[name].get((case, key), []))))
+    return rows
+
+
+def boots_of(meta, name):
+    return sum(1 for b in meta["boots"] if b["side"] == name and b.get("ok"))
+
+
+def head_lines(meta):
+    """What the table is about: the variants, the boots, the clock."""
+    text = ["%s: %s%s" % (v["name"], v.get("label", v.get("spec")),
+                          " (%s)" % v["kernel"] if v.get("kernel") else "")
+            for v in meta["variants"]]
+    text.append("matrix %s, boots %s, interleaved; %s; %d %% bootstrap "
+                "interval of the ratio of medians (%d resamples, seed %d)" %
+                (meta["matrix"], ", ".join(
+                    "%d of %s" % (boots_of(meta, v["name"]), v["name"])
+                    for v in meta["variants"]), meta["clock"],
                  round(abstats.LEVEL * 100), abstats.RESAMPLES,
                  abstats.SEED))
-    text.append("")
-    body = abstats.table(rows)
+    for v in meta["variants"]:
+        if v.get("failed"):
+            text.append("%s not measured: %s" % (v["name"], v["failed"]))
+    return text
+
+
+def pins_line(checks):
     exact = [c for c in checks if c[2] is not None and c[3] is not None]
     bad = [c for c in exact if int(c[2]) != int(c[3])]
-    tail = "pins: the guest's pin count equals bvecs_observed in %d of %d " \
+    return "pins: the guest's pin count equals bvecs_observed in %d of %d " \
         "cases%s" % (len(exact) - len(bad), len(exact),
                      "" if not bad else "; differs in " + ", ".join(
                          "%s %s (pins %s, bvecs_observed %s)" % c
                          for c in bad[:6]))
+
+
+def resolution_line(meta, figs, cases):
+    """For the cases whose per-buffer p50 says same: how far the
+    variant's figures would have to move for another verdict."""
     res = []
+    a = figs.get("A", {})
     for case in cases:
-        if abstats.ratio(sides["A"].get((case, "per_buffer_p50_ns"), []),
-                         sides["B"].get((case, "per_buffer_p50_ns"), [])
-                         ).verdict != "same":
-            continue
-        down, up = abstats.detectable(
-            sides["A"].get((case, "per_buffer_p50_ns"), []),
-            sides["B"].get((case, "per_buffer_p50_ns"), []))
-        if down is not None or up is not None:
-            res.append("%s -%s/+%s" % (
-                case, "%.1f %%" % (down * 100) if down is not None else "?",
-                "%.1f %%" % (up * 100) if up is not None else "?"))
-    if res:
-        tail += ("\nresolution, where per-buffer p50 says same: B's figures "
-                 "scaled down or up by this much would say lower or "
-                 "higher: " + ", ".join(res))
-    s = "\n".join(text) + "\n" + body + "\n" + tail + "\n"
+        for name in measured(meta, figs):
+            xa = a.get((case, "per_buffer_p50_ns"), [])
+            xb = figs[name].get((case, "per_buffer_p50_ns"), [])
+            if abstats.ratio(xa, xb).verdict != "same":
+                continue
+            down, up = abstats.detectable(xa, xb)
+            if down is not None or up is not None:
+                res.append("%s %s -%s/+%s" % (
+                    case, name, "%.1f %%" % (down * 100)
+                    if down is not None else "?",
+                    "%.1f %%" % (up * 100) if up is not None else "?"))
+    if not res:
+        return ""
+    return ("\nresolution, where per-buffer p50 says same: the variant's "
+            "figures scaled down or up by this much would say lower or "
+            "higher: " + ", ".join(res))
+
+
+def print_table(out, cases_wanted=None, file=sys.stdout):
+    meta, figs, checks = collect(out)
+    cases = case_order(figs)
+    if cases_wanted:
+        cases = [c for c in cases if c in cases_wanted]
+    rows = ratio_rows(meta, figs, cases)
+    named = len(meta["variants"]) > 2
+    body = abstats.table([("%s: %s" % (case, label), unit, r) +
+                          ((name,) if named else ())
+                          for case, _, label, unit, name, r in rows])
+    tail = pins_line(checks) + resolution_line(meta, figs, cases)
+    s = "\n".join(head_lines(meta)) + "\n\n" + body + "\n" + tail + "\n"
     file.write(s)
     return s, rows
+
+
+def write_csv(out, rows, meta):
+    """OUT/ab.csv: a line per case, metric and variant."""
+    labels = {v["name"]: v.get("label", "") for v in meta["variants"]}
+    path = os.path.join(out, "ab.csv")
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["case", "metric", "unit", "variant", "patches",
+                    "boots_a", "boots_variant", "median_a",
+                    "median_variant", "ratio", "ci_lo", "ci_hi",
+                    "verdict"])
+        for case, key, _, unit, name, r in rows:
+            w.writerow([case, key, unit, name, labels.get(name, ""),
+                        r.n_a, r.n_b, r.median_a, r.median_b, r.ratio,
+                        r.lo, r.hi, r.verdict])
+    return path
 
 
 CHILD = []      # the lab.py running a boot
@@ -233,39 +361,65 @@ def on_signal(signum, frame):
     raise Interrupted()
 
 
-def patch_paths(opts):
-    patches = [os.path.abspath(p) for p in opts.patch if p]
-    for p in patches:
-        if not os.path.isfile(p):
-            raise AbError("patch %s: no such file" % p)
-    return patches
+def variant_patches(words):
+    """[(name, [patch paths])]: A the base, then one variant per word
+    ("-" or "none": the base again; "a.patch+b.patch": both, in order).
+    No word: one A/A variant."""
+    words = list(words) or ["-"]
+    if len(words) > 25:
+        raise AbError("%d variants: at most 25 (B to Z)" % len(words))
+    out = [("A", [])]
+    for i, w in enumerate(words):
+        patches = [] if w in NO_PATCH else \
+            [os.path.abspath(p) for p in w.split("+") if p]
+        for p in patches:
+            if not os.path.isfile(p):
+                raise AbError("variant %s: patch %s: no such file" %
+                              (chr(ord("B") + i), p))
+        out.append((chr(ord("B") + i), patches))
+    return out
 
 
-def build_sides(spec, patches, cache):
-    """A's and B's kernel directories and build times, said."""
-    say("A: %s; B: %s%s" % (spec, spec, "".join(
-        " + " + os.path.relpath(p) for p in patches) or " (A/A: no patch)"))
-    ka, ta = build(spec, [], cache)
-    kb, tb = (ka, 0.0) if not patches else build(spec, patches, cache)
-    ia, ib = read_info(ka), read_info(kb)
-    say("A: %s (%s, %.0f s here)" % (os.path.basename(ka),
-                                      ia.get("release"), ta))
-    say("B: %s (%s, %.0f s here)" % (os.path.basename(kb),
-                                      ib.get("release"), tb))
-    return ka, ta, kb, tb
+def variant_label(spec, patches):
+    return spec + ("".join(" +" + os.path.basename(p) for p in patches)
+                   if patches else " (no patch)")
 
 
-def ab_meta(opts, kit, spec, patches, ka, ta, kb, tb):
+def build_variants(spec, variants, cache):
+    """ab.json's variants: each built (or found cached) once; a variant
+    that cannot be built is said in one line and marked failed. A base
+    that cannot be built stops the A/B."""
+    built, out = {}, []
+    for name, patches in variants:
+        v = {"name": name, "patches": patches,
+             "label": variant_label(spec, patches)}
+        key = tuple(patches)
+        who = "variant %s (%s): build" % (name, v["label"])
+        try:
+            if key not in built:
+                built[key] = build(spec, patches, cache, who)
+            kdir, secs = built[key]
+            v.update(kernel=os.path.basename(kdir), kdir=kdir,
+                     build_secs=round(secs),
+                     release=read_info(kdir).get("release"))
+            say("%s: %s (%s, %.0f s here)" % (name, v["kernel"],
+                                              v["release"], secs))
+        except AbError as e:
+            # The builder said why, on one line naming the variant.
+            if name == "A":
+                raise AbError(None)
+            v["failed"] = "build: %s" % e.msg
+        out.append(v)
+    return out
+
+
+def ab_meta(opts, kit, spec, variants):
     """ab.json before the first boot."""
     clock = ("TCG -icount shift=%d (guest time counts instructions)" %
              opts.icount if opts.icount is not None else "TCG, host clock")
-    return {"a": {"spec": spec, "kernel": os.path.basename(ka),
-                  "build_secs": ta},
-            "b": {"spec": spec + "".join(" +" + os.path.basename(p)
-                                         for p in patches),
-                  "kernel": os.path.basename(kb), "build_secs": tb},
-            "matrix": opts.matrix, "clock": clock, "kit": kit,
-            "smp": opts.smp, "boots": []}
+    return {"base": spec, "variants": variants, "matrix": opts.matrix,
+            "clock": clock, "kit": kit, "smp": opts.smp,
+            "append": opts.append, "boots": []}
 
 
 def save_meta(out, meta):
@@ -273,17 +427,21 @@ def save_meta(out, meta):
         json.dump(meta, f, indent=1)
 
 
-def lab_cmd(opts, kit, spec, patches, side, bdir, cache):
+def lab_cmd(opts, kit, spec, patches, bdir, cache):
     """The scripts/lab/lab.py command of one boot."""
     cmd = [sys.executable, os.path.join(HERE, "lab.py"),
            "--matrix", opts.matrix, "--out", bdir, "--cache", cache,
-           "--accel", "tcg", "--smp", str(opts.smp), "--max-boots", "1",
-           "--mem", opts.mem]
+           "--accel", "tcg", "--smp", str(opts.smp), "--max-boots", "1"]
+    if opts.mem:
+        cmd += ["--mem", opts.mem]
     if opts.icount is not None:
         cmd += ["--icount", str(opts.icount)]
-    if side == "B":
-        for p in patches:
-            cmd += ["--patch", p]
+    if opts.append:
+        cmd += ["--append", opts.append]
+    if opts.cases:
+        cmd += ["--cases", "|".join(re.escape(c) for c in opts.cases)]
+    for p in patches:
+        cmd += ["--patch", p]
     return cmd + [spec, "--"] + kit
 
 
@@ -306,8 +464,9 @@ def run_boot(cmd, log):
             CHILD[:] = []
 
 
-def boot_failure(name, kernel, log):
-    """AbError for a failed boot: the log's line that says why."""
+def boot_failure(name, v, log):
+    """The "lab:" line of a failed boot: the variant, the boot, the log's
+    line that says why, the log."""
     why = ""
     with open(log) as lf:
         lines = [x.strip() for x in lf if x.strip()]
@@ -316,71 +475,98 @@ def boot_failure(name, kernel, log):
                 "FAILED" in x or "panic" in x.lower():
             why = x
             break
-    return AbError("boot %s (%s) failed: %s; log: %s" %
-                   (name, os.path.basename(kernel),
-                    why or (lines[-1] if lines else "no output"), log))
+    return "boot %s (%s) failed: %s; log: %s" % (
+        name, v["kernel"], why or (lines[-1] if lines else "no output"), log)
 
 
-def one_boot(opts, kit, spec, patches, side, name, kernel, cache, meta,
-             n_boots):
-    """Boot NAME (OUT/boots/NAME), recorded in ab.json."""
+def one_boot(opts, kit, spec, v, name, cache, meta, n_boots):
+    """Boot NAME (OUT/boots/NAME) of variant V, recorded in ab.json; a
+    boot that fails marks the variant failed, said in one line."""
     out = os.path.abspath(opts.out)
     bdir = os.path.join(out, "boots", name)
     if os.path.exists(os.path.join(bdir, ".done")) and opts.resume:
-        meta["boots"].append({"dir": name, "side": side, "ok": True})
+        meta["boots"].append({"dir": name, "side": v["name"], "ok": True})
         return
     t0 = time.monotonic()
     log = os.path.join(out, "boots", name + ".log")
-    rc = run_boot(lab_cmd(opts, kit, spec, patches, side, bdir, cache), log)
+    rc = run_boot(lab_cmd(opts, kit, spec, v["patches"], bdir, cache), log)
     secs = time.monotonic() - t0
     d = result_dir(bdir) if os.path.isdir(bdir) else None
     ok = rc == 0 and d is not None
-    meta["boots"].append({"dir": name, "side": side, "ok": ok,
+    meta["boots"].append({"dir": name, "side": v["name"], "ok": ok,
                           "secs": round(secs, 1)})
-    save_meta(out, meta)
     if not ok:
-        raise boot_failure(name, kernel, log)
-    open(os.path.join(bdir, ".done"), "w").close()
-    say("boot %s done in %.0f s (%d of %d)" %
-        (name, secs, len(meta["boots"]), n_boots))
+        v["failed"] = boot_failure(name, v, log)
+        say("variant %s (%s): %s" % (v["name"], v["label"], v["failed"]))
+    else:
+        open(os.path.join(bdir, ".done"), "w").close()
+        say("boot %s done in %.0f s (%d of %d)" %
+            (name, secs, len(meta["boots"]), n_boots))
+    save_meta(out, meta)
+
+
+def boot_all(opts, kit, spec, cache, meta):
+    """Every variant's boots interleaved, A B C ... A B C ...; a variant
+    that failed is left out of the rounds after."""
+    vs = meta["variants"]
+    n_boots = opts.boots * len(vs)
+    for i in range(1, opts.boots + 1):
+        for v in vs:
+            if v.get("failed"):
+                continue
+            one_boot(opts, kit, spec, v, "%02d-%s" % (i, v["name"]),
+                     cache, meta, n_boots)
+            if v["name"] == "A" and v.get("failed"):
+                raise AbError(None)
+
+
+def finish(out, opts, meta):
+    """The table (also OUT/ab.txt), ab.csv and the plots."""
+    s, rows = print_table(out, opts.cases)
+    with open(os.path.join(out, "ab.txt"), "w") as f:
+        f.write(s)
+    say("table: %s; csv: %s" % (os.path.join(out, "ab.txt"),
+                                write_csv(out, rows, meta)))
+    try:
+        for png in abplot.plot(out):
+            say("plot: %s" % png)
+    except abplot.PlotError as e:
+        say("no plots: %s" % e)
 
 
 def cmd_run(opts, kit):
-    """ab.py run: build A and B, boot them alternately, print the table
-    (and write it to OUT/ab.txt)."""
+    """ab.py run: build the variants, boot them interleaved, print the
+    table (and write it to OUT/ab.txt, OUT/ab.csv, the plots)."""
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
     out = os.path.abspath(opts.out)
     cache = os.path.abspath(opts.cache)
     spec = source_spec(opts.base)
-    patches = patch_paths(opts)
-    ka, ta, kb, tb = build_sides(spec, patches, cache)
+    variants = variant_patches(opts.patch)
+    say("A: %s; %s" % (spec, "; ".join(
+        "%s: %s" % (n, variant_label(spec, p)) for n, p in variants[1:])))
     os.makedirs(os.path.join(out, "boots"), exist_ok=True)
-    meta = ab_meta(opts, kit, spec, patches, ka, ta, kb, tb)
+    meta = ab_meta(opts, kit, spec, build_variants(spec, variants, cache))
     save_meta(out, meta)
-    order = []
-    for i in range(1, opts.boots + 1):
-        order += [(i, "A"), (i, "B")]
     t_all = time.monotonic()
-    for i, side in order:
-        one_boot(opts, kit, spec, patches, side, "%02d-%s" % (i, side),
-                 ka if side == "A" else kb, cache, meta, len(order))
+    boot_all(opts, kit, spec, cache, meta)
     meta["run_secs"] = round(time.monotonic() - t_all)
     save_meta(out, meta)
-    s, _ = print_table(out, opts.cases)
-    with open(os.path.join(out, "ab.txt"), "w") as f:
-        f.write(s)
-    return 0
+    finish(out, opts, meta)
+    return 1 if any(v.get("failed") for v in meta["variants"]) else 0
 
 
-def main():
+def parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("run", help="build, boot alternately, print the table")
+    r = sub.add_parser("run", help="build, boot interleaved, print the "
+                       "table")
     r.add_argument("--base", default="sid",
                    help="src:SUITE, src:DIR, or a Debian suite")
     r.add_argument("--patch", action="append", default=[],
-                   help="the patch of B (repeat for more; none: A/A)")
+                   help="one variant: a patch, a+b for two applied in "
+                   "order, - or none for the base (repeat for more "
+                   "variants; none given: A/A)")
     r.add_argument("--matrix", default="rfc")
     r.add_argument("--out", required=True)
     r.add_argument("--boots", type=int, default=5,
@@ -388,25 +574,46 @@ def main():
     r.add_argument("--icount", type=int, metavar="SHIFT",
                    help="QEMU -icount shift=SHIFT: deterministic guest time")
     r.add_argument("--smp", type=int, default=1)
-    r.add_argument("--mem", default="3G")
-    r.add_argument("--cases", help="only these cases in the table "
-                   "(comma-separated)")
+    r.add_argument("--mem", help="guest memory (default: the lab's)")
+    r.add_argument("--append", default="",
+                   help="more guest kernel command line (lab.py --append)")
+    r.add_argument("--cases", help="only these cases (comma-separated): "
+                   "run, and in the table")
     r.add_argument("--resume", action="store_true",
                    help="keep the boots an earlier run of OUT finished")
     r.add_argument("--cache", default=os.path.join(TOP, "build", "lab"))
-    t = sub.add_parser("table", help="print the table of an earlier run")
-    t.add_argument("dir")
-    t.add_argument("--cases")
-    argv, kit = lab.split_kit_argv(sys.argv[1:])
-    opts = p.parse_args(argv)
-    if opts.cases:
-        opts.cases = opts.cases.split(",")
+    for name, what in (("table", "print the table of an earlier run"),
+                       ("plot", "the plots of an earlier run")):
+        t = sub.add_parser(name, help=what)
+        t.add_argument("dir")
+        t.add_argument("--cases")
+    return p
+
+
+def cmd_other(opts):
+    """ab.py table DIR / ab.py plot DIR."""
+    if not os.path.exists(os.path.join(opts.dir, "ab.json")):
+        say("%s has no ab.json; make it with: ab.py run" % opts.dir)
+        return 1
     if opts.cmd == "table":
-        if not os.path.exists(os.path.join(opts.dir, "ab.json")):
-            say("%s has no ab.json; make it with: ab.py run" % opts.dir)
-            return 1
         print_table(opts.dir, opts.cases)
         return 0
+    try:
+        for png in abplot.plot(opts.dir):
+            print(png)
+    except abplot.PlotError as e:
+        say("no plots: %s" % e)
+        return 1
+    return 0
+
+
+def main():
+    argv, kit = lab.split_kit_argv(sys.argv[1:])
+    opts = parser().parse_args(argv)
+    if opts.cases:
+        opts.cases = opts.cases.split(",")
+    if opts.cmd != "run":
+        return cmd_other(opts)
     if opts.boots < 1:
         say("--boots must be at least 1")
         return 1

@@ -6,8 +6,10 @@
 
 mirror=${LAB_MIRROR:-http://deb.debian.org/debian}
 
+# LAB_WHO: who the error is about, put before it (ab.py: "variant C
+# (src:sid +p.patch): build").
 die() {
-	echo "lab: $*" >&2
+	echo "lab: ${LAB_WHO:+$LAB_WHO: }$*" >&2
 	exit 1
 }
 note() { echo "lab: $*" >&2; }

@@ -16,9 +16,17 @@ jobs/, json/, logs/), so `compare.py table` and `diff` read it, plus
 provenance.json, cases.json (every case, failed ones too, with the pins the
 guest kernel held) and console.log.
 
-MATRIX is a compare.py matrix (strategies, rfc, scaling, demo), `truth`
-(scripts/lab/truth.fio: every strategy and folio size, for the pin truth
-test) or the path of a job file whose every section is one case.
+MATRIX is a compare.py matrix (strategies, rfc, scaling, demo), one of
+the lab's own job files (LAB_MATRICES: `truth`, scripts/lab/truth.fio,
+every strategy, folio size and backing, for the pin truth test;
+`spectrum`, scripts/lab/spectrum.fio, every folio kind and size for the
+A/B of docs/ab.md, which takes the name of the kit's spectrum: that one
+sets the host's THP switches and mounts hugetlbfs from compare.py, which
+the guest does not run) or the path of a job file whose every section is
+one case. A `; lab-thp: PATH=VALUE...` line in a section sets the
+guest's THP switches (under /sys/kernel/mm/transparent_hugepage) for
+that case; a case needing what the guest's kernel lacks is recorded
+unavailable, with the reason, and not run.
 """
 
 import argparse
@@ -33,6 +41,7 @@ import re
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import tarfile
@@ -47,7 +56,10 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 # expansion and naming.
 from comparekit import cases as kit_cases, cli as kit_cli  # noqa: E402
 from comparekit.results import load_json  # noqa: E402
+from comparekit.probe import (HUGETLB_DIR, SHMEM_TOP, THP_DIR,  # noqa: E402
+                              case_needs, unavailable)
 from comparekit.running import fmt_secs  # noqa: E402, F401
+import numa  # noqa: E402
 
 GUEST_ENGINE = "/lab/uring_folioreg.so"
 CONFIG_KEYS = [
@@ -78,16 +90,20 @@ def say(msg):
 
 # ---- the matrix --------------------------------------------------------
 
+LAB_MATRICES = {"truth": "truth.fio", "spectrum": "spectrum.fio"}
+
+
 def plan(matrix, kit_args):
     """The runs of MATRIX as compare.py would make them: (name, section,
     job text, runs.json entry)."""
     # compare.py's own option parser fills in the defaults.
     args = kit_cli.parser().parse_args(
-        ["run", os.path.join(HERE, "truth.fio") if matrix == "truth"
-         else matrix, "--out", "-"] + kit_args)
+        ["run", os.path.join(HERE, LAB_MATRICES[matrix])
+         if matrix in LAB_MATRICES else matrix, "--out", "-"] + kit_args)
     if args.matrix not in kit_cases.MATRICES and \
             not os.path.isfile(args.matrix):
         raise LabError("unknown matrix '%s': give one of %s, truth, "
+                       "spectrum, "
                        "or a job file" %
                        (matrix, ", ".join(sorted(kit_cases.MATRICES))))
     runs = kit_cases.matrix_cases(args)
@@ -97,12 +113,110 @@ def plan(matrix, kit_args):
     for c in runs:
         env = dict(c.env, UFR_ENGINE=GUEST_ENGINE)
         # One job per file, as compare.py runs each case.
-        out.append((c.name, c.section,
-                    kit_cases.single_job(c.jobfile, c.section, env),
+        text = kit_cases.single_job(c.jobfile, c.section, env)
+        thp_switches(text, c.name)
+        out.append((c.name, c.section, text,
                     {"matrix": c.matrix, "case": c.case,
                      "json": c.name + ".json", "section": c.section,
                      "env": env, "client": ""}))
     return out, args
+
+
+def pick_cases(runs, pattern):
+    """The runs whose case (section) name PATTERN matches whole (--cases:
+    a regular expression), all of them without one."""
+    if not pattern:
+        return runs
+    try:
+        rx = re.compile(pattern)
+    except re.error as e:
+        raise LabError("--cases %s: not a regular expression: %s" %
+                       (pattern, e))
+    picked = [r for r in runs if rx.fullmatch(r[3]["case"])]
+    if not picked:
+        raise LabError("--cases %s: no case of the matrix matches (its "
+                       "cases: %s)" % (pattern, " ".join(
+                           r[3]["case"] for r in runs)))
+    return picked
+
+
+# ---- what a case needs of the guest -------------------------------------
+
+LAB_THP = re.compile(r"^\s*;\s*lab-thp:(.*)$", re.M)
+
+
+def thp_switches(text, name):
+    """The guest's THP switches a case's job text asks for (`; lab-thp:
+    enabled=always hugepages-64kB/enabled=always` lines): [(path under
+    THP_DIR, value)], in order."""
+    out = []
+    for m in LAB_THP.finditer(text):
+        for word in m.group(1).split():
+            path, eq, value = word.partition("=")
+            if not eq or not path or not value or path.startswith("/") or \
+                    ".." in path.split("/"):
+                raise LabError(
+                    "%s: '; lab-thp:%s': give PATH=VALUE words, PATH "
+                    "relative to %s (hugepages-64kB/enabled=always)" %
+                    (name, m.group(1), THP_DIR))
+            out.append((path, value))
+    return out
+
+
+def switch_needs(switches):
+    """(path, why) the guest checks before it sets SWITCHES: a size's
+    directory before its files."""
+    needs = []
+    for path, _ in switches:
+        m = re.match(r"(hugepages-\d+kB)/", path)
+        if m:
+            d = "%s/%s" % (THP_DIR, m.group(1))
+            needs.append((d, "this kernel has no multi-size THP (no %s)" % d))
+        full = "%s/%s" % (THP_DIR, path)
+        needs.append((full, "this kernel has no %s" % full))
+    return needs
+
+
+NEED_PATHS = {"hugetlb": HUGETLB_DIR + "/hugepages-%dkB",
+              "mthp": THP_DIR + "/hugepages-%dkB",
+              "thp": THP_DIR + "/enabled",
+              "shmem_thp": THP_DIR + "/" + SHMEM_TOP}
+
+
+def job_needs(text):
+    """(path, why) of what the case's job needs of the kernel (the kit's
+    case_needs), why in the kit's words: each reason is the kit's for a
+    machine that has everything but that one need."""
+    opts = kit_cases.parse_job(text)
+    needs = [n for n in case_needs(opts) if n[0] in NEED_PATHS]
+    every = {"hugetlb_kb": [n[1] for n in needs if n[0] == "hugetlb"],
+             "mthp_kb": [n[1] for n in needs if n[0] == "mthp"],
+             "thp": True, "shmem_thp": True, "hugetlbfs": True,
+             "pdpe1gb": None, "perf": None}
+    out = []
+    for n in needs:
+        facts = dict(every)
+        if len(n) > 1:
+            facts[n[0] + "_kb"] = [kb for kb in every[n[0] + "_kb"]
+                                   if kb != n[1]]
+        else:
+            facts[n[0]] = False
+        path = NEED_PATHS[n[0]] % n[1:]
+        out.append((path, unavailable(opts, facts)))
+    return out
+
+
+def guest_case_file(text, name):
+    """/lab/thp/NAME for guest-init.sh: "need PATH WHY" lines (the case
+    is unavailable, WHY, when PATH is missing), then "set PATH VALUE"
+    lines (written before the case, put back after it)."""
+    switches = thp_switches(text, name)
+    needs = {}
+    for path, why in job_needs(text) + switch_needs(switches):
+        needs.setdefault(path, why)  # the first reason, the kit's
+    lines = ["need %s %s" % n for n in needs.items()]
+    lines += ["set %s/%s %s" % (THP_DIR, p, v) for p, v in switches]
+    return "".join(ln + "\n" for ln in lines)
 
 
 # ---- the initramfs -----------------------------------------------------
@@ -360,6 +474,7 @@ def apply_profile(opts):
             opts.cpu_flags.append(prof["cpu_flags"])
         if "append" in prof:
             opts.append.append(prof["append"])
+    opts.mem_given = opts.mem is not None
     for key, default in (("mem", "3G"), ("huge1g", 1), ("huge2m", 200)):
         if getattr(opts, key) is None:
             setattr(opts, key, default)
@@ -370,6 +485,35 @@ def cpu_arg(base, opts):
     flags = [f for fl in getattr(opts, "cpu_flags", []) or []
              for f in fl.split(",") if f]
     return ",".join([base] + flags)
+
+
+def initrd_anywhere(kdir):
+    """Whether the kernel's boot header lets the loader put the initramfs
+    anywhere below 4 GiB (boot protocol 2.12 and XLF_CAN_BE_LOADED_ABOVE_4G,
+    which CONFIG_RELOCATABLE sets), not just under 2 GiB."""
+    try:
+        with open(os.path.join(kdir, "vmlinuz"), "rb") as f:
+            head = f.read(0x238)
+    except OSError:
+        return True
+    if len(head) < 0x238 or head[0x202:0x206] != b"HdrS":
+        return True
+    proto, = struct.unpack_from("<H", head, 0x206)
+    flags, = struct.unpack_from("<H", head, 0x236)
+    return proto >= 0x20c and bool(flags & 2)
+
+
+def guest_mem(opts, kdir):
+    """--mem; by default 5G, not 3G, for a kernel whose initramfs QEMU
+    puts just under 2 GiB (initrd_anywhere) when a 1 GiB page is asked
+    for: there it takes the one whole free GiB of a 3 GiB guest (the GiB
+    from 2 to 3 ends 128 KiB short, in the BIOS's reserved area), and the
+    1 GiB page finds no room. A 5 GiB guest has 2 GiB above 4 GiB: the
+    boot's first allocations, made top-down, take the upper one (so 4G
+    is not enough), the page the lower."""
+    if opts.mem_given or not opts.huge1g or initrd_anywhere(kdir):
+        return opts.mem
+    return "5G"
 
 
 def qemu_cmd(opts, kdir, initrd, accel, huge2m):
@@ -399,7 +543,10 @@ def qemu_cmd(opts, kdir, initrd, accel, huge2m):
         cmdline += " tsc=reliable tsc_early_khz=%d" % khz
     cmd = [opts.qemu, "-nodefaults", "-display", "none", "-no-reboot",
            "-serial", "stdio", "-monitor", "none",
-           "-m", opts.mem, "-smp", str(opts.smp),
+           "-smp", str(opts.smp)] + (
+               numa.qemu_args(opts.numa_nodes)
+               if getattr(opts, "numa_nodes", None) else
+               ["-m", guest_mem(opts, kdir)]) + [
            "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", initrd,
            "-append", cmdline]
     if accel == "kvm":
@@ -472,13 +619,17 @@ def make_initrd(path, base_initrd, kdir, left, total, opts, kit_args):
     lines = []
     for i, (name, section, text, _) in left:
         extra.add("lab/jobs/%s.fio" % name, text.encode())
+        extra.add("lab/thp/%s" % name, guest_case_file(text, name).encode())
         lines.append("%d %s %s %s.fio" % (i, name, section, name))
     extra.add("lab/cases", ("\n".join(lines) + "\n").encode())
     brd_kb = 0
     if kit_args.file.startswith("/dev/ram"):
         brd_kb = (kit_cases.size_bytes(kit_args.size) >> 10) + 1024
     extra.add("lab/settings", ("CASE_TIMEOUT=%d\nBRD_KB=%d\nTOTAL=%d\n" %
-                               (opts.case_timeout, brd_kb, total)).encode())
+                               (opts.case_timeout, brd_kb, total) +
+                               (numa.settings(opts.numa_nodes)
+                                if getattr(opts, "numa_nodes", None)
+                                else "")).encode())
     brd = os.path.join(kdir, "modules", "brd.ko")
     if os.path.exists(brd):
         extra.add_file("lab/modules/brd.ko", brd)
@@ -498,6 +649,7 @@ class Boots:
     def __init__(self, accel):
         self.accel, self.note, self.first_secs, self.count = \
             accel, "", None, 0
+        self.mem = None
 
 
 def pick_accel(st):
@@ -614,10 +766,26 @@ def guest_facts(work):
     return guest
 
 
+def pins_acquired(work, name):
+    """The pins the guest's kernel took while the case ran (its
+    nr_foll_pin_acquired before and after, logs/NAME.acquired), or None
+    where the guest did not count them."""
+    try:
+        with open(os.path.join(work, "logs", name + ".acquired")) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def case_record(work, name, meta, cases):
     """One entry of cases.json, and whether its fio run is good."""
     c = cases.get(name, {"rc": None, "why": "not run"})
     c = dict(c, name=name, matrix=meta["matrix"], case=meta["case"])
+    switches = case_switches(work, name)
+    if switches:
+        c["thp_switches"] = switches
+    if c.get("status") == "unavailable":
+        return c, False
     jpath = os.path.join(work, "json", meta["json"])
     good = c.get("rc") == 0 and os.path.exists(jpath)
     if good:
@@ -629,6 +797,7 @@ def case_record(work, name, meta, cases):
             c["bvecs_observed"] = seg.get("bvecs_observed")
             c["job_error"] = doc["jobs"][0].get("error")
             c["engine_version"] = u.get("version")
+            c["pins_acquired"] = pins_acquired(work, name)
         except (ValueError, KeyError, IndexError) as e:
             good = False
             c["why"] = "unreadable fio JSON: %s" % e
@@ -636,15 +805,31 @@ def case_record(work, name, meta, cases):
     return c, good
 
 
+def case_switches(work, name):
+    """The THP switches the guest set for case NAME, as it said
+    (logs/NAME.thp: "PATH=VALUE (was OLD, reads NOW)" lines)."""
+    path = os.path.join(work, "logs", name + ".thp")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [ln.strip() for ln in f if ln.strip()]
+
+
 def write_results(work, runs, cases):
-    """runs.json (the cases whose fio succeeded, as compare.py writes
-    it) and cases.json (every case); returns cases.json's list."""
+    """runs.json (the cases whose fio succeeded, and those the kernel
+    cannot have, as compare.py writes them) and cases.json (every case);
+    returns cases.json's list."""
     ok_runs, all_cases = [], []
-    for name, section, _, meta in runs:
+    for name, section, text, meta in runs:
         c, good = case_record(work, name, meta, cases)
+        numa.judge(work, name, text, c)
         all_cases.append(c)
         if good:
             ok_runs.append(meta)
+        elif c["status"] == "unavailable":
+            ok_runs.append({k: v for k, v in meta.items() if k != "json"}
+                           | {"rep": 0, "status": "unavailable",
+                              "why": "not available here: " + c["why"]})
     with open(os.path.join(work, "runs.json"), "w") as f:
         json.dump(ok_runs, f, indent=1)
     with open(os.path.join(work, "cases.json"), "w") as f:
@@ -680,6 +865,9 @@ def provenance(spec, info, conf, guest, st, opts, all_cases, t_start):
         "guest_mem_kb": guest.get("mem_kb"),
         "host_cpu_model": host_cpu(),
         "guest_cmdline": guest.get("cmdline"), "thp": guest.get("thp"),
+        "thp_switches": {c["case"]: c["thp_switches"] for c in all_cases
+                         if c.get("thp_switches")},
+        "hugetlbfs_mounts": guest.get("hugetlbfs_mounts", ""),
         "hugepages": {k[len("hugepages_"):]: v for k, v in guest.items()
                       if k.startswith("hugepages_")},
         "block_device": guest.get("brd", ""),
@@ -688,13 +876,20 @@ def provenance(spec, info, conf, guest, st, opts, all_cases, t_start):
         "qemu": qemu_version(opts.qemu),
         "guest_profile": {"profiles": opts.profile,
                           "cpu_flags": opts.cpu_flags,
-                          "append": opts.append, "mem": opts.mem,
-                          "huge1g": opts.huge1g, "huge2m": opts.huge2m},
+                          "append": opts.append, "mem": st.mem or opts.mem,
+                          "huge1g": opts.huge1g, "huge2m": opts.huge2m,
+                          "numa": opts.numa, "numa_nodes": opts.numa_nodes},
+        "numa_nodes": {k[len("node"):]: v for k, v in guest.items()
+                       if re.fullmatch(r"node\d+", k)},
+        "numa_check": guest.get("numa_check", "") or "ok"
+        if opts.numa_nodes else "",
         "matrix": opts.matrix, "kit_args": kit_args_list(opts),
         "boot_secs": round(st.first_secs, 1),
         "total_secs": round(time.monotonic() - t_start, 1),
         "cases": {"total": len(all_cases),
-                  "failed": sum(c["status"] != "ok" for c in all_cases)},
+                  "failed": sum(c["status"] == "failed" for c in all_cases),
+                  "unavailable": sum(c["status"] == "unavailable"
+                                     for c in all_cases)},
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -707,9 +902,19 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
     label = label_of(spec)
     t_start = time.monotonic()
     conf = read_config(os.path.join(kdir, "config"))
+    if opts.numa and conf and conf.get("CONFIG_NUMA") != "y":
+        raise LabError("--numa: this kernel is built without CONFIG_NUMA "
+                       "(the lab's own src: kernels are); give a Debian "
+                       "kernel (bookworm, sid)")
     dest = os.path.join(out_root, label)
     work = start_work(dest, runs)
+    if guest_mem(opts, kdir) != opts.mem:
+        say("%s: its boot header keeps the initramfs under 2 GiB (no "
+            "CONFIG_RELOCATABLE), where it would take the 1 GiB page's "
+            "room: guest memory %s, not %s" %
+            (label, guest_mem(opts, kdir), opts.mem))
     st = Boots(opts.accel)
+    st.mem = guest_mem(opts, kdir)
     cases = boot_loop(st, label, kdir, info, opts, runs, kit_args,
                       base_initrd, work,
                       os.path.join(tmpdir, label + ".initrd"))
@@ -717,6 +922,11 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
     if not conf and os.path.exists(os.path.join(work, "config")):
         conf = read_config(os.path.join(work, "config"))
     all_cases = write_results(work, runs, cases)
+    if opts.numa_nodes:
+        guest["numa_check"] = numa.layout_check(opts.numa_nodes, guest)
+        if guest["numa_check"]:
+            say("%s: --numa %s: %s" % (label, opts.numa,
+                                       guest["numa_check"]))
     prov = provenance(spec, info, conf, guest, st, opts, all_cases, t_start)
     with open(os.path.join(work, "provenance.json"), "w") as f:
         json.dump(prov, f, indent=1)
@@ -728,6 +938,7 @@ def run_kernel(spec, kdir, info, opts, runs, kit_args, base_initrd,
 CASE_START = re.compile(r"@@LAB CASE (\d+) (\d+) (\S+) START")
 CASE_END = re.compile(r"@@LAB CASE (\d+) (\d+) (\S+) END rc=(\d+) "
                       r"pins=(-?\d+) pins_after=(-?\d+) secs=(\d+) ?(.*)")
+CASE_OFF = re.compile(r"@@LAB CASE (\d+) (\d+) (\S+) UNAVAILABLE (.*)")
 BLOB = re.compile(r"@@LAB BLOB ([0-9a-f]{64})")
 
 
@@ -767,11 +978,24 @@ def case_ended(f, m):
                     "fio exited %d: %s" % (rc, m.group(8).strip()))
     f.cases[name] = c
     f.current = None
+    # A refusal the job expects is checked when the results are written.
+    expected = rc and name in getattr(f.opts, "expected_refusals", ())
     say("%s [%s/%s] %s %s in %d s, guest pins %d%s" %
         (f.label, m.group(1), m.group(2), name,
-         "ok" if not rc else "FAILED", c["secs"], c["pins"],
+         "ok" if not rc else "refused (expected)" if expected else
+         "FAILED", c["secs"], c["pins"],
          "" if not rc else ": " + c["why"]))
     f.deadline = time.monotonic() + f.silent
+
+
+def case_off(f, m):
+    """A case the guest's kernel cannot have: not run, recorded with
+    why."""
+    name, why = m.group(3), m.group(4).strip()
+    f.cases[name] = {"rc": None, "status": "unavailable", "why": why}
+    f.deadline = time.monotonic() + f.silent
+    say("%s [%s/%s] %s unavailable: %s" %
+        (f.label, m.group(1), m.group(2), name, why))
 
 
 def receive_blob(q, sha256, work):
@@ -824,6 +1048,10 @@ def run_guest(q, label, opts, n, work):
         m = CASE_END.search(line)
         if m:
             case_ended(f, m)
+            continue
+        m = CASE_OFF.search(line)
+        if m:
+            case_off(f, m)
             continue
         m = BLOB.search(line)
         if m:
@@ -937,11 +1165,19 @@ def parser():
                    "default: " + "; ".join("%s, %s" % (k, v["why"]) for
                                            k, v in sorted(PROFILES.items()))
                    + " (repeat to combine)")
+    p.add_argument("--numa", metavar="LAYOUT",
+                   help="NUMA nodes: N (N nodes sharing --mem and --huge2m) "
+                   "or MEM/HUGE2M,... per node, 0 for a node with a CPU "
+                   "and no memory (1536M/100,1536M/40,0); needs a kernel "
+                   "with CONFIG_NUMA (Debian's)")
     p.add_argument("--boot-timeout", type=int, default=180,
                    help="seconds for a TCG boot to reach /init")
     p.add_argument("--kvm-timeout", type=int, default=30,
                    help="seconds for a KVM boot before falling back to TCG")
     p.add_argument("--case-timeout", type=int, default=900)
+    p.add_argument("--cases", metavar="REGEX", help="only the cases whose "
+                   "name (the job file's section) the regular expression "
+                   "matches whole")
     p.add_argument("--max-boots", type=int, default=3,
                    help="boots per kernel when the guest dies mid-matrix")
     p.add_argument("--cache", default=os.path.join(TOP, "build", "lab"))
@@ -959,7 +1195,23 @@ def parse_options(argv):
     --file unless given)."""
     argv, kit = split_kit_argv(argv)
     opts = parser().parse_args(argv)
+    if opts.numa and opts.huge1g is None:
+        # No case of a NUMA guest asks for one; it would take most of a
+        # node.
+        opts.huge1g = 0
     apply_profile(opts)
+    opts.numa_nodes = None
+    if opts.numa:
+        try:
+            opts.numa_nodes = numa.layout(opts.numa, opts.mem, opts.huge2m,
+                                          opts.smp)
+        except numa.NumaError as e:
+            say(str(e))
+            sys.exit(2)
+        opts.huge2m = sum(n["huge2m"] for n in opts.numa_nodes)
+        # The layout's memory is the guest's, whatever the kernel.
+        opts.mem = "%dM" % sum(n["mem_mb"] for n in opts.numa_nodes)
+        opts.mem_given = True
     opts.kit_args = kit
     if not any(a == "--file" or a.startswith("--file=") for a in kit):
         # A RAM block device (brd): O_DIRECT works on it on every kernel,
@@ -1026,9 +1278,11 @@ def lab_kernel(spec, kdir, info, opts, runs, kit_args, base, tmpdir):
     except LabError as e:
         kernel_failed(opts.out, spec, e)
         return None, False
-    bad = [c for c in cases if c["status"] != "ok"]
-    say("%s: %d of %d cases ok in %s under %s (%s); results in %s" %
-        (label_of(spec), len(cases) - len(bad), len(cases),
+    bad = [c for c in cases if c["status"] == "failed"]
+    off = sum(c["status"] == "unavailable" for c in cases)
+    say("%s: %d of %d cases ok%s in %s under %s (%s); results in %s" %
+        (label_of(spec), len(cases) - len(bad) - off, len(cases),
+         ", %d unavailable on this kernel" % off if off else "",
          fmt_secs(time.monotonic() - t0), prov["accel"].upper(),
          prov["kernel"]["release"], dest))
     return dest, not bad
@@ -1045,6 +1299,9 @@ def run_lab(opts, kit, s):
     """Every kernel in turn; returns (the results directories, the
     kernels that failed)."""
     runs, kit_args = plan(opts.matrix, kit)
+    runs = pick_cases(runs, opts.cases)
+    opts.expected_refusals = {r[0] for r in runs
+                              if numa.expected_refusal(r[2])}
     _PATCHES[:] = opts.patch
     opts.brd_kb = 0
     if kit_args.file.startswith("/dev/ram"):

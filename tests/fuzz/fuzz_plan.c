@@ -4,9 +4,9 @@
  * mem_align and folio, a plan that is made must keep its promises:
  * buffers inside their region, regions inside the backing memory and
  * within the kernel's cap on one buffer (1 GiB, or a made-up smaller one
- * that splits these small pools), no two buffers overlapping, hugetlb_fast buffers never across
- * a folio boundary, and the predicted bio_vecs equal to a count made page
- * by page.
+ * that splits these small pools), no two buffers overlapping, per_folio
+ * and hugetlb_fast buffers never across a folio boundary, and the
+ * predicted bio_vecs equal to a count made page by page.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,10 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Small folios too, so that sizes stay small enough to count page
 	 * by page; the arithmetic is the same at 2 MiB and 1 GiB. */
 	static const size_t folios[] = { 4096, 16384, 65536, 2u << 20 };
-	static const enum ufr_strategy strategies[] = {
-		UFR_STRAT_PER_PAGE, UFR_STRAT_COALESCED, UFR_STRAT_HUGETLB_FAST
-	};
-	struct ufr_plan_params p;
+	static const enum ufr_strategy strategies[] = { UFR_STRAT_PER_PAGE,
+							UFR_STRAT_COALESCED,
+							UFR_STRAT_HUGETLB_FAST,
+							UFR_STRAT_PER_FOLIO };
+	struct ufr_plan_params p = { 0 };
 	struct ufr_plan plan;
 	struct ufr_err err;
 	uint32_t v[5] = { 0 };
@@ -58,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t bvecs = 0;
 
 	memcpy(v, data, size < sizeof(v) ? size : sizeof(v));
-	p.strategy = strategies[v[0] % 3];
+	p.strategy = strategies[v[0] % 4];
 	p.folio_bytes = folios[(v[0] >> 2) % 4];
 	p.nr_bufs = v[1] % 64 + 1;
 	/* Up to 512 KiB, often a multiple of 512 as O_DIRECT wants. */
@@ -100,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(b->region < plan.nr_regions);
 		CHECK(b->off >= r->off &&
 		      b->off + p.buf_bytes <= r->off + r->len);
-		if (p.strategy == UFR_STRAT_HUGETLB_FAST)
+		if (ufr_strategy_per_folio(p.strategy))
 			CHECK(b->off / p.folio_bytes ==
 			      (b->off + p.buf_bytes - 1) / p.folio_bytes);
 	}

@@ -1,7 +1,8 @@
 #!/bin/bash
-# Shared backings (reg_backing=memfd, hugetlbfs): per_page, coalesced and
-# hugetlb_fast on a memfd (shmem 4 KiB pages, MFD_HUGETLB 2 MiB) and on an
-# unlinked file in a hugetlbfs mounted here: every figure follows what the
+# Shared backings (reg_backing=memfd, hugetlbfs): per_page, coalesced,
+# per_folio and hugetlb_fast on a memfd (shmem 4 KiB pages, MFD_HUGETLB
+# 2 MiB) and on an unlinked file in a hugetlbfs mounted here (per_folio on
+# anonymous THP and 2 MiB hugetlb too): every figure follows what the
 # kernel built (bvecs == bvecs_observed, the kernel's pin counters), data
 # verifies, every hugetlb page and pin comes back, and each bad
 # combination is one line with its fix. Also on memfd with shmem THP
@@ -90,6 +91,11 @@ free_before=$(cat "$HP/free_hugepages")
 case_run memfd per_page
 case_run memfd coalesced --reg_folio=2m
 case_run memfd hugetlb_fast
+# One buffer per io_u inside one folio: MFD_HUGETLB by default, 2 MiB
+# hugetlb and THP in anonymous memory too.
+case_run memfd per_folio
+case_run anon per_folio-2m --reg_folio=2m
+case_run anon per_folio-thp --reg_folio=thp
 # One 1 GiB hugetlb folio for the whole pool, where one can be had.
 G=/sys/kernel/mm/hugepages/hugepages-1048576kB
 if [ -w "$G/nr_hugepages" ] &&
@@ -107,6 +113,7 @@ else
 fi
 case_run hugetlbfs coalesced --reg_hugetlbfs_path="$MNT"
 case_run hugetlbfs hugetlb_fast --reg_hugetlbfs_path="$MNT"
+case_run hugetlbfs per_folio --reg_hugetlbfs_path="$MNT"
 # Bound to node 0 (mbind before the memory is faulted in).
 case_run memfd per_page-numa0 --reg_numa_node=0
 case_run memfd hugetlb_fast-numa0 --reg_numa_node=0
@@ -165,6 +172,9 @@ if [ -w "$SHMEM" ] && [ -n "$PMD" ]; then
 		case_run memfd "coalesced-thp-shmem-$mode" --reg_folio=thp
 		verdict "memfd-coalesced-thp-shmem-$mode-folios" folio_is \
 			"$SCRATCH/backing-memfd-coalesced-thp-shmem-$mode.json" "$PMD"
+		case_run memfd "per_folio-thp-shmem-$mode" --reg_folio=thp
+		verdict "memfd-per_folio-thp-shmem-$mode-folios" folio_is \
+			"$SCRATCH/backing-memfd-per_folio-thp-shmem-$mode.json" "$PMD"
 	done
 	for mode in never deny; do
 		thp_put "$SHMEM" "$mode"
@@ -199,16 +209,24 @@ if ctypes.CDLL(None, use_errno=True).prctl(41, 1, 0, 0, 0):
 os.execvp("$UFR_FIO", ["$UFR_FIO"] + sys.argv[1:])
 EOF
 	chmod +x "$NOTHP"
-	UFR_FIO=$NOTHP case_run memfd coalesced-thp-disabled --reg_folio=thp
-	out=$SCRATCH/backing-memfd-coalesced-thp-disabled.json
-	verdict memfd-coalesced-thp-disabled-4k folio_is "$out" 4096
-	if json "$out" | jq -e '.jobs[0].uring_folioreg.notes |
-		any(test("asked for [0-9]+ KiB folios, got 4 to 4 KiB ones"))' \
-		>/dev/null 2>&1; then
-		pass memfd-coalesced-thp-disabled-note
-	else
-		fail memfd-coalesced-thp-disabled-note "notes: $(json "$out" | jq -c '.jobs[0].uring_folioreg.notes' 2>&1)"
-	fi
+	# noted OUT: the run's notes say it got 4 KiB pages, on stderr too.
+	noted() {
+		json "$1" | jq -e '.jobs[0].uring_folioreg.notes |
+			any(test("asked for [0-9]+ KiB folios, got 4 to 4 KiB ones"))' \
+			>/dev/null 2>&1 &&
+			grep -qE '^uring_folioreg note: .*asked for [0-9]+ KiB folios, got 4 to 4 KiB ones' "$1" &&
+			return 0
+		WHY="notes: $(json "$1" | jq -c '.jobs[0].uring_folioreg.notes' 2>&1)"
+		return 1
+	}
+	# per_folio too, anonymous and memfd: the buffers span 256 pages
+	# each now, and every figure (bvecs, the kernel's pins) says so.
+	for b in memfd-coalesced memfd-per_folio anon-per_folio; do
+		UFR_FIO=$NOTHP case_run "${b%%-*}" "${b#*-}-thp-disabled" --reg_folio=thp
+		out=$SCRATCH/backing-$b-thp-disabled.json
+		verdict "$b-thp-disabled-4k" folio_is "$out" 4096
+		verdict "$b-thp-disabled-note" noted "$out"
+	done
 	rm -f "$NOTHP"
 	thp_restore
 else
@@ -240,6 +258,11 @@ bad memfd-hugetlb-fast-thp 'reg_folio=thp: reg_strategy=hugetlb_fast needs huget
 	--reg_backing=memfd --reg_strategy=hugetlb_fast --reg_folio=thp
 bad memfd-64k 'reg_folio=64k: reg_backing=memfd .*multi-size THP in anonymous memory only; use reg_folio=thp, 2m or 1g' \
 	--reg_backing=memfd --reg_strategy=coalesced --reg_folio=64k
+bad memfd-per_folio-64k 'reg_folio=64k: reg_backing=memfd .*multi-size THP in anonymous memory only; use reg_folio=thp, 2m or 1g' \
+	--reg_backing=memfd --reg_strategy=per_folio --reg_folio=64k
+bad hugetlbfs-per_folio-too-big 'bs=4m: per_folio places each buffer inside one folio, and it does not fit a 2048 KiB folio; lower bs to 2m or use reg_hugetlbfs_path on a hugetlbfs mounted with pagesize=1G$' \
+	--reg_backing=hugetlbfs --reg_strategy=per_folio --bs=4m \
+	--reg_hugetlbfs_path="$MNT"
 bad hugetlbfs-no-path 'reg_backing=hugetlbfs: no directory .*add reg_hugetlbfs_path=DIR' \
 	--reg_backing=hugetlbfs --reg_strategy=hugetlb_fast
 bad hugetlbfs-not-mount "reg_hugetlbfs_path=$SCRATCH: not on a hugetlbfs mount" \

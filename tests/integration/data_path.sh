@@ -49,6 +49,19 @@ run registerfiles "${common[@]}" --size=64m --rw=randrw --bs=4k --direct=1 \
 	--registerfiles=1
 run sqthread-poll "${common[@]}" --size=64m --rw=randrw --bs=4k --direct=1 \
 	--sqthread_poll=1 --sqthread_poll_cpu=0
+# Under an SQ thread no submission latency is recorded (the kernel's
+# thread submits; ours only fills the SQE), as with fio's io_uring engine,
+# while clat still is; the run before records slat as usual.
+sq=$SCRATCH/sqthread-poll.out
+if ! grep -q 'slat' "$SCRATCH/registerfiles.out"; then
+	fail sqthread-poll-no-slat "no slat line without sqthread_poll either: nothing to tell"
+elif grep -q 'slat' "$sq"; then
+	fail sqthread-poll-no-slat "slat recorded under sqthread_poll: $(grep -m1 slat "$sq")"
+elif ! grep -q 'clat' "$sq"; then
+	fail sqthread-poll-no-slat "no clat under sqthread_poll"
+else
+	pass sqthread-poll-no-slat
+fi
 run nrfiles-openfiles "${common[@]/--filename=*/--directory=$SCRATCH}" \
 	--size=64m --nrfiles=8 --openfiles=2 --rw=randrw --bs=4k --direct=1 \
 	--registerfiles=1

@@ -293,15 +293,19 @@ RULES = [
     (r"^examples/compare\.py table ", kit('"$KIT" table')),
     (r"^examples/compare\.py plot ", kit('"$KIT" plot')),
     (r"^examples/compare\.py diff ", kit('"$KIT" diff')),
+    (r"^make lab .*--numa ", all_of(dry_make(r"scripts/lab/lab\.py .*--numa 1536M/100,1536M/40,0 --smp 3 bookworm sid"),
+                                    in_test("tests/integration/lab_numa.sh", '--numa "$LAYOUT"'))),
+    (r"^scripts/lab/numa\.py table ", in_test("tests/integration/lab_numa.sh", 'numa.py" table')),
     (r"^make lab .*--profile ", all_of(dry_make(r"scripts/lab/lab\.py .*--profile no1g bookworm"),
                                        in_test("tests/integration/lab.sh", '--profile "$prof"'))),
     (r"^make lab ", all_of(dry_make(r"scripts/lab/lab\.py .*bookworm sid"),
                            in_test("tests/integration/lab.sh", "LAB=$TOP/scripts/lab/lab.py"))),
     (r"^make lab-ab ", all_of(dry_make(r"scripts/lab/ab\.py "),
-                              never_here("make lab-ab builds two kernels from source, "
+                              never_here("make lab-ab builds kernels from source, "
                                          "about an hour on two cores: run by hand "
                                          "(its statistics and table: lab_ab)"))),
     (r"^scripts/lab/ab\.py table ", in_test("tests/integration/lab_ab.sh", 'ab.py" table')),
+    (r"^scripts/lab/ab\.py plot ", in_test("tests/integration/lab_ab.sh", 'ab.py" plot')),
     (r"^make install$", packaging("make -s install")),
     (r"^make uninstall$", packaging("make -s uninstall")),
     (r"^make deb-orig$", packaging("make -s deb-orig")),

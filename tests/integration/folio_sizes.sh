@@ -2,7 +2,8 @@
 # Multi-size THP (reg_folio=16k .. 1m, Linux 6.8+): with only that size
 # enabled (madvise) for anonymous memory, reg_strategy=coalesced on
 # 256 x 1 MiB gets one bio_vec per folio, which the kernel's pin counters
-# confirm; with the size off, or a larger size enabled that a fault would
+# confirm, and reg_strategy=per_folio one per buffer (one folio each);
+# with the size off, or a larger size enabled that a fault would
 # take first, the job is refused with one line giving the settings to
 # write. Every hugepages-*kB/enabled the test touches is put back at exit.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
@@ -67,6 +68,36 @@ for kb in 32 128 256 512; do
 	sized "$kb" "${kb}k"
 done
 
+# per_folio KB NAME: buffers of KB less 4 KiB, 4 KiB into the folio
+# (mem_align), one to a folio of KB: back to back they would cross folio
+# boundaries, placed one per folio each is one bio_vec, the kernel's pins
+# the same, no buffer across two folios, each I/O one segment.
+per_folio() {
+	local kb=$1 name=per-folio-$1k out=$SCRATCH/per-folio-$1k.json rc got want
+	only "$kb"
+	ufio "$out" --name="$name" --filename=/dev/zero --rw=read \
+		--bs="$((kb - 4))k" --mem_align=4096 --iodepth=256 --size=64m \
+		--reg_strategy=per_folio \
+		--reg_folio="$2" --output-format=json
+	rc=$?
+	if [ $rc != 0 ]; then
+		fail "$name" "fio exited $rc: $(grep -m1 uring_folioreg: "$out")"
+		return
+	fi
+	got=$(jq -r '.jobs[0].uring_folioreg | "\(.folio_bytes) \(.segments.bvecs) \(.segments.bvecs_observed) \(.segments.straddling) \(.segments.per_io_max) \(.segments.source)"' "$out")
+	want="$((kb * 1024)) 256 256 0 1 pagemap"
+	if [ "$got" = "$want" ]; then
+		pass "$name"
+	elif grep -q 'got .* KiB ones' "$out"; then
+		skip "$name" "the kernel handed out smaller folios (memory fragmented?): $(grep -m1 'got .* KiB ones' "$out")"
+	else
+		fail "$name" "folio_bytes bvecs bvecs_observed straddling per_io_max source: got '$got', want '$want'"
+	fi
+}
+for kb in 16 32 64 128 256 512 1024; do
+	if [ "$kb" = 1024 ]; then per_folio 1024 1m; else per_folio "$kb" "${kb}k"; fi
+done
+
 # inherit counts when the top-level setting lets MADV_HUGEPAGE have THP.
 if [ "$(thp_setting "$THP/enabled")" != never ]; then
 	only 64 inherit
@@ -113,10 +144,23 @@ for s in per_page hugetlb_fast auto; do
 	verdict "refuse-64k-$s" expect_error "$out" $? "reg_folio=64k: reg_strategy=$s"
 done
 
+# A buffer larger than its folio: refused with the bs that fits and the
+# folio that holds it, before any THP switch is looked at.
+only 64
+out=$SCRATCH/folio-per-folio-too-big.txt
+ufio "$out" --name=too-big "${big[@]}" --bs=64k --reg_strategy=per_folio --reg_folio=16k
+verdict refuse-per-folio-16k-bs-64k expect_error "$out" $? \
+	'^uring_folioreg: bs=64k: per_folio places each buffer inside one folio, and it does not fit a 16 KiB folio; lower bs to 16k or use reg_folio=64k$'
+
 # Data goes where it should: verified writes on 64 KiB folios.
 out=$SCRATCH/folio-verify.txt
 ufio "$out" --name=verify --filename="$SCRATCH/folio-verify.dat" --size=64m \
 	--rw=randwrite --bs=4k-1m --iodepth=32 --direct=1 --verify=crc32c \
 	--reg_strategy=coalesced --reg_folio=64k
 verdict verify-64k job_ok "$out" $?
+out=$SCRATCH/folio-verify-per-folio.txt
+ufio "$out" --name=verify-per-folio --filename="$SCRATCH/folio-verify.dat" \
+	--size=64m --rw=randwrite --bs=4k-64k --iodepth=32 --direct=1 \
+	--verify=crc32c --reg_strategy=per_folio --reg_folio=64k
+verdict verify-per-folio-64k job_ok "$out" $?
 rm -f "$SCRATCH/folio-verify.dat"

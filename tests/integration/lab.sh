@@ -18,6 +18,13 @@ LAB=$TOP/scripts/lab/lab.py
 CACHE=$TOP/build/lab
 OUT=$SCRATCH/lab
 KERNELS=${LAB_TEST_KERNELS:-bookworm sid}
+# The truth matrix's cases run here: every strategy on every backing, a
+# multi-size THP size per strategy (unavailable before 6.8), THP on anon and memfd
+# (its switch set in the guest), 2 MiB and 1 GiB hugetlb, and a verified
+# job per strategy; LAB_TEST_TRUTH=all: all of them (make lab
+# MATRIX=truth runs them all).
+TRUTH_CASES='per_page|per_page-memfd|coalesced-(64k|thp|memfd-thp|1g|hugetlbfs-2m)|hugetlb_fast-(2m|memfd-1g|hugetlbfs-1g)|per_folio-(16k|memfd-2m|hugetlbfs-1g)|iomem-mmaphuge|none|verify-(per_page-memfd|coalesced-hugetlbfs-2m|hugetlb_fast-memfd-2m|per_folio-thp|iomem|none)'
+[ "${LAB_TEST_TRUTH:-}" = all ] && TRUTH_CASES='.*'
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
@@ -78,6 +85,13 @@ bad lab-unknown-suite "unknown Debian suite 'nosuchsuite'" nosuchsuite
 [ -d "$CACHE/apt/nosuchsuite" ] && fail lab-unknown-suite-apt "left $CACHE/apt/nosuchsuite"
 bad lab-unknown-version "no cloud-amd64 kernel package with version or name '99.99.1-1'" 99.99.1-1
 
+# A guest switch that is no PATH=VALUE: refused before anything is fetched.
+mkdir -p "$OUT/badthp"
+# shellcheck disable=SC2016
+printf '[global]\nioengine=external:${UFR_ENGINE}\nfilename=/dev/null\n\n[one]\n; lab-thp: hugepages-64kB/enabled\nreg_strategy=per_page\n' >"$OUT/badthp/bad.fio"
+bad lab-thp-malformed "one: '; lab-thp: hugepages-64kB/enabled': give PATH=VALUE words" \
+	--matrix "$OUT/badthp/bad.fio" bookworm
+
 # QEMU that cannot be had (here: a path apt cannot put it at).
 bad lab-qemu-missing "QEMU is not installable here" \
 	--qemu /nonexistent/qemu-system-x86_64 bookworm
@@ -132,11 +146,11 @@ log=$OUT/truth.log
 start=$SECONDS
 # The lab's own progress goes to the log; the test's lines come after.
 # shellcheck disable=SC2086
-timeout -k 10 2400 "$LAB" --matrix truth --out "$OUT/truth" $KERNELS -- \
-	--runtime 3 >"$log" 2>&1
+timeout -k 10 2400 "$LAB" --matrix truth --cases "$TRUTH_CASES" \
+	--out "$OUT/truth" $KERNELS -- --runtime 3 >"$log" 2>&1
 rc=$?
 echo "lab: truth matrix on $KERNELS: exit $rc in $((SECONDS - start)) s"
-grep -E 'booted under|KVM cannot|cases ok in' "$log"
+grep -E 'booted under|KVM cannot|cases ok' "$log"
 [ -n "$(left_behind)" ] && fail lab-truth-cleanup "left behind:$(left_behind)"
 
 dirs=()
@@ -160,12 +174,29 @@ for k in $KERNELS; do
 	# is "-"), a count of at least one, and all three the same.
 	jq -e 'length > 0' "$d/cases.json" >/dev/null 2>&1 ||
 		fail "lab-$k" "no cases in $d/cases.json"
+	# Multi-size THP came with 6.8: before, its cases must be unavailable
+	# for that reason; from 6.8 on, they must run.
+	mthp=no
+	[ "$(printf '%s\n' 6.8 "$rel" | sort -V | head -1)" = 6.8 ] && mthp=yes
 	while IFS=$'\t' read -r case status bvecs obs pins why; do
 		name="lab-$k: $case ($rel, $accel)"
-		if [ "$status" != ok ]; then
-			fail "$name" "$why"
+		if [[ $case =~ ^(coalesced|per_folio)-([0-9]+k|1m)$ ]] && [ $mthp = no ]; then
+			if [ "$status" = unavailable ] && [[ $why == *"multi-size THP"* ]]; then
+				pass "$name: unavailable: $why"
+			else
+				fail "$name" "a $rel kernel has no multi-size THP, yet the case is $status: $why"
+			fi
+		elif [ "$status" != ok ]; then
+			fail "$name" "$status: $why"
 		elif [[ $case == verify-* ]]; then
 			pass "$name: verify=crc32c"
+		elif [ "$case" = none ]; then
+			# Nothing registered: nothing to observe, nothing pinned.
+			if [ "$bvecs" = 0 ] && [ "$pins" = 0 ] && [[ $obs == 0 || $obs == - ]]; then
+				pass "$name: bvecs=0 guest_pins=0"
+			else
+				fail "$name" "registers nothing, yet bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins"
+			fi
 		elif [[ $bvecs =~ ^[1-9][0-9]*$ ]] && [ "$bvecs" = "$obs" ] &&
 			[ "$obs" = "$pins" ]; then
 			pass "$name: bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins"
@@ -175,6 +206,31 @@ for k in $KERNELS; do
 	done < <(jq -r '.[] | [.case, .status, (.bvecs // "-"),
 		(.bvecs_observed // "-"), (.pins // "-"), (.why // "")] | @tsv' \
 		"$d/cases.json")
+	# The guest's THP switches: each case's set as asked and put back to
+	# what it was (the next case finds the boot's defaults), recorded in
+	# the provenance.
+	sw=$(jq -r '[.[] | select(.thp_switches) | .case as $c | .thp_switches as $s
+		| ($s | map(capture("^(?<p>[^ =]+)=(?<v>[^ ]+) \\(was (?<w>[^,]+), reads (?<r>[^)]+)\\)$")))
+		as $set | ($s | map(capture("^(?<p>[^ ]+) put back to (?<w>[^,]+), reads (?<r>.+)$")))
+		as $back | if ($set | length) == 0 or ($set | length) != ($back | length)
+		or any($set[]; .v != .r) or any($back[]; .w != .r)
+		then "\($c): \($s | join("; "))" else empty end] | join(" | ")' \
+		"$d/cases.json" 2>&1)
+	nsw=$(jq '[.[] | select(.thp_switches)] | length' "$d/cases.json")
+	nprov=$(jq '.thp_switches | length' "$d/provenance.json")
+	# truth.fio's cases with `; lab-thp:` lines: mTHP and memfd THP.
+	unset=$(jq -r '[.[] | select(.status == "ok" and (.thp_switches | not)
+		and (.case | test("^(coalesced|per_folio)-([0-9]+k|1m|memfd-thp)$"))) | .case]
+		| join(" ")' "$d/cases.json")
+	if [ -n "$sw" ]; then
+		fail "lab-$k: thp switches" "$sw"
+	elif [ -n "$unset" ]; then
+		fail "lab-$k: thp switches" "ran without the switches their job file asks for: $unset"
+	elif [ "$nprov" != "$nsw" ]; then
+		fail "lab-$k: thp switches" "provenance.json records $nprov cases' switches, cases.json $nsw"
+	else
+		pass "lab-$k: thp switches set and put back in $nsw cases, recorded in the provenance"
+	fi
 	# Provenance: kernel release, config, accel, CPU, fio, engine.
 	miss=$(jq -r '[["kernel.release", .kernel.release], ["accel", .accel],
 		["cpu_model", .cpu_model], ["fio", .fio],
@@ -243,15 +299,17 @@ fi
 # --profile no1g (a CPU without pdpe1gb) and nothp (transparent_hugepage=
 # never) on the first kernel (bookworm's 6.1 has no mTHP either): each
 # case runs with bvecs = bvecs_observed = the guest's pins, or is refused
-# as unavailable with one uring_folioreg: line, holding no pin; the cases
-# that need the missing feature must be the refused ones (the guest
-# really lacks it), nothing else.
+# as unavailable: by the lab, which finds the kernel lacks what the case
+# needs and runs nothing (no1g: the 1 GiB hugetlb size), or by the engine
+# with one uring_folioreg: line, holding no pin (nothp: THP's switch is
+# there, set to never); the cases that need the missing feature must be
+# the refused ones (the guest really lacks it), nothing else.
 if [ -f "$OUT/truth/$k/cases.json" ]; then
 	mkdir -p "$OUT/prof"
 	{
 		# shellcheck disable=SC2016
 		printf '[global]\nioengine=external:${UFR_ENGINE}\nfilename=/dev/null\nrw=write\nbs=1m\niodepth=4\nsize=64m\ntime_based\nruntime=1\n\n'
-		for c in per_page coalesced-thp coalesced-2m coalesced-1g hugetlb_fast-2m hugetlb_fast-1g; do
+		for c in per_page coalesced-thp coalesced-2m coalesced-1g hugetlb_fast-2m hugetlb_fast-1g per_folio-thp per_folio-1g; do
 			printf '[%s]\nreg_strategy=%s\n' "$c" "${c%%-*}"
 			[ "$c" = "${c#*-}" ] || printf 'reg_folio=%s\n' "${c#*-}"
 		done
@@ -271,16 +329,22 @@ if [ -f "$OUT/truth/$k/cases.json" ]; then
 			fail "lab-$prof: the guest" "does not lack the feature ($guest is $seen): $(jq -c '{thp, hugepages, guest_cmdline}' "$d/provenance.json")"
 			continue
 		fi
-		while IFS=$'\t' read -r case status bvecs obs pins after; do
+		while IFS=$'\t' read -r case status bvecs obs pins after why; do
 			name="lab-$prof: $case"
 			clog=$d/logs/lacking-$case.log
 			errs=$(grep -c '^uring_folioreg:' "$clog" 2>/dev/null)
 			if [[ " $gone " == *" $case "* ]]; then
-				if [ "$status" = ok ]; then
+				if [ "$status" = unavailable ]; then
+					if [[ $why =~ $line ]] && [ ! -f "$clog" ]; then
+						pass "$name: unavailable, not run: $why"
+					else
+						fail "$name" "unavailable, but why is '$why'$([ -f "$clog" ] && echo ", and it ran")"
+					fi
+				elif [ "$status" = ok ]; then
 					fail "$name" "ran, in a guest without what it needs"
 				elif [ "$errs" != 1 ] || [ "$pins" != 0 ] || [ "$after" != 0 ]; then
 					fail "$name" "refused with ${errs:-no} uring_folioreg: line(s), pins $pins, pins after $after: $(head -3 "$clog" 2>/dev/null | tr '\n' ' ')"
-				elif ! grep -q "^uring_folioreg: .*$line" "$clog"; then
+				elif ! grep -qE "^uring_folioreg: .*$line" "$clog"; then
 					fail "$name" "refused, but not as unavailable: $(grep '^uring_folioreg:' "$clog")"
 				else
 					pass "$name: not available here: $(grep '^uring_folioreg:' "$clog" | cut -c1-120)"
@@ -294,10 +358,10 @@ if [ -f "$OUT/truth/$k/cases.json" ]; then
 			fi
 		done < <(jq -r '.[] | [.case, .status, (.bvecs // "null"),
 			(.bvecs_observed // "null"), (.pins // "null"),
-			(.pins_after // "null")] | @tsv' "$d/cases.json")
+			(.pins_after // "null"), (.why // "")] | @tsv' "$d/cases.json")
 	done <<'EOF'
-no1g|coalesced-1g hugetlb_fast-1g|this kernel has no 1048576 KiB hugetlb pages|(.hugepages | has("1048576kB") | not) and .guest_profile.cpu_flags == ["-pdpe1gb"]
-nothp|coalesced-thp|transparent hugepages are off|(.thp | test("\\[never\\]")) and (.guest_cmdline | test("transparent_hugepage=never"))
+no1g|coalesced-1g hugetlb_fast-1g per_folio-1g|this kernel has no 1[ 0-9]*[GK]iB hugetlb pages|(.hugepages | has("1048576kB") | not) and .guest_profile.cpu_flags == ["-pdpe1gb"]
+nothp|coalesced-thp per_folio-thp|transparent hugepages are off|(.thp | test("\\[never\\]")) and (.guest_cmdline | test("transparent_hugepage=never"))
 EOF
 fi
 

@@ -45,11 +45,13 @@ print("repeat", r_again == r_lower)
 print("none", r_none.verdict)
 EOF
 )
+# expect NAME REGEX [TEXT]: a line of TEXT (default: $out) is REGEX.
 expect() {
-	if grep -qx "$2" <<<"$out"; then
+	local text=${3-$out}
+	if grep -qxE "$2" <<<"$text"; then
 		pass "lab_ab: $1"
 	else
-		fail "lab_ab: $1" "expected '$2' in: $(tr '\n' ';' <<<"$out")"
+		fail "lab_ab: $1" "expected '$2' in: $(tr '\n' ';' <<<"$text")"
 	fi
 }
 expect "stats: one distribution twice is same" "same same .*"
@@ -89,6 +91,151 @@ if [ "$(row 'per-buffer reg p50')" = lower ] && [ "$(row 'unreg')" = same ] &&
 	pass "lab_ab: ab.py table: p50 lower, unreg and bvecs same, pins checked"
 else
 	fail "lab_ab: ab.py table" "$(tr '\n' ';' <<<"$tab")"
+fi
+
+# ---- N-way: several variants -------------------------------------------
+nway=$(cd "$LAB" && T="$T" python3 - <<'EOF' 2>&1
+import json, os, random
+import ab
+T = os.environ["T"]
+CASES = {"coalesced-anon-thp": 1.0, "per_folio-anon-thp": 0.5,
+         "hugetlb_fast-anon-2m": 0.5, "none-ramdisk-write": 1.0}
+
+
+def boot(out, name, scale, rng):
+    d = os.path.join(out, "boots", name, "src-x")
+    os.makedirs(os.path.join(d, "json"), exist_ok=True)
+    runs, cases = [], []
+    for case, gain in CASES.items():
+        p50 = 8000 * (gain if scale else 1.0) * (1 + rng.gauss(0, 0.002))
+        reg = 0 if case.startswith("none") else 1
+        doc = {"jobs": [{"read": {"bw": 0, "total_ios": 0},
+                         "write": {"bw": 102400, "total_ios": 1000},
+                         "uring_folioreg": {"reg": {
+                             "total_ns": p50 * 64 * reg, "unreg_ns": 5000,
+                             "per_buffer_ns": {"mean": p50, "p50": p50,
+                                               "p99": 2 * p50}},
+                             "segments": {"bvecs": 64 * reg,
+                                          "bvecs_observed": 64 * reg}}}]}
+        with open(os.path.join(d, "json", case + ".json"), "w") as f:
+            json.dump(doc, f)
+        runs.append({"case": case, "json": case + ".json"})
+        cases.append({"case": case, "pins": 64 * reg,
+                      "pins_acquired": 256000 if not reg else 64})
+    json.dump(runs, open(os.path.join(d, "runs.json"), "w"))
+    json.dump(cases, open(os.path.join(d, "cases.json"), "w"))
+
+
+def run(out, lower):
+    # The noise of a boot is the round's, whatever the kernel (as under
+    # -icount, where a kernel's figures repeat from boot to boot).
+    vs = [{"name": n, "label": "src:x" + (" +%s.patch" % n if n != "A"
+                                          else ""),
+           "patches": [], "kernel": "k-" + n} for n in "ABC"]
+    meta = {"base": "src:x", "variants": vs, "matrix": "spectrum",
+            "clock": "TCG", "kit": [], "boots": []}
+    for i in range(1, 4):
+        for v in vs:
+            name = "%02d-%s" % (i, v["name"])
+            boot(out, name, v["name"] in lower, random.Random(i))
+            meta["boots"].append({"dir": name, "side": v["name"],
+                                  "ok": True})
+    ab.save_meta(out, meta)
+    with open(os.devnull, "w") as null:
+        s, rows = ab.print_table(out, file=null)
+    return s, rows, meta
+
+
+s, rows, meta = run(os.path.join(T, "nway"), "C")
+csv_path = ab.write_csv(os.path.join(T, "nway"), rows, meta)
+for case, key, _, _, name, r in rows:
+    print("row", case, key, name, r.verdict)
+print("csv", sum(1 for _ in open(csv_path)) - 1, len(rows))
+s3, rows3, _ = run(os.path.join(T, "aaa"), "")
+print("aaa", len(rows3), sorted({r[-1].verdict for r in rows3}))
+print("variants", ab.variant_patches(["-", "none"]))
+
+
+# A variant that does not build, one that does not boot.
+def fake_build(spec, patches, cache, who=""):
+    if patches and patches[0].endswith("bad.patch"):
+        raise ab.AbError("patch %s does not apply to x: f.c, hunk 1 "
+                         "(@@ -1 @@); log: /x/patch.log" % patches[0])
+    return os.path.join(T, "k"), 0.0
+
+
+os.makedirs(os.path.join(T, "k"), exist_ok=True)
+open(os.path.join(T, "k", "info"), "w").write("release=9.9\n")
+ab.build = fake_build
+open(os.path.join(T, "bad.patch"), "w").write("")
+open(os.path.join(T, "good.patch"), "w").write("")
+vs = ab.build_variants("src:x", ab.variant_patches(
+    [os.path.join(T, "good.patch"), os.path.join(T, "bad.patch"), "-"]),
+    "/nowhere")
+print("built", [(v["name"], bool(v.get("failed"))) for v in vs])
+
+
+class Opts:
+    boots, resume, out, icount, append, smp, mem, matrix, cases = \
+        2, False, os.path.join(T, "fails"), None, "", 1, None, "rfc", None
+
+
+os.makedirs(os.path.join(Opts.out, "boots"), exist_ok=True)
+
+
+def fake_boot(cmd, log):
+    bdir = cmd[cmd.index("--out") + 1]
+    open(log, "w").write("lab: 01 [1/1] x FAILED: panic\n")
+    if bdir.endswith("-D"):
+        return 1
+    os.makedirs(os.path.join(bdir, "k"), exist_ok=True)
+    open(os.path.join(bdir, "k", "runs.json"), "w").write("[]")
+    return 0
+
+
+ab.run_boot = fake_boot
+meta = ab.ab_meta(Opts, [], "src:x", [dict(v, name=n) for v, n in
+                                      zip(vs[:2] + vs[3:] * 2, "ABCD")])
+ab.boot_all(Opts, [], "src:x", "/nowhere", meta)
+print("boots", " ".join(b["dir"] + ("" if b["ok"] else "!")
+                         for b in meta["boots"]))
+EOF
+)
+expect "N-way: a row per case, metric and variant; C lower where its figures are" \
+	"row per_folio-anon-thp per_buffer_p50_ns C lower" "$nway"
+expect "N-way: B, the same figures as A, same" "row per_folio-anon-thp per_buffer_p50_ns B same" "$nway"
+expect "N-way: C same where its figures are A's" "row coalesced-anon-thp per_buffer_p50_ns C same" "$nway"
+expect "N-way: pins per I/O from the guest's counters" "row none-ramdisk-write pins_per_io C same" "$nway"
+if grep -q "row none-ramdisk-write per_buffer_p50_ns" <<<"$nway"; then
+	fail "lab_ab: N-way: no per-buffer row where nothing is registered" "$(grep none-ramdisk <<<"$nway" | tr '\n' ';')"
+else
+	pass "lab_ab: N-way: no per-buffer row where nothing is registered"
+fi
+expect "N-way: ab.csv, a line per row" "csv ([0-9]+) \1" "$nway"
+expect "N-way: A/A/A of three identical variants: same on every row" "aaa [1-9][0-9]* \['same'\]" "$nway"
+expect "N-way: - and none are the base" "variants \[\('A', \[\]\), \('B', \[\]\), \('C', \[\]\)\]" "$nway"
+expect "N-way: a variant that does not build is marked, the others built" \
+	"built \[\('A', False\), \('B', False\), \('C', True\), \('D', False\)\]" "$nway"
+expect "N-way: a variant that does not boot is dropped, the others boot on" \
+	"boots 01-A 01-B 01-C 01-D! 02-A 02-B 02-C" "$nway"
+expect "N-way: one lab: line for the boot that fails: variant, boot, log" \
+	"lab: variant D \(src:x \(no patch\)\): boot 01-D \(k\) failed: .*panic; log: .*/01-D\.log" "$nway"
+tab=$(python3 "$LAB/ab.py" table "$T/nway" 2>&1)
+if grep -qE "^per_folio-anon-thp: per-buffer reg p50 \(ns\) +C .* lower$" <<<"$tab" &&
+	grep -q "^metric .* variant .* X/A" <<<"$tab"; then
+	pass "lab_ab: N-way table: a variant column, the verdict last"
+else
+	fail "lab_ab: N-way table" "$(tr '\n' ';' <<<"$tab")"
+fi
+if ! command -v gnuplot >/dev/null; then
+	skip "lab_ab: N-way plots" "gnuplot is not installed"
+else
+	pl=$(python3 "$LAB/ab.py" plot "$T/nway" 2>&1)
+	if [ -s "$T/nway/ab-reg-per_folio-anon.png" ] && [ -s "$T/nway/ab-reg-hugetlb_fast-anon-hugetlb.png" ]; then
+		pass "lab_ab: N-way plots: a PNG per series of folio cases"
+	else
+		fail "lab_ab: N-way plots" "$(tr '\n' ';' <<<"$pl")"
+	fi
 fi
 
 # ---- patches on a fake tree ---------------------------------------------
@@ -137,6 +284,23 @@ if [ $rc != 0 ] && [ "$lines" = 1 ] &&
 	pass "lab_ab: a patch that does not apply: one line naming the patch, the file and the hunk"
 else
 	fail "lab_ab: bad patch" "rc=$rc, $lines line(s): $err"
+fi
+# ab.py's build of a variant whose patch does not apply: the builder's
+# one line names the variant and the step (LAB_WHO), said once.
+err=$(cd "$LAB" && python3 -c '
+import sys, ab
+try:
+    ab.build("src:" + sys.argv[1], [sys.argv[2]], sys.argv[3],
+             "variant C (src:x +bad.patch): build")
+except ab.AbError as e:
+    print("raised: " + e.msg)
+' "$tree" "$T/bad.patch" "$T/cache" 2>&1)
+if [ "$(grep -c '^lab: ' <<<"$err")" = 1 ] &&
+	grep -qE "^lab: variant C \(src:x \+bad\.patch\): build: patch .*bad\.patch does not apply .*hunk 2 .*; log: " <<<"$err" &&
+	grep -qE "^raised: patch .*bad\.patch does not apply" <<<"$err"; then
+	pass "lab_ab: a variant whose patch does not apply: one lab: line naming the variant, the step, the hunk and the log"
+else
+	fail "lab_ab: variant's bad patch" "$err"
 fi
 err=$("$LAB/kernel-build.sh" --check-only "src:$T/nowhere" "$T/cache" 2>&1 >/dev/null)
 if [ $? != 0 ] && grep -qx "lab: .*nowhere: no such directory" <<<"$err"; then

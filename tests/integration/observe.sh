@@ -76,6 +76,9 @@ numjobs_case() {
 numjobs_case numjobs4-processes 4 "${nj[@]}"
 numjobs_case numjobs4-threads 4 "${nj[@]}" --thread=1
 numjobs_case numjobs4-rereg 4 "${nj[@]}" --rereg_interval=100ms
+# The same layout on THP: 32 buffers of 64 KiB in each 2 MiB folio.
+numjobs_case numjobs4-per-folio-thp 4 "${nj[@]}" --reg_strategy=per_folio \
+	--reg_folio=thp
 # Threads re-registering every 300 ms, summed by group_reporting into one
 # entry.
 numjobs_case numjobs4-threads-per-page 1 --output-format=json --runtime=2 \

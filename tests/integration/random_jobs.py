@@ -147,11 +147,23 @@ MTHP_ALL = {"16k": 16 * KIB, "32k": 32 * KIB, "64k": 64 * KIB,
 MTHP = {k: v for k, v in MTHP_ALL.items()
         if os.access("%s/hugepages-%dkB/enabled" % (THP, v // KIB), os.W_OK)}
 FOLIO_BYTES = dict({"4k": PAGE, "2m": 2 * MIB, "1g": GIB}, **MTHP_ALL)
-STRATEGIES = ["per_page", "coalesced", "hugetlb_fast", "iomem", "none", "auto"]
+
+
+def folio_bytes(folio):
+    """Bytes of a folio option; thp is this machine's PMD size."""
+    if folio == "thp":
+        with open(THP + "/hpage_pmd_size") as f:
+            return int(f.read())
+    return FOLIO_BYTES[folio]
+
+
+STRATEGIES = ["per_page", "coalesced", "hugetlb_fast", "iomem", "none", "auto",
+              "per_folio"]
 MATCHING_FOLIOS = {
     "per_page": ["4k"],
     "coalesced": ["thp", "2m", "1g"],
     "hugetlb_fast": ["2m", "1g"],
+    "per_folio": ["thp", "2m", "1g"],
     "auto": ["2m", "1g"],
     "iomem": [],
     "none": [],
@@ -206,11 +218,11 @@ def draw(case):
         o["runtime"] = "1" if o["rereg"] == "100ms" else r.choice(
             ["300ms", "500ms"])
     # Last, so that a kernel without multi-size THP changes no other
-    # option: coalesced on an mTHP size, and now and then any strategy on
-    # one, which must be refused.
+    # option: coalesced and per_folio on an mTHP size, and now and then
+    # any strategy on one, which must be refused.
     x, size = r.random(), r.choice(sorted(MTHP_ALL))
-    if size in MTHP and (x < 0.03 or (x < 0.35 and
-                                      o["strategy"] == "coalesced")):
+    if size in MTHP and (x < 0.03 or (x < 0.35 and o["strategy"] in
+                                      ("coalesced", "per_folio"))):
         o["folio"] = size
     return o
 
@@ -291,9 +303,11 @@ def layout(o, strategy, folio):
     fb = FOLIO_BYTES.get(folio)  # None for thp
     if strategy == "per_page":
         return Layout([(b, bs) for b in bufs], bufs, PAGE)
-    if strategy == "hugetlb_fast":
-        per = (fb - align) // bs
-        bufs = [(i // per) * fb + align + (i % per) * bs for i in range(n)]
+    if strategy in ("hugetlb_fast", "per_folio"):
+        step = fb or folio_bytes(folio)
+        per = (step - align) // bs
+        bufs = [(i // per) * step + align + (i % per) * bs
+                for i in range(n)]
         return Layout([(b, bs) for b in bufs], bufs, fb)
     # coalesced: regions of whole buffers, at most 1 GiB each, each on a
     # folio boundary (offsets here are within a region's own stride).
@@ -321,7 +335,7 @@ def hugetlb_need(o, strategy, folio):
     if folio not in ("2m", "1g"):
         return 0, 0
     fb = FOLIO_BYTES[folio]
-    if strategy == "hugetlb_fast":
+    if strategy in ("hugetlb_fast", "per_folio"):
         per = (fb - align) // bs
         need = (n + per - 1) // per
     else:
@@ -339,7 +353,7 @@ def predict(o, avail2m, avail1g):
     line naming the option."""
     s, folio, nj = o["strategy"], o["folio"], o["numjobs"]
     if not folio:
-        folio = {"per_page": "4k", "coalesced": "thp",
+        folio = {"per_page": "4k", "coalesced": "thp", "per_folio": "thp",
                  "hugetlb_fast": "2m"}.get(s)
     why = []
     own = s not in ("iomem", "none")
@@ -356,7 +370,7 @@ def predict(o, avail2m, avail1g):
             why.append(r"reg_folio=")
         elif s == "per_page" and folio != "4k":
             why.append(r"reg_folio=")
-        elif s == "coalesced" and folio == "4k":
+        elif s in ("coalesced", "per_folio") and folio == "4k":
             why.append(r"reg_folio=")
         elif s in ("hugetlb_fast", "auto") and (
                 folio in ("4k", "thp") or folio in MTHP_ALL):
@@ -380,7 +394,8 @@ def predict(o, avail2m, avail1g):
             # Some jobs find the pages free, the ones after them do not.
             either.append(r"hugetlb pages")
             return "either", either, "auto", f
-    if s == "hugetlb_fast" and o["mem_align"] + o["bs"] > FOLIO_BYTES[folio]:
+    if s in ("hugetlb_fast", "per_folio") and (
+            o["mem_align"] + o["bs"] > folio_bytes(folio)):
         return "refuse", [r"bs="], s, folio
     n2, n1 = hugetlb_need(o, s, folio)
     for need, avail, what in ((n2, avail2m, "2m"), (n1, avail1g, "1g")):

@@ -47,6 +47,10 @@ verdict pins-per-page pins_while_running 65536 --reg_strategy=per_page
 verdict pins-hugetlb-fast-2m pins_while_running 256 --reg_strategy=hugetlb_fast --reg_folio=2m
 verdict pins-coalesced-2m pins_while_running 128 --reg_strategy=coalesced --reg_folio=2m
 verdict pins-coalesced-thp pins_while_running 128 --reg_strategy=coalesced --reg_folio=thp
+# One buffer per io_u inside one folio: one pin per buffer on THP as on
+# hugetlb.
+verdict pins-per-folio-thp pins_while_running 256 --reg_strategy=per_folio --reg_folio=thp
+verdict pins-per-folio-2m pins_while_running 256 --reg_strategy=per_folio --reg_folio=2m
 verdict pins-per-page-each pins_while_running 65536 --reg_strategy=per_page --reg_mode=each
 if [ $have_1g = 1 ]; then
 	verdict pins-coalesced-1g pins_while_running 1 --reg_strategy=coalesced --reg_folio=1g
@@ -61,7 +65,7 @@ fi
 # whose verify read is still in flight: fio's own io_uring engine fails
 # without it too).
 f=$SCRATCH/strategies.dat
-strategies="iomem none per_page coalesced hugetlb_fast auto"
+strategies="iomem none per_page coalesced per_folio hugetlb_fast auto"
 for st in $strategies; do
 	for bs in 4k 1m; do
 		for rereg in 0 200ms; do

@@ -208,6 +208,41 @@ static void test_thp(void **state)
 	munmap(p, len);
 }
 
+/*
+ * Where the pages are (move_pages(2) in query mode): every faulted page
+ * counted on some node; a page it cannot place (here one never faulted
+ * in) makes the figure unknown, with that page's status, never a short
+ * count.
+ */
+static void test_pages_by_node(void **state)
+{
+	char *mem = map_small(4 * 4 * KIB);
+	void *buf = mem;
+	uint64_t pages[UFR_MAX_NODES], sum = 0;
+	struct ufr_bufset s;
+	int i, ret, bad = 0;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(ufr_bufset_from_bufs(&s, &buf, 1, 4 * 4 * KIB), 0);
+	ret = ufr_bufset_pages_by_node(&s, pages, &bad);
+	if (ret == -ENOSYS) {
+		ufr_bufset_free(&s);
+		munmap(mem, 4 * 4 * KIB);
+		skip();
+	}
+	assert_int_equal(ret, 0);
+	for (i = 0; i < UFR_MAX_NODES; i++)
+		sum += pages[i];
+	assert_int_equal(sum, 4);
+	/* The last page given back: present no more. */
+	assert_int_equal(madvise(mem + 3 * 4 * KIB, 4 * KIB, MADV_DONTNEED), 0);
+	assert_int_equal(ufr_bufset_pages_by_node(&s, pages, &bad), 1);
+	assert_int_equal(bad, -ENOENT);
+	ufr_bufset_free(&s);
+	munmap(mem, 4 * 4 * KIB);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +253,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pins_mixed, huge_2m_x2,
 						huge_teardown),
 		cmocka_unit_test(test_thp),
+		cmocka_unit_test(test_pages_by_node),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -121,10 +121,10 @@ static const struct {
 	      .hugetlbfs_path = "/mnt/h"),
 	  "uring_folioreg: reg_hugetlbfs_path=/mnt/h: only reg_backing=hugetlbfs uses it; add reg_backing=hugetlbfs or drop reg_hugetlbfs_path" },
 	{ JOB(UFR_STRAT_IOMEM, UFR_FOLIO_DEFAULT, .backing = UFR_BACKING_MEMFD),
-	  "uring_folioreg: reg_backing=memfd: reg_strategy=iomem runs on fio's memory; use reg_strategy=per_page, coalesced or hugetlb_fast, or drop reg_backing" },
+	  "uring_folioreg: reg_backing=memfd: reg_strategy=iomem runs on fio's memory; use reg_strategy=per_page, coalesced, per_folio or hugetlb_fast, or drop reg_backing" },
 	{ JOB(UFR_STRAT_AUTO, UFR_FOLIO_DEFAULT,
 	      .backing = UFR_BACKING_HUGETLBFS),
-	  "uring_folioreg: reg_backing=hugetlbfs: reg_strategy=auto chooses its memory itself; use reg_strategy=per_page, coalesced or hugetlb_fast, or drop reg_backing" },
+	  "uring_folioreg: reg_backing=hugetlbfs: reg_strategy=auto chooses its memory itself; use reg_strategy=per_page, coalesced, per_folio or hugetlb_fast, or drop reg_backing" },
 	{ JOB(UFR_STRAT_HUGETLB_FAST, UFR_FOLIO_DEFAULT,
 	      .backing = UFR_BACKING_HUGETLBFS),
 	  "uring_folioreg: reg_backing=hugetlbfs: no directory to put the buffer file in; add reg_hugetlbfs_path=DIR, a directory on a mounted hugetlbfs (mount -t hugetlbfs -o pagesize=2M none DIR)" },
@@ -174,16 +174,16 @@ static void test_folio_refusals(void **state)
 	refused(&m, job(UFR_STRAT_IOMEM, UFR_FOLIO_1G), -EINVAL,
 		"uring_folioreg: reg_folio=1g: reg_strategy=iomem uses fio's memory; choose its pages with iomem=mmaphuge hugepage-size=2m instead");
 	refused(&m, job(UFR_STRAT_PER_PAGE, UFR_FOLIO_2M), -EINVAL,
-		"uring_folioreg: reg_folio=2m: reg_strategy=per_page keeps buffers on 4 KiB pages; drop reg_folio or use reg_strategy=coalesced or hugetlb_fast");
+		"uring_folioreg: reg_folio=2m: reg_strategy=per_page keeps buffers on 4 KiB pages; drop reg_folio or use reg_strategy=coalesced, per_folio or hugetlb_fast");
 	refused(&m, job(UFR_STRAT_COALESCED, UFR_FOLIO_4K), -EINVAL,
 		"uring_folioreg: reg_folio=4k: reg_strategy=coalesced needs large folios; use reg_folio=16k to 1m, thp, 2m or 1g, or reg_strategy=per_page");
 	refused(&m, job(UFR_STRAT_HUGETLB_FAST, UFR_FOLIO_THP), -EINVAL,
-		"uring_folioreg: reg_folio=thp: reg_strategy=hugetlb_fast needs hugetlb folios; use reg_folio=2m or 1g (THP sizes go with reg_strategy=coalesced)");
+		"uring_folioreg: reg_folio=thp: reg_strategy=hugetlb_fast needs hugetlb folios; use reg_folio=2m or 1g (THP sizes go with reg_strategy=per_folio or coalesced)");
 	/* The layout's own refusals come through the resolution. */
 	c = job(UFR_STRAT_HUGETLB_FAST, UFR_FOLIO_2M);
 	c.buf_bytes = 4 * MIB;
 	refused(&m, c, -EINVAL,
-		"uring_folioreg: bs=4194304: hugetlb_fast places each buffer inside one folio, and with mem_align=0 it does not fit a 2048 KiB folio; use reg_folio=1g or a smaller bs");
+		"uring_folioreg: bs=4m: hugetlb_fast places each buffer inside one folio, and it does not fit a 2048 KiB folio; lower bs to 2m or use reg_folio=1g");
 	/* The defaults. */
 	resolved(&m, job(UFR_STRAT_IOMEM, UFR_FOLIO_DEFAULT), UFR_STRAT_IOMEM,
 		 UFR_FOLIO_DEFAULT, 4096);
@@ -359,11 +359,11 @@ static void test_numa(void **state)
 	resolved(&m, c, UFR_STRAT_PER_PAGE, UFR_FOLIO_4K, 4096);
 	c.numa_node = 2;
 	refused(&m, c, -ENODEV,
-		"uring_folioreg: reg_numa_node=2: no such node with memory (nodes 0-1 exist; see numactl -H); use one of them or -1");
+		"uring_folioreg: reg_numa_node=2: no such node with memory (nodes 0-1 exist; nodes with memory: 0,1; see numactl -H); use one of them or -1");
 	m.nodes_with_memory = 1;
 	c.numa_node = 1;
 	refused(&m, c, -ENODEV,
-		"uring_folioreg: reg_numa_node=1: no such node with memory (nodes 0-1 exist; see numactl -H); use one of them or -1");
+		"uring_folioreg: reg_numa_node=1: no such node with memory (node 1 has none, a memoryless node; nodes with memory: 0; see numactl -H); use one of them or -1");
 	m.numa = false;
 	c.numa_node = 0;
 	refused(&m, c, -ENODEV,
@@ -407,7 +407,7 @@ static void test_1g_hugetlbfs_mount(void **state)
 		"uring_folioreg: reg_folio=64k: /mnt/huge1g is a hugetlbfs of 1048576 KiB pages; drop reg_folio (the mount's size is taken) or mount one with pagesize=2M");
 	refused(&m, on_mount(&m, d, GIB, UFR_STRAT_PER_PAGE, UFR_FOLIO_DEFAULT),
 		-EINVAL,
-		"uring_folioreg: reg_backing=hugetlbfs: reg_strategy=per_page keeps buffers on 4 KiB pages but /mnt/huge1g has 1048576 KiB pages; use reg_strategy=coalesced or hugetlb_fast, or reg_backing=memfd");
+		"uring_folioreg: reg_backing=hugetlbfs: reg_strategy=per_page keeps buffers on 4 KiB pages but /mnt/huge1g has 1048576 KiB pages; use reg_strategy=coalesced, per_folio or hugetlb_fast, or reg_backing=memfd");
 	m.hugetlb[1].free = 0;
 	refused(&m,
 		on_mount(&m, d, GIB, UFR_STRAT_HUGETLB_FAST, UFR_FOLIO_DEFAULT),
@@ -478,6 +478,123 @@ static void test_reserved_hugetlb(void **state)
 			    "too few free hugetlb pages; THP is on");
 }
 
+/* The plan of @c resolved on @m is one buffer per io_u, each inside one
+ * folio of @bytes, @per to a folio. */
+static void one_per_folio(const struct ufr_machine *m, struct ufr_config c,
+			  enum ufr_folio f, size_t bytes, unsigned int per)
+{
+	struct ufr_plan plan;
+	struct ufr_err err = { "" };
+	unsigned int i;
+
+	assert_int_equal(ufr_resolve(&c, m, &plan, &err), 0);
+	assert_string_equal(err.msg, "");
+	assert_int_equal(c.strategy, UFR_STRAT_PER_FOLIO);
+	assert_int_equal(c.folio, f);
+	assert_int_equal(c.folio_bytes, bytes);
+	assert_int_equal(plan.nr_regions, c.nr_bufs);
+	assert_int_equal(plan.seg.bvecs, c.nr_bufs);
+	assert_int_equal(plan.seg.straddling, 0);
+	assert_int_equal(plan.seg.folios, (c.nr_bufs + per - 1) / per);
+	assert_int_equal(plan.backing_bytes, plan.seg.folios * bytes);
+	for (i = 0; i < plan.nr_bufs; i++)
+		assert_int_equal(plan.bufs[i].off / bytes,
+				 (plan.bufs[i].off + c.buf_bytes - 1) / bytes);
+	ufr_plan_free(&plan);
+}
+
+/* per_folio: every large folio the backing can have, one buffer per io_u
+ * inside one folio; refused where the folio is smaller than the buffer or
+ * the backing cannot have it. */
+static void test_per_folio(void **state)
+{
+	const char *d = "/mnt/huge2m";
+	struct ufr_machine m;
+	struct ufr_config c;
+
+	(void)state;
+	machine(&m);
+	m.hugetlb[1] = (struct ufr_hugetlb_pool){ GIB, 2, 2, 0 };
+	/* Accepted: THP (the default), 2 MiB and 1 GiB hugetlb. */
+	one_per_folio(&m, job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_DEFAULT),
+		      UFR_FOLIO_THP, 2 * MIB, 32);
+	one_per_folio(&m, job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_2M), UFR_FOLIO_2M,
+		      2 * MIB, 32);
+	one_per_folio(&m, job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_1G), UFR_FOLIO_1G,
+		      GIB, 16384);
+	/* A memfd: MFD_HUGETLB by default, shmem THP when asked. */
+	c = job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_DEFAULT);
+	c.backing = UFR_BACKING_MEMFD;
+	one_per_folio(&m, c, UFR_FOLIO_2M, 2 * MIB, 32);
+	c.folio = UFR_FOLIO_THP;
+	one_per_folio(&m, c, UFR_FOLIO_THP, 2 * MIB, 32);
+	/* A hugetlbfs mount's page size. */
+	one_per_folio(&m,
+		      on_mount(&m, d, 2 * MIB, UFR_STRAT_PER_FOLIO,
+			       UFR_FOLIO_DEFAULT),
+		      UFR_FOLIO_2M, 2 * MIB, 32);
+	/* Multi-size THP: 64 KiB buffers one to a 64 KiB folio. */
+	snprintf(m.thp_sizes[2].enabled, UFR_SETTING_LEN, "madvise");
+	snprintf(m.thp_sizes[7].enabled, UFR_SETTING_LEN, "never");
+	one_per_folio(&m, job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_64K),
+		      UFR_FOLIO_64K, 64 * KIB, 1);
+	/* Refused: the folio smaller than the buffer, each with the bs
+	 * that fits and the next folio of its kind. */
+	snprintf(m.thp_sizes[0].enabled, UFR_SETTING_LEN, "madvise");
+	snprintf(m.thp_sizes[2].enabled, UFR_SETTING_LEN, "never");
+	refused(&m, job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_16K), -EINVAL,
+		"uring_folioreg: bs=64k: per_folio places each buffer inside one folio, and it does not fit a 16 KiB folio; lower bs to 16k or use reg_folio=64k");
+	snprintf(m.thp_sizes[0].enabled, UFR_SETTING_LEN, "never");
+	snprintf(m.thp_sizes[6].enabled, UFR_SETTING_LEN, "madvise");
+	c = job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_1M);
+	c.buf_bytes = 2 * MIB;
+	refused(&m, c, -EINVAL,
+		"uring_folioreg: bs=2m: per_folio places each buffer inside one folio, and it does not fit a 1024 KiB folio; lower bs to 1m or use reg_folio=thp");
+	c = job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_THP);
+	c.buf_bytes = 4 * MIB;
+	refused(&m, c, -EINVAL,
+		"uring_folioreg: bs=4m: per_folio places each buffer inside one folio, and it does not fit a 2048 KiB folio; lower bs to 2m or use reg_folio=1g");
+	c.backing = UFR_BACKING_MEMFD;
+	refused(&m, c, -EINVAL,
+		"uring_folioreg: bs=4m: per_folio places each buffer inside one folio, and it does not fit a 2048 KiB folio; lower bs to 2m or use reg_folio=1g");
+	c = job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_2M);
+	c.buf_bytes = 2 * MIB;
+	c.align = 512;
+	refused(&m, c, -EINVAL,
+		"uring_folioreg: bs=2m: per_folio places each buffer inside one folio, and with mem_align=512 it does not fit a 2048 KiB folio; lower bs to 2096640 or use reg_folio=1g");
+	c = on_mount(&m, d, 2 * MIB, UFR_STRAT_PER_FOLIO, UFR_FOLIO_DEFAULT);
+	c.buf_bytes = 3 * MIB;
+	refused(&m, c, -EINVAL,
+		"uring_folioreg: bs=3m: per_folio places each buffer inside one folio, and it does not fit a 2048 KiB folio; lower bs to 2m or use reg_hugetlbfs_path on a hugetlbfs mounted with pagesize=1G");
+	/* Refused: what the options or the machine cannot give. */
+	snprintf(m.thp_sizes[6].enabled, UFR_SETTING_LEN, "never");
+	refused(&m, job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_4K), -EINVAL,
+		"uring_folioreg: reg_folio=4k: reg_strategy=per_folio needs large folios; use reg_folio=16k to 1m, thp, 2m or 1g, or reg_strategy=per_page");
+	c = job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_64K);
+	c.backing = UFR_BACKING_MEMFD;
+	refused(&m, c, -EINVAL,
+		"uring_folioreg: reg_folio=64k: reg_backing=memfd serves 4 KiB shmem pages (per_page), PMD-sized shmem THP (reg_folio=thp) or 2 MiB / 1 GiB hugetlb (MFD_HUGETLB); the engine puts multi-size THP in anonymous memory only; use reg_folio=thp, 2m or 1g, or reg_backing=anon");
+	refused(&m,
+		on_mount(&m, d, 2 * MIB, UFR_STRAT_PER_FOLIO, UFR_FOLIO_THP),
+		-EINVAL,
+		"uring_folioreg: reg_folio=thp: /mnt/huge2m is a hugetlbfs of 2048 KiB pages; drop reg_folio (the mount's size is taken) or mount one with pagesize=2M");
+	refused(&m, job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_64K), -EOPNOTSUPP,
+		"uring_folioreg: reg_folio=64k: anonymous 64 KiB THP is off (hugepages-64kB/enabled is never, top-level enabled is madvise), so the kernel would not hand out 64 KiB folios; enable it: echo madvise > " THP_DIR
+		"/hugepages-64kB/enabled");
+	c = job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_THP);
+	c.backing = UFR_BACKING_MEMFD;
+	snprintf(m.shmem_enabled, sizeof(m.shmem_enabled), "never");
+	refused(&m, c, -EOPNOTSUPP,
+		"uring_folioreg: reg_folio=thp: reg_backing=memfd would get no 2048 KiB shmem THP folios: shmem_enabled is never, hugepages-2048kB/shmem_enabled is inherit; write: echo advise > " THP_DIR
+		"/shmem_enabled (or use reg_folio=2m, MFD_HUGETLB)");
+	snprintf(m.thp_enabled, sizeof(m.thp_enabled), "never");
+	refused(&m, job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_THP), -EOPNOTSUPP,
+		"uring_folioreg: reg_folio=thp: transparent hugepages are off (/sys/kernel/mm/transparent_hugepage/enabled is never); enable them: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");
+	m.hugetlb[1] = (struct ufr_hugetlb_pool){ GIB, -1, -1, -1 };
+	refused(&m, job(UFR_STRAT_PER_FOLIO, UFR_FOLIO_1G), -ENOMEM,
+		"uring_folioreg: reg_folio=1g: this kernel has no 1048576 KiB hugetlb pages; use another page size");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_not_a_mount),
 		cmocka_unit_test(test_shmem_thp_never),
 		cmocka_unit_test(test_reserved_hugetlb),
+		cmocka_unit_test(test_per_folio),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,6 +61,14 @@ static void report_config(struct ufr_run *run, bool reg_profile)
 		snprintf(r->backing, sizeof(r->backing), "%s",
 			 ufr_backing_name(c->backing));
 	r->numa_requested = c->numa_node;
+	r->max_buffer_bytes = (int64_t)run->machine.max_buffer_bytes;
+	snprintf(r->max_buffer_how, sizeof(r->max_buffer_how), "%s",
+		 run->machine.max_buffer_probed ? "probe" : "version");
+	if (!run->machine.max_buffer_probed)
+		ufr_run_note(
+			run,
+			"max_buffer_bytes is kernel %s's by its version: %s",
+			run->machine.release, run->machine.max_buffer_why);
 	/* Until registration measures them: no pins seen, no profile. */
 	r->obs.held = -1;
 	if (c->strategy == UFR_STRAT_NONE) {

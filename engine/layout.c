@@ -35,6 +35,42 @@ enum ufr_rules ufr_rules_for_release(const char *release)
 	return UFR_RULES_MULTI_FOLIO;
 }
 
+unsigned long long ufr_max_buffer_for_release(const char *release)
+{
+	unsigned int major = 0, minor = 0;
+
+	if (sscanf(release, "%u.%u", &major, &minor) != 2)
+		return UFR_MAX_REGION_BYTES_7_2;
+	if (major < 7 || (major == 7 && minor < 2))
+		return UFR_MAX_REGION_BYTES;
+	return UFR_MAX_REGION_BYTES_7_2;
+}
+
+static unsigned long long cap_or_default(unsigned long long cap)
+{
+	return cap ? cap : UFR_MAX_REGION_BYTES;
+}
+
+bool ufr_buffer_fits(unsigned long long cap, uint64_t off, uint64_t len)
+{
+	return len <= cap_or_default(cap) &&
+	       ufr_folios_spanned(off, len, UFR_PAGE_BYTES) <=
+		       UFR_MAX_PIN_PAGES;
+}
+
+/* How many buffers of @bs bytes, back to back from @off, one registered
+ * buffer under @cap takes. */
+static uint64_t buffers_per_region(unsigned long long cap, uint64_t off,
+				   uint64_t bs)
+{
+	uint64_t by_len = cap_or_default(cap) / bs;
+	uint64_t by_pins =
+		(UFR_MAX_PIN_PAGES * UFR_PAGE_BYTES - off % UFR_PAGE_BYTES) /
+		bs;
+
+	return by_len < by_pins ? by_len : by_pins;
+}
+
 uint32_t ufr_range_bvecs(enum ufr_rules rules, uint64_t off, uint64_t len,
 			 size_t folio_bytes)
 {
@@ -120,11 +156,11 @@ static int check_params(const struct ufr_plan_params *p, struct ufr_err *err)
 			err, -EINVAL,
 			"iodepth=%u: reg_strategy=%s registers one buffer per io_u and the kernel takes at most %u; lower iodepth to %u or use reg_strategy=coalesced",
 			p->nr_bufs, name, UFR_MAX_BUFFERS, UFR_MAX_BUFFERS);
-	if (p->align + p->buf_bytes > UFR_MAX_REGION_BYTES)
+	if (!ufr_buffer_fits(p->max_buffer_bytes, p->align, p->buf_bytes))
 		return ufr_err_set(
 			err, -EINVAL,
-			"bs=%zu: one buffer would be a region over 1 GiB, which the kernel refuses; lower bs",
-			p->buf_bytes);
+			"bs=%zu: one registered buffer would be over this kernel's cap of %llu bytes (segments.max_buffer_bytes), which it refuses; lower bs",
+			p->buf_bytes, cap_or_default(p->max_buffer_bytes));
 	if (ufr_strategy_per_folio(p->strategy) &&
 	    p->align + p->buf_bytes > p->folio_bytes)
 		return too_big_for_folio(p, err);
@@ -151,8 +187,8 @@ void ufr_segments_add_range(struct ufr_segments *seg, enum ufr_rules rules,
  * per_page: one group, one registered buffer per io_u, as fio lays them
  * out; per_folio and hugetlb_fast: a group per folio, each buffer wholly
  * inside one, one registered buffer per io_u; coalesced: a group per
- * registered buffer, as few as fit in 1 GiB each, so none wastes a
- * partial head folio.
+ * registered buffer, as few as the kernel's cap on one buffer allows, so
+ * none wastes a partial head folio.
  */
 int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 		  struct ufr_err *err)
@@ -169,13 +205,19 @@ int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 		return ret;
 	if (ufr_strategy_per_folio(p->strategy))
 		per = (p->folio_bytes - p->align) / p->buf_bytes;
-	else if (coalesced &&
-		 per > (UFR_MAX_REGION_BYTES - p->align) / p->buf_bytes)
-		per = (UFR_MAX_REGION_BYTES - p->align) / p->buf_bytes;
+	else if (coalesced && per > buffers_per_region(p->max_buffer_bytes,
+						       p->align, p->buf_bytes))
+		per = buffers_per_region(p->max_buffer_bytes, p->align,
+					 p->buf_bytes);
 	groups = (p->nr_bufs + per - 1) / per;
 	stride = (p->align + per * p->buf_bytes + p->folio_bytes - 1) /
 		 p->folio_bytes * p->folio_bytes;
-	plan->backing_bytes = groups * stride;
+	/* The last group takes only the folios it spans. */
+	plan->backing_bytes =
+		(groups - 1) * stride +
+		(p->align + (p->nr_bufs - (groups - 1) * per) * p->buf_bytes +
+		 p->folio_bytes - 1) /
+			p->folio_bytes * p->folio_bytes;
 	plan->nr_bufs = p->nr_bufs;
 	plan->nr_regions = coalesced ? groups : p->nr_bufs;
 	plan->regions = calloc(plan->nr_regions, sizeof(*plan->regions));
@@ -220,6 +262,7 @@ int ufr_plan_for_config(const struct ufr_config *c, size_t thp_bytes,
 		.buf_bytes = c->buf_bytes,
 		.align = c->align,
 		.folio_bytes = c->folio_bytes,
+		.max_buffer_bytes = c->max_buffer_bytes,
 		.folio = c->folio,
 		.backing = c->backing,
 		.thp_bytes = thp_bytes,

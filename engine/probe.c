@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <numa.h>
+#include <pthread.h>
+#include <liburing.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -18,6 +20,7 @@
 #include <linux/magic.h>
 #include <linux/stat.h>
 
+#include "ufr_layout.h"
 #include "ufr_probe.h"
 
 /* The first line of file @path (sysfs, procfs) in @buf; false and ""
@@ -119,6 +122,96 @@ static void probe_mount(struct ufr_mount *mt, const char *path)
 	mt->page_bytes = (long)st.f_bsize;
 }
 
+/*
+ * Whether the kernel's length check lets a buffer of @len bytes through:
+ * 1 (the wrap check after it refused: -EOVERFLOW), 0 (the length check
+ * refused it: -EFAULT or -EINVAL), or the negated errno of any other
+ * answer, which decides nothing.
+ */
+static int cap_lets_through(struct io_uring *ring, unsigned long long len)
+{
+	/* The last page: base + length wraps for every length. */
+	struct iovec iov = {
+		.iov_base = (void *)(~(uintptr_t)0 & ~(uintptr_t)(4096 - 1)),
+		.iov_len = len,
+	};
+	int ret = io_uring_register_buffers(ring, &iov, 1);
+
+	if (!ret) {
+		io_uring_unregister_buffers(ring);
+		return -EEXIST;
+	}
+	if (ret == -EOVERFLOW)
+		return 1;
+	return ret == -EFAULT || ret == -EINVAL ? 0 : ret;
+}
+
+/* The cap into @m->max_buffer_bytes, or the reason there is none. */
+static bool bisect_cap(struct ufr_machine *m)
+{
+	/* x86-64's user address space: no buffer can be larger. */
+	unsigned long long lo = 1, hi = 1ull << 47, mid;
+	struct io_uring ring;
+	int ret;
+
+	ret = io_uring_queue_init(1, &ring, 0);
+	if (ret) {
+		snprintf(m->max_buffer_why, sizeof(m->max_buffer_why),
+			 "no io_uring ring to probe with (%s)", strerror(-ret));
+		return false;
+	}
+	/* One byte must pass the length check; 128 TiB passing is no cap. */
+	ret = cap_lets_through(&ring, lo);
+	if (ret == 1)
+		ret = cap_lets_through(&ring, hi);
+	else if (!ret)
+		ret = -ERANGE;
+	if (ret == 1)
+		lo = hi;
+	while (ret >= 0 && hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		ret = cap_lets_through(&ring, mid);
+		if (ret == 1)
+			lo = mid;
+		else if (!ret)
+			hi = mid;
+	}
+	io_uring_queue_exit(&ring);
+	if (ret < 0) {
+		snprintf(
+			m->max_buffer_why, sizeof(m->max_buffer_why),
+			"a buffer on the last page answered %s, not EOVERFLOW below the cap and EFAULT/EINVAL over it",
+			ret == -EEXIST ? "success" :
+			ret == -ERANGE ? "EFAULT/EINVAL for 1 byte" :
+					 strerrorname_np(-ret));
+		return false;
+	}
+	m->max_buffer_bytes = lo;
+	return true;
+}
+
+void ufr_buffer_cap_probe(struct ufr_machine *m)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct ufr_machine once;
+	static bool done;
+
+	pthread_mutex_lock(&lock);
+	if (!done) {
+		snprintf(once.release, sizeof(once.release), "%s", m->release);
+		once.max_buffer_probed = bisect_cap(&once);
+		if (!once.max_buffer_probed)
+			once.max_buffer_bytes =
+				ufr_max_buffer_for_release(once.release);
+		done = true;
+	}
+	m->max_buffer_bytes = once.max_buffer_bytes;
+	m->max_buffer_probed = once.max_buffer_probed;
+	snprintf(m->max_buffer_why, sizeof(m->max_buffer_why), "%s",
+		 once.max_buffer_why);
+	pthread_mutex_unlock(&lock);
+}
+
 void ufr_machine_probe(struct ufr_machine *m, const char *thp_root,
 		       const char *hugetlbfs_path)
 {
@@ -134,6 +227,7 @@ void ufr_machine_probe(struct ufr_machine *m, const char *thp_root,
 	probe_mount(&m->mount, hugetlbfs_path);
 	snprintf(m->release, sizeof(m->release), "%s",
 		 uname(&u) ? "?" : u.release);
+	ufr_buffer_cap_probe(m);
 }
 
 bool ufr_thp_setting_on(const char *val, const char *top)

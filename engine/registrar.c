@@ -15,7 +15,7 @@
 #include "ufr_reg.h"
 
 static int explain(int ret, const struct ufr_config *c, unsigned int n,
-		   uint64_t bytes, struct ufr_err *err)
+		   uint64_t bytes, uint64_t largest, struct ufr_err *err)
 {
 	const char *what = ufr_strategy_name(c->strategy);
 	struct rlimit rl;
@@ -38,6 +38,14 @@ static int explain(int ret, const struct ufr_config *c, unsigned int n,
 			err, -EINVAL,
 			"%s: %u buffers: the kernel registers at most 16384; lower iodepth",
 			what, n);
+	/* The length check: EFAULT up to Linux 7.1, EINVAL from 7.2. */
+	if ((ret == -EFAULT || ret == -EINVAL) &&
+	    largest > UFR_MAX_REGION_BYTES)
+		return ufr_err_set(
+			err, ret,
+			"%s: the kernel refused a registered buffer of %llu bytes (%s), over its cap on one buffer, though the engine took that cap to be %llu bytes (segments.max_buffer_bytes); lower bs, or iodepth so that bs x iodepth is at most 1 GiB",
+			what, (unsigned long long)largest,
+			strerrorname_np(-ret), c->max_buffer_bytes);
 	/*
 	 * Long-term pins of file-backed memory are refused where the kernel
 	 * cannot keep the pages put (EFAULT since Linux 6.5 for writable
@@ -106,17 +114,20 @@ int ufr_register(struct io_uring *ring, const struct iovec *iov, unsigned int n,
 		 struct ufr_reg_timing *t, uint64_t *per_buffer_ns,
 		 struct ufr_err *err)
 {
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, largest = 0;
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		bytes += iov[i].iov_len;
+		if (iov[i].iov_len > largest)
+			largest = iov[i].iov_len;
+	}
 	memset(t, 0, sizeof(*t));
 	ret = register_calls(ring, iov, n, c->mode, prof, t, per_buffer_ns);
 	ufr_profiler_drain(prof);
 	if (ret)
-		return explain(ret, c, n, bytes, err);
+		return explain(ret, c, n, bytes, largest, err);
 	t->buffers = n;
 	t->bytes = bytes;
 	t->samples = c->mode == UFR_REG_EACH && per_buffer_ns ? n : 0;

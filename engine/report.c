@@ -84,6 +84,7 @@ enum sect {
 	S_SEG, /* "segments", its first JSON line */
 	S_IO, /* its second JSON line; text: the rest of the segments line */
 	S_RULES, /* "segments"."rules" */
+	S_CAP, /* "segments", after "rules"; text: the rules line's end */
 	S_REREG,
 	S_PROF, /* "reg"."profile" */
 	S_NONE, /* only summed */
@@ -158,6 +159,9 @@ static const struct field fields[] = {
 	F(S_IO, "per_io_max", " max=%s", io.max, K_U64, M_MAX),
 	F(S_RULES, "name", "%s", rules, K_RULES, M_FIRST),
 	F(S_RULES, "how", " (%s)", rules.how, K_TEXT, M_FIRST),
+	F(S_CAP, "max_buffer_bytes", ", max_buffer_bytes=%s", max_buffer_bytes,
+	  K_KNOWN, M_FIRST),
+	F(S_CAP, "max_buffer_how", " (%s)", max_buffer_how, K_NAME, M_FIRST),
 	COUNT(S_REREG, "count", "count=%s", rereg.count),
 	COUNT(S_REREG, "total_ns", ", total_ns=%s", rereg.total_ns),
 	F(S_REREG, "max_ns", ", max_ns=%s", rereg.max_ns, K_U64, M_MAX),
@@ -499,7 +503,9 @@ static void json_body(FILE *f, const struct ufr_report *r,
 	json_rows(f, r, S_IO, ", ");
 	fprintf(f, ",\n    \"rules\" : { ");
 	json_rows(f, r, S_RULES, ", ");
-	fprintf(f, " } },\n  \"rereg\" : { ");
+	fprintf(f, " },\n    ");
+	json_rows(f, r, S_CAP, ", ");
+	fprintf(f, " },\n  \"rereg\" : { ");
 	json_rows(f, r, S_REREG, ", ");
 	fprintf(f, " },\n  \"notes\" : [");
 	for (i = 0; i < (int)r->nr_notes; i++) {
@@ -525,6 +531,7 @@ static void text_body(FILE *f, const struct ufr_report *r,
 	text_rows(f, r, S_IO);
 	fprintf(f, "\n    rules   : ");
 	text_rows(f, r, S_RULES);
+	text_rows(f, r, S_CAP);
 	fprintf(f, "\n    rereg   : ");
 	text_rows(f, r, S_REREG);
 	fprintf(f, "\n");

@@ -319,6 +319,7 @@ int ufr_resolve(struct ufr_config *c, const struct ufr_machine *m,
 	int ret;
 
 	memset(plan, 0, sizeof(*plan));
+	c->max_buffer_bytes = m->max_buffer_bytes;
 	ret = ufr_config_check(c, err);
 	if (!ret)
 		ret = resolve_machine(c, m, plan, err);

@@ -16,7 +16,14 @@
 /* The kernel's limits on registered buffers. */
 #define UFR_PAGE_BYTES 4096u
 #define UFR_MAX_BUFFERS 16384u
+/* The length cap on one registered buffer: 1 GiB up to Linux 7.1
+ * (io_buffer_validate()), 1 TiB from 7.2 (io_validate_user_buf_range());
+ * the running kernel's is probed (struct ufr_machine). */
 #define UFR_MAX_REGION_BYTES (1ull << 30)
+#define UFR_MAX_REGION_BYTES_7_2 (1ull << 40)
+/* io_pin_pages() pins at most INT_MAX / sizeof(struct page *) pages for
+ * one buffer (Linux 7.2 on; the 1 GiB cap keeps older ones far below). */
+#define UFR_MAX_PIN_PAGES (0x7fffffffull / 8)
 /* NUMA nodes the report counts pages on. */
 #define UFR_MAX_NODES 64
 
@@ -144,6 +151,9 @@ struct ufr_config {
 	const char *hugetlbfs_path; /* reg_hugetlbfs_path=, or NULL */
 	const char *auto_reason; /* why auto chose what it chose */
 	size_t folio_bytes; /* of the resolved folio (ufr_resolve()) */
+	/* the running kernel's cap on one registered buffer (ufr_resolve());
+	 * 0: UFR_MAX_REGION_BYTES */
+	unsigned long long max_buffer_bytes;
 };
 
 /*

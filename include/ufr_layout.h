@@ -7,6 +7,7 @@
  * from it, as arithmetic on offsets (the planner), and the one predictor
  * of segments that the planner, the engine's addresses and each I/O use.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,21 @@ const char *ufr_rules_name(enum ufr_rules rules);
  * root). Distribution kernels may backport, so a probe is preferred.
  */
 enum ufr_rules ufr_rules_for_release(const char *release);
+
+/*
+ * The length cap on one registered buffer of a kernel of this release
+ * (uname -r) by its version alone: UFR_MAX_REGION_BYTES up to 7.1,
+ * UFR_MAX_REGION_BYTES_7_2 from 7.2. The fallback when the probe
+ * (ufr_machine_probe()) cannot ask the kernel.
+ */
+unsigned long long ufr_max_buffer_for_release(const char *release);
+
+/*
+ * Whether the kernel registers buffer [off, off + len) under the length
+ * cap @cap (0: UFR_MAX_REGION_BYTES): len within the cap, and its pages
+ * within what io_pin_pages() takes.
+ */
+bool ufr_buffer_fits(unsigned long long cap, uint64_t off, uint64_t len);
 
 /* What the kernel builds when it registers buffers, under its rules. */
 struct ufr_segments {
@@ -71,6 +87,8 @@ struct ufr_plan_params {
 	enum ufr_folio folio;
 	enum ufr_backing_kind backing;
 	size_t thp_bytes;
+	/* the kernel's length cap on one registered buffer (0: 1 GiB) */
+	unsigned long long max_buffer_bytes;
 };
 
 /* One registered buffer: a byte range of the backing memory. */
@@ -99,9 +117,10 @@ struct ufr_plan {
 /*
  * Place every buffer for the strategy and predict the segments, on folios
  * of folio_bytes aligned to their size (hugetlb, THP, multi-size THP and
- * shmem THP are). Refuses what cannot work: a buffer larger than a
- * per_folio or hugetlb_fast folio (naming the bs and the folio that fit),
- * a region over 1 GiB, more than 16384 buffers.
+ * shmem THP are). Coalesced regions are as large as the kernel's cap lets
+ * them be. Refuses what cannot work: a buffer larger than a per_folio or
+ * hugetlb_fast folio (naming the bs and the folio that fit), a buffer the
+ * kernel's cap refuses, more than 16384 buffers.
  */
 int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 		  struct ufr_err *err);

@@ -71,7 +71,26 @@ struct ufr_machine {
 	uint64_t nodes_with_memory;
 	struct ufr_mount mount;
 	char release[65]; /* uname -r */
+	/* The kernel's length cap on one registered buffer: probed, or by
+	 * the release (ufr_max_buffer_for_release()) where the probe could
+	 * not decide, and why. */
+	unsigned long long max_buffer_bytes;
+	bool max_buffer_probed;
+	char max_buffer_why[160];
 };
+
+/*
+ * The kernel's length cap on one registered buffer, asked without pinning
+ * a page, once per process: every kernel from 6.1 to 7.3 checks a
+ * buffer's length against its cap (-EFAULT up to 7.1, -EINVAL from 7.2)
+ * before the check that base + length does not wrap (-EOVERFLOW), and
+ * both before pinning. One buffer based on the last page of the address
+ * space always wraps, so a length the cap lets through answers -EOVERFLOW
+ * and one over it the other error: a bisection over lengths on a
+ * throwaway ring finds the cap. Any other answer, or no ring, leaves the
+ * release's cap and the reason in @m.
+ */
+void ufr_buffer_cap_probe(struct ufr_machine *m);
 
 /*
  * Read the machine into @m. @thp_root: the transparent_hugepage directory

@@ -65,6 +65,10 @@ struct ufr_report {
 
 	/* inspection */
 	struct ufr_rules_found rules; /* how is "" until they are probed */
+	/* the kernel's cap on one registered buffer (-1: not known) and how
+	 * it was found: "probe" or "version" */
+	int64_t max_buffer_bytes;
+	char max_buffer_how[8];
 	struct ufr_segments seg;
 	struct ufr_io_segs io;
 

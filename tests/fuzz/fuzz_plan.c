@@ -2,10 +2,11 @@
 /*
  * libFuzzer target: the layout planner. For any buffer count, size,
  * mem_align and folio, a plan that is made must keep its promises:
- * buffers inside their region, regions inside the backing memory and at
- * most 1 GiB, no two buffers overlapping, per_folio and hugetlb_fast
- * buffers never across a folio boundary, and the predicted bio_vecs equal
- * to a count made page by page.
+ * buffers inside their region, regions inside the backing memory and
+ * within the kernel's cap on one buffer (1 GiB, or a made-up smaller one
+ * that splits these small pools), no two buffers overlapping, per_folio
+ * and hugetlb_fast buffers never across a folio boundary, and the
+ * predicted bio_vecs equal to a count made page by page.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ufr_plan_params p = { 0 };
 	struct ufr_plan plan;
 	struct ufr_err err;
-	uint32_t v[4] = { 0 };
+	uint32_t v[5] = { 0 };
 	unsigned int i;
 	uint64_t bvecs = 0;
 
@@ -66,6 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  ((v[2] >> 1) % 1024) * 512) +
 		      1;
 	p.align = (v[3] & 3) == 0 ? 0 : (v[3] >> 2) % (128u << 10);
+	/* 0 (1 GiB) half the time, else a cap of up to 4 MiB. */
+	p.max_buffer_bytes = v[4] & 1 ? (v[4] >> 1) % (4u << 20) + 1 : 0;
 	if (ufr_plan_make(&p, &plan, &err)) {
 		CHECK(!strncmp(err.msg, "uring_folioreg: ", 16));
 		return 0;
@@ -76,7 +79,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t n = ufr_range_bvecs(UFR_RULES_MULTI_FOLIO, r->off,
 					     r->len, p.folio_bytes);
 
-		CHECK(r->len > 0 && r->len <= UFR_MAX_REGION_BYTES);
+		CHECK(r->len > 0 &&
+		      ufr_buffer_fits(p.max_buffer_bytes, r->off, r->len));
+		CHECK(p.strategy == UFR_STRAT_COALESCED ||
+		      r->len == p.buf_bytes);
+		/* coalesced: every region but the last as full as the cap
+		 * lets it be */
+		if (p.strategy == UFR_STRAT_COALESCED &&
+		    i + 1 < plan.nr_regions)
+			CHECK(!ufr_buffer_fits(p.max_buffer_bytes, r->off,
+					       r->len + p.buf_bytes));
 		CHECK(r->off + r->len <= plan.backing_bytes);
 		CHECK(n == brute_bvecs(r->off, r->len, p.folio_bytes));
 		bvecs += n;

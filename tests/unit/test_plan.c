@@ -240,14 +240,90 @@ static void test_limits(void **state)
 		 .buf_bytes = 4096, .folio_bytes = 4096);
 	ufr_plan_free(&p);
 
-	REFUSED("over 1 GiB", .strategy = UFR_STRAT_PER_PAGE, .nr_bufs = 1,
+	/* No cap given: 1 GiB, the cap of kernels before 7.2. */
+	REFUSED("over this kernel's cap of 1073741824 bytes",
+		.strategy = UFR_STRAT_PER_PAGE, .nr_bufs = 1,
 		.buf_bytes = GIB + 4096, .folio_bytes = 4096);
+	REFUSED("over this kernel's cap of 1073741824 bytes",
+		.strategy = UFR_STRAT_PER_PAGE, .nr_bufs = 1,
+		.buf_bytes = GIB + 1, .folio_bytes = 4096,
+		.max_buffer_bytes = GIB);
+	/* The cap is on the length alone: 1 GiB at mem_align 512 passes. */
+	p = PLAN(.strategy = UFR_STRAT_PER_PAGE, .nr_bufs = 1, .buf_bytes = GIB,
+		 .align = 512, .folio_bytes = 4096, .max_buffer_bytes = GIB);
+	assert_int_equal(p.regions[0].len, GIB);
+	ufr_plan_free(&p);
+	/* A 1 TiB cap (7.2 on) takes a 1 GiB + 4 KiB buffer... */
+	p = PLAN(.strategy = UFR_STRAT_PER_PAGE, .nr_bufs = 1,
+		 .buf_bytes = GIB + 4096, .folio_bytes = 4096,
+		 .max_buffer_bytes = 1024 * GIB);
+	assert_int_equal(p.nr_regions, 1);
+	assert_int_equal(p.seg.bvecs, GIB / 4096 + 1);
+	ufr_plan_free(&p);
+	/* ...and io_pin_pages() at most INT_MAX / 8 pages of one. */
+	p = PLAN(.strategy = UFR_STRAT_PER_PAGE, .nr_bufs = 1,
+		 .buf_bytes = 1024 * GIB - 4096, .folio_bytes = 4096,
+		 .max_buffer_bytes = 1024 * GIB);
+	assert_int_equal(p.seg.pages, 0x7fffffff / 8);
+	ufr_plan_free(&p);
+	REFUSED("over this kernel's cap of 1099511627776 bytes",
+		.strategy = UFR_STRAT_PER_PAGE, .nr_bufs = 1,
+		.buf_bytes = 1024 * GIB, .folio_bytes = 4096,
+		.max_buffer_bytes = 1024 * GIB);
+	REFUSED("bs=1099511623681", .strategy = UFR_STRAT_PER_PAGE,
+		.nr_bufs = 1, .buf_bytes = 1024 * GIB - 4095,
+		.folio_bytes = 4096, .max_buffer_bytes = 1024 * GIB);
+}
+
+/* Regions as large as the kernel's cap: one where it takes the pool. */
+static void test_coalesced_up_to_cap(void **state)
+{
+	struct ufr_plan p;
+
+	(void)state;
+	/* 1.5 GiB of 1 MiB buffers on 2 MiB folios, a 1 TiB cap: one. */
+	p = PLAN(.strategy = UFR_STRAT_COALESCED, .nr_bufs = 1536,
+		 .buf_bytes = MIB, .folio_bytes = 2 * MIB,
+		 .max_buffer_bytes = 1024 * GIB);
+	assert_int_equal(p.nr_regions, 1);
+	assert_int_equal(p.regions[0].len, 1536 * MIB);
+	assert_int_equal(p.bufs[1535].region, 0);
+	assert_int_equal(p.seg.bvecs, 768);
+	assert_int_equal(p.backing_bytes, 1536 * MIB);
+	ufr_plan_free(&p);
+	/* The same with a 1 GiB cap: 1 GiB and 512 MiB, as many bvecs. */
+	p = PLAN(.strategy = UFR_STRAT_COALESCED, .nr_bufs = 1536,
+		 .buf_bytes = MIB, .folio_bytes = 2 * MIB,
+		 .max_buffer_bytes = GIB);
+	assert_int_equal(p.nr_regions, 2);
+	assert_int_equal(p.regions[0].len, GIB);
+	assert_int_equal(p.regions[1].len, 512 * MIB);
+	assert_int_equal(p.bufs[1024].region, 1);
+	assert_int_equal(p.seg.bvecs, 768);
+	/* 768 folios, not two strides of 512 */
+	assert_int_equal(p.backing_bytes, 1536 * MIB);
+	ufr_plan_free(&p);
+	/* A made-up 2 GiB cap, 3 GiB at mem_align 4 KiB on 1 GiB folios:
+	 * 2 GiB and 1 GiB, each with a partial head and tail folio. */
+	p = PLAN(.strategy = UFR_STRAT_COALESCED, .nr_bufs = 3072,
+		 .buf_bytes = MIB, .align = 4096, .folio_bytes = GIB,
+		 .max_buffer_bytes = 2 * GIB);
+	assert_int_equal(p.nr_regions, 2);
+	assert_int_equal(p.regions[0].off, 4096);
+	assert_int_equal(p.regions[0].len, 2 * GIB);
+	assert_int_equal(p.regions[1].off, 3 * GIB + 4096);
+	assert_int_equal(p.regions[1].len, GIB);
+	assert_int_equal(p.seg.bvecs, 3 + 2);
+	/* the last group takes only the folios it spans */
+	assert_int_equal(p.backing_bytes, 5 * GIB);
+	ufr_plan_free(&p);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_range_bvecs),
+		cmocka_unit_test(test_coalesced_up_to_cap),
 		cmocka_unit_test(test_range_bvecs_older_rules),
 		cmocka_unit_test(test_rules_for_release),
 		cmocka_unit_test(test_acceptance_bvecs),

@@ -52,6 +52,8 @@ static void machine(struct ufr_machine *m)
 	m->numa = true;
 	m->nodes_with_memory = 1;
 	snprintf(m->release, sizeof(m->release), "6.18.0");
+	m->max_buffer_bytes = GIB;
+	m->max_buffer_probed = true;
 }
 
 /*
@@ -211,6 +213,72 @@ static void test_auto_enough_hugetlb(void **state)
 	assert_int_equal(plan.backing_bytes, 2 * MIB);
 	assert_int_equal(plan.nr_regions, 16);
 	ufr_plan_free(&plan);
+}
+
+/* The regions of a 1.5 GiB coalesced THP pool on @m. */
+static unsigned int pool_regions(const struct ufr_machine *m)
+{
+	struct ufr_config c = JOB(UFR_STRAT_COALESCED, UFR_FOLIO_THP,
+				  .nr_bufs = 1536, .buf_bytes = MIB);
+	struct ufr_plan plan;
+	struct ufr_err err;
+	unsigned int n;
+
+	assert_int_equal(ufr_resolve(&c, m, &plan, &err), 0);
+	assert_int_equal(plan.seg.bvecs, 768);
+	n = plan.nr_regions;
+	ufr_plan_free(&plan);
+	return n;
+}
+
+/* The kernel's cap on one buffer decides the regions and refusals. */
+static void test_buffer_cap(void **state)
+{
+	struct ufr_machine m;
+
+	(void)state;
+	machine(&m);
+	assert_int_equal(pool_regions(&m), 2);
+	refused(&m,
+		(struct ufr_config)JOB(UFR_STRAT_PER_PAGE, UFR_FOLIO_DEFAULT,
+				       .nr_bufs = 1, .buf_bytes = 2 * GIB),
+		-EINVAL,
+		"uring_folioreg: bs=2147483648: one registered buffer would be over this kernel's cap of 1073741824 bytes (segments.max_buffer_bytes), which it refuses; lower bs");
+	/* Linux 7.2 on: 1 TiB. */
+	m.max_buffer_bytes = 1024 * GIB;
+	assert_int_equal(pool_regions(&m), 1);
+	resolved(&m,
+		 (struct ufr_config)JOB(UFR_STRAT_PER_PAGE, UFR_FOLIO_DEFAULT,
+					.nr_bufs = 1, .buf_bytes = 2 * GIB),
+		 UFR_STRAT_PER_PAGE, UFR_FOLIO_4K, 4096);
+	/* A made-up 768 MiB cap: 768 + 768 MiB. */
+	m.max_buffer_bytes = 768 * MIB;
+	assert_int_equal(pool_regions(&m), 2);
+	m.max_buffer_bytes = 700 * MIB;
+	assert_int_equal(pool_regions(&m), 3);
+}
+
+/* The fallback where the probe cannot ask: the release's cap. */
+static void test_buffer_cap_by_release(void **state)
+{
+	static const struct {
+		const char *release;
+		unsigned long long cap;
+	} rows[] = {
+		{ "6.1.0-40-amd64", GIB },
+		{ "6.12.57+deb13-amd64", GIB },
+		{ "6.18.44-fc-v1272", GIB },
+		{ "7.1.9", GIB },
+		{ "7.2.13+deb14-amd64", 1024 * GIB },
+		{ "7.3.0-rc7-amd64", 1024 * GIB },
+		{ "8.0", 1024 * GIB },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(ufr_max_buffer_for_release(rows[i].release),
+				 rows[i].cap);
 }
 
 /* No 1 GiB pages (no pdpe1gb: the kernel has no such pool). */
@@ -531,6 +599,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_option_refusals),
+		cmocka_unit_test(test_buffer_cap),
+		cmocka_unit_test(test_buffer_cap_by_release),
 		cmocka_unit_test(test_folio_refusals),
 		cmocka_unit_test(test_auto_enough_hugetlb),
 		cmocka_unit_test(test_no_1g_pages),

@@ -35,17 +35,6 @@ enum ufr_rules ufr_rules_for_release(const char *release)
 	return UFR_RULES_MULTI_FOLIO;
 }
 
-unsigned long long ufr_max_buffer_for_release(const char *release)
-{
-	unsigned int major = 0, minor = 0;
-
-	if (sscanf(release, "%u.%u", &major, &minor) != 2)
-		return UFR_MAX_REGION_BYTES_7_2;
-	if (major < 7 || (major == 7 && minor < 2))
-		return UFR_MAX_REGION_BYTES;
-	return UFR_MAX_REGION_BYTES_7_2;
-}
-
 static unsigned long long cap_or_default(unsigned long long cap)
 {
 	return cap ? cap : UFR_MAX_REGION_BYTES;

@@ -190,6 +190,17 @@ static bool bisect_cap(struct ufr_machine *m)
 	return true;
 }
 
+unsigned long long ufr_max_buffer_for_release(const char *release)
+{
+	unsigned int major = 0, minor = 0;
+
+	if (sscanf(release, "%u.%u", &major, &minor) != 2)
+		return UFR_MAX_REGION_BYTES_7_2;
+	if (major < 7 || (major == 7 && minor < 2))
+		return UFR_MAX_REGION_BYTES;
+	return UFR_MAX_REGION_BYTES_7_2;
+}
+
 void ufr_buffer_cap_probe(struct ufr_machine *m)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

@@ -37,14 +37,6 @@ const char *ufr_rules_name(enum ufr_rules rules);
 enum ufr_rules ufr_rules_for_release(const char *release);
 
 /*
- * The length cap on one registered buffer of a kernel of this release
- * (uname -r) by its version alone: UFR_MAX_REGION_BYTES up to 7.1,
- * UFR_MAX_REGION_BYTES_7_2 from 7.2. The fallback when the probe
- * (ufr_machine_probe()) cannot ask the kernel.
- */
-unsigned long long ufr_max_buffer_for_release(const char *release);
-
-/*
  * Whether the kernel registers buffer [off, off + len) under the length
  * cap @cap (0: UFR_MAX_REGION_BYTES): len within the cap, and its pages
  * within what io_pin_pages() takes.

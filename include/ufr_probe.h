@@ -93,6 +93,14 @@ struct ufr_machine {
 void ufr_buffer_cap_probe(struct ufr_machine *m);
 
 /*
+ * The length cap on one registered buffer of a kernel of this release
+ * (uname -r) by its version alone: UFR_MAX_REGION_BYTES up to 7.1,
+ * UFR_MAX_REGION_BYTES_7_2 from 7.2. The fallback when the probe
+ * (ufr_buffer_cap_probe()) cannot ask the kernel.
+ */
+unsigned long long ufr_max_buffer_for_release(const char *release);
+
+/*
  * Read the machine into @m. @thp_root: the transparent_hugepage directory
  * (NULL: the kernel's, UFR_THP_SYSFS); @hugetlbfs_path: the directory
  * reg_hugetlbfs_path names, or NULL.

@@ -39,27 +39,34 @@ hp_reserve 2048 $(( $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 big=(--filename=/dev/zero --rw=read --bs=1m --iodepth=256 --size=512m
 	--reg_strategy=coalesced --output-format=json)
 
-# sized KB NAME: coalesced on KB folios: bvecs one per folio, the kernel's
-# pins the same, each 1 MiB I/O as many segments as folios it spans.
-sized() {
-	local kb=$1 name=folio-$1k out=$SCRATCH/folio-$1k.json rc got want
-	local per_io=$(( 1024 / kb ))
-	only "$kb"
-	ufio "$out" --name="$name" "${big[@]}" --reg_folio="$2"
-	rc=$?
-	if [ $rc != 0 ]; then
+# judged NAME OUT RC FIELDS WANT: FIELDS (jq on the engine's object,
+# space-separated) of fio's JSON in OUT against WANT; a skip where the
+# kernel handed out smaller folios than asked.
+judged() {
+	local name=$1 out=$2 rc=$3 fields=$4 want=$5 got
+	if [ "$rc" != 0 ]; then
 		fail "$name" "fio exited $rc: $(grep -m1 uring_folioreg: "$out")"
 		return
 	fi
-	got=$(jq -r '.jobs[0].uring_folioreg | "\(.folio_bytes) \(.segments.bvecs) \(.segments.bvecs_observed) \(.segments.per_io_max) \(.segments.source)"' "$out")
-	want="$((kb * 1024)) $((262144 / kb)) $((262144 / kb)) $per_io pagemap"
+	got=$(jq -r ".jobs[0].uring_folioreg | [$fields] | map(tostring) | join(\" \")" "$out")
 	if [ "$got" = "$want" ]; then
 		pass "$name"
 	elif grep -q 'got .* KiB ones' "$out"; then
 		skip "$name" "the kernel handed out smaller folios (memory fragmented?): $(grep -m1 'got .* KiB ones' "$out")"
 	else
-		fail "$name" "folio_bytes bvecs bvecs_observed per_io_max source: got '$got', want '$want'"
+		fail "$name" "$fields: got '$got', want '$want'"
 	fi
+}
+
+# sized KB NAME: coalesced on KB folios: bvecs one per folio, the kernel's
+# pins the same, each 1 MiB I/O as many segments as folios it spans.
+sized() {
+	local kb=$1 name=folio-$1k out=$SCRATCH/folio-$1k.json
+	local per_io=$(( 1024 / kb ))
+	only "$kb"
+	ufio "$out" --name="$name" "${big[@]}" --reg_folio="$2"
+	judged "$name" "$out" $? ".folio_bytes, .segments.bvecs, .segments.bvecs_observed, .segments.per_io_max, .segments.source" \
+		"$((kb * 1024)) $((262144 / kb)) $((262144 / kb)) $per_io pagemap"
 }
 sized 64 64k
 sized 16 16k
@@ -73,26 +80,14 @@ done
 # boundaries, placed one per folio each is one bio_vec, the kernel's pins
 # the same, no buffer across two folios, each I/O one segment.
 per_folio() {
-	local kb=$1 name=per-folio-$1k out=$SCRATCH/per-folio-$1k.json rc got want
+	local kb=$1 name=per-folio-$1k out=$SCRATCH/per-folio-$1k.json
 	only "$kb"
 	ufio "$out" --name="$name" --filename=/dev/zero --rw=read \
 		--bs="$((kb - 4))k" --mem_align=4096 --iodepth=256 --size=64m \
 		--reg_strategy=per_folio \
 		--reg_folio="$2" --output-format=json
-	rc=$?
-	if [ $rc != 0 ]; then
-		fail "$name" "fio exited $rc: $(grep -m1 uring_folioreg: "$out")"
-		return
-	fi
-	got=$(jq -r '.jobs[0].uring_folioreg | "\(.folio_bytes) \(.segments.bvecs) \(.segments.bvecs_observed) \(.segments.straddling) \(.segments.per_io_max) \(.segments.source)"' "$out")
-	want="$((kb * 1024)) 256 256 0 1 pagemap"
-	if [ "$got" = "$want" ]; then
-		pass "$name"
-	elif grep -q 'got .* KiB ones' "$out"; then
-		skip "$name" "the kernel handed out smaller folios (memory fragmented?): $(grep -m1 'got .* KiB ones' "$out")"
-	else
-		fail "$name" "folio_bytes bvecs bvecs_observed straddling per_io_max source: got '$got', want '$want'"
-	fi
+	judged "$name" "$out" $? ".folio_bytes, .segments.bvecs, .segments.bvecs_observed, .segments.straddling, .segments.per_io_max, .segments.source" \
+		"$((kb * 1024)) 256 256 0 1 pagemap"
 }
 for kb in 16 32 64 128 256 512 1024; do
 	if [ "$kb" = 1024 ]; then per_folio 1024 1m; else per_folio "$kb" "${kb}k"; fi

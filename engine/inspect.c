@@ -432,7 +432,7 @@ static const char *probe_pins(struct ufr_backing *b, size_t folio,
 /* Find the rules into probed. */
 static void probe(const struct ufr_machine *m)
 {
-	struct ufr_observation obs = { .held = -1 };
+	struct ufr_observation obs = { .held = -1, .acquired = -1 };
 	struct ufr_backing mem;
 	const char *why;
 	size_t folio = 0;

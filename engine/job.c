@@ -71,6 +71,7 @@ static void report_config(struct ufr_run *run, bool reg_profile)
 			run->machine.release, run->machine.max_buffer_why);
 	/* Until registration measures them: no pins seen, no profile. */
 	r->obs.held = -1;
+	r->obs.acquired = -1;
 	if (c->strategy == UFR_STRAT_NONE) {
 		snprintf(r->obs.note, sizeof(r->obs.note), "%s", none);
 		snprintf(r->profile_note, sizeof(r->profile_note), "%s", none);

@@ -277,6 +277,7 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 
 	memset(obs, 0, sizeof(*obs));
 	obs->held = -1;
+	obs->acquired = -1;
 	lock();
 	for (attempt = 1;; attempt++) {
 		seen = pins_quiet(&before);
@@ -292,6 +293,7 @@ int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 			if (d_acq == expect ||
 			    (d_acq == last_acq && d_held == last_held)) {
 				obs->held = d_held;
+				obs->acquired = d_acq;
 				break;
 			}
 			last_acq = d_acq;

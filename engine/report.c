@@ -153,6 +153,8 @@ static const struct field fields[] = {
 	F(S_SEG, "bvecs_observed", ", bvecs_observed=%s", obs.held, K_KNOWN,
 	  M_KNOWN),
 	F(S_SEG, "observed_note", NULL, obs.note, K_TEXT, M_NOTE),
+	F(S_SEG, "pins_acquired", ", pins_acquired=%s", obs.acquired, K_KNOWN,
+	  M_KNOWN),
 	COUNT(S_SEG, "folios", ", folios=%s", seg.folios),
 	COUNT(S_SEG, "straddling", ", straddling=%s", seg.straddling),
 	F(S_IO, "per_io_mean", ", per_io mean=%s", io, K_MEAN, M_FIRST),

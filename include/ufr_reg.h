@@ -70,6 +70,7 @@ static inline int64_t ufr_pins_held(const struct ufr_pins *p)
 /* What a registration left pinned, by the kernel's own counters. */
 struct ufr_observation {
 	int64_t held; /* pins held: the bio_vecs built; -1 when unknown */
+	int64_t acquired; /* pins the registration took; -1 when unknown */
 	char note[UFR_NOTE_LEN]; /* why held is -1 */
 };
 
@@ -86,8 +87,8 @@ int ufr_reg_lock_init(void);
  * twice after, and the figure is kept only when they did not move on
  * either side and the registration acquired exactly the pages its buffers
  * span (or two attempts agree). Otherwise it unregisters and tries again,
- * a few times, then gives up with obs->held = -1 and the reason. @t is the
- * timing of the registration that stays.
+ * a few times, then gives up with obs->held = obs->acquired = -1 and the
+ * reason. @t is the timing of the registration that stays.
  */
 int ufr_register_observed(struct io_uring *ring, const struct iovec *iov,
 			  unsigned int n, const struct ufr_config *c,

@@ -58,6 +58,8 @@ METRICS = [
     ("bvecs", "bvecs", "", lambda u, j, c: u["segments"]["bvecs"]),
     ("bvecs_observed", "bvecs observed", "",
      lambda u, j, c: u["segments"].get("bvecs_observed")),
+    ("reg_pins_acquired", "pins taken by registration", "",
+     lambda u, j, c: u["segments"].get("pins_acquired")),
     ("pins_acquired", "guest pins acquired", "",
      lambda u, j, c: c["pins_acquired"]),
     ("pins_per_io", "guest pins per I/O", "",
@@ -276,6 +278,16 @@ def head_lines(meta):
     for v in meta["variants"]:
         if v.get("failed"):
             text.append("%s not measured: %s" % (v["name"], v["failed"]))
+    few = min((boots_of(meta, v["name"]) for v in meta["variants"]
+               if not v.get("failed")), default=0)
+    if 0 < few < abstats.FEW_BOOTS:
+        text.append("few boots: below %d a side the interval is narrower "
+                    "than %d %% (an A/A of identical kernels says higher or "
+                    "lower on about 30 %% of the figures that vary from "
+                    "boot to boot at 2 boots, 13 %% at 3); a verdict on a "
+                    "figure that varies needs --boots %d" %
+                    (abstats.FEW_BOOTS, round(abstats.LEVEL * 100),
+                     abstats.FEW_BOOTS))
     return text
 
 

@@ -799,6 +799,8 @@ def case_record(work, name, meta, cases):
             seg = u.get("segments", {})
             c["bvecs"] = seg.get("bvecs")
             c["bvecs_observed"] = seg.get("bvecs_observed")
+            c["pages"] = seg.get("pages")
+            c["reg_pins_acquired"] = seg.get("pins_acquired")
             c["job_error"] = doc["jobs"][0].get("error")
             c["engine_version"] = u.get("version")
             c["pins_acquired"] = pins_acquired(work, name)

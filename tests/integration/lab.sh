@@ -178,7 +178,7 @@ for k in $KERNELS; do
 	# for that reason; from 6.8 on, they must run.
 	mthp=no
 	[ "$(printf '%s\n' 6.8 "$rel" | sort -V | head -1)" = 6.8 ] && mthp=yes
-	while IFS=$'\t' read -r case status bvecs obs pins why; do
+	while IFS=$'\t' read -r case status bvecs obs pins pages taken why; do
 		name="lab-$k: $case ($rel, $accel)"
 		if [[ $case =~ ^(coalesced|per_folio)-([0-9]+k|1m)$ ]] && [ $mthp = no ]; then
 			if [ "$status" = unavailable ] && [[ $why == *"multi-size THP"* ]]; then
@@ -198,13 +198,16 @@ for k in $KERNELS; do
 				fail "$name" "registers nothing, yet bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins"
 			fi
 		elif [[ $bvecs =~ ^[1-9][0-9]*$ ]] && [ "$bvecs" = "$obs" ] &&
-			[ "$obs" = "$pins" ]; then
-			pass "$name: bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins"
+			[ "$obs" = "$pins" ] && [ "$taken" = "$pages" ]; then
+			# A released kernel pins every 4 KiB page, then keeps one
+			# pin per bio_vec.
+			pass "$name: bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins pins_acquired=$taken"
 		else
-			fail "$name" "bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins"
+			fail "$name" "bvecs=$bvecs bvecs_observed=$obs guest_pins=$pins pins_acquired=$taken pages=$pages"
 		fi
 	done < <(jq -r '.[] | [.case, .status, (.bvecs // "-"),
-		(.bvecs_observed // "-"), (.pins // "-"), (.why // "")] | @tsv' \
+		(.bvecs_observed // "-"), (.pins // "-"), (.pages // "-"),
+		(.reg_pins_acquired // "-"), (.why // "")] | @tsv' \
 		"$d/cases.json")
 	# The guest's THP switches: each case's set as asked and put back to
 	# what it was (the next case finds the boot's defaults), recorded in

@@ -23,7 +23,10 @@ nj=(--output-format=json --runtime=2 --filename=/dev/zero --size=256m
 
 # exact_or_null FILE JOBS: FILE is one JSON document with JOBS entries that
 # carry a uring_folioreg block, each with bvecs > 0 and bvecs_observed
-# equal to it, or null with a reason; prints what is wrong, else nothing.
+# equal to it, or null with a reason; and pins_acquired equal to the pages
+# the buffers span (this kernel pins each 4 KiB page, then keeps one pin
+# per bio_vec), or null with bvecs_observed. Prints what is wrong, else
+# nothing.
 exact_or_null() {
 	jq -nr --argjson want "$2" '[inputs] |
 		if length != 1 then "\(length) JSON documents, want 1" else
@@ -32,8 +35,10 @@ exact_or_null() {
 			"\(length) jobs report a uring_folioreg block, want \($want)"
 		else .[] | select((.bvecs | type) != "number" or .bvecs < 1 or
 			(.bvecs_observed != .bvecs and
-			(.bvecs_observed != null or (.observed_note // "") == ""))) |
-			"bvecs=\(.bvecs) observed=\(.bvecs_observed) note=\(.observed_note)"
+			(.bvecs_observed != null or (.observed_note // "") == "")) or
+			(.pins_acquired != .pages and
+			(.pins_acquired != null or .bvecs_observed != null))) |
+			"bvecs=\(.bvecs) observed=\(.bvecs_observed) pages=\(.pages) pins_acquired=\(.pins_acquired) note=\(.observed_note)"
 		end end' "$1" 2>&1
 }
 # null_notes FILE: the reason of each null observation, one a line.

@@ -1,5 +1,6 @@
 """The statistics of the table cells."""
 
+import random
 import unittest
 
 from comparekit import abstats
@@ -33,6 +34,30 @@ class StatTest(unittest.TestCase):
         self.assertEqual(abstats.ratio([10] * 5, [20] * 5).verdict, "higher")
         self.assertEqual(abstats.ratio([10] * 5, [5] * 5).verdict, "lower")
         self.assertEqual(abstats.ratio([], [1]).verdict, "n/a")
+
+
+def aa_same_share(boots, trials=300):
+    """The share of simulated A/A comparisons, BOOTS boots a side with
+    noise from boot to boot, that ratio() calls same."""
+    rng = random.Random(7)
+    same = 0
+    for _ in range(trials):
+        a = [1000 + rng.gauss(0, 1) for _ in range(boots)]
+        b = [1000 + rng.gauss(0, 1) for _ in range(boots)]
+        same += abstats.ratio(a, b, resamples=1000).verdict == "same"
+    return same / trials
+
+
+class CalibrationTest(unittest.TestCase):
+    """What an A/A of identical kernels can expect from the verdicts:
+    the lab's default of 5 boots holds about the 95 % the interval
+    claims, 2 boots do not (ab.py says so under its table)."""
+
+    def test_five_boots_say_same_as_often_as_claimed(self):
+        self.assertGreaterEqual(aa_same_share(abstats.FEW_BOOTS), 0.9)
+
+    def test_two_boots_are_too_few(self):
+        self.assertLessEqual(aa_same_share(2), 0.8)
 
 
 class SharesTest(unittest.TestCase):

@@ -38,7 +38,7 @@ static void test_merge(void **state)
 					 .bvecs = 10,
 					 .from_pagemap = true },
 				.reg = { .buffers = 2 },
-				.obs = { .held = 10 },
+				.obs = { .held = 10, .acquired = 12 },
 				.io = { .max = 3 },
 				.rereg = { .max_ns = 5 } };
 	struct ufr_report b = a, sum = { 0 };
@@ -46,12 +46,14 @@ static void test_merge(void **state)
 	(void)state;
 	b.io.max = 7;
 	b.obs.held = -1;
+	b.obs.acquired = -1;
 	ufr_report_merge(&sum, &a);
 	ufr_report_merge(&sum, &b);
 	assert_int_equal(sum.reg.buffers, 4);
 	assert_int_equal(sum.seg.bvecs, 20);
 	assert_int_equal(sum.io.max, 7);
 	assert_int_equal(sum.obs.held, -1);
+	assert_int_equal(sum.obs.acquired, -1);
 	assert_string_equal(sum.strategy, "per_page");
 	strcpy(b.strategy, "coalesced");
 	ufr_report_merge(&sum, &b);
@@ -64,7 +66,7 @@ static void test_json_has_nulls_without_dist(void **state)
 				.strategy = "iomem",
 				.mode = "batch",
 				.reg = { .buffers = 4, .total_ns = 400 },
-				.obs = { .held = -1 } };
+				.obs = { .held = -1, .acquired = -1 } };
 	char *j;
 
 	(void)state;
@@ -75,6 +77,7 @@ static void test_json_has_nulls_without_dist(void **state)
 				  "\"p50\" : null, \"p99\" : null, "
 				  "\"max\" : null"));
 	assert_non_null(strstr(j, "\"bvecs_observed\" : null"));
+	assert_non_null(strstr(j, "\"pins_acquired\" : null"));
 	assert_non_null(strstr(j, "\"source\" : \"plan\""));
 	free(j);
 }

@@ -47,17 +47,25 @@ bool ufr_buffer_fits(unsigned long long cap, uint64_t off, uint64_t len)
 		       UFR_MAX_PIN_PAGES;
 }
 
-/* How many buffers of @bs bytes, back to back from @off, one registered
- * buffer under @cap takes. */
-static uint64_t buffers_per_region(unsigned long long cap, uint64_t off,
-				   uint64_t bs)
+/* @per buffers of a coalesced region, or fewer: as many, back to back
+ * from the region's offset, as one registered buffer under the kernel's
+ * cap takes. */
+static size_t cap_per_region(const struct ufr_plan_params *p, size_t per)
 {
-	uint64_t by_len = cap_or_default(cap) / bs;
-	uint64_t by_pins =
-		(UFR_MAX_PIN_PAGES * UFR_PAGE_BYTES - off % UFR_PAGE_BYTES) /
-		bs;
+	uint64_t by_len = cap_or_default(p->max_buffer_bytes) / p->buf_bytes;
+	uint64_t by_pins = (UFR_MAX_PIN_PAGES * UFR_PAGE_BYTES -
+			    p->align % UFR_PAGE_BYTES) /
+			   p->buf_bytes;
+	uint64_t most = by_len < by_pins ? by_len : by_pins;
 
-	return by_len < by_pins ? by_len : by_pins;
+	return per > most ? (size_t)most : per;
+}
+
+/* The folios a group of @n buffers takes, from its folio's start. */
+static size_t group_bytes(const struct ufr_plan_params *p, size_t n)
+{
+	return (p->align + n * p->buf_bytes + p->folio_bytes - 1) /
+	       p->folio_bytes * p->folio_bytes;
 }
 
 uint32_t ufr_range_bvecs(enum ufr_rules rules, uint64_t off, uint64_t len,
@@ -194,19 +202,13 @@ int ufr_plan_make(const struct ufr_plan_params *p, struct ufr_plan *plan,
 		return ret;
 	if (ufr_strategy_per_folio(p->strategy))
 		per = (p->folio_bytes - p->align) / p->buf_bytes;
-	else if (coalesced && per > buffers_per_region(p->max_buffer_bytes,
-						       p->align, p->buf_bytes))
-		per = buffers_per_region(p->max_buffer_bytes, p->align,
-					 p->buf_bytes);
+	else if (coalesced)
+		per = cap_per_region(p, per);
 	groups = (p->nr_bufs + per - 1) / per;
-	stride = (p->align + per * p->buf_bytes + p->folio_bytes - 1) /
-		 p->folio_bytes * p->folio_bytes;
+	stride = group_bytes(p, per);
 	/* The last group takes only the folios it spans. */
-	plan->backing_bytes =
-		(groups - 1) * stride +
-		(p->align + (p->nr_bufs - (groups - 1) * per) * p->buf_bytes +
-		 p->folio_bytes - 1) /
-			p->folio_bytes * p->folio_bytes;
+	plan->backing_bytes = (groups - 1) * stride +
+			      group_bytes(p, p->nr_bufs - (groups - 1) * per);
 	plan->nr_bufs = p->nr_bufs;
 	plan->nr_regions = coalesced ? groups : p->nr_bufs;
 	plan->regions = calloc(plan->nr_regions, sizeof(*plan->regions));

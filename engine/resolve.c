@@ -160,6 +160,7 @@ static void nodes_list(uint64_t mask, char *buf, size_t size)
 int ufr_numa_check_node(const struct ufr_machine *m, int node,
 			struct ufr_err *err)
 {
+	bool exists = node >= 0 && node <= m->max_node;
 	char with_mem[8 * UFR_MAX_NODES];
 
 	if (!m->numa)
@@ -167,11 +168,10 @@ int ufr_numa_check_node(const struct ufr_machine *m, int node,
 			err, -ENODEV,
 			"reg_numa_node=%d: this kernel has no NUMA support; use reg_numa_node=-1",
 			node);
-	if (node >= 0 && node <= m->max_node && node < UFR_MAX_NODES &&
-	    m->nodes_with_memory >> node & 1)
+	if (exists && node < UFR_MAX_NODES && m->nodes_with_memory >> node & 1)
 		return 0;
 	nodes_list(m->nodes_with_memory, with_mem, sizeof(with_mem));
-	if (node >= 0 && node <= m->max_node)
+	if (exists)
 		return ufr_err_set(
 			err, -ENODEV,
 			"reg_numa_node=%d: no such node with memory (node %d has none, a memoryless node; nodes with memory: %s; see numactl -H); use one of them or -1",

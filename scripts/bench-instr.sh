@@ -57,22 +57,30 @@ workloads=(
 	"odirect-randread-4k-qd32-sqpoll|20000|$rr4k|--sqthread_poll=1"
 	"devnull-write-4k-qd32-batch|20000|$devnull|--iodepth_batch_submit=8 --iodepth_batch_complete_min=8"
 )
+# keep_workloads PATTERN...: only the workloads whose name one of the
+# shell patterns matches.
+keep_workloads() {
+	local keep=() w pat
+	for w in "${workloads[@]}"; do
+		for pat in "$@"; do
+			# shellcheck disable=SC2053
+			if [[ ${w%%|*} == $pat ]]; then
+				keep+=("$w")
+				break
+			fi
+		done
+	done
+	workloads=("${keep[@]}")
+}
 # INSTR_WORKLOADS: a space-separated subset of the names (default all).
 if [ -n "${INSTR_WORKLOADS:-}" ]; then
-	keep=()
-	for w in "${workloads[@]}"; do
-		case " $INSTR_WORKLOADS " in *" ${w%%|*} "*) keep+=("$w") ;; esac
-	done
-	[ ${#keep[@]} -gt 0 ] || { echo "bench-instr: INSTR_WORKLOADS=$INSTR_WORKLOADS names none of the workloads" >&2; exit 1; }
-	workloads=("${keep[@]}")
+	read -ra names <<<"$INSTR_WORKLOADS"
+	keep_workloads "${names[@]}"
+	[ ${#workloads[@]} -gt 0 ] || { echo "bench-instr: INSTR_WORKLOADS=$INSTR_WORKLOADS names none of the workloads" >&2; exit 1; }
 fi
 if [ ! -f "$file" ]; then
 	echo "bench-instr: $file missing (scripts/bench.sh writes it); only /dev/null" >&2
-	keep=()
-	for w in "${workloads[@]}"; do
-		case $w in devnull-*) keep+=("$w") ;; esac
-	done
-	workloads=("${keep[@]}")
+	keep_workloads 'devnull-*'
 fi
 
 for spec in $fios; do

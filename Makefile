@@ -194,7 +194,7 @@ lab: deps deps-lab all
 # (a+b: both patches; - or none: the base again, an A/A; empty: one A/A),
 # all cached under build/lab, booted interleaved AB_BOOTS times each
 # under TCG, MATRIX run in each; prints the table of medians, each
-# variant's ratio to A with its 95 % bootstrap interval and a verdict,
+# variant's ratio to A with its 95 % interval and a verdict,
 # and writes ab.csv and plots. AB_ICOUNT: QEMU's -icount
 # shift (guest time counts instructions: deterministic); empty for the
 # host's clock. AB_OPTS: more ab.py options (--cases hugetlb_fast,iomem,

@@ -165,8 +165,9 @@ def parser(engine=None):
         "diff", formatter_class=HelpFormat,
         help="B against A, figure by figure, with a verdict",
         description="B against A for every figure of every case both ran: "
-        "the ratio of the medians with its 95 % bootstrap interval and a "
-        "verdict (same when the interval contains 1, lower, higher). "
+        "the ratio of the medians with its 95 % interval (Welch's t, the "
+        "figures that vary one family) and a verdict (same when the "
+        "interval contains 1, lower, higher). "
         "Refuses two sets whose job options differ (other than the engine "
         "and scratch file paths) unless --allow-mismatch; lists the cases "
         "only one side has.")

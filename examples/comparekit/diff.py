@@ -56,37 +56,46 @@ def diff(dir_a, dir_b, allow_mismatch=False):
         for line in provenance_lines(prov, versions):
             print("  " + line)
     metrics = [c for c in FIGURES if c[0] != "buffers"]
-    print("\nB / A per figure: the ratio of the medians, its 95 %% "
-          "percentile-bootstrap interval (%d resamples, seed %d, "
-          "comparekit/abstats.py) and the verdict: same when the "
-          "interval contains 1, else lower or higher\n" %
-          (abstats.RESAMPLES, abstats.SEED))
+    print("\nB / A per figure: the ratio of the medians, its 95 % interval "
+          "and the verdict: same when the interval contains 1, else lower "
+          "or higher. The interval: Welch's t on the logarithms of the "
+          "repeats, the figures that vary from run to run one family "
+          "(Bonferroni), figures that do not compared exactly "
+          "(comparekit/abstats.py)\n")
     print("| case | metric | A | B | B/A | 95% CI | verdict |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
+    lines, pairs = [], []
     for k in common:
         ra, rb = a[k], b[k]
         for side, r in (("A", ra), ("B", rb)):
             if r.unavailable:
-                print("| %s-%s | %s in %s | | | | | |" %
-                      (k[0], k[1], r.unavailable, side))
+                lines.append("| %s-%s | %s in %s | | | | | |" %
+                             (k[0], k[1], r.unavailable, side))
             if r.failures:
-                print("| %s-%s | runs failed in %s | %d of %d | | | | |" %
-                      (k[0], k[1], side, len(r.failures), r.runs))
+                lines.append("| %s-%s | runs failed in %s | %d of %d "
+                             "| | | | |" % (k[0], k[1], side,
+                                            len(r.failures), r.runs))
         for key, head, unit in metrics:
             fa, fb = ra.figures[key], rb.figures[key]
             if all(v is None for v in fa + fb):
                 continue
-            r = abstats.ratio(fa, fb)
-            times, ci = abstats.fmt_ratio(r)
-            verdict = r.verdict
-            if min(r.n_a, r.n_b) < 2 and verdict not in ("same", "n/a"):
-                # One run a side: its "interval" is a point, and any
-                # difference would read as significant.
-                ci, verdict = "none (1 run)", "differs, 1 run: no verdict"
-
             if key.startswith("per_buffer"):
                 head = head.replace("unit", ra.unit)
-            print("| %s-%s | %s%s | %s | %s | %s | %s | %s |" %
-                  (k[0], k[1], head, " (%s)" % unit if unit else "",
-                   abstats.fmt_num(r.median_a), abstats.fmt_num(r.median_b),
-                   times, ci, verdict))
+            lines.append(("%s-%s" % k, head + (" (%s)" % unit
+                                               if unit else "")))
+            pairs.append((fa, fb))
+    rs = iter(abstats.ratios(pairs))
+    for line in lines:
+        print(line if isinstance(line, str) else figure_row(line, next(rs)))
+
+
+def figure_row(where, r):
+    """One figure's row of the diff: case, metric, medians, ratio,
+    interval, verdict."""
+    times, ci = abstats.fmt_ratio(r)
+    verdict = r.verdict
+    if r.ratio is not None and r.lo is None:
+        ci, verdict = "none (1 run)", "differs, 1 run: no verdict"
+    return "| %s | %s | %s | %s | %s | %s | %s |" % (
+        where + (abstats.fmt_num(r.median_a), abstats.fmt_num(r.median_b),
+                 times, ci, verdict))

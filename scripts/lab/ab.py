@@ -3,8 +3,9 @@
 the same source with each of one or more patches (B, C, D, ...), booted
 interleaved A B C ... A B C ..., each boot running one matrix of the
 comparison kit; then one table: per case, metric and variant the median
-of A, the variant's median, its ratio to A with the 95 % bootstrap
-interval, and a verdict (examples/comparekit/abstats.py); the same as
+of A, the variant's median, its ratio to A with a 95 % interval (the
+table's rows that vary one family) and a verdict
+(examples/comparekit/abstats.py); the same as
 ab.csv, and plots of per-buffer registration against folio size.
 
   ab.py run --base sid --patch a.patch [--patch b.patch ...] \\
@@ -244,8 +245,9 @@ def measured(meta, figs):
 
 def ratio_rows(meta, figs, cases):
     """(case, key, label, unit, variant, Ratio) per case, metric and
-    measured variant; a metric no variant has on a case is left out."""
-    rows = []
+    measured variant; a metric no variant has on a case is left out.
+    The rows are one family: their intervals hold together at 95 %."""
+    rows, pairs = [], []
     a = figs.get("A", {})
     for case in cases:
         for key, label, unit, _ in METRICS:
@@ -253,41 +255,45 @@ def ratio_rows(meta, figs, cases):
                        for x in f.get((case, key), [])):
                 continue
             for name in measured(meta, figs):
-                rows.append((case, key, label, unit, name, abstats.ratio(
-                    a.get((case, key), []),
-                    figs[name].get((case, key), []))))
-    return rows
+                rows.append((case, key, label, unit, name))
+                pairs.append((a.get((case, key), []),
+                              figs[name].get((case, key), [])))
+    return [row + (r,) for row, r in zip(rows, abstats.ratios(pairs))]
 
 
 def boots_of(meta, name):
     return sum(1 for b in meta["boots"] if b["side"] == name and b.get("ok"))
 
 
-def head_lines(meta):
-    """What the table is about: the variants, the boots, the clock."""
+def head_lines(meta, family):
+    """What the table is about: the variants, the boots, the clock, how
+    the intervals are drawn."""
     text = ["%s: %s%s" % (v["name"], v.get("label", v.get("spec")),
                           " (%s)" % v["kernel"] if v.get("kernel") else "")
             for v in meta["variants"]]
-    text.append("matrix %s, boots %s, interleaved; %s; %d %% bootstrap "
-                "interval of the ratio of medians (%d resamples, seed %d)" %
-                (meta["matrix"], ", ".join(
-                    "%d of %s" % (boots_of(meta, v["name"]), v["name"])
-                    for v in meta["variants"]), meta["clock"],
-                 round(abstats.LEVEL * 100), abstats.RESAMPLES,
-                 abstats.SEED))
+    text.append("matrix %s, boots %s, interleaved; %s" % (
+        meta["matrix"], ", ".join("%d of %s" % (boots_of(meta, v["name"]),
+                                                v["name"])
+                                  for v in meta["variants"]),
+        meta["clock"]))
+    text.append("X/A: the ratio of the medians; %d %% CI: Welch's t on the "
+                "logarithms, the %d rows that vary from boot to boot one "
+                "family (each at %.4g %%, Bonferroni), the others exact" %
+                (round(abstats.LEVEL * 100), family,
+                 100 - (1 - abstats.LEVEL) * 100 / max(family, 1)))
     for v in meta["variants"]:
         if v.get("failed"):
             text.append("%s not measured: %s" % (v["name"], v["failed"]))
     few = min((boots_of(meta, v["name"]) for v in meta["variants"]
                if not v.get("failed")), default=0)
     if 0 < few < abstats.FEW_BOOTS:
-        text.append("few boots: below %d a side the interval is narrower "
-                    "than %d %% (an A/A of identical kernels says higher or "
-                    "lower on about 30 %% of the figures that vary from "
-                    "boot to boot at 2 boots, 13 %% at 3); a verdict on a "
-                    "figure that varies needs --boots %d" %
-                    (abstats.FEW_BOOTS, round(abstats.LEVEL * 100),
-                     abstats.FEW_BOOTS))
+        text.append("few boots: below %d a side, a figure that takes a few "
+                    "values from boot to boot often shows one value on "
+                    "every boot of a side, and two such sides compare as "
+                    "exact: an A/A of identical kernels then says higher "
+                    "or lower by chance; a verdict on a figure that varies "
+                    "needs --boots %d" % (abstats.FEW_BOOTS,
+                                          abstats.FEW_BOOTS))
     return text
 
 
@@ -301,23 +307,24 @@ def pins_line(checks):
                          for c in bad[:6]))
 
 
-def resolution_line(meta, figs, cases):
+def resolution_line(rows, figs):
     """For the cases whose per-buffer p50 says same: how far the
     variant's figures would have to move for another verdict."""
     res = []
-    a = figs.get("A", {})
-    for case in cases:
-        for name in measured(meta, figs):
-            xa = a.get((case, "per_buffer_p50_ns"), [])
-            xb = figs[name].get((case, "per_buffer_p50_ns"), [])
-            if abstats.ratio(xa, xb).verdict != "same":
-                continue
-            down, up = abstats.detectable(xa, xb)
-            if down is not None or up is not None:
-                res.append("%s %s -%s/+%s" % (
-                    case, name, "%.1f %%" % (down * 100)
-                    if down is not None else "?",
-                    "%.1f %%" % (up * 100) if up is not None else "?"))
+    m = abstats.family([(figs.get("A", {}).get((case, key), []),
+                         figs[name].get((case, key), []))
+                        for case, key, _, _, name, _ in rows])
+    for case, key, _, _, name, r in rows:
+        if key != "per_buffer_p50_ns" or r.verdict != "same":
+            continue
+        down, up = abstats.detectable(figs["A"].get((case, key), []),
+                                      figs[name].get((case, key), []),
+                                      family=m)
+        if down is not None or up is not None:
+            res.append("%s %s -%s/+%s" % (
+                case, name, "%.1f %%" % (down * 100)
+                if down is not None else "?",
+                "%.1f %%" % (up * 100) if up is not None else "?"))
     if not res:
         return ""
     return ("\nresolution, where per-buffer p50 says same: the variant's "
@@ -335,8 +342,11 @@ def print_table(out, cases_wanted=None, file=sys.stdout):
     body = abstats.table([("%s: %s" % (case, label), unit, r) +
                           ((name,) if named else ())
                           for case, _, label, unit, name, r in rows])
-    tail = pins_line(checks) + resolution_line(meta, figs, cases)
-    s = "\n".join(head_lines(meta)) + "\n\n" + body + "\n" + tail + "\n"
+    tail = pins_line(checks) + resolution_line(rows, figs)
+    m = abstats.family([(figs.get("A", {}).get((case, key), []),
+                         figs[name].get((case, key), []))
+                        for case, key, _, _, name, _ in rows])
+    s = "\n".join(head_lines(meta, m)) + "\n\n" + body + "\n" + tail + "\n"
     file.write(s)
     return s, rows
 

@@ -6,7 +6,8 @@ A case is on a plot when its name ends in a folio size,
 STRATEGY-BACKING-FOLIO (scripts/lab/spectrum.fio's cases: per_folio-
 anon-thp, coalesced-memfd-2m, ...). Left: each variant's median of the
 per-buffer p50 over its boots, bars its 95 % bootstrap interval; right:
-the variant's ratio to A with the interval of the ratio (the table's).
+the variant's ratio to A with the interval of the ratio (the table's:
+Welch's t, the table's rows one family, scripts/lab/ab.py ratio_rows).
 """
 
 import os
@@ -52,8 +53,9 @@ def title(meta, series):
                                         for v in vs[1:]))
     work = "workload: matrix %s %s; %s" % (
         meta["matrix"], " ".join(meta.get("kit") or []), meta["clock"])
-    boots = "boots: %s, interleaved; points: median of the boots, bars: " \
-        "95 %% bootstrap interval" % ", ".join(
+    boots = "boots: %s, interleaved; points: median of the boots; bars: " \
+        "left its 95 %% bootstrap interval, right the table's 95 %% " \
+        "interval of the ratio" % ", ".join(
             "%s %d" % (v["name"], ab.boots_of(meta, v["name"])) for v in vs)
     return "set title %s\n" % gp_str("\n".join([
         "Per-buffer registration p50 against folio size: " + series,
@@ -67,9 +69,10 @@ def write_dat(d, fn, points):
             f.write("%d %f %f %f\n" % (x, m, lo, hi))
 
 
-def series_dats(d, tag, meta, figs, cases):
-    """Per variant the .dat of its medians and of its ratios to A;
-    gnuplot's plot clauses for the left and the right panel."""
+def series_dats(d, tag, meta, figs, cases, ratios):
+    """Per variant the .dat of its medians and of its ratios to A (the
+    table's, RATIOS by case and variant); gnuplot's plot clauses for the
+    left and the right panel."""
     left, right = [], []
     for n, v in enumerate(meta["variants"]):
         name, med, rat = v["name"], [], []
@@ -78,8 +81,8 @@ def series_dats(d, tag, meta, figs, cases):
             m = abstats.median_interval(xs)
             if m.median is not None:
                 med.append((x, (m.median, m.lo, m.hi)))
-            r = abstats.ratio(figs.get("A", {}).get((case, KEY), []), xs)
-            if name != "A" and r.ratio is not None:
+            r = ratios.get((case, name))
+            if r and r.ratio is not None and r.lo is not None:
                 rat.append((x, (r.ratio, r.lo, r.hi)))
         for which, pts, clauses in (("med", med, left), ("ratio", rat, right)):
             if not pts:
@@ -91,14 +94,14 @@ def series_dats(d, tag, meta, figs, cases):
     return left, right
 
 
-def plot_series(d, tag, series, meta, figs, cases):
+def plot_series(d, tag, series, meta, figs, cases, ratios):
     xs = sorted({x for _, x in cases})
     axes = ("set key below horizontal\nset logscale x\n"
             "set xlabel 'folio size (log)'\nset xtics (%s)\n"
             "set xrange [%g:%g]\n" % (", ".join(
                 '"%s" %d' % (folio_label(x), x) for x in xs),
                 xs[0] / 2, xs[-1] * 2))
-    left, right = series_dats(d, tag, meta, figs, cases)
+    left, right = series_dats(d, tag, meta, figs, cases, ratios)
     png = "ab-reg-%s.png" % tag
     script = (STYLE.replace("1000,700", "1500,750") +
               "set output '%s'\nset multiplot layout 1,2 " % png +
@@ -116,6 +119,8 @@ def plot_series(d, tag, series, meta, figs, cases):
 def plot(out):
     """The PNGs of the A/B in OUT, their paths."""
     meta, figs, _ = ab.collect(out)
+    ratios = {(case, name): r for case, key, _, _, name, r in
+              ab.ratio_rows(meta, figs, ab.case_order(figs)) if key == KEY}
     groups = {}
     for case in ab.case_order(figs):
         s = series_of(case)
@@ -126,5 +131,5 @@ def plot(out):
         tag = series.split(",")[0] + "-" + series.split(", ")[1] + (
             "-hugetlb" if series.endswith("hugetlb") else "")
         made.append(plot_series(os.path.abspath(out), tag, series, meta,
-                                figs, cases))
+                                figs, cases, ratios))
     return made

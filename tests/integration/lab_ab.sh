@@ -227,6 +227,15 @@ if grep -qE "^per_folio-anon-thp: per-buffer reg p50 \(ns\) +C .* lower$" <<<"$t
 else
 	fail "lab_ab: N-way table" "$(tr '\n' ';' <<<"$tab")"
 fi
+# 3 boots a side: the few-boots line; 5 (the table above): none. Both
+# say how the interval is drawn.
+if grep -q "^few boots: below 5 a side" <<<"$tab" &&
+	! python3 "$LAB/ab.py" table "$T/ab" | grep -q "^few boots" &&
+	grep -q "^X/A: the ratio of the medians; 95 % CI: Welch's t .* one family" <<<"$tab"; then
+	pass "lab_ab: few boots said above the table at 3 boots a side, not at 5; the interval named"
+else
+	fail "lab_ab: few-boots line" "$(head -8 <<<"$tab" | tr '\n' ';')"
+fi
 if ! command -v gnuplot >/dev/null; then
 	skip "lab_ab: N-way plots" "gnuplot is not installed"
 else

@@ -276,11 +276,15 @@ def head_lines(meta, family):
                                                 v["name"])
                                   for v in meta["variants"]),
         meta["clock"]))
-    text.append("X/A: the ratio of the medians; %d %% CI: Welch's t on the "
-                "logarithms, the %d rows that vary from boot to boot one "
-                "family (each at %.4g %%, Bonferroni), the others exact" %
-                (round(abstats.LEVEL * 100), family,
-                 100 - (1 - abstats.LEVEL) * 100 / max(family, 1)))
+    if family:
+        text.append("X/A: the ratio of the medians; %d %% CI: Welch's t on "
+                    "the logarithms, the %d rows that vary from boot to boot "
+                    "one family (each at %.4g %%, Bonferroni), the others "
+                    "exact" % (round(abstats.LEVEL * 100), family,
+                               100 - (1 - abstats.LEVEL) * 100 / family))
+    else:
+        text.append("X/A: the ratio of the medians; no row's figures vary "
+                    "from boot to boot, so no interval is drawn")
     for v in meta["variants"]:
         if v.get("failed"):
             text.append("%s not measured: %s" % (v["name"], v["failed"]))
@@ -292,8 +296,11 @@ def head_lines(meta, family):
                     "every boot of a side, and two such sides compare as "
                     "exact: an A/A of identical kernels then says higher "
                     "or lower by chance; a verdict on a figure that varies "
-                    "needs --boots %d" % (abstats.FEW_BOOTS,
-                                          abstats.FEW_BOOTS))
+                    "needs --boots %d%s" % (
+                        abstats.FEW_BOOTS, abstats.FEW_BOOTS,
+                        "; one boot a side cannot tell a change from noise, "
+                        "so a difference there has no verdict (n/a)"
+                        if few == 1 else ""))
     return text
 
 

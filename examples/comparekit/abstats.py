@@ -9,7 +9,7 @@ figure in its tables, and its diff).
 
 ratios([(a, b), ...]) -> [Ratio], one per pair, as one family
 ratio(a, b, family=1) -> Ratio(median_a, median_b, ratio, lo, hi,
-                               verdict, n_a, n_b)
+                               verdict, n_a, n_b, family)
 
   ratio    median(b) / median(a)
   lo, hi   Welch's t interval of the change from a to b, taken on the
@@ -29,6 +29,7 @@ ratio(a, b, family=1) -> Ratio(median_a, median_b, ratio, lo, hi,
            or "higher"; "n/a" with no figure on one side, or with one
            figure a side that differ (one boot cannot tell a change
            from noise).
+  family   the size of the family the interval was drawn in.
 
 ratios() is how a table is read: the family is its pairs. ratio() alone
 is a family of one.
@@ -73,7 +74,8 @@ LEVEL = 0.95
 # somewhere in 64 % of the tables at 3 boots, 15 % at 4, 2.5 % at 5.
 FEW_BOOTS = 5
 
-Ratio = namedtuple("Ratio", "median_a median_b ratio lo hi verdict n_a n_b")
+Ratio = namedtuple("Ratio",
+                   "median_a median_b ratio lo hi verdict n_a n_b family")
 Median = namedtuple("Median", "median lo hi n")
 
 
@@ -166,12 +168,12 @@ def ratio(a, b, family=1, level=LEVEL):
     if not a or not b:
         return Ratio(statistics.median(a) if a else None,
                      statistics.median(b) if b else None,
-                     None, None, None, "n/a", len(a), len(b))
+                     None, None, None, "n/a", len(a), len(b), family)
     ma, mb = statistics.median(a), statistics.median(b)
     ci = _interval(a, b, 1 - (1 - level) / max(family, 1))
     lo, hi = ci if ci else (None, None)
     return Ratio(ma, mb, _ratio(mb, ma), lo, hi, verdict(lo, hi),
-                 len(a), len(b))
+                 len(a), len(b), family)
 
 
 def family(pairs):

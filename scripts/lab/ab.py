@@ -318,15 +318,12 @@ def resolution_line(rows, figs):
     """For the cases whose per-buffer p50 says same: how far the
     variant's figures would have to move for another verdict."""
     res = []
-    m = abstats.family([(figs.get("A", {}).get((case, key), []),
-                         figs[name].get((case, key), []))
-                        for case, key, _, _, name, _ in rows])
     for case, key, _, _, name, r in rows:
         if key != "per_buffer_p50_ns" or r.verdict != "same":
             continue
         down, up = abstats.detectable(figs["A"].get((case, key), []),
                                       figs[name].get((case, key), []),
-                                      family=m)
+                                      family=r.family)
         if down is not None or up is not None:
             res.append("%s %s -%s/+%s" % (
                 case, name, "%.1f %%" % (down * 100)
@@ -350,10 +347,9 @@ def print_table(out, cases_wanted=None, file=sys.stdout):
                           ((name,) if named else ())
                           for case, _, label, unit, name, r in rows])
     tail = pins_line(checks) + resolution_line(rows, figs)
-    m = abstats.family([(figs.get("A", {}).get((case, key), []),
-                         figs[name].get((case, key), []))
-                        for case, key, _, _, name, _ in rows])
-    s = "\n".join(head_lines(meta, m)) + "\n\n" + body + "\n" + tail + "\n"
+    family = rows[0][-1].family if rows else 0
+    s = "\n".join(head_lines(meta, family)) + "\n\n" + body + "\n" + \
+        tail + "\n"
     file.write(s)
     return s, rows
 
